@@ -1,0 +1,328 @@
+"""The store: SQLModel tables and the few queries the rest of patrol needs.
+
+SQLite by default; any SQLAlchemy URL (``postgresql+psycopg://...``) works the same.
+Findings keep their fingerprint, so a later run can tell a fixed problem from a new one.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import JSON, Column, Index, event, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from checks.model import Finding, LinkResult, PageSnapshot, SiteCrawl
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class StoreError(Exception):
+    """The database could not be opened or written."""
+
+
+class Run(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    period: str = Field(index=True)                 # YYYY-MM the inspection counts for
+    kind: str = "run"                               # run | check | demo
+    status: str = "running"                         # running | completed | failed
+    started: datetime = Field(default_factory=utcnow)
+    finished: Optional[datetime] = None
+    config_path: str = ""
+    inspector: str = ""
+    note: str = ""
+
+
+class Site(SQLModel, table=True):
+    """A website or new-media account; one row per name, kept across runs."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    url: str = ""
+    kind: str = "website"                           # website | newmedia
+    department: str = ""
+
+
+class SiteResult(SQLModel, table=True):
+    """What one run found for one site: counts, score, vetoes and per-check facts."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    status: str = "completed"                       # completed | failed
+    pages: int = 0
+    links: int = 0
+    broken: int = 0
+    score: Optional[float] = None
+    veto: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    error: str = ""
+
+
+class Page(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    site_id: int = Field(foreign_key="site.id")
+    url: str
+    final_url: str = ""
+    status: int = 0
+    depth: int = 0
+    title: str = ""
+    rendered: bool = False
+    published: Optional[str] = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Link(SQLModel, table=True):
+    """One distinct URL checked in a run, with its result."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    site_id: int = Field(foreign_key="site.id")
+    url: str
+    kind: str = "ok"
+    status: Optional[int] = None
+    final_url: Optional[str] = None
+    redirects: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    elapsed_ms: Optional[int] = None
+    error: str = ""
+    internal: bool = True
+
+
+class LinkUse(SQLModel, table=True):
+    """Where a link appears: one row per (page, target, tag)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    site_id: int = Field(foreign_key="site.id")
+    page: str
+    url: str
+    tag: str = "a"
+    anchor: str = ""
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+    __table_args__ = (Index("ix_finding_run_fp", "run_id", "fingerprint"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    site_id: Optional[int] = Field(default=None, foreign_key="site.id")
+    fingerprint: str = Field(index=True)
+    check: str = Field(index=True)
+    severity: str = "error"
+    site: str = ""
+    department: str = ""
+    url: str = ""
+    page: Optional[str] = None
+    message: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    first_seen_run: Optional[int] = None            # the run that first reported it
+    state: str = "new"                              # new | open (seen before)
+
+    def to_finding(self) -> Finding:
+        return Finding(check=self.check, severity=self.severity, site=self.site, url=self.url,
+                       message=self.message, page=self.page, department=self.department,
+                       detail=dict(self.detail or {}))
+
+
+class Mail(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    department: str = Field(index=True)
+    recipients: str = ""
+    status: str = "pending"                         # pending | sent | failed | dry_run
+    attempts: int = 0
+    sent_at: Optional[datetime] = None
+    message_id: str = ""
+    error: str = ""
+    fingerprints: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class Probe(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    site: str = Field(index=True)
+    url: str = ""
+    at: datetime = Field(default_factory=utcnow, index=True)
+    ok: bool = False
+    status: Optional[int] = None
+    elapsed_ms: Optional[int] = None
+    error: str = ""
+
+
+class Store:
+    """A thin wrapper over an engine: opens, creates tables, writes a site's results."""
+
+    def __init__(self, url: str, base_dir: Path | None = None):
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and base_dir:
+            rel = url[len("sqlite:///"):]
+            if rel and rel != ":memory:":
+                url = "sqlite:///" + str((base_dir / rel).resolve())
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            SQLModel.metadata.create_all(self.engine)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot open database {url!r}: {exc}") from None
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def start_run(self, period: str, kind: str = "run", config_path: str = "", inspector: str = "") -> Run:
+        with self.session() as s:
+            run = Run(period=period, kind=kind, config_path=config_path, inspector=inspector)
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def finish_run(self, run_id: int, status: str = "completed") -> Run:
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            assert run is not None
+            run.status = status
+            run.finished = utcnow()
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def get_run(self, run_id: int | None = None, period: str | None = None) -> Run | None:
+        with self.session() as s:
+            if run_id is not None:
+                return s.get(Run, run_id)
+            q = select(Run).where(Run.status == "completed")
+            if period:
+                q = q.where(Run.period == period)
+            return s.exec(q.order_by(Run.id.desc())).first()  # type: ignore[union-attr]
+
+    def site_row(self, name: str, url: str = "", kind: str = "website", department: str = "") -> Site:
+        with self.session() as s:
+            row = s.exec(select(Site).where(Site.name == name)).first()
+            if row is None:
+                row = Site(name=name, url=url, kind=kind, department=department)
+            else:
+                row.url, row.kind, row.department = url or row.url, kind, department or row.department
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+            return row
+
+    # --- results ---------------------------------------------------------------------------
+
+    def save_site(self, run_id: int, crawl: SiteCrawl, findings: list[Finding],
+                  result: dict[str, Any], kind: str = "website") -> SiteResult:
+        """Write one site's pages, links, link uses, findings and summary in one transaction."""
+        site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
+        assert site.id is not None
+        previous = self.previous_fingerprints(site.id, run_id)
+        with self.session() as s:
+            conn = s.connection()
+            if crawl.pages:
+                conn.execute(insert(Page), [_page_row(run_id, site.id, p) for p in crawl.pages])
+            if crawl.links:
+                conn.execute(insert(Link), [_link_row(run_id, site.id, r) for r in crawl.links.values()])
+            uses = [
+                {"run_id": run_id, "site_id": site.id, "page": p.url, "url": ref.url,
+                 "tag": ref.tag, "anchor": ref.anchor}
+                for p in crawl.pages for ref in p.links
+            ]
+            if uses:
+                conn.execute(insert(LinkUse), uses)
+            rows = []
+            seen: set[str] = set()
+            for f in findings:
+                fp = f.fingerprint
+                if fp in seen:
+                    continue
+                seen.add(fp)
+                first = previous.get(fp)
+                rows.append({
+                    "run_id": run_id, "site_id": site.id, "fingerprint": fp, "check": f.check,
+                    "severity": f.severity, "site": f.site, "department": f.department,
+                    "url": f.url, "page": f.page, "message": f.message, "detail": f.detail,
+                    "first_seen_run": first or run_id, "state": "open" if first else "new",
+                })
+            if rows:
+                conn.execute(insert(FindingRow), rows)
+            summary = SiteResult(run_id=run_id, site_id=site.id, **result)
+            s.add(summary)
+            s.commit()
+            s.refresh(summary)
+            return summary
+
+    def previous_fingerprints(self, site_id: int, run_id: int) -> dict[str, int]:
+        """Fingerprint -> first run that reported it, over the site's earlier completed runs."""
+        with self.session() as s:
+            q = (select(FindingRow.fingerprint, FindingRow.first_seen_run)
+                 .join(Run, Run.id == FindingRow.run_id)
+                 .where(FindingRow.site_id == site_id, FindingRow.run_id < run_id,
+                        Run.status == "completed"))
+            return {fp: first or 0 for fp, first in s.exec(q)}
+
+    def findings(self, run_id: int) -> list[FindingRow]:
+        with self.session() as s:
+            return list(s.exec(select(FindingRow).where(FindingRow.run_id == run_id)
+                               .order_by(FindingRow.id)))
+
+    def site_results(self, run_id: int) -> list[tuple[SiteResult, Site]]:
+        with self.session() as s:
+            q = (select(SiteResult, Site).join(Site, Site.id == SiteResult.site_id)
+                 .where(SiteResult.run_id == run_id).order_by(SiteResult.id))
+            return [(r, site) for r, site in s.exec(q)]
+
+    def link_uses(self, run_id: int, urls: Iterable[str]) -> dict[str, list[LinkUse]]:
+        wanted = set(urls)
+        out: dict[str, list[LinkUse]] = {}
+        if not wanted:
+            return out
+        with self.session() as s:
+            q = select(LinkUse).where(LinkUse.run_id == run_id)
+            for use in s.exec(q):
+                if use.url in wanted:
+                    out.setdefault(use.url, []).append(use)
+        return out
+
+    def runs(self) -> list[Run]:
+        with self.session() as s:
+            return list(s.exec(select(Run).order_by(Run.id)))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _page_row(run_id: int, site_id: int, p: PageSnapshot) -> dict[str, Any]:
+    data = {"breadcrumb": p.breadcrumb, "list_items": [vars_(i) for i in p.list_items],
+            "placeholder": p.placeholder, "encoding": p.encoding, "referer": p.referer,
+            "links": len(p.links)}
+    return {"run_id": run_id, "site_id": site_id, "url": p.url, "final_url": p.final_url,
+            "status": p.status, "depth": p.depth, "title": p.title, "rendered": p.rendered,
+            "published": p.published, "data": data}
+
+
+def _link_row(run_id: int, site_id: int, r: LinkResult) -> dict[str, Any]:
+    return {"run_id": run_id, "site_id": site_id, "url": r.url, "kind": r.kind, "status": r.status,
+            "final_url": r.final_url, "redirects": r.redirects, "elapsed_ms": r.elapsed_ms,
+            "error": r.error, "internal": r.internal}
+
+
+def vars_(obj: Any) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in obj.__slots__} if hasattr(obj, "__slots__") else dict(vars(obj))
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
