@@ -1,0 +1,63 @@
+"""Finding and launching Chromium for rendering, screenshots and PDF.
+
+Playwright's own browser (``playwright install chromium``) is used when installed; otherwise a
+system Chromium (``/usr/bin/chromium`` on Debian) through ``executable_path``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+NO_BROWSER_MESSAGE = (
+    "no Chromium found for rendering JavaScript pages: run `playwright install chromium`, "
+    "or install a system Chromium (Debian/Ubuntu: `apt-get install chromium`), "
+    "or set crawl.browser / $PATROL_CHROMIUM to its path"
+)
+
+
+class BrowserNotFound(RuntimeError):
+    pass
+
+
+def chromium_executable(configured: str = "") -> str | None:
+    """The Chromium to launch: configured path, $PATROL_CHROMIUM, Playwright's, then the system's.
+
+    Returns None when Playwright's own download is present (it needs no path)."""
+    for candidate in (configured, os.environ.get("PATROL_CHROMIUM", "")):
+        if candidate:
+            if Path(candidate).exists():
+                return candidate
+            raise BrowserNotFound(f"Chromium not found at {candidate!r}; {NO_BROWSER_MESSAGE}")
+    if _playwright_chromium_installed():
+        return None
+    for name in SYSTEM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BrowserNotFound(NO_BROWSER_MESSAGE)
+
+
+def _playwright_chromium_installed() -> bool:
+    base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    return base.is_dir() and any(p.name.startswith("chromium") for p in base.iterdir())
+
+
+def launch_args() -> list[str]:
+    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-gpu", "--disable-dev-shm-usage"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    return args
+
+
+def launch_options(configured: str = "") -> dict[str, Any]:
+    """Keyword arguments for Playwright's ``chromium.launch`` (and scrapy-playwright's setting)."""
+    options: dict[str, Any] = {"headless": True, "args": launch_args()}
+    executable = chromium_executable(configured)
+    if executable:
+        options["executable_path"] = executable
+    return options
