@@ -1,0 +1,107 @@
+"""Entry point of a crawl process: ``python -m crawler.run JOB.json``.
+
+One process runs the crawls of several sites at once in one reactor; the parent (patrol's
+runner) starts as many processes as it wants cores used, and reads the JSON-lines files they
+write.  A process never starts the reactor twice.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from typing import Any
+
+from scrapy.settings import Settings
+
+
+def settings_for(job: dict[str, Any]) -> Settings:
+    """Scrapy settings for a job: the polite defaults, adjusted by the ``crawl:`` config."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    crawl = job.get("crawl", {})
+    settings.set("CONCURRENT_REQUESTS", crawl.get("concurrency", 16))
+    settings.set("DOWNLOAD_TIMEOUT", crawl.get("timeout", 20))
+    settings.set("PATROL_RETRIES", crawl.get("retries", 2))
+    settings.set("PATROL_RETRY_BACKOFF", crawl.get("retry_backoff", 1.0))
+    settings.set("PATROL_MAX_RETRY_AFTER", crawl.get("max_retry_after", 60.0))
+    settings.set("PATROL_MAX_REDIRECTS", crawl.get("max_redirects", 10))
+    settings.set("PATROL_PROGRESS", bool(job.get("progress")))
+    if crawl.get("user_agent"):
+        settings.set("USER_AGENT", crawl["user_agent"])
+    if crawl.get("fast"):
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", crawl.get("concurrency", 16))
+        settings.set("DOWNLOAD_DELAY", 0)
+        settings.set("AUTOTHROTTLE_ENABLED", False)
+        settings.set("DOWNLOAD_DELAY_JITTER", 0)
+    else:
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", crawl.get("per_host", 4))
+        settings.set("DOWNLOAD_DELAY", crawl.get("delay", 0.25))
+        settings.set("AUTOTHROTTLE_ENABLED", crawl.get("autothrottle", True))
+        settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(crawl.get("per_host", 4)))
+    resolver = job.get("resolver") if importlib.util.find_spec("crawler.dns") else None
+    if resolver and (resolver.get("nameservers") or resolver.get("overrides")):
+        settings.set("DNS_RESOLVER", "crawler.dns.PatrolResolver")
+        settings.set("PATROL_RESOLVER", resolver)
+    elif resolver is not None:
+        # The system resolver, with the project's rules (RFC 6761 reserved names never leave).
+        settings.set("DNS_RESOLVER", "crawler.dns.PatrolResolver")
+        settings.set("PATROL_RESOLVER", {"nameservers": [], "overrides": {}})
+    if any(site.get("render", "auto") != "never" for site in job["sites"]):
+        _enable_rendering(settings, crawl, resolver or {})
+    return settings
+
+
+def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[str, Any]) -> None:
+    from patrol.browser import BrowserNotFound, launch_options
+    try:
+        options = launch_options(crawl.get("browser", ""))
+    except BrowserNotFound as exc:
+        settings.set("PATROL_RENDERING", False)
+        settings.set("PATROL_RENDERING_ERROR", str(exc))
+        return
+    overrides = resolver.get("overrides") or {}
+    if overrides:
+        # The browser resolves names itself: give it the same static answers.
+        rules = ", ".join(f"MAP {host} {addrs[0] if ':' not in addrs[0] else '[' + addrs[0] + ']'}"
+                          for host, addrs in overrides.items() if addrs)
+        options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
+    settings.set("PATROL_RENDERING", True)
+    settings.set("DOWNLOAD_HANDLERS", {
+        "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    })
+    settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options)
+    settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(crawl.get("render_timeout", 20)) * 1000)
+    settings.set("PLAYWRIGHT_ABORT_REQUEST", _abort_heavy_resources)
+    settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4)
+
+
+def _abort_heavy_resources(request: Any) -> bool:
+    """Rendering needs the document and its scripts and data, not images, fonts or media."""
+    return request.resource_type in ("image", "media", "font", "stylesheet")
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], encoding="utf-8") as fh:
+        job = json.load(fh)
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawler.spiders.site import SiteSpider
+    process = AsyncCrawlerProcess(settings_for(job))
+    failures: list[BaseException] = []
+    for site in job["sites"]:
+        task = process.crawl(SiteSpider, site=site, output=job["outputs"][site["name"]])
+        task.add_done_callback(lambda t, name=site["name"]: _report(t, name, failures))
+    process.start()
+    return 1 if failures else 0
+
+
+def _report(task: Any, name: str, failures: list[BaseException]) -> None:
+    exc = None if task.cancelled() else task.exception()
+    if exc is not None:
+        failures.append(exc)
+        print(f"patrol: crawl of {name} failed: {exc!r}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,77 @@
+"""Scrapy settings for patrol's crawls.
+
+These are the polite defaults; ``crawler.run.settings_for(job)`` adjusts them from the
+configuration (``crawl:`` section) for each run.
+"""
+BOT_NAME = "patrol"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# An honest User-Agent: who is inspecting, and where to read about it.
+USER_AGENT = "Mozilla/5.0 (compatible; patrol/0.1; government website inspection)"
+# Inspection covers every public page, as national monitoring does.
+ROBOTSTXT_OBEY = False
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_DELAY_JITTER = 0.5
+LOG_INSTALL_ROOT_HANDLER = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 10
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+# One callback output at a time: a response yields few requests, and the default 100
+# workers per response cost CPU for nothing.
+CONCURRENT_ITEMS = 1
+
+# Breadth first: the homepage's links before deep pages, so max_pages keeps what matters.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# The spider follows redirects and retries itself (to record chains and honour Retry-After).
+REDIRECT_ENABLED = False
+RETRY_ENABLED = False
+METAREFRESH_ENABLED = False
+HTTPERROR_ALLOW_ALL = True
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its own seen-set
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.RetryBackoffMiddleware": 550,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+}
+EXTENSIONS = {
+    "crawler.extensions.Progress": 500,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.logstats.LogStats": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "scrapy.extensions.spiderstate.SpiderState": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+
+PATROL_RETRIES = 2
+PATROL_RETRY_BACKOFF = 1.0
+PATROL_MAX_RETRY_AFTER = 60.0
+PATROL_MAX_REDIRECTS = 10
+PATROL_PROGRESS = False
+
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000

@@ -1,0 +1,415 @@
+"""The site spider: crawls one site and checks every link on it once.
+
+Each distinct URL is fetched once per run.  In-scope pages are fetched with GET and parsed
+once (their response is also their link check); other links are checked with HEAD (GET when
+the server refuses HEAD) and their bodies are not downloaded, except HTML, which is needed to
+recognise soft-404 pages.  Redirects are followed here, not by Scrapy, so the chain is recorded
+and loops are told apart from long chains.
+
+Output is a JSON-lines file: one ``page`` record per crawled page as it is parsed, then one
+``link`` record per checked URL and a final ``site`` record when the crawl closes.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Iterator
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError,
+                               DownloadFailedError, DownloadTimeoutError, ResponseDataLossError,
+                               StopDownload)
+from scrapy.http import Response
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
+from checks.model import LinkKind, LinkRef, LinkResult
+from crawler import pages
+from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
+
+HTML_TYPES = ("text/html", "application/xhtml")
+PAGE, LINK, PROBE = "page", "link", "probe404"
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, site: dict[str, Any], output: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.site = site
+        self.output_path = output
+        self.start_url = normalize(site["url"])
+        self.scope = {host_of(self.start_url)} | {h.lower() for h in site.get("allowed_hosts", [])}
+        self.max_pages = int(site.get("max_pages", 5000))
+        self.max_depth = int(site.get("max_depth", 8))
+        self.render = site.get("render", "auto")
+        self.check_external = bool(site.get("check_external", True))
+        self.pages_scheduled = 0
+        self.pages_written = 0
+        self.seen: set[str] = set()                   # URLs already scheduled or resolved
+        self.results: dict[str, LinkResult] = {}
+        self.signatures: dict[str, tuple[str, str]] = {}   # url -> (host, signature) of 200 HTML
+        self.not_found: dict[str, str | None] = {}    # host -> signature of its not-found page
+        self.probed_hosts: set[str] = set()
+        self.homepage_final = self.start_url
+        self.traps = TrapGuard()
+        self.errors: list[str] = []
+        self.started = time.monotonic()
+        self._out = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "SiteSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_redirects = crawler.settings.getint("PATROL_MAX_REDIRECTS", 10)
+        spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
+        if spider.render != "never" and not spider.rendering:
+            reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
+            spider.errors.append(f"JavaScript pages were not rendered: {reason}")
+        crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    # --- scheduling --------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self._out = open(self.output_path, "w", encoding="utf-8")
+        self.seen.add(self.start_url)
+        self.pages_scheduled = 1
+        yield self._request(self.start_url, PAGE, depth=0, referer=None)
+        probe = self._probe_request(host_of(self.start_url), self.start_url)
+        if probe is not None:
+            yield probe
+
+    def _request(self, url: str, role: str, *, depth: int, referer: str | None,
+                 method: str = "GET", chain: list[str] | None = None, origin: str | None = None,
+                 render: bool = False) -> scrapy.Request:
+        meta: dict[str, Any] = {
+            "role": role, "depth": depth, "referer_url": referer, "origin": origin or url,
+            "chain": chain or [], "dont_redirect": True, "handle_httpstatus_all": True,
+            "t0": time.monotonic(),
+        }
+        if render:
+            meta["playwright"] = True
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+        headers = {"Referer": referer} if referer else None
+        return scrapy.Request(url, method=method, meta=meta, headers=headers, dont_filter=True,
+                              callback=self.parse, errback=self.on_error)
+
+    def _probe_request(self, host: str, sample_url: str) -> scrapy.Request | None:
+        """Ask the host for a page that cannot exist, to learn what its not-found page looks like."""
+        if host in self.probed_hosts:
+            return None
+        self.probed_hosts.add(host)
+        parts = urlsplit(sample_url)
+        missing = f"{parts.scheme}://{parts.netloc}/patrol-missing-{secrets.token_hex(6)}.html"
+        return self._request(missing, PROBE, depth=0, referer=None)
+
+    def _follow(self, links: list[LinkRef], depth: int, page_url: str) -> Iterator[scrapy.Request]:
+        for ref in links:
+            url = ref.url
+            if url in self.seen:
+                continue
+            self.seen.add(url)
+            host = host_of(url)
+            internal = host in self.scope
+            if not internal and not self.check_external:
+                continue
+            if is_resource(url):
+                yield self._request(url, LINK, depth=depth + 1, referer=page_url, method="HEAD")
+                continue
+            if (internal and depth + 1 <= self.max_depth and self.pages_scheduled < self.max_pages
+                    and self.traps.allow(url)):
+                self.pages_scheduled += 1
+                yield self._request(url, PAGE, depth=depth + 1, referer=page_url)
+            else:
+                yield self._request(url, LINK, depth=depth + 1, referer=page_url)
+            probe = self._probe_request(host, url)
+            if probe is not None:
+                yield probe
+
+    # --- downloads ---------------------------------------------------------------------------
+
+    def _headers_received(self, headers: Any, body_length: int, request: scrapy.Request,
+                          spider: scrapy.Spider) -> None:
+        """Stop a download once its headers show it is not an HTML page we need to read."""
+        if spider is not self or request.method == "HEAD":
+            return
+        ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if ctype and not ctype.startswith(HTML_TYPES):
+            raise StopDownload(fail=False)
+
+    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        role, origin = meta["role"], meta["origin"]
+        self.crawler.stats.inc_value("patrol/responses")
+        if 300 <= response.status < 400 and response.headers.get(b"Location"):
+            yield from self._redirect(response)
+            return
+        if role == PROBE:
+            self._learn_not_found(response)
+            return
+        if response.request.method == "HEAD" and response.status >= 400:
+            # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+            yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
+                                chain=meta["chain"], origin=origin)
+            return
+        result = self._result(response)
+        ctype = result.content_type
+        tree, encoding = None, ""
+        if response.request.method == "GET" and ctype.startswith(HTML_TYPES) and response.body:
+            text, encoding = pages.decode_html(response.body, ctype)
+            tree = pages.parse_html(text)
+            if tree is not None and result.status == 200:
+                title = pages.title_of(tree)
+                body_text = _quick_text(tree)
+                if looks_not_found(title, body_text):
+                    result.kind = LinkKind.SOFT_404.value
+                    result.error = f"页面提示不存在：{title[:60]}"
+                else:
+                    self.signatures[origin] = (host_of(response.url), page_signature(title, body_text))
+        self._record(result)
+        if (role == PAGE and tree is not None and result.ok
+                and host_of(response.url) in self.scope):
+            yield from self._page(response, tree, encoding)
+
+    def _page(self, response: Response, tree: Any, encoding: str) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        origin, depth = meta["origin"], meta["depth"]
+        rendered = bool(meta.get("playwright"))
+        if (not rendered and self.rendering and self.render != "never"
+                and (self.render == "always" or pages.needs_render(tree))):
+            self.crawler.stats.inc_value("patrol/render_requests")
+            req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
+                                origin=origin, render=True, chain=meta["chain"])
+            req.meta["unrendered"] = (response.body, response.headers.get(b"Content-Type"))
+            yield req
+            return
+        if depth == 0:
+            self.homepage_final = _safe_normalize(response.url) or self.start_url
+        links = self._links(tree, response.url)
+        snap = pages.snapshot(
+            tree, url=origin, final_url=response.url, status=response.status, depth=depth,
+            links=links, rendered=rendered, encoding=encoding,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+            referer=meta["referer_url"], fetched_at=_now())
+        self._write({"type": "page", **snap.to_dict()})
+        self.pages_written += 1
+        self.crawler.stats.inc_value("patrol/pages")
+        yield from self._follow(links, depth, origin)
+
+    def _links(self, tree: Any, page_url: str) -> list[LinkRef]:
+        refs: list[LinkRef] = []
+        seen_here: set[tuple[str, str]] = set()
+        for raw, tag, anchor in pages.iter_links(tree, page_url):
+            if skip_scheme(raw):
+                continue
+            try:
+                url = normalize(raw)
+            except InvalidURL as exc:
+                url = raw
+                if url not in self.results:
+                    self._record(LinkResult(url=url, kind=LinkKind.INVALID_URL.value, error=str(exc),
+                                            internal=False, method=""))
+                    self.seen.add(url)
+            if (url, tag) in seen_here:
+                continue
+            seen_here.add((url, tag))
+            refs.append(LinkRef(url=url, tag=tag, anchor=anchor))
+        return refs
+
+    def _redirect(self, response: Response) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        location = response.headers[b"Location"].decode("latin-1")
+        chain = meta["chain"] + [response.url]
+        origin = meta["origin"]
+        try:
+            target = normalize(urljoin(response.url, location))
+        except (InvalidURL, ValueError) as exc:
+            self._record(self._result(response, LinkKind.INVALID_URL.value,
+                                      f"重定向地址无效：{location[:100]} ({exc})", chain=chain))
+            return
+        if target in chain or _safe_normalize(response.url) == target:
+            if meta["role"] != PROBE:
+                self._record(self._result(response, LinkKind.REDIRECT_LOOP.value,
+                                          "重定向循环：" + " → ".join(chain + [target]), chain=chain))
+            return
+        if len(chain) > self.max_redirects:
+            if meta["role"] != PROBE:
+                self._record(self._result(response, LinkKind.TOO_MANY_REDIRECTS.value,
+                                          f"超过 {self.max_redirects} 次重定向", chain=chain))
+            return
+        role = meta["role"]
+        if role == PAGE and host_of(target) not in self.scope:
+            role = LINK
+        method = response.request.method
+        yield self._request(target, role, depth=meta["depth"], referer=meta["referer_url"],
+                            method=method, chain=chain, origin=origin)
+
+    def on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        request = failure.request
+        meta = request.meta
+        kind, message = classify_failure(failure)
+        if meta["role"] == PROBE:
+            return
+        if meta.get("playwright") and "unrendered" in meta:
+            # Rendering failed: judge the page as served, and say so.
+            self.errors.append(f"rendering failed for {request.url}: {message}")
+            body, ctype = meta["unrendered"]
+            response = scrapy.http.HtmlResponse(request.url, status=200, body=body,
+                                                headers={b"Content-Type": ctype or b"text/html"},
+                                                request=request.replace(meta={**meta, "playwright": False}))
+            tree = pages.parse_html(pages.decode_html(body, (ctype or b"").decode("latin-1"))[0])
+            if tree is not None:
+                yield from self._page_unrendered(response, tree)
+            return
+        if request.method == "HEAD" and kind in (LinkKind.CONNECTION.value,):
+            yield self._request(request.url, meta["role"], depth=meta["depth"],
+                                referer=meta["referer_url"], chain=meta["chain"], origin=meta["origin"])
+            return
+        self._record(LinkResult(
+            url=meta["origin"], kind=kind, error=message, method=request.method,
+            redirects=meta["chain"][1:] + ([request.url] if meta["chain"] else []),
+            final_url=request.url, attempts=meta.get("patrol_attempt", 1),
+            elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000),
+            internal=host_of(meta["origin"]) in self.scope))
+
+    def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        links = self._links(tree, response.url)
+        snap = pages.snapshot(tree, url=meta["origin"], final_url=response.url, status=200,
+                              depth=meta["depth"], links=links, rendered=False, encoding="",
+                              content_type="text/html", referer=meta["referer_url"], fetched_at=_now())
+        self._write({"type": "page", **snap.to_dict()})
+        self.pages_written += 1
+        yield from self._follow(links, meta["depth"], meta["origin"])
+
+    # --- results -----------------------------------------------------------------------------
+
+    def _result(self, response: Response, kind: str | None = None, error: str = "",
+                chain: list[str] | None = None) -> LinkResult:
+        meta = response.meta
+        chain = meta["chain"] if chain is None else chain
+        return LinkResult(
+            url=meta["origin"], kind=kind or kind_for_status(response.status), status=response.status,
+            method=response.request.method, redirects=(chain[1:] + [response.url]) if chain else [],
+            final_url=response.url,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
+            elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
+            attempts=meta.get("patrol_attempt", 1), internal=host_of(meta["origin"]) in self.scope)
+
+    def _record(self, result: LinkResult) -> None:
+        self.results[result.url] = result
+        stats = self.crawler.stats
+        stats.inc_value("patrol/links_checked")
+        if not result.ok:
+            stats.inc_value("patrol/broken")
+            stats.inc_value(f"patrol/broken_link/{result.kind}")
+
+    def _learn_not_found(self, response: Response) -> None:
+        host = host_of(response.url)
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if response.status != 200 or not ctype.startswith(HTML_TYPES):
+            self.not_found.setdefault(host, None)
+            return
+        text, _ = pages.decode_html(response.body, ctype)
+        tree = pages.parse_html(text)
+        if tree is not None:
+            self.not_found[host] = page_signature(pages.title_of(tree), _quick_text(tree))
+
+    def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        if spider is not self:
+            return
+        home = {self.start_url, self.homepage_final}
+        for url, (host, signature) in self.signatures.items():
+            result = self.results.get(url)
+            if (result is None or not result.ok or url in home
+                    or _safe_normalize(result.final_url or "") in home):
+                continue
+            if self.not_found.get(host) and self.not_found[host] == signature:
+                result.kind = LinkKind.SOFT_404.value
+                result.error = "与该站点“页面不存在”页面相同"
+                self.crawler.stats.inc_value("patrol/broken")
+        if self._out is None:
+            self._out = open(self.output_path, "w", encoding="utf-8")
+        for result in self.results.values():
+            self._write({"type": "link", **result.to_dict()})
+        stats = self.crawler.stats.get_stats()
+        self._write({
+            "type": "site", "name": self.site["name"], "url": self.start_url,
+            "homepage_url": self.homepage_final, "errors": self.errors, "reason": reason,
+            "stats": {
+                "duration_s": round(time.monotonic() - self.started, 2),
+                "requests": stats.get("downloader/request_count", 0),
+                "retries": stats.get("patrol/retries", 0),
+                "pages": self.pages_written,
+                "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
+                "max_pages_reached": self.pages_scheduled >= self.max_pages,
+            },
+        })
+        self._out.close()
+
+    def _write(self, record: dict[str, Any]) -> None:
+        assert self._out is not None
+        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _quick_text(tree: Any) -> str:
+    body = tree.find("body")
+    if body is None:
+        return ""
+    parts = [t for t in body.itertext() if t and not t.isspace()]
+    return " ".join(" ".join(parts).split())[:5000]
+
+
+def _safe_normalize(url: str) -> str | None:
+    try:
+        return normalize(url)
+    except InvalidURL:
+        return None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """The closed-set kind and a readable message for a download that produced no response."""
+    exc = failure.value
+    text = f"{type(exc).__name__}: {exc}"
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        text += f" ({type(cause).__name__}: {cause})"
+    if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
+        return LinkKind.DNS.value, "域名无法解析"
+    if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
+        return LinkKind.REFUSED.value, "连接被拒绝"
+    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)) \
+            or "TimeoutError" in text:
+        return LinkKind.TIMEOUT.value, "访问超时"
+    reasons = getattr(exc, "reasons", None) or []
+    detail = " ".join(repr(getattr(r, "value", r)) for r in reasons)
+    if "SSL" in detail or "ssl" in detail or "SSL" in text or "certificate" in text.lower():
+        return LinkKind.TLS.value, "HTTPS 握手失败"
+    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost,
+                        net_error.ConnectionDone, DownloadFailedError, ResponseDataLossError)):
+        if "TimeoutError" in detail or "timed out" in detail.lower():
+            return LinkKind.TIMEOUT.value, "访问超时"
+        return LinkKind.CONNECTION.value, "连接中断：" + (detail or text)[:120]
+    if isinstance(exc, ValueError):
+        return LinkKind.INVALID_URL.value, str(exc)[:200]
+    lowered = text.lower()
+    if "timeout" in lowered:
+        return LinkKind.TIMEOUT.value, "访问超时"
+    if "err_name_not_resolved" in lowered:
+        return LinkKind.DNS.value, "域名无法解析"
+    if "err_connection_refused" in lowered:
+        return LinkKind.REFUSED.value, "连接被拒绝"
+    return LinkKind.CONNECTION.value, text[:200]

@@ -1,0 +1,379 @@
+"""Running a patrol: crawl the sites in worker processes, check, store, report.
+
+The crawl of each site runs in a separate process (``python -m crawler.run``), several sites
+per process and one process per core, so the Twisted reactor is never restarted and both cores
+work.  Each crawl writes a JSON-lines file; this module reads it back into a ``SiteCrawl``,
+runs every site-level check on it, and stores the results in one transaction per site.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from checks.model import CheckContext, CheckOutput, Finding, LinkResult, PageSnapshot, SiteCrawl
+from patrol import thresholds as thresholds_mod
+from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
+from patrol.store import Store
+
+# Site-level checks, in report order: (name, "module:function").  A check whose module is not
+# installed is skipped; a check that fails is recorded on the site, never fatal to the run.
+SITE_CHECKS: list[tuple[str, str]] = [
+    ("links", "checks.links:check_site"),
+    ("freshness", "checks.freshness:check_site"),
+    ("text", "checks.text:check_site"),
+    ("ipv6", "checks.ipv6:check_site"),
+    ("availability", "checks.availability:check_site"),
+]
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    out_dir: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    findings: int = 0
+
+
+# --- crawling ------------------------------------------------------------------------------
+
+def site_job(site: Site) -> dict[str, Any]:
+    return {"name": site.name, "url": site.url, "max_pages": site.max_pages, "max_depth": site.max_depth,
+            "render": site.render, "allowed_hosts": site.allowed_hosts, "check_external": site.check_external}
+
+
+def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
+                progress: bool = False, processes: int | None = None) -> dict[str, SiteCrawl]:
+    """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if not sites:
+        return {}
+    nproc = max(1, min(processes or os.cpu_count() or 1, len(sites)))
+    groups: list[list[Site]] = [[] for _ in range(nproc)]
+    for i, site in enumerate(sorted(sites, key=lambda s: -s.max_pages)):
+        groups[i % nproc].append(site)
+    outputs = {s.name: str(workdir / f"crawl-{i}.jsonl") for i, s in enumerate(sites)}
+    procs: list[tuple[subprocess.Popen[bytes], list[Site], Path]] = []
+    for n, group in enumerate(groups):
+        job = {"sites": [site_job(s) for s in group], "outputs": {s.name: outputs[s.name] for s in group},
+               "crawl": asdict(crawl), "resolver": resolver, "progress": progress}
+        job_path = workdir / f"job-{n}.json"
+        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+        log_path = workdir / f"crawl-{n}.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "crawler.run", str(job_path)],
+                                    stdout=log, stderr=None if progress else log,
+                                    cwd=str(Path(__file__).resolve().parent.parent))
+        procs.append((proc, group, log_path))
+    results: dict[str, SiteCrawl] = {}
+    for proc, group, log_path in procs:
+        code = proc.wait()
+        for site in group:
+            sc = load_crawl(Path(outputs[site.name]), site)
+            if code != 0:
+                tail = _tail(log_path)
+                sc.errors.append(f"crawl process exited with code {code}" + (f": {tail}" if tail else ""))
+            results[site.name] = sc
+    return results
+
+
+def load_crawl(path: Path, site: Site) -> SiteCrawl:
+    """Read a crawl's JSON-lines output; a truncated file keeps what was written."""
+    crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
+    if not path.exists():
+        crawl.errors.append("the crawl wrote nothing (it did not start)")
+        return crawl
+    finished = False
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                crawl.errors.append("the crawl output ends early (crawl interrupted)")
+                break
+            kind = record.pop("type", None)
+            if kind == "page":
+                crawl.pages.append(PageSnapshot.from_dict(record))
+            elif kind == "link":
+                result = LinkResult.from_dict(record)
+                crawl.links[result.url] = result
+            elif kind == "site":
+                finished = True
+                crawl.homepage_url = record.get("homepage_url", "")
+                crawl.errors.extend(record.get("errors", []))
+                crawl.stats.update(record.get("stats", {}))
+    if not finished:
+        crawl.errors.append("the crawl did not finish; results are partial")
+    if not crawl.pages:
+        home = crawl.links.get(_norm(site.url))
+        why = f"{home.kind} {home.error}".strip() if home else "no answer"
+        crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
+    return crawl
+
+
+def _norm(url: str) -> str:
+    from crawler.urls import InvalidURL, normalize
+    try:
+        return normalize(url)
+    except InvalidURL:
+        return url
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])[-600:]
+
+
+# --- checking ------------------------------------------------------------------------------
+
+def check_context(cfg: Config, site: Site, today: date, facts: dict[str, Any] | None = None) -> CheckContext:
+    return CheckContext(
+        site=site.name, department=site.department, today=today.isoformat(),
+        thresholds=thresholds_mod.merged(cfg, site),
+        leaders=[{"name": x.name, "title": x.title} for x in cfg.leaders],
+        columns=[asdict(c) for c in site.columns], facts=facts or {})
+
+
+def _load_check(spec: str) -> Callable[[SiteCrawl, CheckContext], CheckOutput] | None:
+    module, func = spec.split(":")
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, func, None)
+
+
+def run_checks(crawl: SiteCrawl, ctx: CheckContext, only: list[str] | None = None) -> CheckOutput:
+    """Every site-level check on one crawl; their findings, facts (by check) and vetoes together."""
+    total = CheckOutput()
+    for name, spec in SITE_CHECKS:
+        if only is not None and name not in only:
+            continue
+        check = _load_check(spec)
+        if check is None:
+            continue
+        try:
+            out = check(crawl, ctx)
+        except Exception as exc:  # a check's bug must not lose the run's other results
+            crawl.errors.append(f"check {name} failed: {exc!r}")
+            total.facts[name] = {"error": "".join(traceback.format_exception_only(exc)).strip()}
+            continue
+        total.findings.extend(out.findings)
+        total.facts[name] = out.facts
+        total.veto.extend(v for v in out.veto if v not in total.veto)
+    return total
+
+
+def score(findings: list[Finding], veto: list[str], cfg: Config | None) -> float | None:
+    try:
+        from reports import scoring
+    except ImportError:
+        return None
+    return scoring.score_site(findings, veto, scoring.load_table(cfg))
+
+
+# --- a whole run ---------------------------------------------------------------------------
+
+def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None = None,
+           period: str | None = None, kind: str = "run", fast: bool = False, progress: bool = False,
+           today: date | None = None, store: Store | None = None) -> RunOutcome:
+    today = today or date.today()
+    period = period or today.strftime("%Y-%m")
+    sites = cfg.sites if sites is None else sites
+    store = store or open_store(cfg)
+    run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name)
+    assert run.id is not None
+    out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
+    outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
+    crawl_cfg = Crawl(**{**asdict(cfg.crawl), "fast": cfg.crawl.fast or fast})
+    resolver = asdict(cfg.resolver)
+    status = "failed"
+    try:
+        with tempfile.TemporaryDirectory(prefix="patrol-crawl-") as tmp:
+            started = time.monotonic()
+            crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress)
+            for site in sites:
+                crawl = crawls[site.name]
+                facts = measure(cfg, site, crawl, store, today)
+                ctx = check_context(cfg, site, today, facts)
+                out = run_checks(crawl, ctx)
+                site_score = score(out.findings, out.veto, cfg)
+                result = {
+                    "status": "completed" if crawl.pages else "failed",
+                    "pages": len(crawl.pages), "links": len(crawl.links),
+                    "broken": out.facts.get("links", {}).get("broken", 0),
+                    "score": site_score, "veto": out.veto, "stats": out.facts,
+                    "error": "; ".join(crawl.errors)[:2000],
+                }
+                store.save_site(run.id, crawl, out.findings, result)
+                outcome.findings += len(out.findings)
+                outcome.sites.append({"name": site.name, **{k: result[k] for k in
+                                      ("pages", "links", "broken", "score", "veto", "status")}})
+            _newmedia(cfg, store, run.id, today, outcome)
+            status = "completed"
+            log(progress, f"checked in {time.monotonic() - started:.1f} s")
+    finally:
+        store.finish_run(run.id, status)
+    follow_up(store, run.id)
+    outcome.outputs = write_outputs(store, run.id, out_dir, cfg)
+    return outcome
+
+
+def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date) -> dict[str, Any]:
+    """Facts that need the network or the store besides the crawl (IPv6, availability)."""
+    facts: dict[str, Any] = {}
+    if crawl.pages:
+        try:
+            from patrol import ipv6
+            from patrol.resolver import Resolver
+            facts["ipv6"] = ipv6.measure(crawl, Resolver.from_config(cfg.resolver))
+        except ImportError:
+            pass
+        except Exception as exc:
+            crawl.errors.append(f"IPv6 measurement failed: {exc!r}")
+    try:
+        from patrol import probe
+        facts["availability"] = probe.availability(store, site.name, datetime.now(),
+                                                   thresholds_mod.merged(cfg, site))
+    except ImportError:
+        pass
+    except Exception as exc:
+        crawl.errors.append(f"availability figures failed: {exc!r}")
+    return facts
+
+
+def _newmedia(cfg: Config, store: Store, run_id: int, today: date, outcome: RunOutcome) -> None:
+    if not cfg.newmedia:
+        return
+    try:
+        from patrol import newmedia
+    except ImportError:
+        return
+    checker = text_checker(cfg)
+    for crawl, out in newmedia.inspect_accounts(cfg, cfg.newmedia, today=today, store=store,
+                                                text_checker=checker):
+        site_score = score(out.findings, out.veto, cfg)
+        result = {"status": "completed", "pages": 0, "links": len(crawl.links), "broken": 0,
+                  "score": site_score, "veto": out.veto, "stats": {"newmedia": out.facts},
+                  "error": "; ".join(crawl.errors)[:2000]}
+        store.save_site(run_id, crawl, out.findings, result, kind="newmedia")
+        outcome.findings += len(out.findings)
+        outcome.sites.append({"name": crawl.name, "kind": "newmedia", "score": site_score, "veto": out.veto})
+
+
+def text_checker(cfg: Config) -> Any:
+    try:
+        from checks.text import TextChecker
+    except ImportError:
+        return None
+    return TextChecker(leaders=[{"name": x.name, "title": x.title} for x in cfg.leaders])
+
+
+def follow_up(store: Store, run_id: int) -> None:
+    try:
+        from reports import loop
+    except ImportError:
+        return
+    loop.follow_up(store, run_id)
+
+
+def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None) -> dict[str, Path]:
+    from reports import export
+    return export.write_outputs(store, run_id, out_dir, cfg)
+
+
+def open_store(cfg: Config) -> Store:
+    base = Path(cfg.path).parent if cfg.path not in ("", "<none>", "<config>") else None
+    return Store(cfg.database, base_dir=base)
+
+
+def log(enabled: bool, message: str) -> None:
+    if enabled:
+        print(message, file=sys.stderr)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    sites = cfg.sites
+    if args.site:
+        known = {s.name for s in cfg.sites} | {a.name for a in cfg.newmedia}
+        unknown = [n for n in args.site if n not in known]
+        if unknown:
+            raise ConfigError(f"{cfg.path}: sites: no site or account named {unknown[0]!r}")
+        sites = [s for s in cfg.sites if s.name in args.site]
+        cfg.newmedia = [a for a in cfg.newmedia if a.name in args.site]
+    if args.period:
+        _check_period(args.period)
+    outcome = patrol(cfg, sites=sites, out_dir=Path(args.out) if args.out else None,
+                     period=args.period, fast=args.fast, progress=_progress(args))
+    print_summary(outcome)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    url = args.url if "://" in args.url else "http://" + args.url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{args.url}: not an http(s) URL")
+    base: dict[str, Any] = {}
+    config_path = args.config or os.environ.get("PATROL_CONFIG")
+    if config_path:
+        loaded = load_config(config_path)
+        base = {"crawl": asdict(loaded.crawl), "resolver": asdict(loaded.resolver),
+                "thresholds": loaded.thresholds,
+                "leaders": [asdict(x) for x in loaded.leaders]}
+    out_dir = Path(args.out) if args.out else Path("patrol-out") / f"check-{parts.hostname}"
+    site: dict[str, Any] = {"name": parts.hostname, "url": url, "max_pages": args.max_pages}
+    if args.max_depth is not None:
+        site["max_depth"] = args.max_depth
+    if args.render:
+        site["render"] = args.render
+    cfg = config_from_dict({**base, "database": "sqlite:///" + str((out_dir / "patrol.db").resolve()),
+                            "sites": [site], "output": str(out_dir)}, source="patrol check")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcome = patrol(cfg, out_dir=out_dir, kind="check", fast=args.fast, progress=_progress(args))
+    print_summary(outcome)
+    return 0
+
+
+def _check_period(period: str) -> None:
+    try:
+        datetime.strptime(period, "%Y-%m")
+    except ValueError:
+        raise ConfigError(f"--period: {period!r} is not YYYY-MM") from None
+
+
+def print_summary(outcome: RunOutcome) -> None:
+    for s in outcome.sites:
+        if s.get("kind") == "newmedia":
+            print(f"  {s['name']}（新媒体）: score {s.get('score')}, veto {', '.join(s['veto']) or '-'}")
+            continue
+        print(f"  {s['name']}: {s['pages']} pages, {s['links']} links checked, {s['broken']} broken"
+              f"{', veto: ' + ', '.join(s['veto']) if s['veto'] else ''}"
+              f"{' (crawl failed)' if s['status'] == 'failed' else ''}")
+    print(f"run {outcome.run_id}: {outcome.findings} findings")
+    for name, path in outcome.outputs.items():
+        print(f"  {name}: {path}")
