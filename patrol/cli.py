@@ -23,6 +23,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
+CHECKS_HELP = ("only these site checks, comma-separated: links, freshness, text, ipv6, availability "
+               "(default: all)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="patrol",
@@ -45,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="output folder (default: the config's output, per run)")
     p.add_argument("--period", metavar="YYYY-MM", help="the month this inspection counts for (default: now)")
     p.add_argument("--fast", action="store_true", help="lift politeness limits (own servers only)")
+    p.add_argument("--checks", metavar="LIST", help=CHECKS_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
     p = add("check", "spot-check one URL: crawl it, check its links, write the report (no config needed)")
@@ -56,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render pages with a browser (default: auto)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: patrol-out/check-<host>)")
     p.add_argument("--fast", action="store_true", help="lift politeness limits (own servers only)")
+    p.add_argument("--checks", metavar="LIST", help=CHECKS_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
     p = add("report", "re-render the report of a past run from the store, without crawling")

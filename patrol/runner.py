@@ -193,7 +193,8 @@ def score(findings: list[Finding], veto: list[str], cfg: Config | None) -> float
 
 def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None = None,
            period: str | None = None, kind: str = "run", fast: bool = False, progress: bool = False,
-           today: date | None = None, store: Store | None = None) -> RunOutcome:
+           today: date | None = None, store: Store | None = None,
+           checks: list[str] | None = None) -> RunOutcome:
     today = today or date.today()
     period = period or today.strftime("%Y-%m")
     sites = cfg.sites if sites is None else sites
@@ -211,9 +212,9 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
             crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress)
             for site in sites:
                 crawl = crawls[site.name]
-                facts = measure(cfg, site, crawl, store, today)
+                facts = measure(cfg, site, crawl, store, today, checks)
                 ctx = check_context(cfg, site, today, facts)
-                out = run_checks(crawl, ctx)
+                out = run_checks(crawl, ctx, checks)
                 site_score = score(out.findings, out.veto, cfg)
                 result = {
                     "status": "completed" if crawl.pages else "failed",
@@ -226,7 +227,8 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
                 outcome.findings += len(out.findings)
                 outcome.sites.append({"name": site.name, **{k: result[k] for k in
                                       ("pages", "links", "broken", "score", "veto", "status")}})
-            _newmedia(cfg, store, run.id, today, outcome)
+            if checks is None or "newmedia" in checks:
+                _newmedia(cfg, store, run.id, today, outcome)
             status = "completed"
             log(progress, f"checked in {time.monotonic() - started:.1f} s")
     finally:
@@ -236,10 +238,12 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     return outcome
 
 
-def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date) -> dict[str, Any]:
+def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date,
+            checks: list[str] | None = None) -> dict[str, Any]:
     """Facts that need the network or the store besides the crawl (IPv6, availability)."""
     facts: dict[str, Any] = {}
-    if crawl.pages:
+    wanted = (lambda name: checks is None or name in checks)
+    if crawl.pages and wanted("ipv6"):
         try:
             from patrol import ipv6
             from patrol.resolver import Resolver
@@ -248,6 +252,8 @@ def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date
             pass
         except Exception as exc:
             crawl.errors.append(f"IPv6 measurement failed: {exc!r}")
+    if not wanted("availability"):
+        return facts
     try:
         from patrol import probe
         facts["availability"] = probe.availability(store, site.name, datetime.now(),
@@ -328,7 +334,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.period:
         _check_period(args.period)
     outcome = patrol(cfg, sites=sites, out_dir=Path(args.out) if args.out else None,
-                     period=args.period, fast=args.fast, progress=_progress(args))
+                     period=args.period, fast=args.fast, progress=_progress(args),
+                     checks=parse_checks(args.checks))
     print_summary(outcome)
     return 0
 
@@ -354,9 +361,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     cfg = config_from_dict({**base, "database": "sqlite:///" + str((out_dir / "patrol.db").resolve()),
                             "sites": [site], "output": str(out_dir)}, source="patrol check")
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcome = patrol(cfg, out_dir=out_dir, kind="check", fast=args.fast, progress=_progress(args))
+    outcome = patrol(cfg, out_dir=out_dir, kind="check", fast=args.fast, progress=_progress(args),
+                     checks=parse_checks(args.checks))
     print_summary(outcome)
     return 0
+
+
+def parse_checks(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    known = {name for name, _ in SITE_CHECKS} | {"newmedia"}
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"--checks: unknown check {name!r} (known: {', '.join(sorted(known))})")
+    return names
 
 
 def _check_period(period: str) -> None:

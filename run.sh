@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One entry point for people and CI; every command does its own set-up first.
+#   ./run.sh demo     set up, start the bundled sample site, patrol it, write the report
+#   ./run.sh test     set up, run the test suite
+#   ./run.sh setup    only set up (.venv with patrol installed, Chromium for JS pages)
+#   ./run.sh bench    set up, run the link-check benchmark against LinkChecker and linkinator
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${PATROL_VENV:-.venv}
+PY=${PYTHON:-python3}
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.patrol-installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    touch "$stamp"
+  fi
+  ensure_chromium
+}
+
+# Chromium for pages that only JavaScript fills: Playwright's own build where it can be
+# downloaded, otherwise the system's (Debian/Ubuntu package `chromium`).
+ensure_chromium() {
+  if [ -n "${PATROL_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 \
+     || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 \
+     || ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-* >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "run.sh: installing Chromium for JavaScript pages..." >&2
+  if "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1; then
+    return 0
+  fi
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 && return 0
+  fi
+  echo "run.sh: no Chromium available: run 'playwright install chromium' or install your" \
+       "distribution's chromium package; JavaScript-only pages will not be rendered." >&2
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  setup) setup ;;
+  demo) setup; exec "$VENV/bin/patrol" demo "$@" ;;
+  test) setup; exec "$VENV/bin/python" -m pytest "$@" ;;
+  bench) setup; exec "$VENV/bin/python" benchmarks/linkcheck_benchmark.py "$@" ;;
+  *) echo "usage: ./run.sh demo|test|setup|bench [args]" >&2; exit 2 ;;
+esac
