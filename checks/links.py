@@ -85,7 +85,10 @@ def message_for(result: LinkResult, tag: str, attachment: bool) -> str:
 
 
 def extension(url: str) -> str:
-    path = urlsplit(url).path
+    try:
+        path = urlsplit(url).path
+    except ValueError:   # an invalid URL has no meaningful extension
+        return ""
     name = path.rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 

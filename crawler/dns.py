@@ -68,7 +68,7 @@ class PatrolResolver:
         self.resolver = resolver
 
     @classmethod
-    def from_crawler(cls, crawler: Any, reactor: Any) -> "PatrolResolver":
+    def from_crawler(cls, crawler: Any, reactor: Any) -> PatrolResolver:
         # ``crawler`` is the CrawlerProcess here (Scrapy passes it while setting up the reactor);
         # only its settings are used.
         raw = crawler.settings.get("PATROL_RESOLVER")
@@ -121,7 +121,8 @@ class PatrolResolver:
                 receiver.addressResolved(IPv4Address(kind, address, port))
         receiver.resolutionComplete()
 
-    def _failed(self, failure: Any, receiver: IResolutionReceiver, resolution: _Resolution, host: str) -> None:
+    def _failed(self, failure: Any, receiver: IResolutionReceiver, resolution: _Resolution,
+                host: str) -> None:
         logger.warning("DNS lookup of %s crashed: %s", host, failure.getErrorMessage())
         if not resolution.cancelled:
             receiver.resolutionComplete()

@@ -176,6 +176,11 @@ class SiteSpider(scrapy.Spider):
                 else:
                     self.signatures[origin] = (host_of(response.url), page_signature(title, body_text))
         self._record(result)
+        final = _safe_normalize(response.url)
+        if meta["chain"] and final and final != origin and final in self.seen and final not in self.results:
+            # The redirect's target is a URL of its own: it was fetched, so it is checked too.
+            self._record(LinkResult(**{**result.to_dict(), "url": final, "redirects": [],
+                                       "internal": host_of(final) in self.scope}))
         if (role == PAGE and tree is not None and result.ok
                 and host_of(response.url) in self.scope):
             yield from self._page(response, tree, encoding)
@@ -247,8 +252,12 @@ class SiteSpider(scrapy.Spider):
                                           f"超过 {self.max_redirects} 次重定向", chain=chain))
             return
         role = meta["role"]
-        if role == PAGE and host_of(target) not in self.scope:
-            role = LINK
+        if role == PAGE:
+            if host_of(target) not in self.scope or target in self.seen:
+                # Off-site, or a page crawled on its own: only check where the redirect ends.
+                role = LINK
+            else:
+                self.seen.add(target)
         method = response.request.method
         yield self._request(target, role, depth=meta["depth"], referer=meta["referer_url"],
                             method=method, chain=chain, origin=origin)
