@@ -54,6 +54,7 @@ class ListItem:
     title: str
     url: str
     date: str | None = None     # ISO date when one was found on the list
+    date_source: str = ""       # where the date came from: list | url | url_month ("" when none)
 
 
 @dataclass(slots=True)
@@ -78,17 +79,33 @@ class PageSnapshot:
     placeholder: bool = False    # shows 暂无信息 / 暂无数据
     blocks: list[str] = field(default_factory=list)        # text of nav/header/footer blocks
     fetched_at: str = ""
+    more_links: list[LinkRef] = field(default_factory=list)  # 更多 links; anchor: the block's heading
+    pagination: list[str] = field(default_factory=list)      # URLs of list pages 2..n
+    needs_render: bool = False   # as served, an empty list container that a script fills
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies every value and costs more than parsing.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["links"] = [[r.url, r.tag, r.anchor] for r in self.links]
+        data["nav_links"] = [[r.url, r.tag, r.anchor] for r in self.nav_links]
+        data["more_links"] = [[r.url, r.tag, r.anchor] for r in self.more_links]
+        data["list_items"] = [[i.title, i.url, i.date] for i in self.list_items]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PageSnapshot":
         data = dict(data)
-        data["links"] = [LinkRef(**x) for x in data.get("links", [])]
-        data["nav_links"] = [LinkRef(**x) for x in data.get("nav_links", [])]
-        data["list_items"] = [ListItem(**x) for x in data.get("list_items", [])]
+        for name in ("links", "nav_links", "more_links"):
+            if name in data:
+                data[name] = [_make(LinkRef, x) for x in data[name]]
+        if "list_items" in data:
+            data["list_items"] = [_make(ListItem, x) for x in data["list_items"]]
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _make(cls: type, value: Any) -> Any:
+    """A LinkRef/ListItem from its compact list form or a mapping."""
+    return cls(*value) if isinstance(value, (list, tuple)) else cls(**value)
 
 
 @dataclass(slots=True)

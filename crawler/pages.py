@@ -114,11 +114,20 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str) -> Iterator[tuple[str
             anchor = SPACE_RE.sub(" ", el.text_content()).strip() or el.get("title") or el.get("alt") or ""
         elif tag == "img":
             anchor = el.get("alt") or el.get("title") or ""
-        try:
-            absolute = urljoin(base, raw)
-        except ValueError:
-            absolute = raw
-        yield absolute, tag, anchor[:120]
+        yield join(base, raw), tag, anchor[:120]
+
+
+def join(base: str, raw: str) -> str:
+    """urljoin, with the common cases (absolute and root-relative links) done without parsing."""
+    if raw.startswith(("http://", "https://")):
+        return raw
+    if raw.startswith("/") and not raw.startswith("//"):
+        end = base.find("/", base.find("//") + 2)
+        return (base if end < 0 else base[:end]) + raw
+    try:
+        return urljoin(base, raw)
+    except ValueError:
+        return raw
 
 
 def title_of(tree: lxml.html.HtmlElement) -> str:
@@ -137,11 +146,14 @@ def fallback_text(tree: lxml.html.HtmlElement) -> str:
 
 def snapshot(tree: lxml.html.HtmlElement, *, url: str, final_url: str, status: int, depth: int,
              links: list[LinkRef], rendered: bool, encoding: str, content_type: str,
-             referer: str | None, fetched_at: str) -> PageSnapshot:
+             referer: str | None, fetched_at: str, facts: bool = True) -> PageSnapshot:
+    """The page's snapshot; ``facts=False`` keeps only what the link check needs."""
     snap = PageSnapshot(url=url, final_url=final_url, status=status, depth=depth, links=links,
                         rendered=rendered, encoding=encoding, content_type=content_type,
                         referer=referer, fetched_at=fetched_at)
-    if _pagefacts is not None:
+    if not facts:
+        snap.title = title_of(tree)
+    elif _pagefacts is not None:
         facts = _pagefacts.extract(tree, final_url)
         for name in PageSnapshot.__dataclass_fields__:
             if hasattr(facts, name) and name not in ("url", "links"):

@@ -40,6 +40,9 @@ METAREFRESH_ENABLED = False
 HTTPERROR_ALLOW_ALL = True
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+# Scrapy re-parses the source of generator callbacks to warn about return values; that costs
+# a millisecond per response here and the spider's callbacks return nothing.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "WARNING"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its own seen-set
 

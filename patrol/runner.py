@@ -49,13 +49,20 @@ class RunOutcome:
 
 # --- crawling ------------------------------------------------------------------------------
 
-def site_job(site: Site) -> dict[str, Any]:
+# Checks that read the per-page facts (text, list items, dates); without them the crawl skips
+# extracting those facts.
+PAGE_FACT_CHECKS = {"freshness", "text"}
+
+
+def site_job(site: Site, checks: list[str] | None = None) -> dict[str, Any]:
     return {"name": site.name, "url": site.url, "max_pages": site.max_pages, "max_depth": site.max_depth,
-            "render": site.render, "allowed_hosts": site.allowed_hosts, "check_external": site.check_external}
+            "render": site.render, "allowed_hosts": site.allowed_hosts, "check_external": site.check_external,
+            "facts": checks is None or bool(PAGE_FACT_CHECKS & set(checks))}
 
 
 def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
-                progress: bool = False, processes: int | None = None) -> dict[str, SiteCrawl]:
+                progress: bool = False, processes: int | None = None,
+                checks: list[str] | None = None) -> dict[str, SiteCrawl]:
     """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
     workdir.mkdir(parents=True, exist_ok=True)
     if not sites:
@@ -67,7 +74,7 @@ def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workd
     outputs = {s.name: str(workdir / f"crawl-{i}.jsonl") for i, s in enumerate(sites)}
     procs: list[tuple[subprocess.Popen[bytes], list[Site], Path]] = []
     for n, group in enumerate(groups):
-        job = {"sites": [site_job(s) for s in group], "outputs": {s.name: outputs[s.name] for s in group},
+        job = {"sites": [site_job(s, checks) for s in group], "outputs": {s.name: outputs[s.name] for s in group},
                "crawl": asdict(crawl), "resolver": resolver, "progress": progress}
         job_path = workdir / f"job-{n}.json"
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
@@ -209,7 +216,7 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     try:
         with tempfile.TemporaryDirectory(prefix="patrol-crawl-") as tmp:
             started = time.monotonic()
-            crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress)
+            crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress, checks=checks)
             for site in sites:
                 crawl = crawls[site.name]
                 facts = measure(cfg, site, crawl, store, today, checks)

@@ -52,6 +52,8 @@ class SiteSpider(scrapy.Spider):
         self.max_depth = int(site.get("max_depth", 8))
         self.render = site.get("render", "auto")
         self.check_external = bool(site.get("check_external", True))
+        self.extract_facts = bool(site.get("facts", True))
+        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: invalid)
         self.pages_scheduled = 0
         self.pages_written = 0
         self.seen: set[str] = set()                   # URLs already scheduled or resolved
@@ -204,7 +206,7 @@ class SiteSpider(scrapy.Spider):
             tree, url=origin, final_url=response.url, status=response.status, depth=depth,
             links=links, rendered=rendered, encoding=encoding,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
-            referer=meta["referer_url"], fetched_at=_now())
+            referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         self.crawler.stats.inc_value("patrol/pages")
@@ -216,14 +218,18 @@ class SiteSpider(scrapy.Spider):
         for raw, tag, anchor in pages.iter_links(tree, page_url):
             if skip_scheme(raw):
                 continue
-            try:
-                url = normalize(raw)
-            except InvalidURL as exc:
-                url = raw
-                if url not in self.results:
-                    self._record(LinkResult(url=url, kind=LinkKind.INVALID_URL.value, error=str(exc),
+            url = self._normalized.get(raw, "")
+            if url == "":
+                try:
+                    url = normalize(raw)
+                except InvalidURL as exc:
+                    url = None
+                    self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
                                             internal=False, method=""))
-                    self.seen.add(url)
+                    self.seen.add(raw)
+                if len(self._normalized) < 200_000:
+                    self._normalized[raw] = url
+            url = url or raw
             if (url, tag) in seen_here:
                 continue
             seen_here.add((url, tag))
@@ -295,7 +301,8 @@ class SiteSpider(scrapy.Spider):
         links = self._links(tree, response.url)
         snap = pages.snapshot(tree, url=meta["origin"], final_url=response.url, status=200,
                               depth=meta["depth"], links=links, rendered=False, encoding="",
-                              content_type="text/html", referer=meta["referer_url"], fetched_at=_now())
+                              content_type="text/html", referer=meta["referer_url"], fetched_at=_now(),
+                              facts=self.extract_facts)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         yield from self._follow(links, meta["depth"], meta["origin"])
