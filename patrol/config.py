@@ -77,6 +77,13 @@ class NewMedia:
     item_selector: str | None = None
     export: str | None = None        # CSV / XLSX export of posts
     thresholds: dict[str, Any] = field(default_factory=dict)
+    # Page accounts: where title, date and link sit inside each item (default: the item's
+    # first link and the first date-like text in it).
+    title_selector: str | None = None
+    date_selector: str | None = None
+    link_selector: str | None = None
+    url: str | None = None           # the account's public homepage, shown in the report
+    timezone: str = "Asia/Shanghai"  # for dates written without a zone
 
 
 @dataclass
@@ -103,6 +110,7 @@ class Smtp:
     sender: str = ""
     timeout: float = 30.0
     retries: int = 3
+    ca_file: str = ""                # PEM file of the CA that signed the server's certificate
 
 
 @dataclass
@@ -204,16 +212,45 @@ def _check_semantics(cfg: Config, source: str, base_dir: Path | None) -> None:
         _check_department(acc.department, dep_ids, source, f"{key}.department")
         if not (acc.feed or acc.page or acc.export):
             raise ConfigError(f"{source}: {key}: give one of feed, page or export")
+        if acc.page and not acc.item_selector:
+            raise ConfigError(f"{source}: {key}.item_selector: required with page "
+                              f"(a CSS selector matching one post on the page, e.g. '.post-list li')")
+        try:
+            from zoneinfo import ZoneInfo
+            ZoneInfo(acc.timezone)
+        except Exception:
+            raise ConfigError(f"{source}: {key}.timezone: unknown time zone {acc.timezone!r} "
+                              f"(use a name such as Asia/Shanghai)") from None
         if acc.export and base_dir is not None and not Path(acc.export).is_absolute():
             acc.export = str((base_dir / acc.export).resolve()) if (base_dir / acc.export).exists() \
                 else acc.export
     _check_thresholds(cfg.thresholds, source, "thresholds")
     for i, site in enumerate(cfg.sites):
         _check_thresholds(site.thresholds, source, f"sites[{i}].thresholds")
+    for i, acc in enumerate(cfg.newmedia):
+        _check_thresholds(acc.thresholds, source, f"newmedia[{i}].thresholds")
     if cfg.crawl.concurrency < 1 or cfg.crawl.per_host < 1:
         raise ConfigError(f"{source}: crawl: concurrency and per_host must be at least 1")
     if cfg.crawl.timeout <= 0:
         raise ConfigError(f"{source}: crawl.timeout: must be positive")
+    _check_resolver(cfg.resolver, source)
+
+
+def _check_resolver(res: Resolver, source: str) -> None:
+    from patrol.resolver import ip_literal, parse_nameserver  # late: resolver imports this module's types
+    for i, spec in enumerate(res.nameservers):
+        try:
+            parse_nameserver(spec)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: resolver.nameservers[{i}]: {exc}") from None
+    for host, addresses in res.overrides.items():
+        if not addresses:
+            raise ConfigError(f"{source}: resolver.overrides.{host}: give at least one address")
+        for addr in addresses:
+            if ip_literal(addr) is None:
+                raise ConfigError(f"{source}: resolver.overrides.{host}: {addr!r} is not an IP address")
+    if res.timeout <= 0:
+        raise ConfigError(f"{source}: resolver.timeout: must be positive")
 
 
 def _check_thresholds(values: dict[str, Any], source: str, key: str) -> None:

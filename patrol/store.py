@@ -155,6 +155,42 @@ class Probe(SQLModel, table=True):
     error: str = ""
 
 
+class Rectification(SQLModel, table=True):
+    """One mailed rectification item, followed up by later runs (the closed loop)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(index=True)                    # item key: a fingerprint or a link target's
+    department: str = Field(default="", index=True)
+    site: str = ""
+    check: str = ""
+    mailed_run: int = Field(foreign_key="run.id", index=True)
+    mail_id: Optional[int] = None
+    fingerprints: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    deadline: str = ""                              # ISO date
+    state: str = "open"                             # open | fixed | overdue
+    checked_run: Optional[int] = None               # the last run that looked at it
+    closed_run: Optional[int] = None                # the run that found it fixed
+    updated: datetime = Field(default_factory=utcnow)
+
+
+class NewMediaPost(SQLModel, table=True):
+    """A post of a new-media account seen by some run, kept so the year's repost total
+    survives feeds that only list their latest posts."""
+
+    __tablename__ = "newmedia_post"
+    __table_args__ = (Index("ux_newmedia_post_account_key", "account", "key", unique=True),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account: str = Field(index=True)
+    key: str                                        # the post URL, or title|day without one
+    url: str = ""
+    title: str = ""
+    day: Optional[str] = Field(default=None, index=True)   # ISO date in China time
+    repost: str = ""                                # authoritative source reposted, if any
+    origin: str = "feed"
+    first_seen: datetime = Field(default_factory=utcnow)
+
+
 class Store:
     """A thin wrapper over an engine: opens, creates tables, writes a site's results."""
 
@@ -295,6 +331,35 @@ class Store:
     def runs(self) -> list[Run]:
         with self.session() as s:
             return list(s.exec(select(Run).order_by(Run.id)))
+
+    # --- new-media posts -------------------------------------------------------------------
+
+    def save_newmedia_posts(self, account: str, posts: list[dict[str, Any]]) -> int:
+        """Remember an account's posts (dicts with key, url, title, day, repost, origin);
+        returns how many were new."""
+        added = 0
+        with self.session() as s:
+            known = {row.key: row for row in s.exec(select(NewMediaPost).where(NewMediaPost.account == account))}
+            for post in posts:
+                row = known.get(post["key"])
+                if row is None:
+                    row = NewMediaPost(account=account, **post)
+                    known[row.key] = row
+                    added += 1
+                else:
+                    for name, value in post.items():
+                        setattr(row, name, value)
+                s.add(row)
+            s.commit()
+        return added
+
+    def newmedia_posts(self, account: str, since: Any = None) -> list[NewMediaPost]:
+        """An account's remembered posts, those dated on or after ``since`` (a date) if given."""
+        with self.session() as s:
+            q = select(NewMediaPost).where(NewMediaPost.account == account)
+            if since is not None:
+                q = q.where(NewMediaPost.day >= since.isoformat())  # type: ignore[operator]
+            return list(s.exec(q.order_by(NewMediaPost.day)))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

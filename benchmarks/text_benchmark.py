@@ -1,0 +1,167 @@
+"""Typo detection measured through ``patrol text`` on official-document sentences.
+
+Data: ../shared/data/csc/odw.train.tsv (ECSpell, official document writing domain): label
+(number of errors) <TAB> text with errors <TAB> corrected text.  The file is split by the MD5
+of the text with errors: even digests are the *dev* half (used to tune
+config/text/statistical.yaml), odd digests the *test* half, which is what this reports by
+default.  Every sentence is checked with ``--date 2018-01-01``: the sentences carry no
+publication date and many were written before the 2018 institutional reform, so the
+outdated-name rule (which only applies to dated text) is kept out of the typo measurement.
+
+Two throughput figures: the CPU time of one ``patrol text FILE --format jsonl`` process
+(interpreter start, model load and JSON output included), and the steady rate of
+``cmd_text`` in a warm process (the rate a long crawl sees).
+
+    .venv/bin/python benchmarks/text_benchmark.py [--split test|dev|all] [--data PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "csc" / "odw.train.tsv"
+DATE = "2018-01-01"
+TARGETS = {"precision": 0.90, "recall": 0.60, "false_alarm": 0.02, "throughput": 500_000}
+
+
+def split_of(text: str) -> str:
+    return "dev" if int(hashlib.md5(text.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def load(path: Path, split: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 3:
+            continue
+        _, wrong, right = parts
+        if split in ("all", split_of(wrong)):
+            rows.append((wrong, right))
+    return rows
+
+
+def flagged_positions(findings: list[dict]) -> set[int]:
+    """Characters a user is told are wrong (suspected flags are listed apart and not counted)."""
+    positions: set[int] = set()
+    for f in findings:
+        if f["suspected"]:
+            continue
+        wrong, right = f["wrong"], f["suggestion"]
+        if len(wrong) == len(right):
+            positions.update(f["start"] + k for k, (a, b) in enumerate(zip(wrong, right)) if a != b)
+        else:
+            positions.update(range(f["start"], f["end"]))
+    return positions
+
+
+def run_cli(path: Path) -> tuple[list[dict], float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    exe = ROOT / ".venv" / "bin" / "patrol"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "patrol.cli"]
+    proc = subprocess.run(cmd + ["text", str(path), "--format", "jsonl", "--date", DATE],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return [json.loads(line) for line in proc.stdout.splitlines()], cpu
+
+
+def warm_rate(path: Path, chars: int, repeats: int = 3) -> float:
+    """Characters per CPU second of cmd_text in a process whose model is already loaded."""
+    sys.path.insert(0, str(ROOT))
+    from patrol.textcmd import cmd_text
+
+    args = argparse.Namespace(file=str(path), format="jsonl", date=DATE, config=None)
+    with contextlib.redirect_stdout(io.StringIO()):
+        cmd_text(args)                               # load the model
+        start = time.process_time()
+        for _ in range(repeats):
+            cmd_text(args)
+        elapsed = time.process_time() - start
+    return chars * repeats / elapsed
+
+
+def score(rows: list[tuple[str, str]], results: list[dict]) -> dict[str, float]:
+    exact = any_hit = flagged = errors = clean = false_alarms = 0
+    c_tp = c_fp = c_fn = 0
+    for (wrong, right), result in zip(rows, results):
+        gold = {i for i, (a, b) in enumerate(zip(wrong, right)) if a != b}
+        found = flagged_positions(result["findings"])
+        flagged += bool(found)
+        if gold:
+            errors += 1
+            exact += found == gold
+            any_hit += bool(found & gold)
+        else:
+            clean += 1
+            false_alarms += bool(found)
+        c_tp += len(found & gold)
+        c_fp += len(found - gold)
+        c_fn += len(gold - found)
+
+    def ratio(a: int, b: int) -> float:
+        return a / b if b else 0.0
+
+    p, r = ratio(exact, flagged), ratio(exact, errors)
+    return {
+        "sentences": len(rows), "with_errors": errors, "clean": clean,
+        "precision": p, "recall": r, "f1": ratio(2 * p * r, p + r) if p + r else 0.0,
+        "precision_any": ratio(any_hit, flagged), "recall_any": ratio(any_hit, errors),
+        "char_precision": ratio(c_tp, c_tp + c_fp), "char_recall": ratio(c_tp, c_tp + c_fn),
+        "false_alarm": ratio(false_alarms, clean),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["test", "dev", "all"], default="test")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--no-warm", action="store_true", help="skip the warm-process throughput")
+    args = parser.parse_args()
+    rows = load(args.data, args.split)
+    chars = sum(len(w) for w, _ in rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sentences.txt"
+        path.write_text("".join(w + "\n" for w, _ in rows), encoding="utf-8")
+        results, cpu = run_cli(path)
+        warm = None if args.no_warm else warm_rate(path, chars)
+    m = score(rows, results)
+    yes = {True: "yes", False: "no"}
+    print(f"Split: **{args.split}** of {args.data.name} ({m['sentences']} sentences, "
+          f"{m['with_errors']} with errors, {m['clean']} clean, {chars} characters); "
+          f"`patrol text --format jsonl --date {DATE}`.\n")
+    print("| measure | value | target | met |")
+    print("|---|---|---|---|")
+    print(f"| sentence detection precision (exact positions) | {m['precision']:.3f} | >= 0.90 | "
+          f"{yes[m['precision'] >= TARGETS['precision']]} |")
+    print(f"| sentence detection recall (exact positions) | {m['recall']:.3f} | >= 0.60 | "
+          f"{yes[m['recall'] >= TARGETS['recall']]} |")
+    print(f"| sentence detection F1 | {m['f1']:.3f} | | |")
+    print(f"| sentence precision / recall (at least one right position) | "
+          f"{m['precision_any']:.3f} / {m['recall_any']:.3f} | | |")
+    print(f"| character precision | {m['char_precision']:.3f} | | |")
+    print(f"| character recall | {m['char_recall']:.3f} | | |")
+    print(f"| false alarms on clean sentences | {m['false_alarm']:.1%} | <= 2 % | "
+          f"{yes[m['false_alarm'] <= TARGETS['false_alarm']]} |")
+    rate = chars / cpu if cpu else 0.0
+    print(f"| throughput, one `patrol text` process (start-up and model load included) | "
+          f"{rate:,.0f} chars/CPU s ({cpu:.2f} s) | >= 500,000 | {yes[rate >= TARGETS['throughput']]} |")
+    if warm is not None:
+        print(f"| throughput, warm process (`cmd_text`) | {warm:,.0f} chars/CPU s | >= 500,000 | "
+              f"{yes[warm >= TARGETS['throughput']]} |")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

@@ -1,0 +1,642 @@
+"""What one HTML page says about itself: main text, menus, breadcrumb, list entries, dates.
+
+The crawler parses each response once with lxml and calls :func:`extract`; the result is
+copied into the page's ``PageSnapshot`` and read by every check.  It runs on every page, so
+the tree is walked once, iteratively (deeply nested broken HTML must not hit the recursion
+limit), and everything is collected in that single pass:
+
+* text pieces go to the main text, to the block (menu, header, footer, breadcrumb) they sit
+  in, to the link they belong to, or to the list entry around them;
+* links are remembered with the zone they sit in (menu, main, footer) and the innermost
+  list entry (``li``/``tr``/``dd``/``dl``) holding them.
+
+Zones are told apart by semantic tags (``nav``, ``header``, ``footer``, ``aside``) and by the
+``id``/``class`` names Chinese government CMSs use (``nav``, ``menu``, ``daohang``, ``dh``,
+``position``, ``weizhi``, ``foot``, ``copyright`` ...).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+from checks.dates import parse_date, url_date
+from checks.model import LinkRef, ListItem
+
+# --- zones -------------------------------------------------------------------------------
+
+MAIN, NAV, CHROME, FOOTER, CRUMB = 0, 1, 2, 3, 4
+
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "select", "textarea", "svg",
+                       "object", "iframe", "head", "button", "map"})
+BLOCK_TAGS = frozenset({"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "br", "dd",
+                        "dt", "dl", "ul", "ol", "table", "tbody", "section", "article",
+                        "blockquote", "pre", "form", "hr", "center", "address", "fieldset",
+                        "figure", "figcaption", "header", "footer", "nav", "aside", "main", "td",
+                        "th", "caption"})
+ENTRY_TAGS = frozenset({"li", "tr", "dd", "dl"})
+_ZONE_TAGS = frozenset({"nav", "footer", "header", "aside"})
+_CONTAINER_TAGS = frozenset({"ul", "ol", "tbody", "table", "div"})
+# Marks a paragraph end inside the collected text (a private-use character, never whitespace).
+BREAK = "\ue000"
+
+# Whole class/id tokens (split on whitespace, "-" and "_") and substrings that mark a zone.
+# "whole": a whole class or id value; "part": a piece of one split on "-" and "_";
+# "sub": a substring.  Ambiguous words count only whole: "bottom" alone is a footer, but
+# Bootstrap's "border-bottom" is not; "position-relative" is no breadcrumb.
+_NAV_PARTS = frozenset({"nav", "navbar", "navigation", "menu", "menus", "daohang", "dh", "lmdh",
+                        "mainnav", "topnav", "subnav", "sidenav", "leftnav", "navlist", "menulist"})
+_NAV_SUBSTRINGS = ("nav", "menu", "daohang")
+_FOOTER_PARTS = frozenset({"footer", "copyright", "banquan", "friendlink", "yqlj"})
+_FOOTER_WHOLE = frozenset({"foot", "bottom", "copy", "bq", "links", "ft"})
+_CHROME_WHOLE = frozenset({"header", "head", "top", "banner", "sidebar", "side", "aside", "toolbar",
+                           "topbar", "logo", "search"})
+_CHROME_PARTS = frozenset({"header", "sidebar", "topbar"})
+_CRUMB_PARTS = frozenset({"breadcrumb", "breadcrumbs", "crumb", "crumbs", "weizhi", "dqwz", "curpos",
+                          "position", "location"})
+_CRUMB_WHOLE = frozenset({"wz", "dqwz", "weizhi", "position", "location", "curpos"})
+_CRUMB_SUBSTRINGS = ("crumb", "weizhi", "dqwz")
+_LAYOUT_WORDS = frozenset({"relative", "absolute", "fixed", "sticky", "static"})
+_DATE_CLASS_TOKENS = frozenset({"date", "time", "pubtime", "pubdate", "fbsj", "fbrq", "publish",
+                                "rq", "sj", "datetime"})
+# Names of list containers that scripts fill (newsList, list-con, xxgk_data, liebiao ...).
+_LISTISH = re.compile(r"list|news|content|data|article|item|info|xxgk|liebiao|xinwen|wenzhang",
+                      re.IGNORECASE)
+_PAGER_CLASS = re.compile(r"page|pager|pagination|fenye|fy|pages", re.IGNORECASE)
+
+_SPLIT_TOKENS = re.compile(r"[\s_\-]+")
+_WS = re.compile(r"\s+")
+_CRUMB_LABEL = re.compile(r"^.*?(?:当前位置|您的位置|您现在的位置|现在的位置|所在位置|位置)\s*[:：]?\s*")
+_CRUMB_TEXT = re.compile(r"(?:当前|您的|您现在的|现在的|所在)位置")
+_CRUMB_SEP = re.compile(r"\s*(?:>>|»|›|→|＞|>|/|\\|－>|->|—>)\s*")
+_MORE = re.compile(r"^[\s>»+\[【]*(?:更多|查看更多|more)[\s>»+.…\]】]*$", re.IGNORECASE)
+_PAGER_WORDS = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|上一页|上页|next|last|prev|previous|\d{1,4}|[<>«»]{1,2})$",
+                          re.IGNORECASE)
+_NEXT_LAST = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|next|last)$", re.IGNORECASE)
+_STEM_NUM = re.compile(r"^(.*?)_(\d{1,4})(\.[A-Za-z]{2,6})$")
+# Later list pages as the common CMSs name them (TRS index_1.html is page 2).
+_LATER_STEM = re.compile(r"/(?:index|list|default|more|page|news|lm)_\d{1,4}\.[A-Za-z]{2,6}$", re.IGNORECASE)
+_BACKWARDS = re.compile(r"^(?:上一页|上页|prev|previous|<|<<|«)$", re.IGNORECASE)
+_PAGE_PARAMS = ("page", "pageno", "pagenum", "pageindex", "currentpage", "p", "pn", "curpage")
+_CREATE_PAGE = re.compile(
+    r"createPage(?:HTML)?\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w-]+)['\"]"
+    r"\s*,\s*['\"](\w+)['\"]")
+_PUB_LABELS = (
+    re.compile(r"(?:发布时间|发布日期|发文日期|印发日期|公开日期|发稿时间)\s*[:：]?\s*([^\n]{6,40})"),
+    re.compile(r"(?:成文日期|更新时间|信息时间|日期|时间)\s*[:：]\s*([^\n]{6,40})"),
+)
+_PUB_META = frozenset({"pubdate", "publishdate", "publish_date", "publishtime", "publish-date",
+                       "article:published_time", "og:release_date", "dc.date", "dc.date.issued",
+                       "dc.date.created", "dcterms.created", "dcterms.issued", "firstpublishedtime",
+                       "releasedate", "created"})
+_BAD_HREF = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
+MAX_PAGES = 500            # list pages generated from one pagination pattern, at most
+PLACEHOLDER_LINE_MAX = 30  # characters of a line that shows a placeholder word
+MIN_UNDATED_TITLE = 6      # an undated entry with a shorter title is a menu item, not an article
+
+
+@dataclass(slots=True)
+class PageFacts:
+    """What :func:`extract` found on one page (copied into ``PageSnapshot``)."""
+
+    title: str = ""
+    text: str = ""                                   # main text, paragraphs joined by "\n"
+    blocks: list[str] = field(default_factory=list)  # texts of menu/header/footer blocks
+    published: str | None = None                     # ISO date of an article page
+    breadcrumb: list[str] = field(default_factory=list)
+    nav_links: list[LinkRef] = field(default_factory=list)
+    list_items: list[ListItem] = field(default_factory=list)
+    placeholder: bool = False                        # the list area shows only 暂无信息 ...
+    more_links: list[LinkRef] = field(default_factory=list)   # anchor: the block's heading
+    pagination: list[str] = field(default_factory=list)       # URLs of list pages 2..n
+    needs_render: bool = False                       # an empty list that a script fills
+
+
+# --- zone classification, cached per (tag, class, id) ---------------------------------------
+
+_zone_cache: dict[tuple[str, str, str], int] = {}
+
+
+def _zone_of(tag: str, cls: str, ident: str) -> int:
+    """The zone an element opens, or -1 when it opens none."""
+    key = (tag, cls, ident)
+    found = _zone_cache.get(key)
+    if found is not None:
+        return found
+    zone = -1
+    if tag == "nav":
+        zone = NAV
+    elif tag == "footer":
+        zone = FOOTER
+    elif tag in ("header", "aside"):
+        zone = CHROME
+    if (cls or ident) and zone == -1:
+        raw = f"{cls} {ident}".lower()
+        whole = set(raw.split())
+        parts = set(_SPLIT_TOKENS.split(raw))
+        if whole & _CRUMB_WHOLE or any(c in raw for c in _CRUMB_SUBSTRINGS) or (
+                parts & _CRUMB_PARTS and not parts & _LAYOUT_WORDS):
+            zone = CRUMB
+        elif parts & _FOOTER_PARTS or whole & _FOOTER_WHOLE or "footer" in raw:
+            zone = FOOTER
+        elif parts & _NAV_PARTS or any(n in raw for n in _NAV_SUBSTRINGS):
+            zone = NAV
+        elif whole & _CHROME_WHOLE or parts & _CHROME_PARTS:
+            zone = CHROME
+    if len(_zone_cache) < 20000:
+        _zone_cache[key] = zone
+    return zone
+
+
+_date_class_cache: dict[str, bool] = {}
+
+
+def _is_date_class(cls: str) -> bool:
+    found = _date_class_cache.get(cls)
+    if found is None:
+        found = bool(set(_SPLIT_TOKENS.split(cls.lower())) & _DATE_CLASS_TOKENS)
+        if len(_date_class_cache) < 20000:
+            _date_class_cache[cls] = found
+    return found
+
+
+class _Anchor:
+    __slots__ = ("el", "entry", "href", "parts", "title", "zone")
+
+    def __init__(self, el: etree._Element, href: str, title: str, zone: int, entry: int) -> None:
+        self.el, self.href, self.title, self.zone, self.entry = el, href, title, zone, entry
+        self.parts: list[str] | str = []
+
+    def text(self) -> str:
+        if self.parts.__class__ is list:
+            self.parts = _fold("".join(self.parts))      # folded once, kept
+        return self.parts
+
+
+class _Entry:
+    __slots__ = ("anchors", "el", "rest")
+
+    def __init__(self, el: etree._Element) -> None:
+        self.el = el
+        self.rest: list[str] = []
+        self.anchors: list[int] = []
+
+
+def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = None,
+            today: date | None = None) -> PageFacts:
+    """Everything the checks need from one parsed page; never raises on odd HTML.
+
+    ``today`` is the check date, used to give ``[11-10]`` its year (default: the clock's).
+    """
+    today = today or date.today()
+    facts = PageFacts()
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    base = _base_url(root, url)
+    facts.title = _fold(root.findtext(".//title") or "")
+    published_meta = _meta_date(root, today)
+    body = root.find("body")
+    if body is None:
+        body = root
+
+    main_parts: list[str] = []
+    block_parts: list[list[str]] = []
+    anchors: list[_Anchor] = []
+    entries: list[_Entry] = []
+    crumb_els: list[etree._Element] = []
+    crumb_text_els: list[etree._Element] = []
+    date_els: list[etree._Element] = []
+    scripts: list[str] = []
+    empty_lists = 0
+
+    def emit(text: str, zone: int, block: int, entry: int, anchor: int) -> None:
+        if zone == MAIN:
+            main_parts.append(text)
+        if block >= 0:
+            block_parts[block].append(text)
+        if anchor >= 0:
+            anchors[anchor].parts.append(text)
+        elif entry >= 0:
+            entries[entry].rest.append(text)
+
+    def brk(zone: int, block: int, entry: int) -> None:
+        if zone == MAIN:
+            main_parts.append(BREAK)
+        if block >= 0:
+            block_parts[block].append(BREAK)
+        if entry >= 0:
+            entries[entry].rest.append(" ")
+
+    def walk(el: etree._Element, zone: int, block: int, entry: int, anchor: int) -> None:
+        # Recursion is safe: libxml2's HTML parser nests at most 255 levels deep.
+        nonlocal empty_lists
+        parent_plain = zone == MAIN and block < 0 and entry < 0
+        for child in el:
+            tag = child.tag
+            if tag.__class__ is str:
+                if tag in SKIP_TAGS:
+                    if tag == "script":
+                        scripts.append(child.text or "")
+                else:
+                    czone, cblock, centry, canchor = zone, block, entry, anchor
+                    cls = child.get("class")
+                    ident = child.get("id")
+                    if cls or ident or tag in _ZONE_TAGS:
+                        opened = _zone_of(tag, cls or "", ident or "")
+                        if opened != -1 and czone != FOOTER and czone != CRUMB:
+                            if opened == CRUMB:
+                                crumb_els.append(child)
+                            if czone == MAIN or (czone == CHROME and opened != CHROME) \
+                                    or (czone == NAV and opened == CRUMB):
+                                if cblock == -1:
+                                    block_parts.append([])
+                                    cblock = len(block_parts) - 1
+                                czone = opened
+                        if cls and czone == MAIN and _is_date_class(cls):
+                            date_els.append(child)
+                    if czone == CHROME and (tag == "ul" or tag == "ol") and _is_link_list(child):
+                        czone = NAV                # a header's plain list of links is its menu
+                    if tag == "a":
+                        href = child.get("href")
+                        if href and not href.lstrip().lower().startswith(_BAD_HREF):
+                            anchors.append(_Anchor(child, href.strip(), child.get("title") or "",
+                                                   czone, centry))
+                            canchor = len(anchors) - 1
+                            if centry >= 0:
+                                entries[centry].anchors.append(canchor)
+                    elif tag in ENTRY_TAGS and czone == MAIN:
+                        entries.append(_Entry(child))
+                        centry = len(entries) - 1
+                    plain = czone == MAIN and cblock < 0 and centry < 0   # the common case, inlined
+                    is_block = tag in BLOCK_TAGS
+                    if is_block:
+                        if plain:
+                            main_parts.append(BREAK)
+                        else:
+                            brk(czone, cblock, centry)
+                    text = child.text
+                    if text:
+                        if "位置" in text and _CRUMB_TEXT.search(text):
+                            crumb_text_els.append(child)
+                        if plain and canchor < 0:
+                            main_parts.append(text)
+                        else:
+                            emit(text, czone, cblock, centry, canchor)
+                    if len(child):
+                        walk(child, czone, cblock, centry, canchor)
+                    elif (cls or ident) and tag in _CONTAINER_TAGS and not (text and text.strip()) \
+                            and _LISTISH.search(f"{cls or ''} {ident or ''}"):
+                        empty_lists += 1
+                    if is_block:
+                        if parent_plain:
+                            main_parts.append(BREAK)
+                        else:
+                            brk(zone, block, entry)
+            tail = child.tail
+            if tail:
+                if parent_plain and anchor < 0:
+                    main_parts.append(tail)
+                else:
+                    emit(tail, zone, block, entry, anchor)
+
+    if body.text:
+        emit(body.text, MAIN, -1, -1, -1)
+    try:
+        walk(body, MAIN, -1, -1, -1)
+    except RecursionError:                   # a tree parsed with huge_tree: keep what we have
+        pass
+
+    facts.text = _paragraphs(main_parts)
+    facts.blocks = [b for b in (_paragraphs(parts) for parts in block_parts) if b]
+    facts.breadcrumb = _breadcrumb(crumb_els, crumb_text_els)
+
+    page_url = _strip_fragment(url)
+    more: list[LinkRef] = []
+    pager_hrefs: list[tuple[str, str]] = []
+    nav_seen: set[str] = set()
+    for a in anchors:
+        text = a.text()
+        if a.zone == FOOTER:
+            continue
+        label = text or a.title
+        if _MORE.match(label) or (("more" in (a.el.get("class") or "").lower()) and len(label) <= 6):
+            absolute = _abs(base, a.href)
+            if absolute:
+                more.append(LinkRef(url=absolute, tag="a", anchor=_more_name(a, label)[:120]))
+            continue
+        if _PAGER_WORDS.match(label) and (_NEXT_LAST.match(label) or _in_pager(a.el)):
+            pager_hrefs.append((a.href, label))
+            continue
+        if a.zone == NAV and label:
+            absolute = _abs(base, a.href)
+            if absolute and absolute not in nav_seen:
+                nav_seen.add(absolute)
+                facts.nav_links.append(LinkRef(url=absolute, tag="a", anchor=label[:120]))
+    facts.more_links = more
+    script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
+    facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
+    facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
+
+    published = published_meta or _labelled_date(facts.text, today) or \
+        _labelled_date("\n".join(facts.blocks), today)
+    if published is None and len(facts.list_items) < 3:
+        for el in date_els:
+            published = parse_date(el.text_content(), today=today)
+            if published:
+                break
+    facts.published = published.isoformat() if published else None
+    facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
+    facts.needs_render = empty_lists > 0 and bool(scripts) and not facts.list_items
+    return facts
+
+
+def needs_render(tree: lxml.html.HtmlElement) -> bool:
+    """True when the page has an empty list container that one of its scripts fills.
+
+    Used by ``render: auto``: such a page is fetched again through the browser.
+    """
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    if not _HAS_SCRIPT(root):
+        return False
+    for el in _EMPTY_CONTAINERS(root):
+        label = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if _LISTISH.search(label) and _zone_of(el.tag, el.get("class") or "", el.get("id") or "") \
+                not in (NAV, FOOTER, CRUMB):
+            return True
+    return False
+
+
+_HAS_SCRIPT = etree.XPath("boolean(//script)")
+_EMPTY_CONTAINERS = etree.XPath(
+    "//body//*[self::ul or self::ol or self::div or self::table or self::tbody]"
+    "[@class or @id][not(*)][normalize-space()='']")
+
+
+# --- helpers of the walk --------------------------------------------------------------------
+
+def _is_link_list(el: etree._Element) -> bool:
+    items = [li for li in el if li.tag == "li"]
+    return len(items) >= 3 and sum(1 for li in items if li.find(".//a") is not None) >= 3
+
+
+def _fold(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def _paragraphs(parts: list[str]) -> str:
+    text = _WS.sub(" ", "".join(parts))
+    return "\n".join(line for line in (p.strip() for p in text.split(BREAK)) if line)
+
+
+def _base_url(root: etree._Element, url: str) -> str:
+    base = root.find(".//base")
+    if base is not None and base.get("href"):
+        return urljoin(url, base.get("href").strip())
+    return url
+
+
+def _abs(base: str, href: str) -> str | None:
+    """Absolute URL without fragment; None for what is not an http(s) link."""
+    if href.startswith(("http://", "https://")) and "/./" not in href and "/../" not in href:
+        return _strip_fragment(href)
+    return _join(base, href)
+
+
+@lru_cache(maxsize=65536)
+def _join(base: str, href: str) -> str | None:
+    # Menus and footers repeat on every page of a site: the same joins come back all the time.
+    try:
+        absolute = urljoin(base, href)
+    except ValueError:
+        return None
+    if not absolute.startswith(("http://", "https://")):
+        return None
+    return _strip_fragment(absolute)
+
+
+def _strip_fragment(url: str) -> str:
+    cut = url.find("#")
+    return url[:cut] if cut >= 0 else url
+
+
+def _meta_date(root: etree._Element, today: date) -> date | None:
+    head = root.find("head")
+    for meta in (head if head is not None else root).iter("meta"):
+        name = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
+        if name in _PUB_META:
+            found = parse_date(meta.get("content") or "", today=today)
+            if found:
+                return found
+    return None
+
+
+def _labelled_date(text: str, today: date) -> date | None:
+    for pattern in _PUB_LABELS:
+        for m in pattern.finditer(text):
+            found = parse_date(m.group(1), today=today)
+            if found:
+                return found
+    return None
+
+
+def _breadcrumb(crumb_els: list[etree._Element], text_els: list[etree._Element]) -> list[str]:
+    for el in crumb_els + text_els:
+        names = _crumb_names(el)
+        if not names and el in text_els:
+            parent = el.getparent()
+            names = _crumb_names(parent) if parent is not None else []
+        if names:
+            return names
+    return []
+
+
+def _crumb_names(el: etree._Element) -> list[str]:
+    text = _fold(el.text_content())
+    labelled = _CRUMB_LABEL.sub("", text, count=1) if _CRUMB_TEXT.search(text) or "位置" in text else text
+    names = [n for n in (_fold(p) for p in _CRUMB_SEP.split(labelled)) if n]
+    links = [_fold(a.text_content()) for a in el.iter("a")]
+    links = [t for t in links if t]
+    if len(names) <= 1 and len(links) >= 2:
+        names = links
+        tail = _fold(labelled.split(links[-1])[-1]) if links[-1] in labelled else ""
+        if tail and not _CRUMB_SEP.fullmatch(tail):
+            names.append(_CRUMB_SEP.sub("", tail).strip())
+    if len(names) > 12 or any(len(n) > 40 for n in names):
+        return []                          # not a breadcrumb but a whole block of text
+    return names
+
+
+def _more_name(a: _Anchor, label: str) -> str:
+    """The heading of the block a 更多 link belongs to: its column's name."""
+    title = _fold(a.title).replace("更多", "").strip(" >»")
+    if title:
+        return title
+    node = a.el.getparent()
+    own = _fold(a.el.text_content())
+    for _ in range(4):
+        if node is None:
+            break
+        for h in _HEADINGS(node):
+            if a.el in h.iterancestors() or h is a.el:
+                continue
+            name = _fold(h.text_content())
+            if name and len(name) <= 20 and not _MORE.match(name):
+                return name
+        rest = _fold(node.text_content().replace(own, "", 1))
+        if rest and len(rest) <= 16:
+            return rest
+        node = node.getparent()
+    return label
+
+
+_HEADINGS = etree.XPath(
+    ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 "
+    "or contains(@class,'tit') or contains(@class,'hd') or contains(@class,'bt') "
+    "or contains(@class,'name') or contains(@class,'head')]")
+
+
+def _in_pager(el: etree._Element) -> bool:
+    node = el.getparent()
+    for _ in range(3):
+        if node is None:
+            return False
+        label = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if _PAGER_CLASS.search(label):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _pagination(base: str, page_url: str, hrefs: list[tuple[str, str]], script_text: str) -> list[str]:
+    found: list[str] = []
+    for href, label in hrefs:
+        if _BACKWARDS.match(label):
+            continue                           # points back, at best to page 1
+        absolute = _abs(base, href)
+        if absolute and absolute != page_url and absolute not in found:
+            found.append(absolute)
+    for m in _CREATE_PAGE.finditer(script_text):
+        total, prefix, ext = int(m.group(1)), m.group(3), m.group(4)
+        for n in range(1, min(total, MAX_PAGES + 1)):
+            absolute = _abs(base, f"{prefix}_{n}.{ext}")
+            if absolute and absolute not in found:
+                found.append(absolute)
+    # The filled-in ranges first, in page order; then any link that fits no pattern, unless
+    # some do: then the rest are links back to page 1 (首页, 上一页 on page 2).
+    expanded = _expand(found)
+    known = set(expanded)
+    if not any(is_later_page(u) for u in found):
+        expanded += [u for u in found if u not in known]
+    else:
+        expanded += [u for u in found if u not in known and is_later_page(u)]
+    out: list[str] = []
+    for u in expanded:
+        if u != page_url and u not in out and _same_site(u, page_url):
+            out.append(u)
+    return out
+
+
+def is_later_page(url: str) -> bool:
+    """Whether a URL names list page 2 or later: ``index_3.html``, ``?page=2``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in _PAGE_PARAMS and value.isdigit():
+            return int(value) >= 2
+    return bool(_LATER_STEM.search(parts.path))
+
+
+def _expand(urls: list[str]) -> list[str]:
+    """Fill the gaps: ``index_1`` and ``index_9`` (尾页) mean index_1 .. index_9."""
+    stems: dict[tuple[str, str], list[int]] = {}
+    params: dict[tuple[str, str, str], list[int]] = {}
+    for url in urls:
+        parts = urlsplit(url)
+        m = _STEM_NUM.match(parts.path)
+        if m and not parts.query:
+            stems.setdefault((parts.scheme + "://" + parts.netloc + m.group(1), m.group(3)), []).append(
+                int(m.group(2)))
+            continue
+        if parts.query:
+            query = parse_qsl(parts.query, keep_blank_values=True)
+            for i, (key, value) in enumerate(query):
+                if key.lower() in _PAGE_PARAMS and value.isdigit():
+                    rest = urlencode(query[:i] + [(key, "{n}")] + query[i + 1:]).replace("%7Bn%7D", "{n}")
+                    template = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
+                    params.setdefault((template, key, ""), []).append(int(value))
+                    break
+    out: list[str] = []
+    for (prefix, ext), numbers in stems.items():
+        for n in range(min(numbers), min(max(numbers), MAX_PAGES) + 1):
+            out.append(f"{prefix}_{n}{ext}")
+    for (template, _key, _), numbers in params.items():
+        for n in range(max(min(numbers), 2), min(max(numbers), MAX_PAGES) + 1):
+            out.append(template.replace("{n}", str(n)))
+    return out
+
+
+def _same_site(url: str, page_url: str) -> bool:
+    return urlsplit(url).netloc == urlsplit(page_url).netloc
+
+
+def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
+                exclude: set[str]) -> list[ListItem]:
+    items: list[ListItem] = []
+    seen: set[str] = set()
+    for entry in entries:
+        if not entry.anchors:
+            continue
+        candidates = []
+        hrefs = set()
+        for i in entry.anchors:
+            a = anchors[i]
+            text = a.text()
+            label = a.title if len(a.title) > len(text) else text
+            if not label or _MORE.match(label) or _PAGER_WORDS.match(label):
+                continue
+            hrefs.add(a.href)
+            candidates.append((len(label), label, a))
+        if not candidates or len(hrefs) > 3:
+            continue
+        _, title, a = max(candidates, key=lambda c: c[0])
+        url = _abs(base, a.href)
+        if not url or url in seen or url in exclude:
+            continue
+        rest = "".join(entry.rest)
+        found = parse_date(rest, today=today) if rest.strip() else None
+        source = "list" if found else None
+        if found is None:
+            from_url = url_date(url)
+            if from_url:
+                found, source = from_url[0], "url" if from_url[1] == "day" else "url_month"
+        if found is None and len(title) < MIN_UNDATED_TITLE:
+            continue
+        seen.add(url)
+        items.append(ListItem(title=title[:200], url=url, date=found.isoformat() if found else None,
+                              date_source=source or ""))
+    return items
+
+
+def _has_placeholder(text: str) -> bool:
+    """A placeholder word standing (nearly) alone on a line; an article that merely uses
+    the words 暂无数据 in a sentence is not an empty list."""
+    if not text:
+        return False
+    pattern = _placeholder_re()
+    return any(len(line) <= PLACEHOLDER_LINE_MAX and pattern.search(line) for line in text.split("\n"))
+
+
+_PLACEHOLDER_RE: list[re.Pattern[str]] = []
+
+
+def _placeholder_re() -> re.Pattern[str]:
+    if not _PLACEHOLDER_RE:
+        from checks.columns import placeholder_phrases  # late: columns imports this module
+        _PLACEHOLDER_RE.append(re.compile("|".join(re.escape(p) for p in placeholder_phrases())))
+    return _PLACEHOLDER_RE[0]

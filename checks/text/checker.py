@@ -1,0 +1,95 @@
+"""``TextChecker``: every text rule in one object, loaded once per process."""
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checks.text.flags import TextFlag, context_of, make_flag
+from checks.text.leaders import LeaderChecker
+from checks.text.privacy import find_personal_data, mask_spans
+from checks.text.rules import RuleMatcher, load_rules
+from checks.text.statistical import Candidate, StatModel, load_model
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
+
+
+@lru_cache(maxsize=8)
+def _rules(data_dir: Path, stamp: tuple) -> RuleMatcher:
+    return RuleMatcher(load_rules(data_dir))
+
+
+@lru_cache(maxsize=8)
+def _settings(data_dir: Path, stamp: tuple) -> dict[str, Any]:
+    return yaml.safe_load((data_dir / "statistical.yaml").read_text(encoding="utf-8"))
+
+
+def _stamp(data_dir: Path) -> tuple:
+    """Changes when a data file changes, so an edited file is picked up by a new checker."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(data_dir.iterdir())
+                 if p.is_file())
+
+
+class TextChecker:
+    """Proofreads plain text: data-file rules, leaders, personal data and statistical typos.
+
+    The rule automaton is built on construction (milliseconds); the statistical model is
+    loaded on the first ``check`` and shared by every checker of the process.
+    """
+
+    def __init__(self, leaders: list[dict] = (), data_dir: Path | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+        stamp = _stamp(self.data_dir)
+        self.rules = _rules(self.data_dir, stamp)
+        self.settings = _settings(self.data_dir, stamp)
+        self.leaders = LeaderChecker(list(leaders or ()), self.data_dir)
+        self._model: StatModel | None = None
+
+    @property
+    def model(self) -> StatModel:
+        if self._model is None:
+            self._model = load_model(self.data_dir)
+        return self._model
+
+    def check(self, text: str, published: date | None = None) -> list[TextFlag]:
+        """All flags for ``text`` (published on ``published``, default today), by position."""
+        if not text:
+            return []
+        published = published or date.today()
+        flags = self.rules.match(text, published)
+        flags += self.leaders.check(text)
+        personal = find_personal_data(text, published)
+        flags += personal
+        taken = [(f.start, f.end) for f in flags] + self.leaders.name_spans(text)
+        for cand in self.candidates(text):
+            if cand.score < self.settings["suspect_score"]:
+                continue
+            if any(s < cand.end and cand.start < e for s, e in taken):
+                continue
+            flags.append(self.flag_for(text, cand))
+        if personal:
+            # No flag may quote personal data in its context, whatever it is about.
+            masked = mask_spans(text, [(f.start, f.end) for f in personal])
+            for flag in flags:
+                flag.context = context_of(masked, flag.start, flag.end)
+        flags.sort(key=lambda f: (f.start, f.end))
+        return flags
+
+    def candidates(self, text: str) -> list[Candidate]:
+        """The statistical layer's raw corrections (any positive gain), for site consistency."""
+        return self.model.candidates(text, self.settings["cost"])
+
+    def confidence(self, score: float) -> float:
+        """0.6 at ``flag_score``; the odds grow e-fold every ``confidence_scale`` of gain."""
+        s = self.settings
+        odds = 1.5 * math.exp((score - s["flag_score"]) / s["confidence_scale"])
+        return odds / (1.0 + odds)
+
+    def flag_for(self, text: str, cand: Candidate) -> TextFlag:
+        return make_flag("typo", text, cand.start, cand.end, cand.suggestion,
+                         f"statistical:{cand.channel} {cand.char}→{cand.replacement}",
+                         self.confidence(cand.score))

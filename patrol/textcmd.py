@@ -1,0 +1,104 @@
+"""``patrol text FILE|-``: proofread a draft before it is published, without a crawl."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from checks.text import TextChecker, TextFlag, highlight
+from checks.text.flags import LABELS
+from checks.text.privacy import mask_spans
+
+
+def cmd_text(args: argparse.Namespace) -> int:
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except FileNotFoundError:
+        print(f"patrol text: {args.file}: file not found", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"patrol text: {args.file}: cannot read ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        name = "standard input" if args.file == "-" else args.file
+        print(f"patrol text: {name}: not UTF-8 text (invalid byte at offset {exc.start}); "
+              f"convert it first, e.g. iconv -f GB18030 -t UTF-8", file=sys.stderr)
+        return 2
+    published: date | None = None
+    if getattr(args, "date", None):
+        try:
+            published = date.fromisoformat(args.date)
+        except ValueError:
+            print(f"patrol text: --date: {args.date!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+            return 2
+    checker = TextChecker(_leaders(getattr(args, "config", None)))
+    lines = content.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    out = sys.stdout
+    if getattr(args, "format", "text") == "jsonl":
+        write_jsonl(checker, lines, published, out)
+    else:
+        write_text(checker, lines, published, out)
+    out.flush()
+    return 0
+
+
+def _leaders(config_path: str | None) -> list[dict]:
+    """Leaders from the configuration: --config, else $PATROL_CONFIG or config/patrol.yaml if present."""
+    from patrol.config import default_config_path, load_config
+
+    if not config_path:
+        default = default_config_path()
+        if not (os.environ.get("PATROL_CONFIG") or default.exists()):
+            return []
+        config_path = str(default)
+    cfg = load_config(config_path)
+    return [{"name": leader.name, "title": leader.title} for leader in cfg.leaders]
+
+
+def write_jsonl(checker: TextChecker, lines: list[str], published: date | None, out: TextIO) -> None:
+    dumps = json.dumps
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\r")
+        flags = checker.check(line, published)
+        out.write(dumps({"line": number, "text": line, "findings": [f.to_dict() for f in flags]},
+                        ensure_ascii=False))
+        out.write("\n")
+
+
+def write_text(checker: TextChecker, lines: list[str], published: date | None, out: TextIO) -> None:
+    certain: list[tuple[int, str, TextFlag]] = []
+    suspected: list[tuple[int, str, TextFlag]] = []
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\r")
+        flags = checker.check(line, published)
+        personal = [(f.start, f.end) for f in flags if f.check == "privacy_leak"]
+        shown = mask_spans(line, personal) if personal else line
+        for flag in flags:
+            (suspected if flag.suspected else certain).append((number, shown, flag))
+    for number, line, flag in certain:
+        out.write(_describe(number, line, flag))
+    if suspected:
+        if certain:
+            out.write("\n")
+        out.write("疑似（请人工核对）：\n")
+        for number, line, flag in suspected:
+            out.write(_describe(number, line, flag))
+    out.write(f"\n共 {len(lines)} 行：问题 {len(certain)} 处，疑似 {len(suspected)} 处。\n")
+
+
+def _describe(number: int, line: str, flag: TextFlag) -> str:
+    label = LABELS.get(flag.check, flag.check)
+    shown = highlight(line, flag.start, flag.end)
+    if flag.check == "privacy_leak":
+        return f"第{number}行 第{flag.start + 1}字 {label}：{shown}\n    → {flag.suggestion}（{flag.rule}）\n"
+    arrow = f"“{flag.wrong}”应为“{flag.suggestion}”" if flag.suggestion else f"“{flag.wrong}”"
+    return (f"第{number}行 第{flag.start + 1}字 {label}：{shown}\n"
+            f"    → {arrow}（{flag.rule}，置信度 {flag.confidence:.2f}）\n")

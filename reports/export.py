@@ -1,0 +1,92 @@
+"""A run's outputs: findings.json, findings.csv and report.html, all rebuilt from the store."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from patrol.store import Store
+from reports import screenshots as screenshots_mod
+from reports.data import RunData, load_run
+from reports.render import render_report
+
+if TYPE_CHECKING:
+    from patrol.config import Config
+
+CSV_FIELDS = ["check", "severity", "site", "department", "url", "page", "message", "detail",
+              "fingerprint", "state", "first_seen_run"]
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def findings_document(store: Store, run_id: int, data: RunData | None = None) -> dict[str, Any]:
+    """The findings.json document (docs/architecture.md), with fingerprint and state added."""
+    data = data or load_run(store, run_id)
+    run = data.run
+    return {
+        "run": {"id": run.id, "period": run.period, "started": _iso(run.started),
+                "finished": _iso(run.finished), "kind": run.kind, "status": run.status},
+        "sites": [{"name": e.site.name, "url": e.site.url, "pages": e.result.pages,
+                   "score": e.result.score, "veto": list(e.result.veto or []),
+                   "kind": e.site.kind, "department": e.site.department, "links": e.result.links,
+                   "broken": e.result.broken, "status": e.result.status}
+                  for e in data.sites],
+        "findings": [{"check": f.check, "severity": f.severity, "site": f.site,
+                      "department": f.department, "url": f.url, "page": f.page,
+                      "message": f.message, "detail": f.detail or {}, "fingerprint": f.fingerprint,
+                      "state": f.state, "first_seen_run": f.first_seen_run}
+                     for f in data.findings],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def write_json(doc: dict[str, Any], path: Path) -> Path:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return path
+
+
+def write_csv(doc: dict[str, Any], path: Path) -> Path:
+    # utf-8-sig: Excel on Chinese Windows opens it as UTF-8 only with the BOM.
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_FIELDS)
+        for f in doc["findings"]:
+            row = []
+            for key in CSV_FIELDS:
+                value = f.get(key)
+                if key == "detail":
+                    value = json.dumps(value or {}, ensure_ascii=False, default=str)
+                row.append(_cell(value))
+            writer.writerow(row)
+    return path
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None = None, *,
+                  screenshots: int = 6) -> dict[str, Path]:
+    """Write findings.json, findings.csv and report.html into ``out_dir``; return their paths.
+
+    ``screenshots`` bounds the pages shot for the most serious findings (0: none); shots
+    already in ``out_dir/screenshots`` are reused, and a failed shot never fails the report.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = load_run(store, run_id)       # read once, shared by every output
+    doc = findings_document(store, run_id, data)
+    paths = {"json": write_json(doc, out_dir / "findings.json"),
+             "csv": write_csv(doc, out_dir / "findings.csv")}
+    shots = {}
+    if screenshots > 0:
+        shots = screenshots_mod.take(data.findings, out_dir / "screenshots", cfg, limit=screenshots)
+    html = render_report(store, run_id, cfg, shots=shots, data=data)
+    paths["html"] = out_dir / "report.html"
+    paths["html"].write_text(html, encoding="utf-8")
+    return paths

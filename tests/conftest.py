@@ -1,0 +1,85 @@
+"""Shared fixtures: the sample government site (patrol.samplesite), served on 127.0.0.1 and ::1.
+
+``sample_site`` builds the "test" profile once per session with today's date and serves it,
+together with the second ("external") site.  Its ``manifest`` has real URLs: compare a crawl's
+broken links with ``sample_site.manifest.broken_pairs()``.
+
+Timings are short so crawler tests stay fast: the slow page answers after
+``SLOW_DELAY_S`` seconds, so give the crawler a request timeout below it (e.g. 1–2 s); the
+429 page asks for ``Retry-After: 1``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from patrol.samplesite import Manifest, SampleServer, build, serve
+from patrol.samplesite import free_port as _free_port
+
+SLOW_DELAY_S = 3.0
+
+
+@dataclass
+class SampleSite:
+    root: Path                  # the build: www/, ext/, routes.json, manifest.json
+    server: SampleServer
+    manifest: Manifest          # placeholders resolved for the IPv4 URLs
+    raw_manifest: Manifest      # with {base} / {ext} / {port} placeholders
+    today: date
+
+    @property
+    def base(self) -> str:
+        """http://127.0.0.1:PORT/"""
+        return self.server.url
+
+    @property
+    def base6(self) -> str | None:
+        """http://[::1]:PORT/ (same port when it was free on both stacks)"""
+        return self.server.url6
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def ext(self) -> str:
+        """Root URL of the second (external) site."""
+        assert self.server.ext is not None
+        return self.server.ext.url
+
+    @property
+    def ext_port(self) -> int:
+        assert self.server.ext is not None
+        return self.server.ext.port
+
+    def url(self, path: str) -> str:
+        """Absolute IPv4 URL of a path on the main site ("/xwzx/zwyw/" or "xwzx/zwyw/")."""
+        return self.base + path.lstrip("/")
+
+    def manifest_for(self, base: str) -> Manifest:
+        """The manifest with ``base`` as the site root (e.g. ``base6`` for an IPv6 crawl)."""
+        return self.raw_manifest.resolve(base, self.ext, self.port)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite]:
+    root = tmp_path_factory.mktemp("samplesite") / "site"
+    today = date.today()
+    raw = build(root, profile="test", today=today, slow_delay=SLOW_DELAY_S)
+    server = serve(root)
+    try:
+        assert server.ext is not None
+        yield SampleSite(root=root, server=server, manifest=raw.resolve(server.url, server.ext.url, server.port),
+                         raw_manifest=raw, today=today)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
+    return _free_port()

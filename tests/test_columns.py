@@ -1,0 +1,164 @@
+import pytest
+from freshness_helpers import fixture_text, list_page, snapshot
+
+from checks.columns import categorise, column_key, discover, keywords, placeholder_phrases
+from checks.model import LinkRef, PageSnapshot, SiteCrawl
+
+S = "http://www.qx.gov.cn"
+MENU = [(S + "/", "首页"), (S + "/zwdt/qxyw/", "清溪要闻"), (S + "/zwgk/tzgg/", "通知公告"),
+        (S + "/zwgk/rsxx/", "人事信息"), (S + "/jggk/jgzn/", "机构职能")]
+
+
+@pytest.mark.parametrize("name, category", [
+    ("清溪要闻", "dynamic"), ("部门动态", "dynamic"), ("新闻中心", "dynamic"), ("图片新闻", "dynamic"),
+    ("通知公告", "notice"), ("政策文件", "notice"), ("政策解读", "notice"), ("公示公告", "notice"),
+    ("人事信息", "yearly"), ("规划计划", "yearly"), ("人事任免通知", "yearly"), ("财政预决算", "yearly"),
+    ("机构职能", "none"), ("领导信息", "none"), ("政府信息公开指南", "none"), ("专题专栏", "none"),
+])
+def test_columns_are_categorised_by_the_longest_keyword(name, category):
+    assert categorise(name)[0] == category
+
+
+def test_keyword_file_has_every_category_and_placeholders():
+    table = keywords()
+    assert set(table) == {"dynamic", "notice", "yearly", "none"}
+    assert "要闻" in table["dynamic"] and "通知公告" in table["notice"] and "人事" in table["yearly"]
+    assert "暂无信息" in placeholder_phrases() and "暂无数据" in placeholder_phrases()
+
+
+@pytest.mark.parametrize("a, b", [
+    (S + "/zwgk/tzgg/", S + "/zwgk/tzgg/index.html"),
+    (S + "/zwgk/tzgg", S + "/zwgk/tzgg/index.shtml#top"),
+    ("HTTP://WWW.QX.GOV.CN/zwgk/", S + "/zwgk/default.htm"),
+])
+def test_one_column_url_in_its_several_spellings(a, b):
+    assert column_key(a) == column_key(b)
+
+
+def test_query_tells_columns_apart():
+    assert column_key(S + "/list.jsp?cat=1") != column_key(S + "/list.jsp?cat=2")
+
+
+def _site(*pages: PageSnapshot) -> SiteCrawl:
+    return SiteCrawl(name="清溪区人民政府", url=S + "/", pages=list(pages), homepage_url=S + "/")
+
+
+def _home(extra: str = "") -> PageSnapshot:
+    menu = "".join(f'<li><a href="{u}">{n}</a></li>' for u, n in MENU)
+    return snapshot(f'<html><body><div class="nav"><ul>{menu}</ul></div>{extra}</body></html>', S + "/", depth=0)
+
+
+def test_columns_come_from_menus_with_menu_names_and_categories():
+    crawl = _site(
+        _home(),
+        snapshot(list_page("", "要闻", ["2026-11-20"], nav=MENU), S + "/zwdt/qxyw/"),
+        snapshot(list_page("", "通知公告", ["2026-11-10"], nav=MENU), S + "/zwgk/tzgg/index.html"),
+        snapshot(list_page("", "人事信息", ["2026-03-01"], nav=MENU), S + "/zwgk/rsxx/"),
+    )
+    cols = {c.name: c for c in discover(crawl)}
+    assert set(cols) == {"清溪要闻", "通知公告", "人事信息", "机构职能"}
+    assert cols["清溪要闻"].name_from == "menu"                    # not the page's own 要闻
+    assert (cols["清溪要闻"].category, cols["清溪要闻"].category_from) == ("dynamic", "要闻")
+    assert cols["通知公告"].url == S + "/zwgk/tzgg/index.html"     # as crawled
+    assert cols["人事信息"].category == "yearly"
+    assert cols["机构职能"].kind == "missing"                      # in the menu, not crawled
+
+
+def test_column_reached_only_through_a_more_link_is_named_by_its_block_heading():
+    home = _home('<div class="box"><div class="hd"><h3>乡镇动态</h3><a href="/xzdt/">更多&gt;&gt;</a></div></div>')
+    crawl = _site(home, snapshot(list_page("", "乡镇信息", ["2026-11-01"], crumbs=()), S + "/xzdt/"))
+    col = next(c for c in discover(crawl) if c.url == S + "/xzdt/")
+    assert col.found_by == ["more"]
+    # The page's own breadcrumb outranks the heading of the block that links to it.
+    assert (col.name, col.name_from) == ("乡镇信息", "breadcrumb")
+    assert (col.category, col.category_from) == ("dynamic", "动态")   # the heading's name decides
+    crawl.pages[1].breadcrumb = []
+    col = next(c for c in discover(crawl) if c.url == S + "/xzdt/")
+    assert (col.name, col.name_from, col.category) == ("乡镇动态", "heading", "dynamic")
+
+
+def test_column_found_only_through_an_article_breadcrumb():
+    article = snapshot(fixture_text("article_meta.html").replace('<li><a href="/zwdt/qxyw/">清溪要闻</a></li>', ""),
+                       S + "/zwdt/qxyw/202611/t20261110_1.html", depth=2)
+    assert all(ref.url != S + "/zwdt/qxyw/" for ref in article.nav_links)
+    column = snapshot(list_page("", "清溪要闻", ["2026-11-10"], crumbs=("首页", "政务动态")), S + "/zwdt/qxyw/")
+    crawl = _site(snapshot("<html><body><p>首页</p></body></html>", S + "/", depth=0), article, column)
+    cols = {c.url: c for c in discover(crawl)}
+    assert cols[S + "/zwdt/qxyw/"].found_by == ["breadcrumb"]
+    assert cols[S + "/zwdt/qxyw/"].parent == "政务动态"
+    assert S + "/" not in cols                                          # 首页 is never a column
+
+
+def test_later_list_pages_and_sub_columns():
+    first = snapshot(fixture_text("list_trs.html"), S + "/zwgk/tzgg/index.html")
+    second = snapshot(fixture_text("list_trs.html").replace("createPageHTML(4, 0,", "createPageHTML(4, 1,"),
+                      S + "/zwgk/tzgg/index_1.html")
+    second.nav_links.append(LinkRef(url=S + "/zwgk/tzgg/index_1.html", tag="a", anchor="通知公告"))
+    crawl = _site(_home(), first, second)
+    cols = {c.key: c for c in discover(crawl)}
+    tzgg = cols[column_key(S + "/zwgk/tzgg/")]
+    assert tzgg.pages == [S + "/zwgk/tzgg/index.html", S + "/zwgk/tzgg/index_1.html"]
+    assert column_key(S + "/zwgk/tzgg/index_1.html") not in cols
+    # The side menu of the column page names its sibling sub-columns.
+    assert {column_key(S + "/zwgk/zcwj/"), column_key(S + "/zwgk/rsxx/")} <= set(cols)
+
+
+def test_parent_page_of_sub_column_blocks_is_a_section_not_a_column():
+    blocks = "".join(f'<div class="block"><div class="block-title"><h3>{n}</h3><a class="more" href="{u}">更多</a>'
+                     f'</div><ul><li><a href="{u}202611/t20261101_{i}.html">{n}标题示例第一条信息</a>'
+                     f'<span>2026-11-01</span></li></ul></div>'
+                     for i, (u, n) in enumerate([("/zwgk/tzgg/", "通知公告"), ("/zwgk/zcwj/", "政策文件")]))
+    menu = [(S + "/zwgk/", "政务公开")]
+    section = snapshot(f'<html><body><div class="nav"><a href="{S}/zwgk/">政务公开</a></div>{blocks}</body></html>',
+                       S + "/zwgk/")
+    crawl = _site(_home(f'<div class="nav"><a href="{S}/zwgk/">政务公开</a></div>'), section,
+                  snapshot(list_page("", "通知公告", ["2026-11-01"], nav=menu), S + "/zwgk/tzgg/"),
+                  snapshot(list_page("", "政策文件", ["2026-11-01"], nav=menu), S + "/zwgk/zcwj/"))
+    kinds = {c.name: c.kind for c in discover(crawl)}
+    assert kinds["政务公开"] == "section"
+    assert kinds["通知公告"] == kinds["政策文件"] == "list"
+
+
+def test_external_hosts_files_and_pages_without_content():
+    home = _home('<div class="nav"><a href="http://www.gov.cn/">中国政府网</a>'
+                 '<a href="/files/guide.pdf">办事指南下载</a><a href="/zwgk/ywgz/">业务工作</a>'
+                 '<a href="/jggk/jgzn/">机构职能</a></div>')
+    empty = snapshot(list_page("", "业务工作", [], nav=MENU), S + "/zwgk/ywgz/")
+    single = snapshot('<html><body><div class="content"><h1>机构职能</h1><p>'
+                      + "负责全区政务公开工作的组织协调和监督检查。" * 8 + "</p></div></body></html>", S + "/jggk/jgzn/")
+    kinds = {c.name: c.kind for c in discover(_site(home, empty, single))}
+    assert "中国政府网" not in kinds and "办事指南下载" not in kinds
+    assert kinds["业务工作"] == "empty"
+    assert kinds["机构职能"] == "page"
+
+
+def test_site_rules_add_rename_recategorise_and_ignore():
+    crawl = _site(
+        _home(),
+        snapshot(list_page("", "清溪要闻", ["2026-11-20"], nav=MENU), S + "/zwdt/qxyw/"),
+        snapshot(list_page("", "通知公告", ["2026-11-10"], nav=MENU), S + "/zwgk/tzgg/"),
+        snapshot(list_page("", "人事信息", ["2026-03-01"], nav=MENU), S + "/zwgk/rsxx/"),
+        snapshot(list_page("", "专项资金", ["2026-01-01"]), S + "/zxzj/"),
+    )
+    rules = [
+        {"url": "/zxzj/", "name": "专项资金公开", "category": "notice"},         # add (not in any menu)
+        {"url": S + "/zwdt/qxyw/index.html", "name": "区政府要闻"},            # rename
+        {"url": "/zwgk/tzgg/", "category": "yearly"},                           # re-categorise
+        {"url": "/zwgk/rsxx/", "ignore": True},                                 # ignore
+    ]
+    cols = {c.key: c for c in discover(crawl, rules)}
+    added = cols[column_key(S + "/zxzj/")]
+    assert (added.name, added.category, added.found_by, added.kind) == ("专项资金公开", "notice", ["config"], "list")
+    renamed = cols[column_key(S + "/zwdt/qxyw/")]
+    assert (renamed.name, renamed.name_from, renamed.category) == ("区政府要闻", "config", "dynamic")
+    assert (cols[column_key(S + "/zwgk/tzgg/")].category, cols[column_key(S + "/zwgk/tzgg/")].category_from) == (
+        "yearly", "config")
+    assert cols[column_key(S + "/zwgk/rsxx/")].ignore is True
+
+
+def test_rules_may_be_the_config_dataclasses():
+    from patrol.config import ColumnRule
+
+    crawl = _site(_home(), snapshot(list_page("", "通知公告", ["2026-11-10"], nav=MENU), S + "/zwgk/tzgg/"))
+    cols = {c.key: c for c in discover(crawl, [ColumnRule(url="/zwgk/tzgg/", ignore=True)])}
+    assert cols[column_key(S + "/zwgk/tzgg/")].ignore is True

@@ -1,0 +1,83 @@
+from datetime import date
+
+import pytest
+
+from checks.dates import date_from_url, infer_year, parse_date, parse_iso, url_date
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-10", date(2026, 11, 10)),
+    ("2026/11/10", date(2026, 11, 10)),
+    ("2026.11.10", date(2026, 11, 10)),
+    ("2026-1-5", date(2026, 1, 5)),
+    ("2026年11月10日", date(2026, 11, 10)),
+    ("2026 年 1 月 5 日", date(2026, 1, 5)),
+    ("发布时间：2026-11-10 09:30:15", date(2026, 11, 10)),
+    ("二〇二六年十一月十日", date(2026, 11, 10)),
+    ("二〇二五年十二月三十一日", date(2025, 12, 31)),
+    ("20261110", date(2026, 11, 10)),
+])
+def test_full_dates_in_every_common_form(text, expected):
+    assert parse_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[11-10]", date(2026, 11, 10)),
+    ("11-10", date(2026, 11, 10)),
+    ("11/10", date(2026, 11, 10)),
+    ("11月10日", date(2026, 11, 10)),
+    ("[11-22]", date(2026, 11, 22)),        # today itself
+    ("[11-23]", date(2025, 11, 23)),        # tomorrow can only be last year's
+    ("[12-28]", date(2025, 12, 28)),
+])
+def test_month_day_gets_the_latest_year_not_after_today(text, expected):
+    assert parse_date(text, today=TODAY) == expected
+
+
+def test_february_29_goes_back_to_a_leap_year():
+    assert infer_year(2, 29, today=date(2027, 3, 1)) == date(2024, 2, 29)
+
+
+@pytest.mark.parametrize("text", [
+    "", "浏览次数：128", "2026-13-01", "2026-02-30", "时间 10:30", "版本 3.2", "清政发〔2026〕12号",
+    "电话 0571-88886666", "1850-01-01",
+])
+def test_text_without_a_real_date_gives_none(text):
+    assert parse_date(text, today=TODAY) is None
+
+
+def test_first_valid_date_wins_over_an_impossible_one():
+    assert parse_date("2026-02-30 或 2026-03-01", today=TODAY) == date(2026, 3, 1)
+
+
+@pytest.mark.parametrize("url, expected, precision", [
+    ("http://www.qx.gov.cn/zwgk/tzgg/202611/t20261110_123.html", date(2026, 11, 10), "day"),
+    ("http://www.qx.gov.cn/xwzx/2026-11/10/content_5512.htm", date(2026, 11, 10), "day"),
+    ("http://www.qx.gov.cn/news/2026/1110/c123a45.html", date(2026, 11, 10), "day"),
+    ("http://www.qx.gov.cn/art/2026/11/10/art_1229_456.html", date(2026, 11, 10), "day"),
+    ("http://www.qx.gov.cn/a/20261110/abc.shtml", date(2026, 11, 10), "day"),
+    ("http://www.qx.gov.cn/zwdt/202611/", date(2026, 11, 1), "month"),
+    ("http://www.qx.gov.cn/zwdt/2026-11/x.html", date(2026, 11, 1), "month"),
+])
+def test_dates_in_article_urls(url, expected, precision):
+    assert url_date(url) == (expected, precision)
+    assert date_from_url(url) == expected
+
+
+@pytest.mark.parametrize("url", [
+    "http://www.qx.gov.cn/content_5412345.htm",
+    "http://www.qx.gov.cn/zwgk/tzgg/index_2.html",
+    "http://www.qx.gov.cn/p/801.html?date=2026-11-10",     # the query is not the article's path
+    "http://www.qx.gov.cn/a/202613/x.html",
+])
+def test_urls_without_a_date_give_none(url):
+    assert date_from_url(url) is None
+
+
+def test_parse_iso_reads_stored_dates_and_rejects_garbage():
+    assert parse_iso("2026-11-10") == date(2026, 11, 10)
+    assert parse_iso("2026-11-10T09:30:00") == date(2026, 11, 10)
+    assert parse_iso("not a date") is None
+    assert parse_iso(None) is None

@@ -1,0 +1,88 @@
+"""``patrol text`` through the installed console script (patrol/textcmd.py)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PATROL = ROOT / ".venv" / "bin" / "patrol"
+
+
+def patrol(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd: Path | None = None):
+    cmd = [str(PATROL)] if PATROL.exists() else [sys.executable, "-m", "patrol.cli"]
+    full_env = {**os.environ, "PATROL_CONFIG": "", **(env or {})}
+    return subprocess.run(cmd + ["text", *args], input=stdin, capture_output=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=120)
+
+
+DRAFT = "庆祝中华人民共合国成立。\n区政府召开常务会议。\n区国土资源局开展执法检查。\n"
+
+
+def test_jsonl_gives_one_object_per_input_line(tmp_path):
+    draft = tmp_path / "draft.txt"
+    draft.write_text(DRAFT, encoding="utf-8")
+    proc = patrol(str(draft), "--format", "jsonl", "--date", "2024-05-01")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["line"] for r in rows] == [1, 2, 3]
+    assert rows[0]["text"] == "庆祝中华人民共合国成立。"
+    (finding,) = rows[0]["findings"]
+    assert finding["check"] == "serious_error"
+    assert (finding["wrong"], finding["suggestion"], finding["start"], finding["end"]) == \
+        ("中华人民共合国", "中华人民共和国", 2, 9)
+    assert {"context", "rule", "confidence", "suspected", "severity"} <= set(finding)
+    assert rows[1]["findings"] == []
+    assert rows[2]["findings"][0]["check"] == "wrong_expression"
+
+
+def test_date_before_the_reform_keeps_the_old_name(tmp_path):
+    proc = patrol("-", "--format", "jsonl", "--date", "2017-01-01", stdin="区国土资源局开展执法检查。\n".encode())
+    assert json.loads(proc.stdout)["findings"] == []
+
+
+def test_text_format_highlights_the_wrong_text_and_lists_suspected_apart():
+    proc = patrol("-", stdin="庆祝中华人民共合国成立。\n各部门要落实主体则任。\n".encode())
+    out = proc.stdout.decode()
+    assert proc.returncode == 0
+    assert "庆祝【中华人民共合国】成立。" in out and "“中华人民共合国”应为“中华人民共和国”" in out
+    certain, _, suspected = out.partition("疑似（请人工核对）")
+    assert "则任" not in certain and "落实主体【则任】。" in suspected
+
+
+def test_leaders_come_from_the_config(tmp_path):
+    cfg = tmp_path / "patrol.yaml"
+    cfg.write_text("leaders:\n  - {name: 王建国, title: 区长}\n", encoding="utf-8")
+    proc = patrol("-", "--format", "jsonl", "--config", str(cfg), stdin="副区长王建国出席会议。\n".encode())
+    findings = json.loads(proc.stdout)["findings"]
+    assert [(f["check"], f["wrong"], f["suggestion"]) for f in findings] == [("serious_error", "副区长", "区长")]
+    env_proc = patrol("-", "--format", "jsonl", stdin="副区长王建国出席会议。\n".encode(),
+                      env={"PATROL_CONFIG": str(cfg)})
+    assert json.loads(env_proc.stdout)["findings"] == findings
+
+
+def test_invalid_config_is_a_clear_error(tmp_path):
+    cfg = tmp_path / "patrol.yaml"
+    cfg.write_text("leaders: 3\n", encoding="utf-8")
+    proc = patrol("-", "--config", str(cfg), stdin=b"x\n")
+    assert proc.returncode == 2 and b"leaders" in proc.stderr
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["/nonexistent/draft.txt"], None, "file not found"),
+    (["-"], "国家".encode("gb18030"), "not UTF-8"),
+    (["-", "--date", "2024-13-01"], b"x\n", "--date"),
+])
+def test_bad_input_exits_2_with_a_message(args, stdin, message):
+    proc = patrol(*args, stdin=stdin)
+    assert proc.returncode == 2
+    assert message in proc.stderr.decode()
+    assert proc.stdout == b""
+
+
+def test_personal_data_is_never_printed():
+    proc = patrol("-", stdin="身份证号11010519491231002X大数局\n".encode())
+    out = proc.stdout.decode()
+    assert "泄露个人信息" in out and "11010519491231002X" not in out
