@@ -112,3 +112,14 @@ def judge(probes: list[dict[str, Any]], now: datetime, thresholds: dict[str, Any
     if too_few and facts["status"] == "ok":
         facts["status"] = "too_few"
     return out
+
+
+def check_site(crawl: Any, ctx: Any) -> CheckOutput:
+    """The run's view of availability: the week's figures measured from the store's probes
+    (``ctx.facts["availability"]``, see ``patrol.probe.availability``) as findings and veto."""
+    facts = dict(ctx.facts.get("availability") or {})
+    if not facts:
+        return CheckOutput()
+    findings = [Finding.from_dict(f) for f in facts.pop("findings", [])]
+    veto = list(facts.pop("veto", []))
+    return CheckOutput(findings=findings, facts=facts, veto=veto)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import date
 from typing import Iterator
 from urllib.parse import urljoin
 
@@ -146,7 +147,8 @@ def fallback_text(tree: lxml.html.HtmlElement) -> str:
 
 def snapshot(tree: lxml.html.HtmlElement, *, url: str, final_url: str, status: int, depth: int,
              links: list[LinkRef], rendered: bool, encoding: str, content_type: str,
-             referer: str | None, fetched_at: str, facts: bool = True) -> PageSnapshot:
+             referer: str | None, fetched_at: str, facts: bool = True,
+             today: date | None = None, html_text: str | None = None) -> PageSnapshot:
     """The page's snapshot; ``facts=False`` keeps only what the link check needs."""
     snap = PageSnapshot(url=url, final_url=final_url, status=status, depth=depth, links=links,
                         rendered=rendered, encoding=encoding, content_type=content_type,
@@ -154,7 +156,7 @@ def snapshot(tree: lxml.html.HtmlElement, *, url: str, final_url: str, status: i
     if not facts:
         snap.title = title_of(tree)
     elif _pagefacts is not None:
-        facts = _pagefacts.extract(tree, final_url)
+        facts = _pagefacts.extract(tree, final_url, html_text=html_text, today=today)
         for name in PageSnapshot.__dataclass_fields__:
             if hasattr(facts, name) and name not in ("url", "links"):
                 setattr(snap, name, getattr(facts, name))

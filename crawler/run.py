@@ -10,6 +10,7 @@ import importlib.util
 import json
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.settings import Settings
 
@@ -40,18 +41,21 @@ def settings_for(job: dict[str, Any]) -> Settings:
         settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(crawl.get("per_host", 4)))
     resolver = job.get("resolver") if importlib.util.find_spec("crawler.dns") else None
     if resolver and (resolver.get("nameservers") or resolver.get("overrides")):
-        settings.set("DNS_RESOLVER", "crawler.dns.PatrolResolver")
+        settings.set("TWISTED_DNS_RESOLVER", "crawler.dns.PatrolResolver")
         settings.set("PATROL_RESOLVER", resolver)
     elif resolver is not None:
         # The system resolver, with the project's rules (RFC 6761 reserved names never leave).
-        settings.set("DNS_RESOLVER", "crawler.dns.PatrolResolver")
+        settings.set("TWISTED_DNS_RESOLVER", "crawler.dns.PatrolResolver")
         settings.set("PATROL_RESOLVER", {"nameservers": [], "overrides": {}})
     if any(site.get("render", "auto") != "never" for site in job["sites"]):
-        _enable_rendering(settings, crawl, resolver or {})
+        hosts = [urlsplit(site["url"]).hostname or "" for site in job["sites"]]
+        hosts += [h for site in job["sites"] for h in site.get("allowed_hosts", [])]
+        _enable_rendering(settings, crawl, resolver or {}, hosts)
     return settings
 
 
-def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[str, Any]) -> None:
+def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[str, Any],
+                      hosts: list[str]) -> None:
     from patrol.browser import BrowserNotFound, launch_options
     try:
         options = launch_options(crawl.get("browser", ""))
@@ -59,12 +63,14 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
         settings.set("PATROL_RENDERING", False)
         settings.set("PATROL_RENDERING_ERROR", str(exc))
         return
-    overrides = resolver.get("overrides") or {}
-    if overrides:
-        # The browser resolves names itself: give it the same static answers.
-        rules = ", ".join(f"MAP {host} {addrs[0] if ':' not in addrs[0] else '[' + addrs[0] + ']'}"
-                          for host, addrs in overrides.items() if addrs)
-        options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
+    if resolver.get("nameservers") or resolver.get("overrides"):
+        # The browser resolves names itself: give it the answers the rest of the run uses.
+        from patrol.resolver import Resolver
+        rules = Resolver(nameservers=resolver.get("nameservers") or (),
+                         overrides=resolver.get("overrides") or {},
+                         timeout=resolver.get("timeout", 5.0)).host_resolver_rules(hosts)
+        if rules:
+            options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
     settings.set("PATROL_RENDERING", True)
     settings.set("DOWNLOAD_HANDLERS", {
         "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",

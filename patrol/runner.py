@@ -54,15 +54,15 @@ class RunOutcome:
 PAGE_FACT_CHECKS = {"freshness", "text"}
 
 
-def site_job(site: Site, checks: list[str] | None = None) -> dict[str, Any]:
+def site_job(site: Site, checks: list[str] | None = None, today: str = "") -> dict[str, Any]:
     return {"name": site.name, "url": site.url, "max_pages": site.max_pages, "max_depth": site.max_depth,
             "render": site.render, "allowed_hosts": site.allowed_hosts, "check_external": site.check_external,
-            "facts": checks is None or bool(PAGE_FACT_CHECKS & set(checks))}
+            "facts": checks is None or bool(PAGE_FACT_CHECKS & set(checks)), "today": today}
 
 
 def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
                 progress: bool = False, processes: int | None = None,
-                checks: list[str] | None = None) -> dict[str, SiteCrawl]:
+                checks: list[str] | None = None, today: date | None = None) -> dict[str, SiteCrawl]:
     """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
     workdir.mkdir(parents=True, exist_ok=True)
     if not sites:
@@ -74,7 +74,9 @@ def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workd
     outputs = {s.name: str(workdir / f"crawl-{i}.jsonl") for i, s in enumerate(sites)}
     procs: list[tuple[subprocess.Popen[bytes], list[Site], Path]] = []
     for n, group in enumerate(groups):
-        job = {"sites": [site_job(s, checks) for s in group], "outputs": {s.name: outputs[s.name] for s in group},
+        day = (today or date.today()).isoformat()
+        job = {"sites": [site_job(s, checks, day) for s in group],
+               "outputs": {s.name: outputs[s.name] for s in group},
                "crawl": asdict(crawl), "resolver": resolver, "progress": progress}
         job_path = workdir / f"job-{n}.json"
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
@@ -212,14 +214,17 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
     crawl_cfg = Crawl(**{**asdict(cfg.crawl), "fast": cfg.crawl.fast or fast})
     resolver = asdict(cfg.resolver)
+    from patrol.resolver import Resolver
+    resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
     status = "failed"
     try:
         with tempfile.TemporaryDirectory(prefix="patrol-crawl-") as tmp:
             started = time.monotonic()
-            crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress, checks=checks)
+            crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress, checks=checks,
+                                 today=today)
             for site in sites:
                 crawl = crawls[site.name]
-                facts = measure(cfg, site, crawl, store, today, checks)
+                facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
                 ctx = check_context(cfg, site, today, facts)
                 out = run_checks(crawl, ctx, checks)
                 site_score = score(out.findings, out.veto, cfg)
@@ -235,7 +240,7 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
                 outcome.sites.append({"name": site.name, **{k: result[k] for k in
                                       ("pages", "links", "broken", "score", "veto", "status")}})
             if checks is None or "newmedia" in checks:
-                _newmedia(cfg, store, run.id, today, outcome)
+                _newmedia(cfg, store, run.id, today, outcome, resolver_obj)
             status = "completed"
             log(progress, f"checked in {time.monotonic() - started:.1f} s")
     finally:
@@ -246,49 +251,41 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
 
 
 def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date,
-            checks: list[str] | None = None) -> dict[str, Any]:
+            checks: list[str] | None = None, resolver: Any = None) -> dict[str, Any]:
     """Facts that need the network or the store besides the crawl (IPv6, availability)."""
     facts: dict[str, Any] = {}
     wanted = (lambda name: checks is None or name in checks)
     if crawl.pages and wanted("ipv6"):
+        from patrol import ipv6
         try:
-            from patrol import ipv6
-            from patrol.resolver import Resolver
-            facts["ipv6"] = ipv6.measure(crawl, Resolver.from_config(cfg.resolver))
-        except ImportError:
-            pass
-        except Exception as exc:
+            facts["ipv6"] = ipv6.measure(crawl, resolver, timeout=min(cfg.crawl.timeout, 10.0))
+        except Exception as exc:   # the measurement's failure is reported, the run goes on
             crawl.errors.append(f"IPv6 measurement failed: {exc!r}")
-    if not wanted("availability"):
-        return facts
-    try:
+    if wanted("availability"):
         from patrol import probe
-        facts["availability"] = probe.availability(store, site.name, datetime.now(),
-                                                   thresholds_mod.merged(cfg, site))
-    except ImportError:
-        pass
-    except Exception as exc:
-        crawl.errors.append(f"availability figures failed: {exc!r}")
+        try:
+            facts["availability"] = probe.availability(store, site.name, datetime.now(),
+                                                       thresholds_mod.merged(cfg, site),
+                                                       url=site.url, department=site.department)
+        except Exception as exc:
+            crawl.errors.append(f"availability figures failed: {exc!r}")
     return facts
 
 
-def _newmedia(cfg: Config, store: Store, run_id: int, today: date, outcome: RunOutcome) -> None:
+def _newmedia(cfg: Config, store: Store, run_id: int, today: date, outcome: RunOutcome,
+              resolver: Any = None) -> None:
     if not cfg.newmedia:
         return
-    try:
-        from patrol import newmedia
-    except ImportError:
-        return
-    checker = text_checker(cfg)
+    from patrol import newmedia
     for crawl, out in newmedia.inspect_accounts(cfg, cfg.newmedia, today=today, store=store,
-                                                text_checker=checker):
-        site_score = score(out.findings, out.veto, cfg)
-        result = {"status": "completed", "pages": 0, "links": len(crawl.links), "broken": 0,
-                  "score": site_score, "veto": out.veto, "stats": {"newmedia": out.facts},
-                  "error": "; ".join(crawl.errors)[:2000]}
+                                                resolver=resolver, text_checker=text_checker(cfg)):
+        result = newmedia.site_result(crawl, out)
+        result["stats"] = {"newmedia": result["stats"]}
+        result["score"] = score(out.findings, out.veto, cfg)
         store.save_site(run_id, crawl, out.findings, result, kind="newmedia")
         outcome.findings += len(out.findings)
-        outcome.sites.append({"name": crawl.name, "kind": "newmedia", "score": site_score, "veto": out.veto})
+        outcome.sites.append({"name": crawl.name, "kind": "newmedia", "score": result["score"],
+                              "veto": out.veto})
 
 
 def text_checker(cfg: Config) -> Any:

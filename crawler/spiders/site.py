@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -48,11 +48,16 @@ class SiteSpider(scrapy.Spider):
         self.output_path = output
         self.start_url = normalize(site["url"])
         self.scope = {host_of(self.start_url)} | {h.lower() for h in site.get("allowed_hosts", [])}
+        # A site that lives under a path of a shared host (www.example.gov.cn/jyj/) is that path.
+        start_path = urlsplit(self.start_url).path
+        self.prefix = start_path.rsplit("/", 1)[0] + "/" if start_path.count("/") > 1 else ""
+        self.start_host = host_of(self.start_url)
         self.max_pages = int(site.get("max_pages", 5000))
         self.max_depth = int(site.get("max_depth", 8))
         self.render = site.get("render", "auto")
         self.check_external = bool(site.get("check_external", True))
         self.extract_facts = bool(site.get("facts", True))
+        self.today = date.fromisoformat(site["today"]) if site.get("today") else date.today()
         self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: invalid)
         self.pages_scheduled = 0
         self.pages_written = 0
@@ -121,7 +126,7 @@ class SiteSpider(scrapy.Spider):
                 continue
             self.seen.add(url)
             host = host_of(url)
-            internal = host in self.scope
+            internal = self._in_scope(url, host)
             if not internal and not self.check_external:
                 continue
             if is_resource(url):
@@ -136,6 +141,14 @@ class SiteSpider(scrapy.Spider):
             probe = self._probe_request(host, url)
             if probe is not None:
                 yield probe
+
+    def _in_scope(self, url: str, host: str | None = None) -> bool:
+        host = host or host_of(url)
+        if host not in self.scope:
+            return False
+        if self.prefix and host == self.start_host:
+            return urlsplit(url).path.startswith(self.prefix)
+        return True
 
     # --- downloads ---------------------------------------------------------------------------
 
@@ -182,9 +195,8 @@ class SiteSpider(scrapy.Spider):
         if meta["chain"] and final and final != origin and final in self.seen and final not in self.results:
             # The redirect's target is a URL of its own: it was fetched, so it is checked too.
             self._record(LinkResult(**{**result.to_dict(), "url": final, "redirects": [],
-                                       "internal": host_of(final) in self.scope}))
-        if (role == PAGE and tree is not None and result.ok
-                and host_of(response.url) in self.scope):
+                                       "internal": self._in_scope(final)}))
+        if role == PAGE and tree is not None and result.ok and self._in_scope(response.url):
             yield from self._page(response, tree, encoding)
 
     def _page(self, response: Response, tree: Any, encoding: str) -> Iterator[scrapy.Request]:
@@ -206,7 +218,7 @@ class SiteSpider(scrapy.Spider):
             tree, url=origin, final_url=response.url, status=response.status, depth=depth,
             links=links, rendered=rendered, encoding=encoding,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
-            referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts)
+            referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         self.crawler.stats.inc_value("patrol/pages")
@@ -259,7 +271,7 @@ class SiteSpider(scrapy.Spider):
             return
         role = meta["role"]
         if role == PAGE:
-            if host_of(target) not in self.scope or target in self.seen:
+            if not self._in_scope(target) or target in self.seen:
                 # Off-site, or a page crawled on its own: only check where the redirect ends.
                 role = LINK
             else:
@@ -294,7 +306,7 @@ class SiteSpider(scrapy.Spider):
             redirects=meta["chain"][1:] + ([request.url] if meta["chain"] else []),
             final_url=request.url, attempts=meta.get("patrol_attempt", 1),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000),
-            internal=host_of(meta["origin"]) in self.scope))
+            internal=self._in_scope(meta["origin"])))
 
     def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
         meta = response.meta
@@ -302,7 +314,7 @@ class SiteSpider(scrapy.Spider):
         snap = pages.snapshot(tree, url=meta["origin"], final_url=response.url, status=200,
                               depth=meta["depth"], links=links, rendered=False, encoding="",
                               content_type="text/html", referer=meta["referer_url"], fetched_at=_now(),
-                              facts=self.extract_facts)
+                              facts=self.extract_facts, today=self.today)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         yield from self._follow(links, meta["depth"], meta["origin"])
@@ -319,7 +331,7 @@ class SiteSpider(scrapy.Spider):
             final_url=response.url,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
-            attempts=meta.get("patrol_attempt", 1), internal=host_of(meta["origin"]) in self.scope)
+            attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
 
     def _record(self, result: LinkResult) -> None:
         self.results[result.url] = result
