@@ -18,7 +18,7 @@ class Progress:
         self.name = ""
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "Progress":
+    def from_crawler(cls, crawler: Crawler) -> Progress:
         if not crawler.settings.getbool("PATROL_PROGRESS"):
             raise NotConfigured
         ext = cls(crawler, crawler.settings.getfloat("PATROL_PROGRESS_INTERVAL", 1.0))

@@ -9,8 +9,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (DownloadFailedError, DownloadTimeoutError, NotConfigured,
-                               ResponseDataLossError)
+from scrapy.exceptions import DownloadFailedError, DownloadTimeoutError, NotConfigured, ResponseDataLossError
 from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -39,7 +38,7 @@ class RetryBackoffMiddleware:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "RetryBackoffMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> RetryBackoffMiddleware:
         retries = crawler.settings.getint("PATROL_RETRIES", 2)
         if retries <= 0:
             raise NotConfigured

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from datetime import date
-from typing import Iterator
 from urllib.parse import urljoin
 
 import lxml.html

@@ -9,8 +9,9 @@ import ipaddress
 import posixpath
 import re
 from collections import defaultdict
-from checks.links import extension, is_attachment, is_resource  # noqa: F401
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from checks.links import extension, is_attachment, is_resource  # noqa: F401
 
 # Query parameters that carry a session, never a different page.
 SESSION_PARAMS = frozenset({

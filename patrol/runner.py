@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from checks.model import CheckContext, CheckOutput, Finding, LinkResult, PageSnapshot, SiteCrawl
+from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from patrol import thresholds as thresholds_mod
 from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
+from patrol.crawling import crawl_sites, load_crawl  # noqa: F401  (load_crawl: for callers)
 from patrol.store import Store
 
 # Site-level checks, in report order: (name, "module:function").  A check whose module is not
@@ -47,106 +47,7 @@ class RunOutcome:
     findings: int = 0
 
 
-# --- crawling ------------------------------------------------------------------------------
-
-# Checks that read the per-page facts (text, list items, dates); without them the crawl skips
-# extracting those facts.
-PAGE_FACT_CHECKS = {"freshness", "text"}
-
-
-def site_job(site: Site, checks: list[str] | None = None, today: str = "") -> dict[str, Any]:
-    return {"name": site.name, "url": site.url, "max_pages": site.max_pages, "max_depth": site.max_depth,
-            "render": site.render, "allowed_hosts": site.allowed_hosts, "check_external": site.check_external,
-            "facts": checks is None or bool(PAGE_FACT_CHECKS & set(checks)), "today": today}
-
-
-def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
-                progress: bool = False, processes: int | None = None,
-                checks: list[str] | None = None, today: date | None = None) -> dict[str, SiteCrawl]:
-    """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    if not sites:
-        return {}
-    nproc = max(1, min(processes or os.cpu_count() or 1, len(sites)))
-    groups: list[list[Site]] = [[] for _ in range(nproc)]
-    for i, site in enumerate(sorted(sites, key=lambda s: -s.max_pages)):
-        groups[i % nproc].append(site)
-    outputs = {s.name: str(workdir / f"crawl-{i}.jsonl") for i, s in enumerate(sites)}
-    procs: list[tuple[subprocess.Popen[bytes], list[Site], Path]] = []
-    for n, group in enumerate(groups):
-        day = (today or date.today()).isoformat()
-        job = {"sites": [site_job(s, checks, day) for s in group],
-               "outputs": {s.name: outputs[s.name] for s in group},
-               "crawl": asdict(crawl), "resolver": resolver, "progress": progress}
-        job_path = workdir / f"job-{n}.json"
-        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-        log_path = workdir / f"crawl-{n}.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "crawler.run", str(job_path)],
-                                    stdout=log, stderr=None if progress else log,
-                                    cwd=str(Path(__file__).resolve().parent.parent))
-        procs.append((proc, group, log_path))
-    results: dict[str, SiteCrawl] = {}
-    for proc, group, log_path in procs:
-        code = proc.wait()
-        for site in group:
-            sc = load_crawl(Path(outputs[site.name]), site)
-            if code != 0:
-                tail = _tail(log_path)
-                sc.errors.append(f"crawl process exited with code {code}" + (f": {tail}" if tail else ""))
-            results[site.name] = sc
-    return results
-
-
-def load_crawl(path: Path, site: Site) -> SiteCrawl:
-    """Read a crawl's JSON-lines output; a truncated file keeps what was written."""
-    crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
-    if not path.exists():
-        crawl.errors.append("the crawl wrote nothing (it did not start)")
-        return crawl
-    finished = False
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                crawl.errors.append("the crawl output ends early (crawl interrupted)")
-                break
-            kind = record.pop("type", None)
-            if kind == "page":
-                crawl.pages.append(PageSnapshot.from_dict(record))
-            elif kind == "link":
-                result = LinkResult.from_dict(record)
-                crawl.links[result.url] = result
-            elif kind == "site":
-                finished = True
-                crawl.homepage_url = record.get("homepage_url", "")
-                crawl.errors.extend(record.get("errors", []))
-                crawl.stats.update(record.get("stats", {}))
-    if not finished:
-        crawl.errors.append("the crawl did not finish; results are partial")
-    if not crawl.pages:
-        home = crawl.links.get(_norm(site.url))
-        why = f"{home.kind} {home.error}".strip() if home else "no answer"
-        crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
-    return crawl
-
-
-def _norm(url: str) -> str:
-    from crawler.urls import InvalidURL, normalize
-    try:
-        return normalize(url)
-    except InvalidURL:
-        return url
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return " | ".join(text[-lines:])[-600:]
-
+# --- crawling: see patrol/crawling.py ------------------------------------------------------
 
 # --- checking ------------------------------------------------------------------------------
 

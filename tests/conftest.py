@@ -20,7 +20,7 @@ import pytest
 from patrol.samplesite import Manifest, SampleServer, build, serve
 from patrol.samplesite import free_port as _free_port
 
-SLOW_DELAY_S = 3.0
+SLOW_DELAY_S = 6.0
 
 
 @dataclass

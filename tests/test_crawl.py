@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 CRAWL_CONFIG = """
-crawl: {timeout: 1.5, retries: 1, retry_backoff: 0.2, max_retry_after: 2}
+crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_retry_after: 2}
 """
 
 

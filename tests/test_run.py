@@ -34,7 +34,7 @@ def config(sample_site, tmp_path_factory):
         "departments": [{"id": d, "name": d} for d in deps.values()],
         "sites": [{"name": s["name"], "url": s["url"], "department": deps[s["id"]]} for s in m.sites],
         "leaders": m.leaders,
-        "crawl": {"fast": True, "timeout": 1.5, "retries": 1, "retry_backoff": 0.2, "max_retry_after": 2},
+        "crawl": {"fast": True, "timeout": 4, "retries": 1, "retry_backoff": 0.2, "max_retry_after": 2},
     }
     path = tmp / "patrol.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")

@@ -11,20 +11,27 @@ Output is a JSON-lines file: one ``page`` record per crawled page as it is parse
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
-from collections import defaultdict
-from datetime import date, datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError,
-                               DownloadFailedError, DownloadTimeoutError, ResponseDataLossError,
-                               StopDownload)
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DontCloseSpider,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+    StopDownload,
+)
 from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
@@ -33,6 +40,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult
 from crawler import pages
+from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
 HTML_TYPES = ("text/html", "application/xhtml")
@@ -52,7 +60,12 @@ class SiteSpider(scrapy.Spider):
         start_path = urlsplit(self.start_url).path
         self.prefix = start_path.rsplit("/", 1)[0] + "/" if start_path.count("/") > 1 else ""
         self.start_host = host_of(self.start_url)
-        self.max_pages = int(site.get("max_pages", 5000))
+        self.shard = int(site.get("shard", 0))
+        self.shards = max(1, int(site.get("shards", 1)))
+        # Each shard crawls its share of the page budget.
+        self.max_pages = -(-int(site.get("max_pages", 5000)) // self.shards)
+        self.link: ShardLink | None = None
+        self._progress_at = 0.0
         self.max_depth = int(site.get("max_depth", 8))
         self.render = site.get("render", "auto")
         self.check_external = bool(site.get("check_external", True))
@@ -73,7 +86,7 @@ class SiteSpider(scrapy.Spider):
         self._out = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "SiteSpider":
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_redirects = crawler.settings.getint("PATROL_MAX_REDIRECTS", 10)
         spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
@@ -82,6 +95,7 @@ class SiteSpider(scrapy.Spider):
             spider.errors.append(f"JavaScript pages were not rendered: {reason}")
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
     # --- scheduling --------------------------------------------------------------------------
@@ -89,11 +103,46 @@ class SiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._out = open(self.output_path, "w", encoding="utf-8")
         self.seen.add(self.start_url)
+        if self.shards > 1:
+            self.link = ShardLink(self.shard, self.shards, self._routed, self._finish,
+                                  self.crawler.engine.spider_is_idle)
+            await self.link.open()
+            if not self.link.owns(self.start_url):
+                return
         self.pages_scheduled = 1
         yield self._request(self.start_url, PAGE, depth=0, referer=None)
         probe = self._probe_request(host_of(self.start_url), self.start_url)
         if probe is not None:
             yield probe
+
+    # --- shards: links another process owns go to it through the parent -------------------
+
+    def _routed(self, message: dict[str, Any]) -> bool:
+        """Schedule a link that another shard found and this one owns."""
+        url = message["url"]
+        if url in self.seen:
+            return False
+        self.seen.add(url)
+        requests = list(self._schedule(url, message.get("depth", 1), message.get("referer")))
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        return bool(requests)
+
+    def _finish(self) -> None:
+        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="finished"))
+
+    def _idle(self, spider: scrapy.Spider) -> None:
+        if spider is self and self.link is not None and self.link.idle():
+            raise DontCloseSpider
+
+    def _report_progress(self) -> None:
+        now = time.monotonic()
+        if self.link is not None and now - self._progress_at >= 1.0:
+            self._progress_at = now
+            stats = self.crawler.stats
+            self.link.send({"progress": [stats.get_value("patrol/pages", 0),
+                                         stats.get_value("patrol/links_checked", 0),
+                                         stats.get_value("patrol/broken", 0)]})
 
     def _request(self, url: str, role: str, *, depth: int, referer: str | None,
                  method: str = "GET", chain: list[str] | None = None, origin: str | None = None,
@@ -125,22 +174,29 @@ class SiteSpider(scrapy.Spider):
             if url in self.seen:
                 continue
             self.seen.add(url)
-            host = host_of(url)
-            internal = self._in_scope(url, host)
-            if not internal and not self.check_external:
+            if self.link is not None and not self.link.owns(url):
+                self.link.send_url(url, depth + 1, page_url)
                 continue
-            if is_resource(url):
-                yield self._request(url, LINK, depth=depth + 1, referer=page_url, method="HEAD")
-                continue
-            if (internal and depth + 1 <= self.max_depth and self.pages_scheduled < self.max_pages
-                    and self.traps.allow(url)):
-                self.pages_scheduled += 1
-                yield self._request(url, PAGE, depth=depth + 1, referer=page_url)
-            else:
-                yield self._request(url, LINK, depth=depth + 1, referer=page_url)
-            probe = self._probe_request(host, url)
-            if probe is not None:
-                yield probe
+            yield from self._schedule(url, depth + 1, page_url)
+
+    def _schedule(self, url: str, depth: int, referer: str | None) -> Iterator[scrapy.Request]:
+        """The request(s) that check a new URL: crawl it as a page, or only check it."""
+        host = host_of(url)
+        internal = self._in_scope(url, host)
+        if not internal and not self.check_external:
+            return
+        if is_resource(url):
+            yield self._request(url, LINK, depth=depth, referer=referer, method="HEAD")
+            return
+        if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
+                and self.traps.allow(url)):
+            self.pages_scheduled += 1
+            yield self._request(url, PAGE, depth=depth, referer=referer)
+        else:
+            yield self._request(url, LINK, depth=depth, referer=referer)
+        probe = self._probe_request(host, url)
+        if probe is not None:
+            yield probe
 
     def _in_scope(self, url: str, host: str | None = None) -> bool:
         host = host or host_of(url)
@@ -222,6 +278,7 @@ class SiteSpider(scrapy.Spider):
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         self.crawler.stats.inc_value("patrol/pages")
+        self._report_progress()
         yield from self._follow(links, depth, origin)
 
     def _links(self, tree: Any, page_url: str) -> list[LinkRef]:
@@ -271,7 +328,8 @@ class SiteSpider(scrapy.Spider):
             return
         role = meta["role"]
         if role == PAGE:
-            if not self._in_scope(target) or target in self.seen:
+            if (not self._in_scope(target) or target in self.seen
+                    or (self.link is not None and not self.link.owns(target))):
                 # Off-site, or a page crawled on its own: only check where the redirect ends.
                 role = LINK
             else:
@@ -371,7 +429,8 @@ class SiteSpider(scrapy.Spider):
             self._write({"type": "link", **result.to_dict()})
         stats = self.crawler.stats.get_stats()
         self._write({
-            "type": "site", "name": self.site["name"], "url": self.start_url,
+            "type": "site", "name": self.site["name"], "url": self.start_url, "shard": self.shard,
+            "owns_start": self.link is None or self.link.owns(self.start_url),
             "homepage_url": self.homepage_final, "errors": self.errors, "reason": reason,
             "stats": {
                 "duration_s": round(time.monotonic() - self.started, 2),
@@ -405,7 +464,7 @@ def _safe_normalize(url: str) -> str | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:

@@ -1,0 +1,302 @@
+"""Running the crawl processes and reading back what they found.
+
+Sites are spread over one process per core.  At full speed (``crawl.fast``) a core is worth
+more than politeness, so when there are fewer sites than cores a site is split between several
+processes (shards, see ``crawler/shards.py``) and this module routes the links each shard finds
+to the shard that owns them, and tells the shards when the crawl is complete.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from checks.model import LinkResult, PageSnapshot, SiteCrawl
+from crawler.shards import owner
+from patrol.config import Crawl, Site
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Checks that read the per-page facts (text, list items, dates); without them the crawl skips
+# extracting those facts.
+PAGE_FACT_CHECKS = {"freshness", "text"}
+
+
+@dataclass
+class Worker:
+    """One crawl process: its sites (with shard numbers), job file and outputs."""
+
+    index: int
+    sites: list[tuple[Site, int, int]]                 # (site, shard, shards)
+    outputs: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    # routing state, for a shard
+    pending: bytearray = field(default_factory=bytearray)
+    inbox: bytearray = field(default_factory=bytearray)
+    forwarded: int = 0
+    idle_received: int | None = None
+    alive: bool = True
+    progress: list[int] = field(default_factory=lambda: [0, 0, 0])
+
+    @property
+    def sharded(self) -> bool:
+        return any(shards > 1 for _, _, shards in self.sites)
+
+
+def site_job(site: Site, checks: list[str] | None, today: str, shard: int = 0, shards: int = 1) -> dict[str, Any]:
+    return {"name": site.name, "url": site.url, "max_pages": site.max_pages, "max_depth": site.max_depth,
+            "render": site.render, "allowed_hosts": site.allowed_hosts, "check_external": site.check_external,
+            "facts": checks is None or bool(PAGE_FACT_CHECKS & set(checks)), "today": today,
+            "shard": shard, "shards": shards}
+
+
+def plan(sites: list[Site], fast: bool, cores: int) -> list[Worker]:
+    """Which process crawls what: sites spread over cores, or split when cores outnumber them."""
+    if fast and len(sites) < cores:
+        workers: list[Worker] = []
+        per_site = [cores // len(sites)] * len(sites)
+        for i in range(cores - sum(per_site)):
+            per_site[i] += 1
+        for site, shards in zip(sites, per_site):
+            for shard in range(shards):
+                workers.append(Worker(len(workers), [(site, shard, shards)]))
+        return workers
+    nproc = max(1, min(cores, len(sites)))
+    workers = [Worker(n, []) for n in range(nproc)]
+    for i, site in enumerate(sorted(sites, key=lambda s: -s.max_pages)):
+        workers[i % nproc].sites.append((site, 0, 1))
+    return [w for w in workers if w.sites]
+
+
+def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
+                progress: bool = False, processes: int | None = None,
+                checks: list[str] | None = None, today: date | None = None) -> dict[str, SiteCrawl]:
+    """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if not sites:
+        return {}
+    workers = plan(sites, crawl.fast, processes or os.cpu_count() or 1)
+    day = (today or date.today()).isoformat()
+    for w in workers:
+        jobs = []
+        for n, (site, shard, shards) in enumerate(w.sites):
+            w.outputs[site.name] = str(workdir / f"crawl-{w.index}-{n}.jsonl")
+            jobs.append(site_job(site, checks, day, shard, shards))
+        job = {"sites": jobs, "outputs": w.outputs, "crawl": asdict(crawl), "resolver": resolver,
+               "progress": progress and not w.sharded}
+        job_path = workdir / f"job-{w.index}.json"
+        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+        w.log_path = workdir / f"crawl-{w.index}.log"
+        with open(w.log_path, "wb") as log:
+            pipe = subprocess.PIPE if w.sharded else log
+            w.proc = subprocess.Popen([sys.executable, "-m", "crawler.run", str(job_path)],
+                                      stdin=subprocess.PIPE if w.sharded else subprocess.DEVNULL,
+                                      stdout=pipe, stderr=None if progress and not w.sharded else log,
+                                      cwd=str(PROJECT_ROOT))
+    sharded = [w for w in workers if w.sharded]
+    if sharded:
+        Router(sharded, progress).run()
+    for w in workers:
+        assert w.proc is not None
+        w.proc.wait()
+    results: dict[str, SiteCrawl] = {}
+    for site in sites:
+        mine = [w for w in workers if any(s.name == site.name for s, _, _ in w.sites)]
+        crawl_result = load_crawl([Path(w.outputs[site.name]) for w in mine], site)
+        for w in mine:
+            code = w.proc.returncode if w.proc else None
+            if code:
+                tail = _tail(w.log_path) if w.log_path else ""
+                crawl_result.errors.append(f"crawl process exited with code {code}"
+                                           + (f": {tail}" if tail else ""))
+        results[site.name] = crawl_result
+    return results
+
+
+class Router:
+    """Routes links between the shards of each site and ends each site's crawl when it is done."""
+
+    def __init__(self, workers: list[Worker], progress: bool):
+        self.workers = workers
+        self.progress = progress
+        self.by_site: dict[str, list[Worker]] = {}
+        for w in workers:
+            self.by_site.setdefault(w.sites[0][0].name, []).append(w)
+        for shards in self.by_site.values():
+            shards.sort(key=lambda w: w.sites[0][1])
+        self.finished: set[str] = set()
+        self.sel = selectors.DefaultSelector()
+        self._shown = 0.0
+
+    def run(self) -> None:
+        for w in self.workers:
+            assert w.proc is not None and w.proc.stdout is not None and w.proc.stdin is not None
+            os.set_blocking(w.proc.stdin.fileno(), False)
+            self.sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+        while any(w.alive for w in self.workers):
+            for key, events in self.sel.select(timeout=1.0):
+                w = key.data
+                if events & selectors.EVENT_READ and key.fileobj is w.proc.stdout:
+                    self._read(w)
+                elif events & selectors.EVENT_WRITE:
+                    self._flush(w)
+            self._check_done()
+            self._show()
+        if self.progress:
+            sys.stderr.write("\n")
+        self.sel.close()
+
+    def _read(self, w: Worker) -> None:
+        data = os.read(w.proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
+        if not data:
+            self._gone(w)
+            return
+        w.inbox.extend(data)
+        *lines, rest = w.inbox.split(b"\n")
+        w.inbox = bytearray(rest)
+        for line in lines:
+            if line.strip():
+                self._handle(w, json.loads(line))
+
+    def _handle(self, w: Worker, message: dict[str, Any]) -> None:
+        if "url" in message:
+            shards = self.by_site[w.sites[0][0].name]
+            target = shards[owner(message["url"], len(shards))]
+            if target.alive:
+                target.forwarded += 1
+                target.idle_received = None
+                self._send(target, message)
+        elif message.get("idle"):
+            w.idle_received = int(message.get("received", 0))
+        elif "progress" in message:
+            w.progress = message["progress"]
+
+    def _send(self, w: Worker, message: dict[str, Any]) -> None:
+        w.pending.extend(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._flush(w)
+
+    def _flush(self, w: Worker) -> None:
+        stdin: IO[bytes] = w.proc.stdin  # type: ignore[union-attr, assignment]
+        try:
+            written = os.write(stdin.fileno(), w.pending) if w.pending else 0
+        except BlockingIOError:
+            written = 0
+        except (BrokenPipeError, OSError):
+            w.pending.clear()
+            return
+        del w.pending[:written]
+        if w.pending:
+            try:
+                self.sel.register(stdin, selectors.EVENT_WRITE, w)
+            except KeyError:
+                pass
+        else:
+            try:
+                self.sel.unregister(stdin)
+            except (KeyError, ValueError):
+                pass
+
+    def _gone(self, w: Worker) -> None:
+        w.alive = False
+        for fileobj in (w.proc.stdout, w.proc.stdin):  # type: ignore[union-attr]
+            try:
+                self.sel.unregister(fileobj)
+            except (KeyError, ValueError):
+                pass
+
+    def _check_done(self) -> None:
+        for name, shards in self.by_site.items():
+            if name in self.finished:
+                continue
+            live = [w for w in shards if w.alive]
+            if all(w.idle_received is not None and w.idle_received >= w.forwarded and not w.pending
+                   for w in live):
+                self.finished.add(name)
+                for w in live:
+                    self._send(w, {"finish": True})
+
+    def _show(self) -> None:
+        now = time.monotonic()
+        if not self.progress or now - self._shown < 1.0:
+            return
+        self._shown = now
+        parts = []
+        for name, shards in self.by_site.items():
+            pages, links, broken = (sum(w.progress[i] for w in shards) for i in range(3))
+            parts.append(f"{name}: {pages} pages, {links} links checked, {broken} broken")
+        sys.stderr.write("\r" + "; ".join(parts) + "   ")
+        sys.stderr.flush()
+
+
+def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
+    """Read a site's JSON-lines outputs (one per shard); a truncated file keeps what was written."""
+    crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
+    finished = 0
+    for path in paths:
+        if not path.exists():
+            crawl.errors.append("a crawl process wrote nothing (it did not start)")
+            continue
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    crawl.errors.append("the crawl output ends early (crawl interrupted)")
+                    break
+                kind = record.pop("type", None)
+                if kind == "page":
+                    crawl.pages.append(PageSnapshot.from_dict(record))
+                elif kind == "link":
+                    result = LinkResult.from_dict(record)
+                    crawl.links[result.url] = result
+                elif kind == "site":
+                    finished += 1
+                    if record.get("owns_start", True):
+                        crawl.homepage_url = record.get("homepage_url", "")
+                    crawl.errors.extend(e for e in record.get("errors", []) if e not in crawl.errors)
+                    _merge_stats(crawl.stats, record.get("stats", {}))
+    if finished < len(paths):
+        crawl.errors.append("the crawl did not finish; results are partial")
+    crawl.pages.sort(key=lambda p: (p.depth, p.url))
+    if not crawl.pages:
+        home = crawl.links.get(_norm(site.url))
+        why = f"{home.kind} {home.error}".strip() if home else "no answer"
+        crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
+    return crawl
+
+
+def _merge_stats(total: dict[str, Any], stats: dict[str, Any]) -> None:
+    for key, value in stats.items():
+        if key == "duration_s":
+            total[key] = max(total.get(key, 0), value)
+        elif isinstance(value, bool):
+            total[key] = total.get(key, False) or value
+        elif isinstance(value, (int, float)):
+            total[key] = total.get(key, 0) + value
+        elif isinstance(value, dict):
+            total.setdefault(key, {}).update(value)
+        else:
+            total[key] = value
+
+
+def _norm(url: str) -> str:
+    from crawler.urls import InvalidURL, normalize
+    try:
+        return normalize(url)
+    except InvalidURL:
+        return url
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])[-600:]
