@@ -47,7 +47,8 @@ def settings_for(job: dict[str, Any]) -> Settings:
         # The system resolver, with the project's rules (RFC 6761 reserved names never leave).
         settings.set("TWISTED_DNS_RESOLVER", "crawler.dns.PatrolResolver")
         settings.set("PATROL_RESOLVER", {"nameservers": [], "overrides": {}})
-    if any(site.get("render", "auto") != "never" for site in job["sites"]):
+    # Shards other than the first send pages to render to it: one browser per site.
+    if any(site.get("render", "auto") != "never" and not site.get("shard") for site in job["sites"]):
         hosts = [urlsplit(site["url"]).hostname or "" for site in job["sites"]]
         hosts += [h for site in job["sites"] for h in site.get("allowed_hosts", [])]
         _enable_rendering(settings, crawl, resolver or {}, hosts)

@@ -168,7 +168,7 @@ class Router:
     def _handle(self, w: Worker, message: dict[str, Any]) -> None:
         if "url" in message:
             shards = self.by_site[w.sites[0][0].name]
-            target = shards[owner(message["url"], len(shards))]
+            target = shards[0] if message.get("render") else shards[owner(message["url"], len(shards))]
             if target.alive:
                 target.forwarded += 1
                 target.idle_received = None

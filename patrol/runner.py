@@ -147,7 +147,8 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     finally:
         store.finish_run(run.id, status)
     follow_up(store, run.id)
-    outcome.outputs = write_outputs(store, run.id, out_dir, cfg)
+    # A spot check's report is read on screen at once; the monthly report gets the evidence shots.
+    outcome.outputs = write_outputs(store, run.id, out_dir, cfg, screenshots=0 if kind == "check" else 6)
     return outcome
 
 
@@ -205,9 +206,10 @@ def follow_up(store: Store, run_id: int) -> None:
     loop.follow_up(store, run_id)
 
 
-def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None) -> dict[str, Path]:
+def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None,
+                  screenshots: int = 6) -> dict[str, Path]:
     from reports import export
-    return export.write_outputs(store, run_id, out_dir, cfg)
+    return export.write_outputs(store, run_id, out_dir, cfg, screenshots=screenshots)
 
 
 def open_store(cfg: Config) -> Store:

@@ -12,6 +12,7 @@ Output is a JSON-lines file: one ``page`` record per crawled page as it is parse
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import time
@@ -44,7 +45,7 @@ from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
 HTML_TYPES = ("text/html", "application/xhtml")
-PAGE, LINK, PROBE = "page", "link", "probe404"
+PAGE, LINK, PROBE, WARMUP = "page", "link", "probe404", "warmup"
 
 
 class SiteSpider(scrapy.Spider):
@@ -90,7 +91,7 @@ class SiteSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_redirects = crawler.settings.getint("PATROL_MAX_REDIRECTS", 10)
         spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
-        if spider.render != "never" and not spider.rendering:
+        if spider.render != "never" and not spider.rendering and spider.shard == 0:
             reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
             spider.errors.append(f"JavaScript pages were not rendered: {reason}")
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
@@ -114,12 +115,25 @@ class SiteSpider(scrapy.Spider):
         probe = self._probe_request(host_of(self.start_url), self.start_url)
         if probe is not None:
             yield probe
+        if self.rendering and self.render == "auto" and (self.link is None or self.shard == 0):
+            # Start the browser now, while the crawl runs, not when the first script-filled
+            # list turns up (often late, when nothing else is left to overlap with).
+            yield self._request(self.start_url, WARMUP, depth=0, referer=None, render=True)
 
     # --- shards: links another process owns go to it through the parent -------------------
 
     def _routed(self, message: dict[str, Any]) -> bool:
         """Schedule a link that another shard found and this one owns."""
         url = message["url"]
+        if message.get("render"):
+            req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
+                                origin=message["origin"], render=self.rendering, chain=message.get("chain"))
+            if self.rendering:
+                req.meta["unrendered"] = (base64.b64decode(message["body"]), message["ctype"].encode("latin-1"))
+            else:
+                req.meta["render_failed"] = True
+            self.crawler.engine.crawl(req)
+            return True
         if url in self.seen:
             return False
         self.seen.add(url)
@@ -227,6 +241,8 @@ class SiteSpider(scrapy.Spider):
         if role == PROBE:
             self._learn_not_found(response)
             return
+        if role == WARMUP:
+            return
         if response.request.method == "HEAD" and response.status >= 400:
             # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
             yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
@@ -259,14 +275,23 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         origin, depth = meta["origin"], meta["depth"]
         rendered = bool(meta.get("playwright"))
-        if (not rendered and self.rendering and self.render != "never"
+        if (not rendered and self.render != "never" and not meta.get("render_failed")
                 and (self.render == "always" or pages.needs_render(tree))):
-            self.crawler.stats.inc_value("patrol/render_requests")
-            req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
-                                origin=origin, render=True, chain=meta["chain"])
-            req.meta["unrendered"] = (response.body, response.headers.get(b"Content-Type"))
-            yield req
-            return
+            ctype = response.headers.get(b"Content-Type")
+            if self.rendering:
+                self.crawler.stats.inc_value("patrol/render_requests")
+                req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
+                                    origin=origin, render=True, chain=meta["chain"])
+                req.meta["unrendered"] = (response.body, ctype)
+                yield req
+                return
+            if self.link is not None and self.shard != 0:
+                # One browser for the whole site: shard 0 renders, its links are routed as usual.
+                self.link.send({"render": True, "url": response.url, "origin": origin, "depth": depth,
+                                "referer": meta["referer_url"], "chain": meta["chain"],
+                                "body": base64.b64encode(response.body).decode("ascii"),
+                                "ctype": (ctype or b"text/html").decode("latin-1")})
+                return
         if depth == 0:
             self.homepage_final = _safe_normalize(response.url) or self.start_url
         links = self._links(tree, response.url)
@@ -342,7 +367,7 @@ class SiteSpider(scrapy.Spider):
         request = failure.request
         meta = request.meta
         kind, message = classify_failure(failure)
-        if meta["role"] == PROBE:
+        if meta["role"] in (PROBE, WARMUP):
             return
         if meta.get("playwright") and "unrendered" in meta:
             # Rendering failed: judge the page as served, and say so.
