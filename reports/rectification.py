@@ -75,7 +75,9 @@ def load_rules(cfg: Config | None = None) -> dict[str, Any]:
 
 
 def label(check: str, rules: dict[str, Any]) -> str:
-    return (rules.get("labels") or {}).get(check, check)
+    """问题类型 of a check id; a check the labels do not know yet still reads as Chinese."""
+    known = (rules.get("labels") or {}).get(check)
+    return known if known else f"其他问题（{check}）"
 
 
 def deadline_days(check: str, severity: str, rules: dict[str, Any]) -> int:

@@ -63,8 +63,12 @@ def validate(table: Any, source: str = "scoring.yaml") -> None:
         if not isinstance(entry, dict):
             raise ScoringError(f"{source}: {where}: expected a mapping")
         for key, value in entry.items():
+            if key == "distinct":
+                if not isinstance(value, bool):
+                    raise ScoringError(f"{source}: {where}.distinct: expected true or false")
+                continue
             if key not in ("per", "cap", "homepage", "other"):
-                raise ScoringError(f"{source}: {where}.{key}: unknown key (per, cap, homepage, other)")
+                raise ScoringError(f"{source}: {where}.{key}: unknown key (per, cap, homepage, other, distinct)")
             if not _is_number(value) or value < 0:
                 raise ScoringError(f"{source}: {where}.{key}: expected a number ≥ 0")
 
@@ -73,36 +77,82 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def deductions(findings: Iterable[Finding], table: dict[str, Any]) -> dict[str, float]:
-    """Points taken off per check, each already capped."""
+def _counts_toward_score(f: Finding) -> bool:
+    """A verdict over other findings of its check (``detail.rule == "count"``: "5 columns are
+    stale, the veto line") is not a problem of its own: its columns already cost points."""
+    return (f.detail or {}).get("rule") != "count"
+
+
+def breakdown(findings: Iterable[Finding], table: dict[str, Any]) -> list[dict[str, Any]]:
+    """How each check's deduction is made up, for the report: one row per check with points.
+
+    Each row: ``check``, ``count`` (problems that cost points), ``per`` (or ``homepage`` /
+    ``other`` with ``homepage_count`` / ``other_count`` for broken links), ``raw`` (before the
+    cap), ``cap``, ``points`` (deducted) and ``capped``.  Rows are ordered by points, largest first.
+    """
     factors = {"veto": 1.0, "error": 1.0, "warning": 0.0, "info": 0.0}
     factors.update(table.get("severity_factor") or {})
     checks = table.get("checks") or {}
     default = table.get("default") or {}
     raw: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    rows: dict[str, dict[str, Any]] = {}
     # A broken target counts once whatever number of pages carry it (a template link broken
     # on 500 pages is one problem), at the homepage weight when the homepage is one of them.
     links: dict[str, tuple[bool, float]] = {}
+    # With ``distinct: true`` the same wrong words count once however many pages show them
+    # (a typo in a page template, or repeated in a pagination bar, is one thing to correct).
+    wordings: set[tuple[str, str, str]] = set()
     for f in findings:
         factor = float(factors.get(f.severity, 0.0))
         if f.check == "broken_link":
             on_home, worst = links.get(f.url, (False, 0.0))
-            links[f.url] = (on_home or bool(f.detail.get("homepage")), max(worst, factor))
+            links[f.url] = (on_home or bool((f.detail or {}).get("homepage")), max(worst, factor))
+            continue
+        if factor <= 0 or not _counts_toward_score(f):
             continue
         entry = checks.get(f.check, default)
-        raw[f.check] += float(entry.get("per", default.get("per", 0))) * factor
+        if entry.get("distinct"):
+            detail = f.detail or {}
+            key = (f.check, str(detail.get("wrong") or f.url), str(detail.get("suggestion") or ""))
+            if key in wordings:
+                continue
+            wordings.add(key)
+        per = float(entry.get("per", default.get("per", 0)))
+        raw[f.check] += per * factor
+        count[f.check] += 1
+        rows.setdefault(f.check, {"check": f.check, "per": per})
     if links:
         entry = checks.get("broken_link", {})
         home = float(entry.get("homepage", entry.get("per", 0)))
         other = float(entry.get("other", entry.get("per", 0)))
+        home_n = other_n = 0
         for on_home, factor in links.values():
+            if factor <= 0:
+                continue
             raw["broken_link"] += (home if on_home else other) * factor
-    out: dict[str, float] = {}
+            home_n += on_home
+            other_n += not on_home
+        count["broken_link"] = home_n + other_n
+        rows["broken_link"] = {"check": "broken_link", "homepage": home, "other": other,
+                               "homepage_count": home_n, "other_count": other_n}
+    out = []
     for check, points in raw.items():
         entry = checks.get(check, default)
         cap = entry.get("cap", default.get("cap"))
-        out[check] = round(min(points, float(cap)) if cap is not None else points, 2)
-    return {k: v for k, v in out.items() if v > 0}
+        final = round(min(points, float(cap)) if cap is not None else points, 2)
+        if final <= 0:
+            continue
+        out.append({**rows[check], "count": count[check],
+                    "distinct": bool((checks.get(check) or {}).get("distinct")), "raw": round(points, 2),
+                    "cap": cap, "points": final, "capped": final < round(points, 2)})
+    out.sort(key=lambda r: (-r["points"], r["check"]))
+    return out
+
+
+def deductions(findings: Iterable[Finding], table: dict[str, Any]) -> dict[str, float]:
+    """Points taken off per check, each already capped."""
+    return {row["check"]: row["points"] for row in breakdown(findings, table)}
 
 
 def score_site(findings: list[Finding], veto: list[str], table: dict | None = None) -> float:

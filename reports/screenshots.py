@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from patrol.store import FindingRow
 from reports.data import SEVERITY_ORDER
@@ -42,6 +43,12 @@ _MARK_JS = """(word) => {
 }"""
 
 
+# Pages that are not web pages to look at: feeds, data and attachments download or show markup.
+NOT_A_PAGE = (".rss", ".atom", ".xml", ".json", ".csv", ".xlsx", ".xls", ".pdf", ".doc", ".docx",
+              ".zip", ".rar", ".jpg", ".jpeg", ".png", ".gif", ".txt")
+PER_SITE = 3            # so one bad site does not take every screenshot of the report
+
+
 @dataclass
 class Shot:
     fingerprint: str
@@ -59,18 +66,27 @@ def pick(findings: list[FindingRow], limit: int) -> list[FindingRow]:
     """The most serious findings with a web page to show, one per page."""
     chosen: list[FindingRow] = []
     pages: set[str] = set()
+    per_site: dict[str, int] = {}
     ranked = sorted((f for f in findings if f.check in VISUAL_CHECKS and f.severity in ("veto", "error")),
                     key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), VISUAL_CHECKS.index(f.check),
                                    not (f.detail or {}).get("homepage"), f.id or 0))
     for f in ranked:
         page = f.page or f.url
-        if not page.startswith(("http://", "https://")) or page in pages:
+        if not page.startswith(("http://", "https://")) or page in pages or not _is_web_page(page):
+            continue
+        if per_site.get(f.site, 0) >= PER_SITE:
             continue
         pages.add(page)
+        per_site[f.site] = per_site.get(f.site, 0) + 1
         chosen.append(f)
         if len(chosen) >= limit:
             break
     return chosen
+
+
+def _is_web_page(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return not path.endswith(NOT_A_PAGE)
 
 
 def take(findings: list[FindingRow], folder: Path, cfg: Config | None = None,
@@ -104,7 +120,8 @@ def _shoot(findings: list[FindingRow], shots: dict[str, Shot], folder: Path,
         from patrol.browser import launch_options
 
         options = launch_options(cfg.crawl.browser if cfg else "")
-        options["args"] = list(options.get("args", [])) + resolver_args(cfg)
+        options["args"] = list(options.get("args", [])) + resolver_args(
+            cfg, [urlsplit(shots[f.fingerprint].page).hostname or "" for f in findings])
         folder.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(**options)
@@ -118,10 +135,11 @@ def _shoot(findings: list[FindingRow], shots: dict[str, Shot], folder: Path,
                         page.goto(shot.page, timeout=timeout_s * 1000, wait_until="load")
                         # Mark the wrong words, or the broken link's text, where a reader sees them.
                         word = (f.detail or {}).get("wrong") or (f.detail or {}).get("anchor")
-                        if isinstance(word, str) and word:
-                            page.evaluate(_MARK_JS, word)
-                        page.screenshot(path=str(shot.path), type="jpeg", quality=60,
-                                        timeout=timeout_s * 1000)
+                        clip = None
+                        if isinstance(word, str) and word and page.evaluate(_MARK_JS, word):
+                            clip = _around_mark(page)
+                        page.screenshot(path=str(shot.path), type="jpeg", quality=70,
+                                        timeout=timeout_s * 1000, clip=clip, full_page=clip is not None)
                     except Exception as exc:  # noqa: BLE001 - any page failure is just noted
                         shot.error = _short(exc)
                     finally:
@@ -133,16 +151,36 @@ def _shoot(findings: list[FindingRow], shots: dict[str, Shot], folder: Path,
             shots[f.fingerprint].error = shots[f.fingerprint].error or _short(exc)
 
 
-def resolver_args(cfg: Config | None) -> list[str]:
-    """Chromium's host mapping from ``resolver.overrides``, so shots reach the same servers."""
-    if cfg is None or not cfg.resolver.overrides:
+def _around_mark(page: object) -> dict[str, float] | None:
+    """The part of the page around the marked words: the whole width, the mark a third of the
+    way down, so a reader sees the words and what surrounds them at a legible size."""
+    box = page.evaluate("""() => { const m = document.querySelector('mark');
+        if (!m) return null; const r = m.getBoundingClientRect();
+        return {y: r.top + window.scrollY, w: document.documentElement.scrollWidth,
+                h: document.documentElement.scrollHeight}; }""")  # type: ignore[attr-defined]
+    if not box:
+        return None
+    height = 520.0
+    top = max(0.0, min(float(box["y"]) - height / 3, float(box["h"]) - height))
+    return {"x": 0, "y": top, "width": min(float(box["w"]), 1280.0), "height": height}
+
+
+def resolver_args(cfg: Config | None, hosts: list[str] | None = None) -> list[str]:
+    """``--host-resolver-rules`` from the run's resolver (overrides and nameservers), so the
+    screenshot browser reaches the same servers as the crawl did (as crawler/run.py does for
+    rendering).  ``hosts``: the pages' host names; without them only the overrides are mapped."""
+    if cfg is None:
         return []
-    rules = []
-    for host, addresses in cfg.resolver.overrides.items():
-        if addresses:
-            addr = addresses[0]
-            rules.append(f"MAP {host} {'[' + addr + ']' if ':' in addr else addr}")
-    return [f"--host-resolver-rules={', '.join(rules)}"] if rules else []
+    conf = cfg.resolver
+    if not conf.overrides and not conf.nameservers:
+        return []
+    from patrol.resolver import Resolver
+    names = [h for h in (hosts or []) if h] or list(conf.overrides)
+    try:
+        rules = Resolver.from_config(conf).host_resolver_rules(names)
+    except Exception:  # noqa: BLE001 - a resolver failure leaves the browser to its own lookups
+        return []
+    return [f"--host-resolver-rules={rules}"] if rules else []
 
 
 def _short(exc: BaseException) -> str:

@@ -72,8 +72,8 @@ class Area:
     base: str
 
 
-def config_data(tmp: Path, base: str, smtp: dict | None = None) -> dict:
-    return {
+def config_data(tmp: Path, base: str, smtp: dict | None = None, resolver: dict | None = None) -> dict:
+    data = {
         "inspector": {"name": "清溪区政务公开办公室", "email": "zwgk@qingxi.test"},
         "database": f"sqlite:///{tmp / 'patrol.db'}",
         "output": str(tmp / "out"),
@@ -89,11 +89,14 @@ def config_data(tmp: Path, base: str, smtp: dict | None = None) -> dict:
         "newmedia": [{"name": "清溪发布", "platform": "wechat", "department": "zfb", "feed": base + "/feed.xml"}],
         "smtp": smtp or {"host": "127.0.0.1", "port": 25, "ssl": False},
     }
+    if resolver:
+        data["resolver"] = resolver
+    return data
 
 
-def make_config(tmp: Path, base: str, smtp: dict | None = None) -> Config:
+def make_config(tmp: Path, base: str, smtp: dict | None = None, resolver: dict | None = None) -> Config:
     """The area's configuration, also written to ``tmp/patrol.yaml`` for the CLI."""
-    data = config_data(tmp, base, smtp)
+    data = config_data(tmp, base, smtp, resolver)
     (tmp / "patrol.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return config_from_dict(data, source=str(tmp / "patrol.yaml"), base_dir=tmp)
 
@@ -159,6 +162,55 @@ def media_findings(base: str) -> list[Finding]:
                     "账号 20 天未更新", None, "zfb", {"account": "清溪发布", "days": 20})]
 
 
+def gov_stats(base: str) -> dict:
+    """Facts in the shape checks/links.py, freshness.py, availability.py, ipv6.py and text produce."""
+    return {
+        "links": {"homepage": base + "/", "pages": 3, "links_checked": 3, "broken": 2,
+                  "broken_by_kind": {"http_4xx": 1, "timeout": 1}, "rendered_pages": 0},
+        "freshness": {
+            "sections": [],
+            "columns": [
+                {"url": base + "/news/", "name": "要闻", "category": "dynamic", "latest": "2026-10-01",
+                 "latest_title": "清溪区召开常务会议", "days": 20, "threshold": 14, "status": "stale",
+                 "basis": "list", "note": ""},
+                {"url": base + "/zc/", "name": "政策文件", "category": "notice", "latest": None, "days": None,
+                 "threshold": 183, "status": "empty", "basis": "none", "note": "栏目无内容"},
+                {"url": base + "/tz/", "name": "通知公告", "category": "notice", "latest": "2026-10-15",
+                 "days": 6, "threshold": 183, "status": "fresh", "basis": "list", "note": ""}],
+            "column_counts": {"stale": 1, "empty": 1, "fresh": 1},
+            "homepage": {"url": base + "/", "latest": "2026-10-18", "days": 3, "status": "fresh",
+                         "threshold": 14, "warn_days": 10, "latest_title": "清溪区召开常务会议"}},
+        "availability": {"window_days": 7, "from": "2026-10-13T08:00:00+00:00", "to": "2026-10-20T08:00:00+00:00",
+                         "probes": 30, "failures": 1, "failure_rate": 1 / 30, "per_day": {"2026-10-19": 15, "2026-10-20": 15},
+                         "min_probes_per_day": 20, "probes_needed": 140, "too_few": True, "timeout_s": 15,
+                         "veto_failure_rate": 0.05, "warn_failure_rate": 0.03, "slowest_ms": 900,
+                         "last_failures": [{"at": "2026-10-19T03:00:00+00:00", "status": None,
+                                            "error": "timeout", "elapsed_ms": 15000}],
+                         "status": "warning"},
+        "ipv6": {"measured": True, "verdict": "fail", "reasons": ["rate_below_target"], "rate": 0.9896,
+                 "target": 0.99, "checked": 96, "supported": 95, "failed": 1, "level2": 40, "level2_supported": 40,
+                 "level3": 56, "level3_supported": 55, "skipped_broken": 2, "aaaa": ["::1"],
+                 "homepage_v6_status": 200, "homepage_v6_success_rate": 1.0, "host": "www.qingxi.test",
+                 "homepage": {"attempts": 3, "successes": 3, "comparable": True, "consistent": True, "differences": []},
+                 "hosts": [{"host": "cdn.example.test", "cause": "unreachable", "count": 1}],
+                 "pages": [{"url": "http://cdn.example.test/a.js", "level": 3, "page": base + "/news/a.html",
+                            "host": "cdn.example.test", "cause": "unreachable"}]},
+        "text": {"text_counts": {"typo": 1, "wrong_expression": 1, "serious_error": 0, "privacy_leak": 0},
+                 "text_suspected": 1, "text_pages": 3, "text_blocks": 2, "text_chars": 120},
+    }
+
+
+def media_stats() -> dict:
+    """Facts in the shape checks/newmedia.py produces."""
+    return {"newmedia": {"platform": "wechat", "status": "ok", "posts": 9, "errors": [], "content_posts": 9,
+                         "undated_posts": 0, "future_posts": 0,
+                         "posts_per_month": {"2026-08": 4, "2026-09": 5, "2026-10": 0},
+                         "latest_post": "2026-09-30", "days_since": 20, "reposts_year": 7,
+                         "reposts_by_source": {"新华社": 5, "人民日报": 2}, "reposts_total": 7,
+                         "reposts_target": 50, "reposts_expected_by_now": 40.0, "reposts_projected": 8.8,
+                         "reposts_on_track": False, "broken_links": 0}}
+
+
 def _result(crawl: SiteCrawl, findings: list[Finding], score: float, veto: list[str], stats: dict) -> dict:
     return {"pages": len(crawl.pages), "links": len(crawl.links),
             "broken": len({f.url for f in findings if f.check == "broken_link"}),
@@ -171,21 +223,14 @@ def save_run(store: Store, period: str, base: str, *, fixed: bool = False, finis
     assert run.id is not None
     gov = _gov_crawl(base)
     gf = gov_findings(base, fixed_typo=fixed, fixed_template_link=fixed)
-    stats = {"links": {"homepage": base + "/", "pages": 3, "links_checked": 3, "broken": 2,
-                       "broken_by_kind": {"http_404": 1, "timeout": 1}, "rendered_pages": 0},
-             "freshness": {"columns": [{"url": base + "/news/", "name": "要闻", "category": "dynamic",
-                                        "latest": "2026-10-01", "days": 20, "threshold": 14,
-                                        "status": "stale", "basis": "list"}],
-                           "homepage": {"latest": "2026-10-18", "days": 3}},
-             "ipv6": {"aaaa": True, "homepage_ok": True, "rate": 0.995}}
+    stats = gov_stats(base)
     store.save_site(run.id, gov, gf, _result(gov, gf, 88.5, [], stats))
     edu = edu_crawl(base)
     ef = edu_findings(base)
     store.save_site(run.id, edu, ef, _result(edu, ef, 96.0, ["serious_error"], {}))
     acc = SiteCrawl(name="清溪发布", url=base + "/mp/qingxi", department="zfb")
     mf = media_findings(base)
-    store.save_site(run.id, acc, mf, _result(acc, mf, 90.0, ["newmedia_stale"],
-                                             {"newmedia": {"platform": "wechat", "latest": "2026-10-01"}}),
+    store.save_site(run.id, acc, mf, _result(acc, mf, 90.0, ["newmedia_stale"], media_stats()),
                     kind="newmedia")
     store.finish_run(run.id)
     if finished is not None:
@@ -199,8 +244,9 @@ def save_run(store: Store, period: str, base: str, *, fixed: bool = False, finis
     return run.id
 
 
-def make_area(tmp: Path, base: str, *, runs: int = 1, smtp: dict | None = None) -> Area:
-    cfg = make_config(tmp, base, smtp)
+def make_area(tmp: Path, base: str, *, runs: int = 1, smtp: dict | None = None,
+              resolver: dict | None = None) -> Area:
+    cfg = make_config(tmp, base, smtp, resolver)
     store = Store(cfg.database)
     ids = [save_run(store, "2026-10", base, finished=datetime(2026, 10, 20, 8, tzinfo=UTC))]
     if runs > 1:

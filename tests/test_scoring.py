@@ -94,3 +94,45 @@ def test_malformed_scoring_table_names_the_key(tmp_path: Path) -> None:
     bad.write_text("full_score: 100\npass_score: 60\nchecks:\n  typo: {per: lots}\n", encoding="utf-8")
     with pytest.raises(ScoringError, match=r"checks\.typo\.per"):
         load_table(path=bad)
+
+
+def test_same_wrong_words_on_many_pages_cost_once() -> None:
+    from reports.scoring import breakdown
+    table = load_table()
+    rows = [Finding("typo", "error", "站", f"http://a/{i}.html", "错别字", f"http://a/{i}.html", "",
+                    {"wrong": "尾页", "suggestion": "一页"}) for i in range(30)]
+    rows.append(Finding("typo", "error", "站", "http://a/x.html", "错别字", None, "",
+                        {"wrong": "布署", "suggestion": "部署"}))
+    assert deductions(rows, table)["typo"] == 2 * table["checks"]["typo"]["per"]
+    assert breakdown(rows, table)[0]["count"] == 2
+
+
+def test_a_verdict_summing_up_other_findings_costs_nothing_of_its_own() -> None:
+    table = load_table()
+    columns = [Finding("column_stale", "error", "站", f"http://a/c{i}/", "栏目未更新", None, "", {"column": str(i)})
+               for i in range(5)]
+    verdict_row = Finding("column_stale", "veto", "站", "http://a/", "栏目不更新：5 个", None, "",
+                          {"rule": "count", "stale": 5})
+    assert deductions(columns + [verdict_row], table) == deductions(columns, table)
+
+
+def test_breakdown_says_how_the_points_were_reached_and_where_the_cap_stopped_them() -> None:
+    from reports.scoring import breakdown
+    table = load_table()
+    rows = [link(f"http://a/{i}.pdf", "http://a/", homepage=True) for i in range(2)]
+    rows += [link(f"http://a/o{i}.pdf", "http://a/n.html") for i in range(3)]
+    rows += [Finding("privacy_leak", "error", "站", f"http://a/{i}.html", "泄露", None, "", {}) for i in range(9)]
+    by_check = {r["check"]: r for r in breakdown(rows, table)}
+    link_row, leak_row = by_check["broken_link"], by_check["privacy_leak"]
+    assert (link_row["homepage_count"], link_row["other_count"]) == (2, 3)
+    entry = table["checks"]["broken_link"]
+    assert link_row["points"] == 2 * entry["homepage"] + 3 * entry["other"] and not link_row["capped"]
+    assert leak_row["raw"] == 9 * table["checks"]["privacy_leak"]["per"]
+    assert leak_row["capped"] and leak_row["points"] == table["checks"]["privacy_leak"]["cap"]
+    assert sum(r["points"] for r in by_check.values()) == 100 - score_site(rows, [], table)
+
+
+def test_every_new_media_check_has_its_own_entry() -> None:
+    table = load_table()
+    for check in ("newmedia_stale", "newmedia_empty", "newmedia_unreachable", "newmedia_reposts"):
+        assert check in table["checks"]
