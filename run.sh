@@ -35,7 +35,9 @@ ensure_chromium() {
     return 0
   fi
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 && return 0
+    # fonts-wqy-zenhei: Chinese text in screenshots and PDF reports.
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei) \
+      >/dev/null 2>&1 && return 0
   fi
   echo "run.sh: no Chromium available: run 'playwright install chromium' or install your" \
        "distribution's chromium package; JavaScript-only pages will not be rendered." >&2
