@@ -116,12 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from patrol.config import ConfigError
-    from patrol.store import StoreError
     try:
         return int(_handler(args.command)(args) or 0)
-    except (ConfigError, StoreError) as exc:
+    except ConfigError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # patrol.store (SQLModel) costs 0.3 s to import: a command that never touched the
+        # store (``patrol text``) cannot raise its error, so only look when it is loaded.
+        store = sys.modules.get("patrol.store")
+        if store is not None and isinstance(exc, store.StoreError):
+            print(f"patrol: {exc}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         print("patrol: interrupted", file=sys.stderr)
         return 130

@@ -15,7 +15,7 @@ def patrol(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd:
     cmd = [str(PATROL)] if PATROL.exists() else [sys.executable, "-m", "patrol.cli"]
     full_env = {**os.environ, "PATROL_CONFIG": "", **(env or {})}
     return subprocess.run(cmd + ["text", *args], input=stdin, capture_output=True,
-                          env=full_env, cwd=cwd or ROOT, timeout=120)
+                          env=full_env, cwd=cwd or ROOT, timeout=120, check=False)
 
 
 DRAFT = "庆祝中华人民共合国成立。\n区政府召开常务会议。\n区国土资源局开展执法检查。\n"

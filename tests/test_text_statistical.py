@@ -77,3 +77,59 @@ def test_checker_construction_is_cheap_and_model_is_lazy():
 def test_text_without_chinese_gives_nothing(checker):
     assert checker.check("Hello, world! 2024-06-01", TODAY) == []
     assert checker.check("", TODAY) == []
+
+
+@pytest.mark.parametrize("text", [
+    "友情链接 清溪融媒 清溪融媒专题 市政务服务网 省政府门户",      # 融媒 = 融媒体, not 溶媒
+    "共3页 首页 上一页 下一页 尾页 末页 返回顶部",                  # pager and site furniture
+    "我们将在5个工作日内答复。",                                    # numeral + measure word
+    "清溪区辖4个街道、2个镇、1个乡，共有12个社区。",
+    "柳溪镇召开基层治理工作座谈会",                                 # place name before 镇
+    "白沙街道、龙潭乡和桃源村开展人居环境整治。",
+    "拟聘用人员：李明，男，拟聘岗位：综合管理。",                   # a person's name
+    "会议由黎红主任主持，李明同志作报告。",
+])
+def test_site_furniture_names_and_measure_words_are_not_flagged_even_as_suspected(checker, text):
+    assert checker.check(text, TODAY) == []
+
+
+def test_a_typo_next_to_a_name_is_still_found(checker):
+    flags = checker.check("李明同志要求提高行政效律。", TODAY)
+    assert [(f.wrong, f.suggestion) for f in flags] == [("行政效律", "行政效率")]
+
+
+def test_near_homophone_of_fuzzy_pinyin_is_a_candidate():
+    model = load_model(DATA)
+    assert model.confusion("应").get("因") == "near_homophone"      # ying ~ yin
+    assert model.confusion("乐").get("热") == "near_homophone"      # le ~ re
+
+
+def test_model_loads_from_its_compact_cache_in_a_new_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+    code = ("import time; from pathlib import Path; from checks.text.statistical import load_model;"
+            "t = time.process_time(); m = load_model(Path('config/text')); "
+            "print(time.process_time() - t, len(m.logp))")
+    env = {**os.environ, "PATROL_CACHE_DIR": str(tmp_path)}
+    root = DATA.parent.parent
+    first = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                           text=True, check=False)
+    second = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                           text=True, check=False)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split()[1] == second.stdout.split()[1]          # same words either way
+    import re
+    (cache,) = tmp_path.iterdir()
+    assert re.fullmatch(r"text-model-v\d+-[0-9a-f]{16}\.bin", cache.name)
+
+
+def test_cache_of_an_older_model_version_is_removed(tmp_path, monkeypatch):
+    from checks.text import statistical
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path))
+    (tmp_path / "text-model-0123456789abcdef.marshal").write_bytes(b"old")
+    (tmp_path / "text-model-v1-0123456789abcdef.bin").write_bytes(b"old")
+    monkeypatch.setattr(statistical, "_MODELS", {})
+    model = statistical.load_model(DATA)
+    assert model.logp
+    assert [p.name.startswith(f"text-model-v{statistical.MODEL_VERSION}-") for p in tmp_path.iterdir()] == [True]

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from checks.text.context import KINDS, ContextRules
 from checks.text.flags import TextFlag, context_of, make_flag
 from checks.text.leaders import LeaderChecker
 from checks.text.privacy import find_personal_data, mask_spans
@@ -21,6 +22,11 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
 @lru_cache(maxsize=8)
 def _rules(data_dir: Path, stamp: tuple) -> RuleMatcher:
     return RuleMatcher(load_rules(data_dir))
+
+
+@lru_cache(maxsize=8)
+def _context(data_dir: Path, stamp: tuple) -> ContextRules:
+    return ContextRules.load(data_dir / "context.yaml")
 
 
 @lru_cache(maxsize=8)
@@ -46,6 +52,7 @@ class TextChecker:
         stamp = _stamp(self.data_dir)
         self.rules = _rules(self.data_dir, stamp)
         self.settings = _settings(self.data_dir, stamp)
+        self.context = _context(self.data_dir, stamp)
         self.leaders = LeaderChecker(list(leaders or ()), self.data_dir)
         self._model: StatModel | None = None
 
@@ -64,13 +71,14 @@ class TextChecker:
         flags += self.leaders.check(text)
         personal = find_personal_data(text, published)
         flags += personal
-        taken = [(f.start, f.end) for f in flags] + self.leaders.name_spans(text)
-        for cand in self.candidates(text):
-            if cand.score < self.settings["suspect_score"]:
-                continue
-            if any(s < cand.end and cand.start < e for s, e in taken):
-                continue
-            flags.append(self.flag_for(text, cand))
+        candidates = self.candidates(text, self.settings["suspect_score"])
+        if candidates:
+            taken = [(f.start, f.end) for f in flags] + self.leaders.name_spans(text)
+            taken += self.protected_spans(text)
+            for cand in candidates:
+                if any(s < cand.end and cand.start < e for s, e in taken):
+                    continue
+                flags.append(self.flag_for(text, cand))
         if personal:
             # No flag may quote personal data in its context, whatever it is about.
             masked = mask_spans(text, [(f.start, f.end) for f in personal])
@@ -79,9 +87,13 @@ class TextChecker:
         flags.sort(key=lambda f: (f.start, f.end))
         return flags
 
-    def candidates(self, text: str) -> list[Candidate]:
-        """The statistical layer's raw corrections (any positive gain), for site consistency."""
-        return self.model.candidates(text, self.settings["cost"])
+    def protected_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
+        """Names and measure words (config/text/context.yaml): never statistical typos."""
+        return self.context.protected_spans(text, self.model.logp, kinds)
+
+    def candidates(self, text: str, floor: float = 0.0) -> list[Candidate]:
+        """The statistical layer's corrections whose gain is positive and at least ``floor``."""
+        return self.model.candidates(text, self.settings["cost"], floor)
 
     def confidence(self, score: float) -> float:
         """0.6 at ``flag_score``; the odds grow e-fold every ``confidence_scale`` of gain."""

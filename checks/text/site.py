@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from datetime import date
 
+import ahocorasick
+
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from checks.text.checker import TextChecker
 from checks.text.flags import CHECKS, TextFlag, make_flag
@@ -52,6 +54,7 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext, checker: TextChecker | None 
     for text, url, field, published in units:
         for flag in checker.check(text, published):
             found.append((flag, url, field))
+    found = _drop_site_vocabulary(found, units, checker)
     taken: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for flag, url, field in found:
         taken.setdefault((url, field), []).append((flag.start, flag.end))
@@ -89,6 +92,35 @@ def to_finding(flag: TextFlag, url: str, field: str, ctx: CheckContext) -> Findi
     )
 
 
+def _drop_site_vocabulary(found: list[tuple[TextFlag, str, str]], units: list[tuple[str, str, str, date]],
+                          checker: TextChecker) -> list[tuple[TextFlag, str, str]]:
+    """Statistical flags on words that the site writes the same way in many different places.
+
+    A word no dictionary knows but that the site uses again and again — its own places,
+    bodies and people (柳溪镇 in a dozen articles) — is the site's vocabulary, not a slip.
+    Occurrences count only when their surroundings differ: an article title repeated on
+    list pages and the homepage is one use, not five.
+    """
+    min_contexts = checker.settings.get("site_vocabulary", {}).get("min_contexts", 3)
+    words = {flag.wrong for flag, _, _ in found if flag.rule.startswith("statistical:")}
+    if not words:
+        return found
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    contexts: dict[str, set[str]] = {}
+    for text, *_ in units:
+        for end_index, length in automaton.iter(text):
+            start, end = end_index + 1 - length, end_index + 1
+            seen = contexts.setdefault(text[start:end], set())
+            if len(seen) < min_contexts:
+                seen.add(text[max(0, start - 3):start] + "|" + text[end:end + 3])
+    common = {word for word, seen in contexts.items() if len(seen) >= min_contexts}
+    return [(flag, url, field) for flag, url, field in found
+            if not (flag.rule.startswith("statistical:") and flag.wrong in common)]
+
+
 def _consistency(units: list[tuple[str, str, str, date]], checker: TextChecker,
                  taken: dict[tuple[str, str], list[tuple[int, int]]]) -> list[tuple[TextFlag, str, str]]:
     settings = checker.settings["consistency"]
@@ -117,13 +149,14 @@ def _consistency(units: list[tuple[str, str, str, date]], checker: TextChecker,
                 continue
             confusion = model.confusion(gram[k])
             for char, usual_count in options.items():
-                if char in confusion and usual_count >= min_ratio * count:
-                    if gram not in variants or usual_count > variants[gram][2]:
-                        variants[gram] = (k, char, usual_count)
+                if (char in confusion and usual_count >= min_ratio * count
+                        and (gram not in variants or usual_count > variants[gram][2])):
+                    variants[gram] = (k, char, usual_count)
     if not variants:
         return []
     found: list[tuple[TextFlag, str, str]] = []
     for text, url, field, _ in units:
+        protected: list[tuple[int, int]] | None = None
         for run_match in CJK_RUN.finditer(text):
             run = run_match.group()
             for i in range(len(run) - 2):
@@ -134,6 +167,10 @@ def _consistency(units: list[tuple[str, str, str, date]], checker: TextChecker,
                 if _word_logp(model, run, i + k) > max_word_logp:
                     continue        # the variant is a common word here (公式 beside 公示)
                 start = run_match.start() + i
+                if protected is None:
+                    protected = checker.protected_spans(text, ("measure",))
+                if any(s <= start + k < e for s, e in protected):
+                    continue        # a name or a measure word (4个街道 is not 各街道)
                 spans = taken.setdefault((url, field), [])
                 if any(s < start + 3 and start < e for s, e in spans):
                     continue
