@@ -47,6 +47,8 @@ LOG_LEVEL = "WARNING"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its own seen-set
 
 DOWNLOADER_MIDDLEWARES = {
+    # Per-request downloader statistics cost CPU on every URL; the spider counts what it needs.
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
     "crawler.middlewares.RetryBackoffMiddleware": 550,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,

@@ -56,12 +56,19 @@ class ShardLink:
         self._task = asyncio.ensure_future(self._read(reader))
 
     def send(self, message: dict[str, Any]) -> None:
+        self.queue(message)
+        self.flush()
+
+    def queue(self, message: dict[str, Any]) -> None:
+        """Buffer a message; ``flush`` sends what a page produced in one write."""
         sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+    def flush(self) -> None:
         sys.stdout.flush()
 
     def send_url(self, url: str, depth: int, referer: str | None) -> None:
         self.sent += 1
-        self.send({"url": url, "depth": depth, "referer": referer})
+        self.queue({"url": url, "depth": depth, "referer": referer})
 
     def idle(self) -> bool:
         """Report idleness (once per state); True when the spider must stay open."""

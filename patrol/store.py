@@ -95,7 +95,7 @@ class Link(SQLModel, table=True):
 
 
 class LinkUse(SQLModel, table=True):
-    """Where a link appears: one row per (page, target, tag)."""
+    """Where a broken or redirected link appears: one row per (page, target, tag)."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="run.id", index=True)
@@ -267,10 +267,13 @@ class Store:
                 conn.execute(insert(Page), [_page_row(run_id, site.id, p) for p in crawl.pages])
             if crawl.links:
                 conn.execute(insert(Link), [_link_row(run_id, site.id, r) for r in crawl.links.values()])
+            # Where each problem link appears (page, tag, anchor text).  Working links are not
+            # listed: a large site has hundreds of thousands of uses and nothing reads them.
+            problem = {url for url, r in crawl.links.items() if not r.ok or r.redirects}
             uses = [
                 {"run_id": run_id, "site_id": site.id, "page": p.url, "url": ref.url,
                  "tag": ref.tag, "anchor": ref.anchor}
-                for p in crawl.pages for ref in p.links
+                for p in crawl.pages for ref in p.links if ref.url in problem
             ]
             if uses:
                 conn.execute(insert(LinkUse), uses)

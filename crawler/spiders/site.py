@@ -39,6 +39,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
+from checks.pagefacts import is_later_page
 from checks.model import LinkKind, LinkRef, LinkResult
 from crawler import pages
 from crawler.shards import ShardLink
@@ -170,6 +171,7 @@ class SiteSpider(scrapy.Spider):
             meta["playwright"] = True
             meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
         headers = {"Referer": referer} if referer else None
+        self.crawler.stats.inc_value("patrol/requests")
         return scrapy.Request(url, method=method, meta=meta, headers=headers, dont_filter=True,
                               callback=self.parse, errback=self.on_error)
 
@@ -188,10 +190,14 @@ class SiteSpider(scrapy.Spider):
             if url in self.seen:
                 continue
             self.seen.add(url)
+            # A column's later list pages are one level, however long the 下一页 chain.
+            next_depth = depth if is_later_page(url) else depth + 1
             if self.link is not None and not self.link.owns(url):
-                self.link.send_url(url, depth + 1, page_url)
+                self.link.send_url(url, next_depth, page_url)
                 continue
-            yield from self._schedule(url, depth + 1, page_url)
+            yield from self._schedule(url, next_depth, page_url)
+        if self.link is not None:
+            self.link.flush()
 
     def _schedule(self, url: str, depth: int, referer: str | None) -> Iterator[scrapy.Request]:
         """The request(s) that check a new URL: crawl it as a page, or only check it."""
@@ -459,7 +465,7 @@ class SiteSpider(scrapy.Spider):
             "homepage_url": self.homepage_final, "errors": self.errors, "reason": reason,
             "stats": {
                 "duration_s": round(time.monotonic() - self.started, 2),
-                "requests": stats.get("downloader/request_count", 0),
+                "requests": stats.get("patrol/requests", 0),
                 "retries": stats.get("patrol/retries", 0),
                 "pages": self.pages_written,
                 "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
