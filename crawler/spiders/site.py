@@ -46,7 +46,7 @@ from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
 HTML_TYPES = ("text/html", "application/xhtml")
-PAGE, LINK, PROBE, WARMUP = "page", "link", "probe404", "warmup"
+PAGE, LINK, PROBE = "page", "link", "probe404"
 
 
 class SiteSpider(scrapy.Spider):
@@ -116,10 +116,6 @@ class SiteSpider(scrapy.Spider):
         probe = self._probe_request(host_of(self.start_url), self.start_url)
         if probe is not None:
             yield probe
-        if self.rendering and self.render == "auto" and (self.link is None or self.shard == 0):
-            # Start the browser now, while the crawl runs, not when the first script-filled
-            # list turns up (often late, when nothing else is left to overlap with).
-            yield self._request(self.start_url, WARMUP, depth=0, referer=None, render=True)
 
     # --- shards: links another process owns go to it through the parent -------------------
 
@@ -247,8 +243,6 @@ class SiteSpider(scrapy.Spider):
         if role == PROBE:
             self._learn_not_found(response)
             return
-        if role == WARMUP:
-            return
         if response.request.method == "HEAD" and response.status >= 400:
             # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
             yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
@@ -373,7 +367,7 @@ class SiteSpider(scrapy.Spider):
         request = failure.request
         meta = request.meta
         kind, message = classify_failure(failure)
-        if meta["role"] in (PROBE, WARMUP):
+        if meta["role"] == PROBE:
             return
         if meta.get("playwright") and "unrendered" in meta:
             # Rendering failed: judge the page as served, and say so.
