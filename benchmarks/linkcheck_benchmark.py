@@ -6,16 +6,17 @@
 
 What it does, in order:
 
-1. builds the sample government site (``patrol.samplesite``, profile "bench") under
-   ``benchmarks/work/site`` with its manifest of known broken links;
+1. builds the sample government site (``patrol.samplesite``, profile "bench", rescaled to
+   ``--pages``) under ``benchmarks/work/site`` with its manifest of known broken links;
 2. serves it with nginx on 127.0.0.1 (installed with apt-get when missing and run as root;
    otherwise the Python sample server, with a warning).  The nginx configuration expresses
    the site's ``routes.json`` (redirect loops, soft-404 prefixes, status pages, paged lists)
-   and sends a ``LinkChecker`` response header, which lifts LinkChecker's own limit of 10
-   requests per second per host: without it the comparison would measure that throttle;
+   and sends a ``LinkChecker`` response header, which together with a raised
+   ``maxrequestspersecond`` lifts LinkChecker's own limit of 10 requests per second per host:
+   without both the comparison would measure that throttle;
 3. installs the peers under ``benchmarks/work`` (LinkChecker in its own venv, linkinator with
    npm) unless they are there;
-4. runs each tool once, at the same concurrency, in a measuring wrapper process that makes
+4. runs each tool (``--repeat`` times, in rounds) at the same concurrency, in a measuring wrapper process that makes
    itself the child subreaper, so the CPU time of every process the tool starts (patrol's
    crawl process, Chromium) is counted, and samples the memory of the whole process tree;
 5. compares what each tool reported broken with the manifest, by normalised URL, and writes
@@ -28,13 +29,12 @@ from __future__ import annotations
 import argparse
 import csv
 import ctypes
-import importlib
 import dataclasses
+import importlib
 import io
 import json
 import os
 import platform
-import re
 import resource
 import shlex
 import shutil
@@ -44,10 +44,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
@@ -74,7 +75,7 @@ def build_site(root: Path, *, pages: int, today: date) -> Any:
     def build_with(articles: int) -> Any:
         # The generator's own builder; only the profile's department article count differs.
         profile = dataclasses.replace(base, dept_articles=articles)
-        return samplebuild._Builder(Path(root), profile, today, 5.0).run()  # noqa: SLF001
+        return samplebuild._Builder(Path(root), profile, today, 5.0).run()
 
     # Pages that do not depend on the department columns' size, measured with empty columns.
     fixed = build_with(0).counts["pages"]
@@ -88,6 +89,7 @@ def build_site(root: Path, *, pages: int, today: date) -> Any:
 
 
 TOKEN_FILL = {"__SID__": "0123abcd"}
+TOKENS_FILLED = "tokens-filled.json"
 
 
 def fill_tokens(www: Path, ext: Path | None, port: int, ext_port: int | None) -> int:
@@ -111,6 +113,9 @@ def fill_tokens(www: Path, ext: Path | None, port: int, ext_port: int | None) ->
             if new != data:
                 path.write_bytes(new)
                 changed += 1
+    if changed:
+        # The files now name this run's ports: a later --keep-site must build afresh.
+        (www.parent / TOKENS_FILLED).write_text(json.dumps({"port": port, "ext_port": ext_port}))
     return changed
 
 
@@ -202,7 +207,6 @@ http {{
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
-    types {{ application/msword doc; application/vnd.ms-excel xls; }}
 
     server {{
         listen 127.0.0.1:{port} reuseport;
@@ -242,11 +246,13 @@ class Server:
         www, ext = root / "www", (root / "ext" if (root / "ext").is_dir() else None)
         nginx = ensure_nginx() if use_nginx else None
         if nginx is None:
-            self.warning = ("nginx is not available (install the Debian package `nginx`, or run as "
-                            "root to let the benchmark install it): serving with the Python sample "
-                            "server, which is slower and makes every tool look slower")
+            self.warning = ("served by the Python sample server, which is slower than nginx and makes "
+                            "every tool look slower" + ("" if not use_nginx else
+                            " (nginx is not installed: install the Debian package `nginx`, or run as "
+                            "root to let the benchmark install it)"))
             print(f"warning: {self.warning}", file=sys.stderr)
             from patrol.samplesite import serve
+            _python_server_sends_linkchecker_header()
             self._python = serve(root, also_ipv6=False)
             self.kind, self.port = "python", self._python.port
             self.ext_port = self._python.ext.port if self._python.ext else None
@@ -271,7 +277,7 @@ class Server:
         conf.write_text(nginx_config(prefix=prefix, www=www, ext=ext, port=self.port, ext_port=self.ext_port,
                                      routes=routes, backend_port=backend_port, user=user), encoding="utf-8")
         test = subprocess.run([nginx, "-t", "-q", "-p", str(prefix), "-e", str(prefix / "error.log"),
-                               "-c", str(conf)], capture_output=True, text=True)
+                               "-c", str(conf)], capture_output=True, text=True, check=False)
         if test.returncode != 0:
             raise SystemExit(f"nginx rejected {conf}:\n{test.stderr}")
         self._proc = subprocess.Popen([nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
@@ -283,7 +289,7 @@ class Server:
     def stop(self) -> None:
         if self._proc is not None:
             if self._proc.poll() is None:
-                self._proc.send_signal(signal.SIGQUIT)   # graceful: workers finish and exit
+                self._proc.terminate()       # nginx's fast shutdown: idle keep-alives do not delay it
                 try:
                     self._proc.wait(10)
                 except subprocess.TimeoutExpired:
@@ -294,6 +300,23 @@ class Server:
             if server is not None:
                 server.stop()
         self._python = self._backend = None
+
+
+def _python_server_sends_linkchecker_header() -> None:
+    """The Python sample server has no setting for extra headers; add LinkChecker's in this
+    process only, or LinkChecker throttles itself to 10 requests per second."""
+    from patrol.samplesite import server as sample_server
+    handler = getattr(sample_server, "_Handler", None)
+    if handler is None or getattr(handler, "_bench_header", False):
+        return
+    original = handler.end_headers
+
+    def end_headers(self: Any) -> None:
+        self.send_header("LinkChecker", "benchmark: no rate limit")
+        original(self)
+
+    handler.end_headers = end_headers
+    handler._bench_header = True
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], limit: float = 15.0) -> None:
@@ -319,12 +342,12 @@ def ensure_nginx() -> str | None:
         return None
     print("installing nginx with apt-get ...", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    ok = (subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True).returncode == 0
+    ok = (subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, check=False).returncode == 0
           and subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
-                             env=env, capture_output=True).returncode == 0)
+                             env=env, capture_output=True, check=False).returncode == 0)
     if ok:
         # Debian starts the packaged service on port 80; the benchmark runs its own instance.
-        subprocess.run(["service", "nginx", "stop"], capture_output=True)
+        subprocess.run(["service", "nginx", "stop"], capture_output=True, check=False)
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
 
@@ -334,7 +357,7 @@ def ensure_linkchecker(work: Path) -> Path:
     venv = work / "linkchecker-venv"
     exe = venv / "bin" / "linkchecker"
     if not exe.exists():
-        print("installing LinkChecker into benchmarks/work/linkchecker-venv ...", file=sys.stderr)
+        print(f"installing LinkChecker into {venv} ...", file=sys.stderr)
         py = shutil.which("python3") or sys.executable
         subprocess.run([py, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
@@ -349,7 +372,7 @@ def ensure_linkinator(work: Path) -> Path:
         npm = shutil.which("npm")
         if not npm:
             raise SystemExit("linkinator needs Node.js and npm (Debian packages nodejs, npm)")
-        print("installing linkinator into benchmarks/work/linkinator ...", file=sys.stderr)
+        print(f"installing linkinator into {folder} ...", file=sys.stderr)
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "package.json").exists():
             (folder / "package.json").write_text('{"name": "bench-peers", "private": true}\n')
@@ -361,10 +384,12 @@ def ensure_linkinator(work: Path) -> Path:
 def tool_version(tool: str, exe: Path | None) -> str:
     try:
         if tool == "patrol":
-            out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30).stdout
+            out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30,
+                                 check=False).stdout
             return out.strip()
         if tool == "linkchecker":
-            out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30).stdout
+            out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30,
+                                 check=False).stdout
             first = out.strip().splitlines()[0] if out.strip() else ""
             return " ".join(first.split()[:2]) or "LinkChecker"
         if tool == "linkinator":
@@ -568,6 +593,7 @@ class Tool:
     parse: Callable[[], set[str]]      # normalised URLs the tool reported broken
     exe: Path
     env: dict[str, str] | None = None
+    reset: Callable[[], None] | None = None   # clears the previous run's output
     note: str = ""
 
 
@@ -589,16 +615,20 @@ def patrol_tool(base_url: str, work: Path, *, concurrency: int, max_pages: int) 
         cmd += ["--checks", "links"]
 
     def parse() -> set[str]:
-        data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-        return {normalise(f["url"]) for f in data.get("findings", []) if f.get("check") == "broken_link"}
+        return parse_patrol(out / "findings.json")
 
-    return Tool("patrol", "patrol (link check only)", cmd, parse, exe)
+    def reset() -> None:
+        # A fresh store each time: a second run would otherwise compare with the first.
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+
+    return Tool("patrol", "patrol (link check only)", cmd, parse, exe, reset=reset)
 
 
 def _patrol_has_checks_option(exe: Path) -> bool:
     try:
         help_text = subprocess.run([str(exe), "check", "--help"], capture_output=True, text=True,
-                                   timeout=60).stdout
+                                   timeout=60, check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return False
     return "--checks" in help_text
@@ -613,21 +643,17 @@ def linkchecker_tool(base_url: str, work: Path, *, concurrency: int) -> Tool:
         home.chmod(0o777)
     out = home / "linkchecker.csv"
     out.unlink(missing_ok=True)
-    cmd = [str(exe), "--threads", str(concurrency), "--check-extern", "--no-status", "--no-warnings",
+    # The response header alone only lets LinkChecker use its configured rate per host, which
+    # defaults to 10 requests per second: raise that too, or the run measures the throttle.
+    rc = home / "linkcheckerrc"
+    rc.write_text("[checking]\nmaxrequestspersecond=1000000\n", encoding="utf-8")
+    rc.chmod(0o644)
+    cmd = [str(exe), "--config", str(rc), "--threads", str(concurrency), "--check-extern", "--no-status",
+           "--no-warnings",
            "-o", "none", "-F", f"csv/utf-8/{out}", base_url]
 
     def parse() -> set[str]:
-        text = out.read_text(encoding="utf-8", errors="replace")
-        lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-        broken = set()
-        for row in csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"):
-            if row.get("valid", "").strip().lower() in ("false", "0"):
-                url = row.get("url") or row.get("urlname") or ""
-                if url and "://" not in url and row.get("parentname"):
-                    from urllib.parse import urljoin
-                    url = urljoin(row["parentname"], url)
-                broken.add(normalise(url))
-        return broken
+        return parse_linkchecker(out)
 
     # Its own HOME: no user configuration file changes the run.
     env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "XDG_DATA_HOME": str(home)}
@@ -640,14 +666,43 @@ def linkinator_tool(base_url: str, work: Path, *, concurrency: int) -> Tool:
     out.unlink(missing_ok=True)
     node = shutil.which("node") or "node"
     # Through sh only to send its stdout (the JSON report) to a file.
-    cmd = ["sh", "-c", f'exec "$0" "$1" "$2" --recurse --concurrency {concurrency} --format json '
-                       f'--verbosity none > "$3"', node, str(exe), base_url, str(out)]
+    script = (f'exec "$0" "$1" "$2" --recurse --concurrency {concurrency} --format json '
+              '--verbosity error > "$3"')
+    cmd = ["sh", "-c", script, node, str(exe), base_url, str(out)]
 
     def parse() -> set[str]:
-        data = json.loads(out.read_text(encoding="utf-8"))
-        return {normalise(link["url"]) for link in data.get("links", []) if link.get("state") == "BROKEN"}
+        return parse_linkinator(out)
 
     return Tool("linkinator", "linkinator", cmd, parse, exe)
+
+
+def parse_patrol(path: Path) -> set[str]:
+    """Broken link targets in patrol's findings.json."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {normalise(f["url"]) for f in data.get("findings", []) if f.get("check") == "broken_link"}
+
+
+def parse_linkchecker(path: Path) -> set[str]:
+    """Invalid URLs in LinkChecker's CSV output (";"-separated, "#" comment lines)."""
+    from urllib.parse import urljoin
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    broken = set()
+    for row in csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"):
+        if (row.get("valid") or "").strip().lower() not in ("false", "0"):
+            continue
+        url = row.get("url") or row.get("urlname") or ""
+        if url and "://" not in url and row.get("parentname"):
+            url = urljoin(row["parentname"], url)
+        if url:
+            broken.add(normalise(url))
+    return broken
+
+
+def parse_linkinator(path: Path) -> set[str]:
+    """Links in state BROKEN in linkinator's JSON report."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {normalise(link["url"]) for link in data.get("links", []) if link.get("state") == "BROKEN"}
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -663,11 +718,16 @@ class Known:
 def known_broken(manifest: Any) -> Known:
     urls: set[str] = set()
     by_kind: dict[str, set[str]] = {}
+    pages_of: dict[str, set[str]] = {}
     for entry in manifest.broken:
         url = normalise(entry["url"])
         urls.add(url)
         by_kind.setdefault(entry["kind"], set()).add(url)
-    js = {normalise(e["url"]) for e in manifest.js_only_links} & urls
+        pages_of.setdefault(url, set()).add(normalise(entry["page"]))
+    # Behind JavaScript: the link is written by a script, or every page carrying it is one that
+    # only a script's list links to (the articles of a JavaScript-filled column).
+    js_links = {normalise(e["url"]) for e in manifest.js_only_links}
+    js = {u for u in urls if u in js_links or pages_of[u] <= js_links}
     return Known(urls, by_kind, js, by_kind.get("soft_404", set()))
 
 
@@ -685,14 +745,17 @@ class Row:
     false_examples: list[str] = field(default_factory=list)
     error: str = ""
     command: str = ""
+    runs: int = 1
+    walls: list[float] = field(default_factory=list)
 
 
-def score(tool: Tool, reported: set[str], known: Known) -> tuple[int, int, int, int, dict[str, int], list[str]]:
+def score(reported: set[str], known: Known) -> tuple[int, int, int, int, dict[str, int], list[str]]:
     found = reported & known.urls
     false = sorted(reported - known.urls)
-    missed = {kind: len(urls - found) for kind, urls in known.by_kind.items() if urls - found}
+    missed = {kind: len(urls - found - known.js_only) for kind, urls in known.by_kind.items()
+              if urls - found - known.js_only}
     if known.js_only - found:
-        missed["js_only"] = len(known.js_only - found)
+        missed["behind JavaScript"] = len(known.js_only - found)
     return (len(found), len(false), len(known.js_only & found), len(known.soft_404 & found), missed, false[:5])
 
 
@@ -700,11 +763,11 @@ def score(tool: Tool, reported: set[str], known: Known) -> tuple[int, int, int, 
 
 def table(rows: list[Row], known: Known) -> str:
     head = ("| tool | wall s | CPU s | peak RSS MB (tree) | peak PSS MB (tree) | broken found / known "
-            f"| JS-only found / {len(known.js_only)} | soft-404 found / {len(known.soft_404)} | false alarms |")
+            f"| behind JS found / {len(known.js_only)} | soft-404 found / {len(known.soft_404)} | false alarms |")
     lines = [head, "|" + "---|" * 9]
     for r in rows:
         m = r.measurement
-        if m is None:
+        if m is None or r.error:
             lines.append(f"| {r.version} | – | – | – | – | – | – | – | – |")
             continue
         flag = " (timed out)" if m.timed_out else (f" (exit {m.exit_code})" if m.exit_code not in (0, 1) else "")
@@ -714,13 +777,38 @@ def table(rows: list[Row], known: Known) -> str:
     return "\n".join(lines)
 
 
+def targets(rows: list[Row]) -> list[str]:
+    """The issue's targets, checked against this run."""
+    by = {r.tool: r for r in rows if r.measurement and not r.error}
+    patrol = by.get("patrol")
+    if patrol is None:
+        return []
+    pm = patrol.measurement
+    assert pm is not None
+    lines = ["Targets:"]
+    if "linkinator" in by:
+        other = by["linkinator"].measurement.wall_s  # type: ignore[union-attr]
+        verdict = "met" if pm.wall_s <= other else "not met"
+        lines.append(f"- at least as fast as linkinator in wall time: {verdict} "
+                     f"({pm.wall_s:.1f} s against {other:.1f} s)")
+    if "linkchecker" in by:
+        other = by["linkchecker"].measurement.wall_s  # type: ignore[union-attr]
+        ratio = other / pm.wall_s if pm.wall_s else 0.0
+        lines.append(f"- at least 5x faster than LinkChecker: {'met' if ratio >= 5 else 'not met'} "
+                     f"({ratio:.1f}x)")
+    lines.append(f"- every known broken link found: {'met' if patrol.found == patrol.known else 'not met'} "
+                 f"({patrol.found} / {patrol.known}, {patrol.false_alarms} false alarms)")
+    return lines + [""]
+
+
 def machine() -> str:
     cpu = ""
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     return f"{os.cpu_count()} cores ({cpu or platform.machine()}), Linux {platform.release()}, Python {platform.python_version()}"
@@ -732,19 +820,27 @@ def write_results(path: Path, rows: list[Row], known: Known, info: dict[str, Any
         "",
         f"Site: {info['pages']} pages, {info['files']} files, {info['known']} known broken link targets "
         f"({info['kinds']}), served by {info['server']} on 127.0.0.1. Concurrency {info['concurrency']} for "
-        f"every tool. {info['machine']}. Run {info['when']}.",
+        f"every tool. {info['machine']}. Run {info['when']}"
+        + (f"; each tool {info['repeat']} times in rounds, the median run by wall time shown."
+           if info["repeat"] > 1 else ".")
+        + (f" Load average (1 min) before / after: {info['load'][0]} / {info['load'][1]}." if info.get("load") else ""),
         "",
         table(rows, known),
         "",
-        "wall: from start to exit. CPU: user + system time of the tool and every process it started "
-        "(crawl process, browser). Peak RSS / PSS: the largest sum over the tool's process tree, "
-        "sampled every 0.1 / 0.2 s (PSS counts shared pages once). Found: distinct known broken "
-        "target URLs the tool reported, matched by normalised URL. False alarms: URLs reported "
-        "broken that the manifest does not list.",
+        ("wall: from start to exit. CPU: user + system time of the tool and every process it started "
+         "(crawl process, browser). Peak RSS / PSS: the largest sum over the tool's process tree, "
+         "sampled every 0.1 / 0.2 s (PSS counts shared pages once). Found: distinct known broken "
+         "target URLs the tool reported, matched by normalised URL. False alarms: URLs reported "
+         "broken that the manifest does not list."),
         "",
     ]
     if info.get("warning"):
         parts += [f"Warning: {info['warning']}", ""]
+    parts += targets(rows)
+    if info.get("repeat", 1) > 1:
+        parts.append("Wall times of every run: " + "; ".join(
+            f"{r.version} " + ", ".join(f"{w:.1f}" for w in r.walls) for r in rows if r.walls) + ".")
+        parts.append("")
     misses = [(r.version, r.missed_kinds) for r in rows if r.missed_kinds]
     if misses:
         parts.append("Missed, by kind:")
@@ -772,6 +868,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--measure":
         return measure_main(argv[1:])
+    # Stopped by a signal, still stop the web server it started (the finally clause below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=5300, metavar="N",
@@ -779,14 +877,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tools", default=",".join(TOOLS),
                         help=f"comma-separated, in run order (default: {','.join(TOOLS)})")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight, every tool (16)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each tool N times and report the median run by wall time (1)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds each tool may run (900)")
     parser.add_argument("--work", type=Path, default=HERE / "work", help="work folder (benchmarks/work)")
-    parser.add_argument("--results", type=Path, default=HERE / "results.md", help="Markdown table written here")
+    parser.add_argument("--results", type=Path, default=HERE / "results.md",
+                        help="the Markdown table is written here (benchmarks/results.md)")
     parser.add_argument("--today", type=date.fromisoformat, default=None,
                         help="the site's today, YYYY-MM-DD (default: today)")
     parser.add_argument("--python-server", action="store_true",
                         help="serve with the Python sample server instead of nginx")
     parser.add_argument("--keep-site", action="store_true", help="reuse benchmarks/work/site if it was built")
+    parser.add_argument("--serve", action="store_true",
+                        help="only serve the site (for profiling one tool by hand) until interrupted")
     args = parser.parse_args(argv)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     for name in tools:
@@ -797,7 +900,7 @@ def main(argv: list[str] | None = None) -> int:
     (work / "runs").mkdir(parents=True, exist_ok=True)
     root = work / "site"
     from patrol.samplesite.manifest import Manifest
-    if args.keep_site and (root / "manifest.json").exists():
+    if args.keep_site and (root / "manifest.json").exists() and not (root / TOKENS_FILLED).exists():
         manifest = Manifest.load(root)
     else:
         print("building the site ...", file=sys.stderr)
@@ -814,17 +917,27 @@ def main(argv: list[str] | None = None) -> int:
         resolved = manifest.resolve(base, server.ext_url)
         known = known_broken(resolved)
         print(f"serving {base} with {server.kind}", file=sys.stderr)
-        for name in tools:
-            rows.append(run_tool(name, base, work, known, args, pages))
+        if args.serve:
+            print(base, flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return 0
+        load_before = os.getloadavg()[0]
+        rows = run_tools(tools, base, work, known, args, pages)
+        load_after = os.getloadavg()[0]
     finally:
         server.stop()
 
     kinds = ", ".join(f"{k} {len(v)}" for k, v in sorted(known.by_kind.items()))
     if known.js_only:
-        kinds += f"; {len(known.js_only)} of them only in JavaScript-filled lists"
+        kinds += f"; {len(known.js_only)} of them behind JavaScript-filled lists"
     info = {"pages": pages, "files": manifest.counts.get("files"), "known": len(known.urls), "kinds": kinds,
             "server": server.kind, "concurrency": args.concurrency, "machine": machine(),
-            "when": time.strftime("%Y-%m-%d %H:%M %Z"), "warning": server.warning}
+            "repeat": args.repeat,
+            "when": time.strftime("%Y-%m-%d %H:%M %Z"), "warning": server.warning,
+            "load": (round(load_before, 2), round(load_after, 2))}
     text = write_results(args.results, rows, known, info)
     (work / "results.json").write_text(json.dumps(
         {"info": info, "rows": [dataclasses.asdict(r) for r in rows]}, ensure_ascii=False, indent=1),
@@ -833,33 +946,61 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r.measurement and not r.error for r in rows) else 1
 
 
-def run_tool(name: str, base: str, work: Path, known: Known, args: argparse.Namespace, pages: int) -> Row:
-    try:
-        if name == "patrol":
-            tool = patrol_tool(base, work, concurrency=args.concurrency, max_pages=max(pages * 2, 1000))
-        elif name == "linkchecker":
-            tool = linkchecker_tool(base, work, concurrency=args.concurrency)
-        else:
-            tool = linkinator_tool(base, work, concurrency=args.concurrency)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return Row(name, name, None, known=len(known.urls), error=f"could not install or prepare: {exc}")
-    version = tool_version(name, tool.exe)
+def prepare_tool(name: str, base: str, work: Path, args: argparse.Namespace, pages: int) -> Tool:
+    if name == "patrol":
+        return patrol_tool(base, work, concurrency=args.concurrency, max_pages=max(pages * 2, 1000))
+    if name == "linkchecker":
+        return linkchecker_tool(base, work, concurrency=args.concurrency)
+    return linkinator_tool(base, work, concurrency=args.concurrency)
+
+
+def run_tools(names: list[str], base: str, work: Path, known: Known, args: argparse.Namespace,
+              pages: int) -> list[Row]:
+    """Run every tool ``--repeat`` times, in rounds (each tool once per round), so that other
+    work on a shared machine weighs on all of them alike; one row per tool, its median run."""
+    tools: dict[str, Tool] = {}
+    rows: dict[str, Row] = {}
+    for name in names:
+        try:
+            tools[name] = prepare_tool(name, base, work, args, pages)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            rows[name] = Row(name, name, None, known=len(known.urls), error=f"could not install or prepare: {exc}")
+    runs: dict[str, list[Measurement]] = {name: [] for name in tools}
+    versions = {name: tool_version(name, tool.exe) for name, tool in tools.items()}
+    for round_no in range(max(1, args.repeat)):
+        for name, tool in tools.items():
+            if runs[name] and runs[name][-1].timed_out:
+                continue
+            if round_no and tool.reset:
+                tool.reset()
+            print(f"running {versions[name]}" + (f" (round {round_no + 1})" if args.repeat > 1 else "") + " ...",
+                  file=sys.stderr)
+            m = run_measured(tool.command, timeout=args.timeout, log=work / "runs" / f"{name}.log",
+                             cwd=REPO, env=tool.env)
+            runs[name].append(m)
+            print(f"  {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU", file=sys.stderr)
+    for name, tool in tools.items():
+        rows[name] = score_tool(name, tool, versions[name], runs[name], base, work, known)
+    return [rows[name] for name in names]
+
+
+def score_tool(name: str, tool: Tool, version: str, runs: list[Measurement], base: str, work: Path,
+               known: Known) -> Row:
     shown = " ".join(shlex.quote(c) for c in tool.command).replace(base, "BASE")
     shown = shown.replace(str(work), "benchmarks/work").replace(str(REPO) + "/", "")
-    print(f"running {version} ...", file=sys.stderr)
-    log = work / "runs" / f"{name}.log"
-    m = run_measured(tool.command, timeout=args.timeout, log=log, cwd=REPO, env=tool.env)
-    row = Row(name, version, m, known=len(known.urls), command=shown)
+    # The median run by wall time: other work on a shared machine only ever adds time.
+    m = sorted(runs, key=lambda r: r.wall_s)[(len(runs) - 1) // 2]
+    row = Row(name, version, m, known=len(known.urls), command=shown, runs=len(runs),
+              walls=[round(r.wall_s, 2) for r in runs])
     try:
-        reported = tool.parse()
+        reported = tool.parse()      # the last run's output; every run checks the same site
     except (OSError, ValueError, KeyError) as exc:
-        row.error = f"no readable output ({exc}); see {log}"
-        print(f"  {row.error}", file=sys.stderr)
+        row.error = f"no readable output ({exc}); see {work / 'runs' / (name + '.log')}"
+        print(f"{version}: {row.error}", file=sys.stderr)
         return row
     row.found, row.false_alarms, row.js_found, row.soft_found, row.missed_kinds, row.false_examples = \
-        score(tool, reported, known)
-    print(f"  {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU, {row.found}/{row.known} found, "
-          f"{row.false_alarms} false alarms", file=sys.stderr)
+        score(reported, known)
+    print(f"{version}: {row.found}/{row.known} found, {row.false_alarms} false alarms", file=sys.stderr)
     return row
 
 

@@ -10,7 +10,7 @@ from freshness_helpers import TODAY, fixture_text, list_page, snapshot
 
 from checks.columns import column_key
 from checks.freshness import check_site
-from checks.model import CheckContext, LinkRef, PageSnapshot, SiteCrawl
+from checks.model import CheckContext, LinkRef, ListItem, PageSnapshot, SiteCrawl
 
 S = "http://www.qx.gov.cn"
 
@@ -352,8 +352,8 @@ def test_sample_site_every_column_and_homepage_verdict(sample_site, rendered):
 def test_box_of_other_news_on_a_column_page_does_not_make_it_fresh():
     crawl = site([("/zwgk/tzgg/", "通知公告", [ago(200)])])
     page = crawl.pages[1]
-    from checks.model import ListItem
     page.list_items.append(ListItem(title="热点：区政府召开常务会议", url=S + "/xwzx/zwyw/202611/t1.html",
                                     date=ago(1), date_source="list"))
     out, rows = run(crawl)
     assert rows["通知公告"]["status"] == "stale" and rows["通知公告"]["latest"] == ago(200)
+    assert [f.url for f in out.findings if f.check == "column_stale"] == [S + "/zwgk/tzgg/"]
