@@ -539,10 +539,17 @@ def test_bench_profile_has_over_5000_pages_and_only_static_faults(tmp_path):
     assert m.counts["pages"] >= 5000
     assert sum(1 for _ in (root / "www").rglob("*.html")) >= 5000
     assert 200 <= len(m.broken) <= 1000
-    assert {b["kind"] for b in m.broken} == {"http_404"}
-    # Static kinds only: nothing needs routes.json, so any web server can serve it.
+    assert {b["kind"] for b in m.broken} == {"http_404", "soft_404"}
+    # Static kinds only: missing files, a page that says 404, and one prefix answered with the
+    # not-found page, which any web server can be told to do.
+    routes = json.loads((root / "routes.json").read_text(encoding="utf-8"))
+    assert routes["soft_404_prefixes"] == ["/old/"]
     for b in m.broken:
-        assert not (root / "www" / b["url"].removeprefix("{base}")).exists()
+        path = b["url"].removeprefix("{base}")
+        if b["kind"] == "http_404":
+            assert not (root / "www" / path).exists()
+        else:
+            assert path.startswith("old/") or "404" in (root / "www" / path).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("profile, pages", [("test", 300), ("demo", 1000)])

@@ -249,6 +249,8 @@ class _Builder:
             self.special_pages()
             self.subsites()
             self.external_site()
+        else:
+            self.soft_404_pages()
         self.homepage()
         self.write_routes()
         self.self_check()
@@ -274,6 +276,8 @@ class _Builder:
         items = [("首页", "/")] + [(s.name, s.path) for s in self.sections]
         if self.profile.faults:
             items += [("互动交流", "/hdjl/"), ("专题专栏", "/ztzl/")]
+        else:
+            items += [("专题专栏", "/ztzl/")]
         return items
 
     def chrome(self, body: str, trail: list[tuple[str, str | None]] | None = None,
@@ -510,6 +514,19 @@ class _Builder:
         self.page("/", H.document(title=self.site_name, body=self.chrome(body)))
 
     # ------------------------------------------------------------------ faults
+    def soft_404_pages(self) -> None:
+        """Soft-404s for a profile without dynamic faults: both can be served by any static
+        server that answers the ``soft_404_prefixes`` of routes.json with the not-found page."""
+        sn = self.site_name
+        self.write("/special/removed.html", H.document(title="404", body="<h1>404 页面不存在</h1>"))
+        links = [("历史文件库", "/old/zwgk/2015/notice.html"), ("政策文件汇编（已撤销）", "/special/removed.html")]
+        for _, href in links:
+            self.broken("{base}" + href[1:], "soft_404")
+        rows = [(name, href, None) for name, href in links]
+        body = '<div class="column-title"><h2>专题专栏</h2></div>\n' + H.list_items(rows)
+        self.page("/ztzl/", H.document(title=f"专题专栏_{sn}", body=self.chrome(body, [("首页", "/"), ("专题专栏", None)])))
+        self.routes["soft_404_prefixes"] = ["/old/"]
+
     def special_pages(self) -> None:
         sn = self.site_name
         self.page("/iframe/map.html", H.plain_page(sn, "清溪区行政区划图", "清溪区辖4个街道、2个镇、1个乡。"))
