@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from urllib.parse import urlsplit
 
-from checks.model import CheckContext, CheckOutput, Finding, LinkKind, LinkResult, SiteCrawl
+from checks.model import CheckContext, CheckOutput, Finding, LinkKind, LinkResult, SiteCrawl, kind_family
 
 # Phrases that a not-found page shows.  Matched on a page's title, or on its whole text when
 # the page is short (a long article that merely mentions "404" is not a not-found page).
@@ -138,7 +138,7 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     pairs.sort(key=lambda f: (not f.detail["homepage"], f.page or "", f.url))
     out.findings = pairs
     for url in broken_targets:
-        by_kind[_family(crawl.links[url].kind)] += 1
+        by_kind[kind_family(crawl.links[url].kind)] += 1
     out.facts = {
         "homepage": homepage,
         "pages": len(crawl.pages),
@@ -153,10 +153,3 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     }
     return out
 
-
-def _family(kind: str) -> str:
-    if kind.startswith("http_4"):
-        return "http_4xx"
-    if kind.startswith("http_5"):
-        return "http_5xx"
-    return kind

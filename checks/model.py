@@ -175,7 +175,7 @@ class Finding:
         ident = {k: self.detail.get(k) for k in self._IDENTITY_KEYS if k in self.detail}
         # A broken link is the same problem whatever HTTP code it answers this month.
         if self.check == "broken_link" and "kind" in ident:
-            ident["kind"] = _kind_family(str(ident["kind"]))
+            ident["kind"] = kind_family(str(ident["kind"]))
         raw = json.dumps([self.check, self.site, self.url, self.page or "", ident],
                          ensure_ascii=False, sort_keys=True)
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
@@ -194,7 +194,8 @@ class Finding:
                    department=data.get("department", ""), detail=dict(data.get("detail") or {}))
 
 
-def _kind_family(kind: str) -> str:
+def kind_family(kind: str) -> str:
+    """http_404 -> http_4xx, http_503 -> http_5xx; other kinds are their own family."""
     if kind.startswith("http_4"):
         return "http_4xx"
     if kind.startswith("http_5"):
