@@ -136,7 +136,16 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
                 message=message_for(result, ref.tag, detail["attachment"]),
             ))
     pairs.sort(key=lambda f: (not f.detail["homepage"], f.page or "", f.url))
-    out.findings = pairs
+    out.findings = list(pairs)
+    home_result = crawl.links.get(homepage)
+    if not crawl.pages and home_result is not None and not home_result.ok:
+        # Nothing could be crawled: the inspection's finding is the homepage itself.  (The
+        # site_unreachable veto is judged from the week's probes; this is one observation.)
+        out.findings.insert(0, Finding(
+            check="site_unreachable", severity="error", site=crawl.name, department=ctx.department,
+            url=homepage, page=None, message="巡检时网站首页无法访问：" + message_for(home_result, "a", False),
+            detail={"kind": home_result.kind, "status": home_result.status, "basis": "crawl",
+                    "error": home_result.error}))
     for url in broken_targets:
         by_kind[kind_family(crawl.links[url].kind)] += 1
     out.facts = {

@@ -265,6 +265,8 @@ def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
     if finished < len(paths):
         crawl.errors.append("the crawl did not finish; results are partial")
     crawl.pages.sort(key=lambda p: (p.depth, p.url))
+    if not crawl.homepage_url:
+        crawl.homepage_url = _norm(site.url)
     if not crawl.pages:
         home = crawl.links.get(_norm(site.url))
         why = f"{home.kind} {home.error}".strip() if home else "no answer"

@@ -130,7 +130,7 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
                 out = run_checks(crawl, ctx, checks)
                 site_score = score(out.findings, out.veto, cfg)
                 result = {
-                    "status": "completed" if crawl.pages else "failed",
+                    "status": "failed" if crawl_failed(crawl) else "completed",
                     "pages": len(crawl.pages), "links": len(crawl.links),
                     "broken": out.facts.get("links", {}).get("broken", 0),
                     "score": site_score, "veto": out.veto, "stats": out.facts,
@@ -150,6 +150,15 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     # A spot check's report is read on screen at once; the monthly report gets the evidence shots.
     outcome.outputs = write_outputs(store, run.id, out_dir, cfg, screenshots=0 if kind == "check" else 6)
     return outcome
+
+
+def crawl_failed(crawl: SiteCrawl) -> bool:
+    """True when patrol could not do the crawl (a crashed or interrupted crawl process).
+
+    An unreachable homepage is a finding of a completed inspection, and counts toward the
+    yearly quota like any other."""
+    return any(marker in error for error in crawl.errors
+               for marker in ("did not finish", "exited with code", "wrote nothing"))
 
 
 def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date,
@@ -182,6 +191,8 @@ def _newmedia(cfg: Config, store: Store, run_id: int, today: date, outcome: RunO
     for crawl, out in newmedia.inspect_accounts(cfg, cfg.newmedia, today=today, store=store,
                                                 resolver=resolver, text_checker=text_checker(cfg)):
         result = newmedia.site_result(crawl, out)
+        # A vanished or broken source is what the inspection found, not a missed inspection.
+        result["status"] = "completed"
         result["stats"] = {"newmedia": result["stats"]}
         result["score"] = score(out.findings, out.veto, cfg)
         store.save_site(run_id, crawl, out.findings, result, kind="newmedia")

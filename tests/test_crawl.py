@@ -134,3 +134,11 @@ def test_check_over_ipv6_finds_the_same_faults(sample_site, tmp_path):
     findings = patrol_check(sample_site.base6, tmp_path / "out", tmp_path)
     expected = sample_site.manifest_for(sample_site.base6).broken_pairs()
     assert broken_pairs(findings) == expected
+
+
+def test_site_that_cannot_be_reached_is_a_finding_not_a_crash(tmp_path):
+    findings = patrol_check("http://127.0.0.1:9/", tmp_path / "out", tmp_path)
+    (finding,) = [f for f in findings["findings"] if f["check"] == "site_unreachable"]
+    assert finding["detail"]["kind"] == "refused"
+    assert finding["url"] == "http://127.0.0.1:9/"
+    assert findings["sites"][0]["pages"] == 0
