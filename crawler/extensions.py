@@ -1,8 +1,9 @@
-"""Progress on a terminal: pages crawled, links checked, broken links, per crawl process."""
+"""Progress on a terminal: pages crawled, links checked, broken links, for every site that a
+crawl process is crawling, on one line."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -11,11 +12,15 @@ from twisted.internet import task
 
 
 class Progress:
+    # The crawls of one process share one line and one timer.
+    _active: ClassVar[list["Progress"]] = []
+    _loop: ClassVar[task.LoopingCall | None] = None
+
     def __init__(self, crawler: Crawler, interval: float):
         self.crawler = crawler
         self.interval = interval
-        self.loop: task.LoopingCall | None = None
         self.name = ""
+        self.done = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
@@ -28,18 +33,26 @@ class Progress:
 
     def opened(self, spider: Any) -> None:
         self.name = getattr(spider, "site", {}).get("name", spider.name)
-        self.loop = task.LoopingCall(self.show)
-        self.loop.start(self.interval, now=False)
+        Progress._active.append(self)
+        if Progress._loop is None:
+            Progress._loop = task.LoopingCall(Progress.show)
+            Progress._loop.start(self.interval, now=False)
 
-    def show(self, final: bool = False) -> None:
+    def line(self) -> str:
         stats = self.crawler.stats
-        line = (f"{self.name}: {stats.get_value('patrol/pages', 0)} pages, "
+        return (f"{self.name}: {stats.get_value('patrol/pages', 0)} pages, "
                 f"{stats.get_value('patrol/links_checked', 0)} links checked, "
-                f"{stats.get_value('patrol/broken', 0)} broken")
-        sys.stderr.write(("\r" + line + "   ") if not final else ("\r" + line + " — done\n"))
+                f"{stats.get_value('patrol/broken', 0)} broken" + (" (done)" if self.done else ""))
+
+    @staticmethod
+    def show(final: bool = False) -> None:
+        text = "; ".join(p.line() for p in Progress._active)
+        sys.stderr.write("\r" + text + ("\n" if final else "   "))
         sys.stderr.flush()
 
     def closed(self, spider: Any) -> None:
-        if self.loop and self.loop.running:
-            self.loop.stop()
-        self.show(final=True)
+        self.done = True
+        if all(p.done for p in Progress._active):
+            if Progress._loop is not None and Progress._loop.running:
+                Progress._loop.stop()
+            Progress.show(final=True)
