@@ -86,3 +86,22 @@ def test_personal_data_is_never_printed():
     proc = patrol("-", stdin="身份证号11010519491231002X大数局\n".encode())
     out = proc.stdout.decode()
     assert "泄露个人信息" in out and "11010519491231002X" not in out
+
+
+def test_jsonl_lines_are_exactly_what_json_dumps_writes():
+    # The writer builds each line by hand for speed; json.dumps of the parsed object must give
+    # the same bytes (key order, separators, escaping, floats, booleans).
+    text = ('庆祝中华人民共合国成立。\n民政部牵头建立联席悔意制度。\n'
+            '身份证号110101199003074514，手机13912345678。\n'
+            '引号"与反斜杠\\和制表符\t都要转义，区国土资源局。\n\n')
+    proc = patrol("-", "--format", "jsonl", "--date", "2024-05-01", stdin=text.encode())
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 5
+    assert sum(len(json.loads(line)["findings"]) for line in lines) >= 4
+    from checks.text import TextFlag
+
+    for line in lines:
+        assert json.dumps(json.loads(line), ensure_ascii=False) == line
+        for finding in json.loads(line)["findings"]:
+            assert list(finding) == list(TextFlag.__dataclass_fields__)     # every field, in order

@@ -133,3 +133,50 @@ def test_cache_of_an_older_model_version_is_removed(tmp_path, monkeypatch):
     model = statistical.load_model(DATA)
     assert model.logp
     assert [p.name.startswith(f"text-model-v{statistical.MODEL_VERSION}-") for p in tmp_path.iterdir()] == [True]
+
+
+def test_a_word_written_for_its_commoner_homophone_word_is_found(checker):
+    # 悔意 is a dictionary word, so no character looks wrong on its own: only the word-level
+    # check (whole word, same pinyin, far commoner) sees it.
+    text = "民政部牵头建立联席悔意制度。"
+    flags = [f for f in checker.check(text, TODAY) if not f.suspected]
+    assert [(f.wrong, f.suggestion) for f in flags] == [("悔意", "会议")]
+    assert flags[0].rule == "statistical:word 悔意→会议"
+    assert text[flags[0].start:flags[0].end] == "悔意"
+
+
+@pytest.mark.parametrize("text", [
+    "质检总局牵头，海关总署配合。",          # 质检 (zhi jian) is not 之间 in official text
+    "确保各项任务按时保质完成。",            # 保质 is right here, not 报纸, not even 疑似
+    "建立部际联席会议制度，收悉后请及时反馈。",
+])
+def test_words_of_official_documents_are_not_taken_for_homophone_words(checker, text):
+    assert checker.check(text, TODAY) == []
+
+
+def test_official_vocabulary_has_no_homophone_words_and_a_slip_has():
+    model = load_model(DATA)
+    assert model.pairs["质检"] == "" and model.pairs["部际"] == ""     # listed in domain.txt
+    assert "会议" in [model.pairs["悔意"][k:k + 2] for k in range(0, len(model.pairs["悔意"]), 2)]
+
+
+def test_a_character_missing_a_component_is_found(checker):
+    flags = [f for f in checker.check("市第一人民医完开展义诊活动。", TODAY) if not f.suspected]
+    assert [(f.suggestion, f.rule) for f in flags] == [("民医院", "statistical:shape 完→院")]
+
+
+@pytest.mark.parametrize("text", [
+    "民政部牵头建立联席悔意制度，市第一人民医完开展义诊活动。",
+    "内蒙古自治区大力培育发展大数局产业，按时保质完成。",
+    "本办法自发布之日起施行。ABC，123，区政府于今年召开会议。",
+])
+def test_covered_marks_the_characters_inside_a_dictionary_word_and_all_but_cjk(text):
+    model = load_model(DATA)
+    for run in text.replace("，", "。").split("。"):
+        # Characters other than CJK ideographs are never examined: they count as covered.
+        expected = bytearray(0 if "\u4e00" <= c <= "\u9fff" else 1 for c in run)
+        for length in (2, 3, 4):
+            for start in range(len(run) - length + 1):
+                if run[start:start + length] in model.cover:
+                    expected[start:start + length] = b"\x01" * length
+        assert model.covered(run) == expected, run

@@ -4,8 +4,19 @@
 ``check_site(crawl, ctx)`` proofreads a whole crawl.  Pure functions over plain data: the
 word lists live in config/text/, the word frequencies come from jieba's bundled dictionary.
 """
+from typing import Any
+
 from checks.text.checker import TextChecker
 from checks.text.flags import TextFlag, highlight
-from checks.text.site import check_site
 
 __all__ = ["TextChecker", "TextFlag", "check_site", "highlight"]
+
+
+def __getattr__(name: str) -> Any:
+    # check_site (and the crawl model it needs) is imported on first use: `patrol text`
+    # proofreads drafts without it and starts faster.
+    if name == "check_site":
+        from checks.text.site import check_site
+
+        return check_site
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -93,7 +93,9 @@ class TextChecker:
 
     def candidates(self, text: str, floor: float = 0.0) -> list[Candidate]:
         """The statistical layer's corrections whose gain is positive and at least ``floor``."""
-        return self.model.candidates(text, self.settings["cost"], floor)
+        # A whole word taken for its homophone is reported only with confidence (flag_score):
+        # below it such flags are mostly right words in an unusual place (按时保质完成).
+        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"])
 
     def confidence(self, score: float) -> float:
         """0.6 at ``flag_score``; the odds grow e-fold every ``confidence_scale`` of gain."""

@@ -1,9 +1,14 @@
-"""Derive the pinyin table in config/text/ from pypinyin (run once, the result ships).
+"""Derive data files of config/text/ (run once, the results ship).
 
 ``python -m checks.text.derive`` rewrites ``config/text/pinyin.tsv``: every character of the
 CJK Unified Ideographs block that pypinyin knows, grouped by reading (with tone number).
 The checks read that file rather than pypinyin so that proofreading starts fast and gives the
 same answers whatever pypinyin version is installed.
+
+``python -m checks.text.derive domain PATH`` rewrites ``config/text/domain.txt``: the words of
+official-document language, counted in the *corrected* sentences of the dev half (even MD5 of
+the sentence as written, the split of benchmarks/text_benchmark.py) of ECSpell's
+``odw.train.tsv``.  The odd (test) half is never read.
 """
 from __future__ import annotations
 
@@ -51,5 +56,53 @@ def main() -> int:
     return 0
 
 
+def derive_domain_words(tsv: Path) -> dict[str, int]:
+    """Dictionary words of two to four characters written in the dev half's corrected text.
+
+    Every occurrence counts, also inside a longer word (会议 in 联席会议): the word-level check
+    looks at every dictionary word of the text, wherever it stands.
+    """
+    import hashlib
+    import re
+
+    from checks.text.statistical import load_model
+
+    model = load_model(DATA_DIR)
+    counts: dict[str, int] = defaultdict(int)
+    for line in tsv.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 3:
+            continue
+        _, wrong, right = parts
+        if int(hashlib.md5(wrong.encode("utf-8")).hexdigest(), 16) % 2:
+            continue                      # the test half: never looked at
+        for run in re.findall(r"[\u4e00-\u9fff]+", right):
+            for length in (2, 3, 4):
+                for start in range(len(run) - length + 1):
+                    word = run[start:start + length]
+                    if word in model.logp:
+                        counts[word] += 1
+    return dict(counts)
+
+
+def write_domain_words(tsv: Path) -> int:
+    counts = derive_domain_words(tsv)
+    lines = [
+        "# Words of official-document language (政务公文用语).",
+        "# Source: every word of jieba's dictionary (two to",
+        "# four characters) written in the *corrected* sentences of the dev half of ECSpell's",
+        "# odw.train.tsv (sentences whose MD5 is even; the odd half is held out for the benchmark),",
+        "# with its count (also inside longer words).  The word-level homophone check never",
+        "# calls such a word a slip for another (质检, 部际, 收悉 are right in official text).",
+        f"# Derived by `python -m checks.text.derive domain {tsv.name}`; do not edit by hand.",
+    ]
+    lines += [f"{w}\t{c}" for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))]
+    (DATA_DIR / "domain.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {len(counts)} words to {DATA_DIR / 'domain.txt'}")
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "domain":
+        sys.exit(write_domain_words(Path(sys.argv[2])))
     sys.exit(main())
