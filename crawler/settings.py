@@ -49,6 +49,10 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its 
 DOWNLOADER_MIDDLEWARES = {
     # Per-request downloader statistics cost CPU on every URL; the spider counts what it needs.
     "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    # The spider sets the default headers and User-Agent on each request when it creates it.
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "crawler.middlewares.RetryBackoffMiddleware": 550,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -57,7 +61,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
 }
+# None of Scrapy's spider middlewares is needed (the spider allows every status, keeps its
+# own depth and referers, and starts with one request); each costs CPU on every response.
 SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": None,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
@@ -77,6 +86,13 @@ PATROL_RETRY_BACKOFF = 1.0
 PATROL_MAX_RETRY_AFTER = 60.0
 PATROL_MAX_REDIRECTS = 10
 PATROL_PROGRESS = False
+# Links that are only checked (attachments, images, other sites) go through the lean client
+# of crawler/leancheck.py instead of Scrapy's downloader: a third of the URLs, at a fraction
+# of the CPU.  PATROL_LEAN_CONCURRENCY bounds its requests in flight (0: CONCURRENT_REQUESTS).
+PATROL_LEAN_CHECKS = True
+PATROL_LEAN_CONCURRENCY = 0
 
-PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
+# Rendering (crawler/render.py): crawler.run sets PATROL_RENDERING, PATROL_BROWSER_OPTIONS
+# (Playwright launch options from patrol.browser) and PATROL_RENDER_TIMEOUT (seconds).
+PATROL_RENDERING = False
+PATROL_RENDER_TIMEOUT = 20.0
