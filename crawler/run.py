@@ -27,7 +27,10 @@ def settings_for(job: dict[str, Any]) -> Settings:
     settings.set("PATROL_MAX_RETRY_AFTER", crawl.get("max_retry_after", 60.0))
     settings.set("PATROL_MAX_REDIRECTS", crawl.get("max_redirects", 10))
     settings.set("PATROL_PROGRESS", bool(job.get("progress")))
-    settings.set("PATROL_LEAN_CHECKS", bool(crawl.get("lean_checks", True)))
+    # The lean client (crawler/leancheck.py) keeps its own per-host slots and delay: in a polite
+    # crawl it and Scrapy's downloader would each apply per_host and delay, so a host could see
+    # twice the limit.  It is used only when the crawl is fast (no per-host limit, no delay).
+    settings.set("PATROL_LEAN_CHECKS", bool(crawl.get("fast")) and bool(crawl.get("lean_checks", True)))
     if crawl.get("user_agent"):
         settings.set("USER_AGENT", crawl["user_agent"])
     if crawl.get("fast"):
@@ -73,10 +76,22 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
                          timeout=resolver.get("timeout", 5.0)).host_resolver_rules(hosts)
         if rules:
             options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
-    # The spider renders with crawler/render.py (a browser on a thread of its own).
+    # Pages are rendered by scrapy-playwright: requests with meta["playwright"] go to the
+    # browser, the others to Scrapy's HTTP handler as usual.
     settings.set("PATROL_RENDERING", True)
-    settings.set("PATROL_BROWSER_OPTIONS", options)
-    settings.set("PATROL_RENDER_TIMEOUT", float(crawl.get("render_timeout", 20)))
+    settings.set("DOWNLOAD_HANDLERS", {
+        "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    })
+    settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options)
+    settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(crawl.get("render_timeout", 20)) * 1000)
+    settings.set("PLAYWRIGHT_ABORT_REQUEST", _abort_heavy_resources)
+    settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4)
+
+
+def _abort_heavy_resources(request: Any) -> bool:
+    """Rendering needs the document and its scripts and data, not images, fonts or media."""
+    return request.resource_type in ("image", "media", "font", "stylesheet")
 
 
 def main(argv: list[str]) -> int:

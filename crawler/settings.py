@@ -13,6 +13,8 @@ USER_AGENT = "Mozilla/5.0 (compatible; patrol/0.1; government website inspection
 ROBOTSTXT_OBEY = False
 
 CONCURRENT_REQUESTS = 16
+# Scrapy's downloader, with CONCURRENT_REQUESTS_PER_DOMAIN actually held (crawler/downloader.py).
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 DOWNLOAD_DELAY_JITTER = 0.5
@@ -88,11 +90,17 @@ PATROL_MAX_REDIRECTS = 10
 PATROL_PROGRESS = False
 # Links that are only checked (attachments, images, other sites) go through the lean client
 # of crawler/leancheck.py instead of Scrapy's downloader: a third of the URLs, at a fraction
-# of the CPU.  PATROL_LEAN_CONCURRENCY bounds its requests in flight (0: CONCURRENT_REQUESTS).
-PATROL_LEAN_CHECKS = True
+# of the CPU.  crawler.run turns it on only for fast crawls (crawl.fast), where no per-host
+# limit or delay has to be shared with Scrapy's downloader.  PATROL_LEAN_CONCURRENCY bounds
+# its requests in flight (0: CONCURRENT_REQUESTS).
+PATROL_LEAN_CHECKS = False
 PATROL_LEAN_CONCURRENCY = 0
 
-# Rendering (crawler/render.py): crawler.run sets PATROL_RENDERING, PATROL_BROWSER_OPTIONS
-# (Playwright launch options from patrol.browser) and PATROL_RENDER_TIMEOUT (seconds).
+# Rendering (scrapy-playwright): crawler.run sets PATROL_RENDERING, DOWNLOAD_HANDLERS and the
+# PLAYWRIGHT_* launch options when a site may need it.
 PATROL_RENDERING = False
-PATROL_RENDER_TIMEOUT = 20.0
+# Render requests go ahead of the crawl's queue: a page waiting for the browser holds back
+# the links it reveals.
+PATROL_RENDER_PRIORITY = 100
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000

@@ -247,3 +247,119 @@ def test_crawl_with_lean_checks_gives_the_same_link_results(sample_site, tmp_pat
     assert not differ
     kinds = {r["kind"] for r in lean.values()}
     assert {"http_404", "dns", "refused", "redirect_loop", "soft_404"} <= kinds
+
+
+# --- the lean client only in fast crawls (polite crawls keep one per-host limit) -----------------
+
+def test_lean_checks_are_used_only_when_the_crawl_is_fast():
+    from dataclasses import asdict
+
+    from crawler.run import settings_for
+    from patrol.config import Crawl
+
+    def lean(crawl: Crawl) -> bool:
+        job = {"sites": [{"name": "s", "url": "http://www.qx.example/", "render": "never"}],
+               "crawl": asdict(crawl), "resolver": {"nameservers": [], "overrides": {}}}
+        return settings_for(job).getbool("PATROL_LEAN_CHECKS")
+
+    assert Crawl().lean_checks is True
+    assert lean(Crawl(fast=True)) is True
+    assert lean(Crawl(fast=True, lean_checks=False)) is False
+    assert lean(Crawl()) is False                       # polite: per_host and delay apply once
+    assert lean(Crawl(fast=False, lean_checks=True)) is False
+
+
+class _InFlight:
+    """Requests a test server is answering: how many at once at most, and which paths."""
+
+    def __init__(self) -> None:
+        import threading
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+        self.seen: list[str] = []
+
+
+def _counting_server(state: _InFlight):
+    """A site whose homepage links slow attachments and slow pages."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    home = ("<html><head><title>首页</title></head><body>"
+            + "".join(f'<a href="/files/f{i}.pdf">附件{i}</a>' for i in range(8))
+            + "".join(f'<a href="/news/n{i}.html">新闻{i}</a>' for i in range(8))
+            + "</body></html>").encode("utf-8")
+    page = "<html><head><title>新闻</title></head><body><p>正文内容</p></body></html>".encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def _answer(self, with_body: bool) -> None:
+            with state.lock:
+                state.active += 1
+                state.peak = max(state.peak, state.active)
+                state.seen.append(self.path)
+            try:
+                if self.path != "/":
+                    time.sleep(0.15)
+                if self.path.endswith(".pdf"):
+                    status, ctype, body = 200, "application/pdf", b"%PDF-1.4 test"
+                elif self.path == "/" or self.path.startswith("/news/"):
+                    status, ctype, body = 200, "text/html; charset=utf-8", home if self.path == "/" else page
+                else:
+                    status, ctype, body = 404, "text/html; charset=utf-8", b"<html><title>404</title></html>"
+            finally:
+                with state.lock:
+                    state.active -= 1
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer(True)
+
+        def do_HEAD(self) -> None:
+            self._answer(False)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_polite_crawl_keeps_per_host_limit_for_pages_and_attachments_together(tmp_path):
+    from patrol.config import Site
+    from patrol.crawling import site_job
+    state = _InFlight()
+    server = _counting_server(state)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        out = tmp_path / "polite.jsonl"
+        job = {"sites": [site_job(Site(name="慢站", url=url, render="never", max_depth=1), ["links"],
+                                  "2026-01-05")],
+               "outputs": {"慢站": str(out)},
+               "crawl": {"fast": False, "per_host": 2, "delay": 0, "autothrottle": False, "concurrency": 16,
+                         "timeout": 5, "retries": 0, "lean_checks": True},
+               "resolver": {"nameservers": [], "overrides": {}}}
+        job_path = tmp_path / "job.json"
+        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "crawler.run", str(job_path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    links = {r["url"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+             if r["type"] == "link"}
+    expected = {f"{url}files/f{i}.pdf" for i in range(8)} | {f"{url}news/n{i}.html" for i in range(8)}
+    assert expected <= links.keys()
+    assert all(links[u]["kind"] == "ok" for u in expected)
+    # Attachments and pages share the host's two slots: never more than two requests at once.
+    assert state.peak <= 2
+    assert sum(1 for p in state.seen if p.endswith(".pdf")) >= 8

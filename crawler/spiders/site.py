@@ -43,7 +43,6 @@ from checks.model import LinkKind, LinkRef, LinkResult
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
 from crawler.leancheck import FetchFailed, LeanClient
-from crawler.render import Renderer
 from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
@@ -93,10 +92,10 @@ class SiteSpider(scrapy.Spider):
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
                                        "pages": 0, "render_requests": 0}
         self.broken_kinds: dict[str, int] = {}
-        # Links that are only checked go through the lean client (crawler/leancheck.py).
+        # Links that are only checked go through the lean client (crawler/leancheck.py) when
+        # the crawl is fast; polite crawls check every link through Scrapy's downloader.
         self.lean: LeanClient | None = None
-        self.renderer: Renderer | None = None
-        # Lean checks and renders in flight: work outside Scrapy's engine that keeps it open.
+        # Lean checks in flight: work outside Scrapy's engine that keeps it open.
         self.lean_inflight = 0
 
     @classmethod
@@ -107,17 +106,14 @@ class SiteSpider(scrapy.Spider):
         spider.headers = {**crawler.settings.getdict("DEFAULT_REQUEST_HEADERS"),
                           "User-Agent": crawler.settings.get("USER_AGENT")}
         spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
+        spider.render_priority = crawler.settings.getint("PATROL_RENDER_PRIORITY", 100)
         if spider.render != "never" and not spider.rendering and spider.shard == 0:
             reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
             spider.errors.append(f"JavaScript pages were not rendered: {reason}")
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
-        if spider.rendering:
-            spider.renderer = Renderer(crawler.settings.getdict("PATROL_BROWSER_OPTIONS"),
-                                       timeout=crawler.settings.getfloat("PATROL_RENDER_TIMEOUT", 20.0),
-                                       user_agent=crawler.settings.get("USER_AGENT", ""))
-        if crawler.settings.getbool("PATROL_LEAN_CHECKS", True):
+        if crawler.settings.getbool("PATROL_LEAN_CHECKS", False):
             spider.lean = leancheck.from_settings(crawler.settings)
         return spider
 
@@ -143,15 +139,14 @@ class SiteSpider(scrapy.Spider):
         """Schedule a link that another shard found and this one owns."""
         url = message["url"]
         if message.get("render"):
+            req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
+                                origin=message["origin"], render=self.rendering, chain=message.get("chain"))
             if self.rendering:
-                self._start_render(url, message["origin"], message["depth"], message.get("referer"),
-                                   message.get("chain") or [], base64.b64decode(message["body"]),
-                                   message["ctype"].encode("latin-1"))
+                self.counts["render_requests"] += 1
+                req.meta["unrendered"] = (base64.b64decode(message["body"]), message["ctype"].encode("latin-1"))
             else:
-                req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
-                                    origin=message["origin"], chain=message.get("chain"))
                 req.meta["render_failed"] = True
-                self.crawler.engine.crawl(req)
+            self.crawler.engine.crawl(req)
             return True
         if url in self.seen:
             return False
@@ -191,14 +186,19 @@ class SiteSpider(scrapy.Spider):
             "chain": chain or [], "dont_redirect": True, "handle_httpstatus_all": True,
             "t0": time.monotonic(),
         }
+        priority = 0
         if render:
-            meta["rendered"] = True
+            # Rendered by scrapy-playwright (crawler.run sets its download handler).
+            meta["playwright"] = True
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+            # Ahead of the queue: the links a script fills in are the rest of the crawl.
+            priority = self.render_priority
         headers = self.headers
         if referer:
             headers = {**headers, "Referer": referer}
         self.counts["requests"] += 1
         return scrapy.Request(url, method=method, meta=meta, headers=headers, dont_filter=True,
-                              callback=self.parse, errback=self.on_error)
+                              priority=priority, callback=self.parse, errback=self.on_error)
 
     def _probe_request(self, host: str, sample_url: str) -> scrapy.Request | None:
         """Ask the host for a page that cannot exist, to learn what its not-found page looks like."""
@@ -418,13 +418,16 @@ class SiteSpider(scrapy.Spider):
     def _page(self, response: Response, tree: Any, encoding: str) -> Iterator[scrapy.Request]:
         meta = response.meta
         origin, depth = meta["origin"], meta["depth"]
-        rendered = bool(meta.get("rendered"))
+        rendered = bool(meta.get("playwright"))
         if (not rendered and self.render != "never" and not meta.get("render_failed")
                 and (self.render == "always" or pages.needs_render(tree))):
             ctype = response.headers.get(b"Content-Type")
             if self.rendering:
-                self._start_render(response.url, origin, depth, meta["referer_url"], meta["chain"],
-                                   response.body, ctype)
+                self.counts["render_requests"] += 1
+                req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
+                                    origin=origin, render=True, chain=meta["chain"])
+                req.meta["unrendered"] = (response.body, ctype)
+                yield req
                 return
             if self.link is not None and self.shard != 0:
                 # One browser for the whole site: shard 0 renders, its links are routed as usual.
@@ -510,6 +513,17 @@ class SiteSpider(scrapy.Spider):
         kind, message = classify_failure(failure)
         if meta["role"] == PROBE:
             return
+        if meta.get("playwright") and "unrendered" in meta:
+            # Rendering failed: judge the page as served, and say so.
+            self.errors.append(f"rendering failed for {request.url}: {message}"[:400])
+            body, ctype = meta["unrendered"]
+            response = scrapy.http.HtmlResponse(request.url, status=200, body=body,
+                                                headers={b"Content-Type": ctype or b"text/html"},
+                                                request=request.replace(meta={**meta, "playwright": False}))
+            tree = pages.parse_html(pages.decode_html(body, (ctype or b"").decode("latin-1"))[0])
+            if tree is not None:
+                yield from self._page_unrendered(response, tree)
+            return
         if request.method == "HEAD" and kind in (LinkKind.CONNECTION.value,):
             yield self._request(request.url, meta["role"], depth=meta["depth"],
                                 referer=meta["referer_url"], chain=meta["chain"], origin=meta["origin"])
@@ -521,44 +535,6 @@ class SiteSpider(scrapy.Spider):
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000),
             internal=self._in_scope(meta["origin"])))
 
-    # --- pages rendered by the browser (crawler/render.py) ------------------------------------
-
-    def _start_render(self, url: str, origin: str, depth: int, referer: str | None, chain: list[str],
-                      body: bytes, ctype: bytes | None) -> None:
-        self.counts["render_requests"] += 1
-        self.lean_inflight += 1
-        asyncio.ensure_future(self._render(url, origin, depth, referer, chain, body, ctype))
-
-    async def _render(self, url: str, origin: str, depth: int, referer: str | None, chain: list[str],
-                      body: bytes, ctype: bytes | None) -> None:
-        assert self.renderer is not None
-        request = self._request(url, PAGE, depth=depth, referer=referer, origin=origin, render=True,
-                                chain=chain)
-        try:
-            try:
-                rendered = await self.renderer.render(url, referer)
-            except Exception as exc:  # noqa: BLE001 - RenderFailed, or the browser's thread died
-                # Rendering failed: judge the page as served, and say so.
-                self.errors.append(f"rendering failed for {url}: {exc}"[:400])
-                response = scrapy.http.HtmlResponse(url, status=200, body=body,
-                                                    headers={b"Content-Type": ctype or b"text/html"},
-                                                    request=request.replace(meta={**request.meta, "rendered": False}))
-                tree = pages.parse_html(pages.decode_html(body, (ctype or b"").decode("latin-1"))[0])
-                follow = list(self._page_unrendered(response, tree)) if tree is not None else []
-            else:
-                response = scrapy.http.HtmlResponse(
-                    rendered.url, status=rendered.status, body=rendered.html.encode("utf-8"),
-                    headers={b"Content-Type": b"text/html; charset=utf-8"}, request=request)
-                follow = list(self._handle(response))
-            for req in follow:
-                self.crawler.engine.crawl(req)
-        except Exception as exc:  # noqa: BLE001 - a bug here must not leave the crawl waiting for ever
-            self.errors.append(f"rendering {url} failed: {exc!r}"[:300])
-        finally:
-            self.lean_inflight -= 1
-            if self.lean_inflight == 0:
-                self._wake_engine()
-
     def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
         meta = response.meta
         links = self._links(tree, response.url)
@@ -568,6 +544,7 @@ class SiteSpider(scrapy.Spider):
                               facts=self.extract_facts, today=self.today)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
+        self.counts["pages"] += 1
         yield from self._follow(links, meta["depth"], meta["origin"])
 
     # --- results -----------------------------------------------------------------------------
@@ -627,8 +604,6 @@ class SiteSpider(scrapy.Spider):
             for name in fields:
                 record[name] = getattr(result, name)
             self._write(record)
-        if self.renderer is not None:
-            self.renderer.close()
         if self.lean is not None:
             self.lean.close()
             self.counts["requests"] += self.lean.requests
@@ -643,6 +618,7 @@ class SiteSpider(scrapy.Spider):
                 "requests": stats.get("patrol/requests", 0),
                 "retries": stats.get("patrol/retries", 0),
                 "pages": self.pages_written,
+                "render_requests": self.counts["render_requests"],
                 "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
                 "max_pages_reached": self.pages_scheduled >= self.max_pages,
             },
