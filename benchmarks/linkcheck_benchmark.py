@@ -622,7 +622,10 @@ def patrol_tool(base_url: str, work: Path, *, concurrency: int, max_pages: int) 
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
 
-    return Tool("patrol", "patrol (link check only)", cmd, parse, exe, reset=reset)
+    # The code of this checkout: .venv's `patrol` is an editable install of one checkout, and a
+    # benchmark run from another worktree would otherwise measure that one.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    return Tool("patrol", "patrol (link check only)", cmd, parse, exe, env=env, reset=reset)
 
 
 def _patrol_has_checks_option(exe: Path) -> bool:

@@ -39,10 +39,14 @@ class Progress:
             Progress._loop.start(self.interval, now=False)
 
     def line(self) -> str:
-        stats = self.crawler.stats
-        return (f"{self.name}: {stats.get_value('patrol/pages', 0)} pages, "
-                f"{stats.get_value('patrol/links_checked', 0)} links checked, "
-                f"{stats.get_value('patrol/broken', 0)} broken" + (" (done)" if self.done else ""))
+        # The site spider counts in a plain dict while it runs (cheaper than the stats
+        # collector per response) and publishes to the stats at close.
+        counts = getattr(self.crawler.spider, "counts", None)
+        if counts is None:
+            stats = self.crawler.stats
+            counts = {k: stats.get_value(f"patrol/{k}", 0) for k in ("pages", "links_checked", "broken")}
+        return (f"{self.name}: {counts['pages']} pages, {counts['links_checked']} links checked, "
+                f"{counts['broken']} broken" + (" (done)" if self.done else ""))
 
     @staticmethod
     def show(final: bool = False) -> None:

@@ -27,6 +27,10 @@ def settings_for(job: dict[str, Any]) -> Settings:
     settings.set("PATROL_MAX_RETRY_AFTER", crawl.get("max_retry_after", 60.0))
     settings.set("PATROL_MAX_REDIRECTS", crawl.get("max_redirects", 10))
     settings.set("PATROL_PROGRESS", bool(job.get("progress")))
+    # The lean client (crawler/leancheck.py) keeps its own per-host slots and delay: in a polite
+    # crawl it and Scrapy's downloader would each apply per_host and delay, so a host could see
+    # twice the limit.  It is used only when the crawl is fast (no per-host limit, no delay).
+    settings.set("PATROL_LEAN_CHECKS", bool(crawl.get("fast")) and bool(crawl.get("lean_checks", True)))
     if crawl.get("user_agent"):
         settings.set("USER_AGENT", crawl["user_agent"])
     if crawl.get("fast"):
@@ -72,6 +76,8 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
                          timeout=resolver.get("timeout", 5.0)).host_resolver_rules(hosts)
         if rules:
             options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
+    # Pages are rendered by scrapy-playwright: requests with meta["playwright"] go to the
+    # browser, the others to Scrapy's HTTP handler as usual.
     settings.set("PATROL_RENDERING", True)
     settings.set("DOWNLOAD_HANDLERS", {
         "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",

@@ -13,6 +13,8 @@ USER_AGENT = "Mozilla/5.0 (compatible; patrol/0.1; government website inspection
 ROBOTSTXT_OBEY = False
 
 CONCURRENT_REQUESTS = 16
+# Scrapy's downloader, with CONCURRENT_REQUESTS_PER_DOMAIN actually held (crawler/downloader.py).
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 DOWNLOAD_DELAY_JITTER = 0.5
@@ -49,6 +51,10 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its 
 DOWNLOADER_MIDDLEWARES = {
     # Per-request downloader statistics cost CPU on every URL; the spider counts what it needs.
     "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    # The spider sets the default headers and User-Agent on each request when it creates it.
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "crawler.middlewares.RetryBackoffMiddleware": 550,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -57,7 +63,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
 }
+# None of Scrapy's spider middlewares is needed (the spider allows every status, keeps its
+# own depth and referers, and starts with one request); each costs CPU on every response.
 SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": None,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
@@ -77,6 +88,19 @@ PATROL_RETRY_BACKOFF = 1.0
 PATROL_MAX_RETRY_AFTER = 60.0
 PATROL_MAX_REDIRECTS = 10
 PATROL_PROGRESS = False
+# Links that are only checked (attachments, images, other sites) go through the lean client
+# of crawler/leancheck.py instead of Scrapy's downloader: a third of the URLs, at a fraction
+# of the CPU.  crawler.run turns it on only for fast crawls (crawl.fast), where no per-host
+# limit or delay has to be shared with Scrapy's downloader.  PATROL_LEAN_CONCURRENCY bounds
+# its requests in flight (0: CONCURRENT_REQUESTS).
+PATROL_LEAN_CHECKS = False
+PATROL_LEAN_CONCURRENCY = 0
 
+# Rendering (scrapy-playwright): crawler.run sets PATROL_RENDERING, DOWNLOAD_HANDLERS and the
+# PLAYWRIGHT_* launch options when a site may need it.
+PATROL_RENDERING = False
+# Render requests go ahead of the crawl's queue: a page waiting for the browser holds back
+# the links it reveals.
+PATROL_RENDER_PRIORITY = 100
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000

@@ -45,6 +45,10 @@ class ShardLink:
         self.finishing = False
         self._last_idle_report: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._pending: list[str] = []
+        # stdout through a non-blocking transport: a parent that reads late never stalls the
+        # crawl (the transport buffers); None until open(), or when stdout is not a pipe.
+        self._out: asyncio.WriteTransport | None = None
 
     def owns(self, url: str) -> bool:
         return owner(url, self.shards) == self.shard
@@ -54,6 +58,11 @@ class ShardLink:
         reader = asyncio.StreamReader(limit=1 << 24)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         self._task = asyncio.ensure_future(self._read(reader))
+        try:
+            sys.stdout.flush()
+            self._out, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout.buffer)
+        except (ValueError, OSError):   # a terminal or a file: plain blocking writes
+            self._out = None
 
     def send(self, message: dict[str, Any]) -> None:
         self.queue(message)
@@ -61,10 +70,18 @@ class ShardLink:
 
     def queue(self, message: dict[str, Any]) -> None:
         """Buffer a message; ``flush`` sends what a page produced in one write."""
-        sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
+        self._pending.append(json.dumps(message, ensure_ascii=False))
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        if not self._pending:
+            return
+        data = ("\n".join(self._pending) + "\n").encode("utf-8")
+        self._pending.clear()
+        if self._out is not None and not self._out.is_closing():
+            self._out.write(data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
 
     def send_url(self, url: str, depth: int, referer: str | None) -> None:
         self.sent += 1

@@ -130,6 +130,10 @@ class Crawl:
     user_agent: str = ""
     browser: str = ""                # path of a Chromium executable; empty: look for one
     render_timeout: float = 20.0
+    # Fast crawls only: check attachments, images and other sites' links with the lean client
+    # (crawler/leancheck.py) instead of Scrapy.  Polite crawls always check through Scrapy, so
+    # per_host and delay are applied once.
+    lean_checks: bool = True
 
 
 @dataclass

@@ -39,9 +39,10 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
-from checks.pagefacts import is_later_page
 from checks.model import LinkKind, LinkRef, LinkResult
-from crawler import pages
+from checks.pagefacts import is_later_page
+from crawler import leancheck, pages
+from crawler.leancheck import FetchFailed, LeanClient
 from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
@@ -86,18 +87,34 @@ class SiteSpider(scrapy.Spider):
         self.errors: list[str] = []
         self.started = time.monotonic()
         self._out = None
+        # Counted here and published to the stats collector at close (and for progress):
+        # inc_value on every response costs more than the counting.
+        self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
+                                       "pages": 0, "render_requests": 0}
+        self.broken_kinds: dict[str, int] = {}
+        # Links that are only checked go through the lean client (crawler/leancheck.py) when
+        # the crawl is fast; polite crawls check every link through Scrapy's downloader.
+        self.lean: LeanClient | None = None
+        # Lean checks in flight: work outside Scrapy's engine that keeps it open.
+        self.lean_inflight = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_redirects = crawler.settings.getint("PATROL_MAX_REDIRECTS", 10)
+        # What DefaultHeadersMiddleware and UserAgentMiddleware would add, once for all requests.
+        spider.headers = {**crawler.settings.getdict("DEFAULT_REQUEST_HEADERS"),
+                          "User-Agent": crawler.settings.get("USER_AGENT")}
         spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
+        spider.render_priority = crawler.settings.getint("PATROL_RENDER_PRIORITY", 100)
         if spider.render != "never" and not spider.rendering and spider.shard == 0:
             reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
             spider.errors.append(f"JavaScript pages were not rendered: {reason}")
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        if crawler.settings.getbool("PATROL_LEAN_CHECKS", False):
+            spider.lean = leancheck.from_settings(crawler.settings)
         return spider
 
     # --- scheduling --------------------------------------------------------------------------
@@ -106,8 +123,7 @@ class SiteSpider(scrapy.Spider):
         self._out = open(self.output_path, "w", encoding="utf-8")
         self.seen.add(self.start_url)
         if self.shards > 1:
-            self.link = ShardLink(self.shard, self.shards, self._routed, self._finish,
-                                  self.crawler.engine.spider_is_idle)
+            self.link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
             await self.link.open()
             if not self.link.owns(self.start_url):
                 return
@@ -126,6 +142,7 @@ class SiteSpider(scrapy.Spider):
             req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
                                 origin=message["origin"], render=self.rendering, chain=message.get("chain"))
             if self.rendering:
+                self.counts["render_requests"] += 1
                 req.meta["unrendered"] = (base64.b64decode(message["body"]), message["ctype"].encode("latin-1"))
             else:
                 req.meta["render_failed"] = True
@@ -142,18 +159,24 @@ class SiteSpider(scrapy.Spider):
     def _finish(self) -> None:
         asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="finished"))
 
+    def _is_idle(self) -> bool:
+        return self.lean_inflight == 0 and self.crawler.engine.spider_is_idle()
+
     def _idle(self, spider: scrapy.Spider) -> None:
-        if spider is self and self.link is not None and self.link.idle():
+        if spider is not self:
+            return
+        if self.lean_inflight:
+            # Checks in flight outside Scrapy: the last one to finish wakes the engine.
+            raise DontCloseSpider
+        if self.link is not None and self.link.idle():
             raise DontCloseSpider
 
     def _report_progress(self) -> None:
         now = time.monotonic()
         if self.link is not None and now - self._progress_at >= 1.0:
             self._progress_at = now
-            stats = self.crawler.stats
-            self.link.send({"progress": [stats.get_value("patrol/pages", 0),
-                                         stats.get_value("patrol/links_checked", 0),
-                                         stats.get_value("patrol/broken", 0)]})
+            counts = self.counts
+            self.link.send({"progress": [counts["pages"], counts["links_checked"], counts["broken"]]})
 
     def _request(self, url: str, role: str, *, depth: int, referer: str | None,
                  method: str = "GET", chain: list[str] | None = None, origin: str | None = None,
@@ -163,13 +186,19 @@ class SiteSpider(scrapy.Spider):
             "chain": chain or [], "dont_redirect": True, "handle_httpstatus_all": True,
             "t0": time.monotonic(),
         }
+        priority = 0
         if render:
+            # Rendered by scrapy-playwright (crawler.run sets its download handler).
             meta["playwright"] = True
             meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
-        headers = {"Referer": referer} if referer else None
-        self.crawler.stats.inc_value("patrol/requests")
+            # Ahead of the queue: the links a script fills in are the rest of the crawl.
+            priority = self.render_priority
+        headers = self.headers
+        if referer:
+            headers = {**headers, "Referer": referer}
+        self.counts["requests"] += 1
         return scrapy.Request(url, method=method, meta=meta, headers=headers, dont_filter=True,
-                              callback=self.parse, errback=self.on_error)
+                              priority=priority, callback=self.parse, errback=self.on_error)
 
     def _probe_request(self, host: str, sample_url: str) -> scrapy.Request | None:
         """Ask the host for a page that cannot exist, to learn what its not-found page looks like."""
@@ -202,12 +231,17 @@ class SiteSpider(scrapy.Spider):
         if not internal and not self.check_external:
             return
         if is_resource(url):
-            yield self._request(url, LINK, depth=depth, referer=referer, method="HEAD")
+            if self.lean is not None:
+                self._check_lean(url, referer, "HEAD")
+            else:
+                yield self._request(url, LINK, depth=depth, referer=referer, method="HEAD")
             return
         if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
                 and self.traps.allow(url)):
             self.pages_scheduled += 1
             yield self._request(url, PAGE, depth=depth, referer=referer)
+        elif self.lean is not None:
+            self._check_lean(url, referer, "GET")
         else:
             yield self._request(url, LINK, depth=depth, referer=referer)
         probe = self._probe_request(host, url)
@@ -233,10 +267,23 @@ class SiteSpider(scrapy.Spider):
         if ctype and not ctype.startswith(HTML_TYPES):
             raise StopDownload(fail=False)
 
-    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+    # Callbacks schedule their requests themselves and return nothing: Scrapy's processing of
+    # callback output (an async generator chain and worker tasks per response) cost more CPU
+    # than the rest of a page's handling.
+    def parse(self, response: Response) -> None:
+        crawl = self.crawler.engine.crawl
+        for request in self._handle(response):
+            crawl(request)
+
+    def on_error(self, failure: Failure) -> None:
+        crawl = self.crawler.engine.crawl
+        for request in self._on_error(failure):
+            crawl(request)
+
+    def _handle(self, response: Response) -> Iterator[scrapy.Request]:
         meta = response.meta
         role, origin = meta["role"], meta["origin"]
-        self.crawler.stats.inc_value("patrol/responses")
+        self.counts["responses"] += 1
         if 300 <= response.status < 400 and response.headers.get(b"Location"):
             yield from self._redirect(response)
             return
@@ -249,27 +296,124 @@ class SiteSpider(scrapy.Spider):
                                 chain=meta["chain"], origin=origin)
             return
         result = self._result(response)
-        ctype = result.content_type
         tree, encoding = None, ""
-        if response.request.method == "GET" and ctype.startswith(HTML_TYPES) and response.body:
-            text, encoding = pages.decode_html(response.body, ctype)
-            tree = pages.parse_html(text)
-            if tree is not None and result.status == 200:
-                title = pages.title_of(tree)
-                body_text = _quick_text(tree)
-                if looks_not_found(title, body_text):
-                    result.kind = LinkKind.SOFT_404.value
-                    result.error = f"页面提示不存在：{title[:60]}"
-                else:
-                    self.signatures[origin] = (host_of(response.url), page_signature(title, body_text))
+        if response.request.method == "GET":
+            tree, encoding = self._judge_html(result, response.body, response.url)
+        self._record_final(result, response.url, meta["chain"])
+        if role == PAGE and tree is not None and result.ok and self._in_scope(response.url):
+            yield from self._page(response, tree, encoding)
+
+    def _judge_html(self, result: LinkResult, body: bytes, url: str) -> tuple[Any, str]:
+        """Parse an HTML answer; a 200 page that says "not found" is a soft-404, and the text of
+        the others is remembered to compare with the host's not-found page at the end."""
+        ctype = result.content_type
+        if not (ctype.startswith(HTML_TYPES) and body):
+            return None, ""
+        text, encoding = pages.decode_html(body, ctype)
+        tree = pages.parse_html(text)
+        if tree is not None and result.status == 200:
+            title = pages.title_of(tree)
+            body_text = _quick_text(tree)
+            if looks_not_found(title, body_text):
+                result.kind = LinkKind.SOFT_404.value
+                result.error = f"页面提示不存在：{title[:60]}"
+            else:
+                self.signatures[result.url] = (host_of(url), page_signature(title, body_text))
+        return tree, encoding
+
+    def _record_final(self, result: LinkResult, final_url: str, chain: list[str]) -> None:
         self._record(result)
-        final = _safe_normalize(response.url)
-        if meta["chain"] and final and final != origin and final in self.seen and final not in self.results:
+        if not chain:
+            return
+        final = _safe_normalize(final_url)
+        if final and final != result.url and final in self.seen and final not in self.results:
             # The redirect's target is a URL of its own: it was fetched, so it is checked too.
             self._record(LinkResult(**{**result.to_dict(), "url": final, "redirects": [],
                                        "internal": self._in_scope(final)}))
-        if role == PAGE and tree is not None and result.ok and self._in_scope(response.url):
-            yield from self._page(response, tree, encoding)
+
+    # --- links checked outside Scrapy ----------------------------------------------------------
+
+    def _check_lean(self, url: str, referer: str | None, method: str) -> None:
+        self.lean_inflight += 1
+        asyncio.ensure_future(self._lean(url, referer, method))
+
+    async def _lean(self, origin: str, referer: str | None, method: str) -> None:
+        """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would."""
+        assert self.lean is not None
+        t0 = time.monotonic()
+        chain: list[str] = []          # as the Scrapy path's meta["chain"]: origin first
+        url = origin
+        internal = self._in_scope(origin)
+        try:
+            while True:
+                try:
+                    answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET")
+                except FetchFailed as exc:
+                    if method == "HEAD" and exc.kind == LinkKind.CONNECTION.value:
+                        method = "GET"
+                        continue
+                    self._record(LinkResult(
+                        url=origin, kind=exc.kind, error=exc.message, method=method,
+                        redirects=chain[1:] + ([url] if chain else []), final_url=url,
+                        attempts=exc.attempts, elapsed_ms=int((time.monotonic() - t0) * 1000),
+                        internal=internal))
+                    return
+                self.counts["responses"] += 1
+                location = answer.header("location")
+                if 300 <= answer.status < 400 and location:
+                    chain = chain + [url]
+                    result = self._lean_result(origin, answer, chain, t0, internal)
+                    try:
+                        target = normalize(urljoin(url, location))
+                    except (InvalidURL, ValueError) as exc:
+                        result.kind = LinkKind.INVALID_URL.value
+                        result.error = f"重定向地址无效：{location[:100]} ({exc})"
+                        self._record(result)
+                        return
+                    if target in chain or _safe_normalize(url) == target:
+                        result.kind = LinkKind.REDIRECT_LOOP.value
+                        result.error = "重定向循环：" + " → ".join(chain + [target])
+                        self._record(result)
+                        return
+                    if len(chain) > self.max_redirects:
+                        result.kind = LinkKind.TOO_MANY_REDIRECTS.value
+                        result.error = f"超过 {self.max_redirects} 次重定向"
+                        self._record(result)
+                        return
+                    url = target
+                    continue
+                if method == "HEAD" and answer.status >= 400:
+                    # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+                    method = "GET"
+                    continue
+                result = self._lean_result(origin, answer, chain, t0, internal)
+                if method == "GET":
+                    self._judge_html(result, answer.body, answer.url)
+                self._record_final(result, answer.url, chain)
+                return
+        except Exception as exc:  # noqa: BLE001 - a bug here must not leave the crawl waiting for ever
+            self.errors.append(f"checking {origin} failed: {exc!r}"[:300])
+            self._record(LinkResult(url=origin, kind=LinkKind.CONNECTION.value, error=repr(exc)[:200],
+                                    method=method, internal=internal))
+        finally:
+            self.lean_inflight -= 1
+            if self.lean_inflight == 0:
+                self._wake_engine()
+
+    def _lean_result(self, origin: str, answer: Any, chain: list[str], t0: float,
+                     internal: bool) -> LinkResult:
+        return LinkResult(
+            url=origin, kind=kind_for_status(answer.status), status=answer.status, method=answer.method,
+            redirects=(chain[1:] + [answer.url]) if chain else [], final_url=answer.url,
+            content_type=answer.header("content-type").lower(),
+            elapsed_ms=int((time.monotonic() - t0) * 1000), attempts=answer.attempts, internal=internal)
+
+    def _wake_engine(self) -> None:
+        """Let the engine see it may be idle now, instead of at its next 5-second heartbeat."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
 
     def _page(self, response: Response, tree: Any, encoding: str) -> Iterator[scrapy.Request]:
         meta = response.meta
@@ -279,7 +423,7 @@ class SiteSpider(scrapy.Spider):
                 and (self.render == "always" or pages.needs_render(tree))):
             ctype = response.headers.get(b"Content-Type")
             if self.rendering:
-                self.crawler.stats.inc_value("patrol/render_requests")
+                self.counts["render_requests"] += 1
                 req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
                                     origin=origin, render=True, chain=meta["chain"])
                 req.meta["unrendered"] = (response.body, ctype)
@@ -302,7 +446,7 @@ class SiteSpider(scrapy.Spider):
             referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
-        self.crawler.stats.inc_value("patrol/pages")
+        self.counts["pages"] += 1
         self._report_progress()
         yield from self._follow(links, depth, origin)
 
@@ -363,7 +507,7 @@ class SiteSpider(scrapy.Spider):
         yield self._request(target, role, depth=meta["depth"], referer=meta["referer_url"],
                             method=method, chain=chain, origin=origin)
 
-    def on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+    def _on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request
         meta = request.meta
         kind, message = classify_failure(failure)
@@ -371,7 +515,7 @@ class SiteSpider(scrapy.Spider):
             return
         if meta.get("playwright") and "unrendered" in meta:
             # Rendering failed: judge the page as served, and say so.
-            self.errors.append(f"rendering failed for {request.url}: {message}")
+            self.errors.append(f"rendering failed for {request.url}: {message}"[:400])
             body, ctype = meta["unrendered"]
             response = scrapy.http.HtmlResponse(request.url, status=200, body=body,
                                                 headers={b"Content-Type": ctype or b"text/html"},
@@ -400,6 +544,7 @@ class SiteSpider(scrapy.Spider):
                               facts=self.extract_facts, today=self.today)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
+        self.counts["pages"] += 1
         yield from self._follow(links, meta["depth"], meta["origin"])
 
     # --- results -----------------------------------------------------------------------------
@@ -418,11 +563,11 @@ class SiteSpider(scrapy.Spider):
 
     def _record(self, result: LinkResult) -> None:
         self.results[result.url] = result
-        stats = self.crawler.stats
-        stats.inc_value("patrol/links_checked")
+        counts = self.counts
+        counts["links_checked"] += 1
         if not result.ok:
-            stats.inc_value("patrol/broken")
-            stats.inc_value(f"patrol/broken_link/{result.kind}")
+            counts["broken"] += 1
+            self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
 
     def _learn_not_found(self, response: Response) -> None:
         host = host_of(response.url)
@@ -442,16 +587,27 @@ class SiteSpider(scrapy.Spider):
         for url, (host, signature) in self.signatures.items():
             result = self.results.get(url)
             if (result is None or not result.ok or url in home
-                    or _safe_normalize(result.final_url or "") in home):
+                    or (result.final_url and result.final_url != url
+                        and _safe_normalize(result.final_url) in home)):
                 continue
             if self.not_found.get(host) and self.not_found[host] == signature:
                 result.kind = LinkKind.SOFT_404.value
                 result.error = "与该站点“页面不存在”页面相同"
-                self.crawler.stats.inc_value("patrol/broken")
+                self.counts["broken"] += 1
+                self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
         if self._out is None:
             self._out = open(self.output_path, "w", encoding="utf-8")
+        fields = tuple(LinkResult.__dataclass_fields__)
         for result in self.results.values():
-            self._write({"type": "link", **result.to_dict()})
+            # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
+            record = {"type": "link"}
+            for name in fields:
+                record[name] = getattr(result, name)
+            self._write(record)
+        if self.lean is not None:
+            self.lean.close()
+            self.counts["requests"] += self.lean.requests
+        self._publish_stats()
         stats = self.crawler.stats.get_stats()
         self._write({
             "type": "site", "name": self.site["name"], "url": self.start_url, "shard": self.shard,
@@ -462,23 +618,43 @@ class SiteSpider(scrapy.Spider):
                 "requests": stats.get("patrol/requests", 0),
                 "retries": stats.get("patrol/retries", 0),
                 "pages": self.pages_written,
+                "render_requests": self.counts["render_requests"],
                 "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
                 "max_pages_reached": self.pages_scheduled >= self.max_pages,
             },
         })
         self._out.close()
 
+    def _publish_stats(self) -> None:
+        stats = self.crawler.stats
+        for name, value in self.counts.items():
+            stats.set_value(f"patrol/{name}", value)
+        for kind, value in self.broken_kinds.items():
+            stats.set_value(f"patrol/broken_link/{kind}", value)
+        lean_retries = self.lean.retried if self.lean is not None else 0
+        if lean_retries:
+            stats.inc_value("patrol/retries", lean_retries)
+
     def _write(self, record: dict[str, Any]) -> None:
         assert self._out is not None
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _quick_text(tree: Any) -> str:
+def _quick_text(tree: Any, limit: int = 5000) -> str:
+    """The body's text with whitespace folded, cut at ``limit`` characters (read no further)."""
     body = tree.find("body")
     if body is None:
         return ""
-    parts = [t for t in body.itertext() if t and not t.isspace()]
-    return " ".join(" ".join(parts).split())[:5000]
+    parts: list[str] = []
+    size = 0
+    for text in body.itertext():
+        if text and not text.isspace():
+            folded = " ".join(text.split())
+            parts.append(folded)
+            size += len(folded) + 1
+            if size > limit:
+                break
+    return " ".join(parts)[:limit]
 
 
 def _safe_normalize(url: str) -> str | None:

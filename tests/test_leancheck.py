@@ -1,0 +1,365 @@
+"""The lean link-check client (crawler/leancheck.py): every failure kind, retries, Retry-After,
+politeness, the project resolver, and a crawl that gives the same link results with and
+without it.  Everything runs against the sample site and small servers on 127.0.0.1 / ::1."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.leancheck import FetchFailed, LeanClient
+from patrol.resolver import Resolver
+from patrol.samplesite import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+UA = "Mozilla/5.0 (compatible; patrol-test)"
+
+
+def client(**kw) -> LeanClient:
+    options = {"user_agent": UA, "timeout": 2.0, "per_host": 4, "total": 8, "retries": 1,
+               "backoff": 0.05, "max_retry_after": 2.0}
+    options.update(kw)
+    resolver = options.pop("resolver", None) or Resolver()
+    return LeanClient(resolver, **options)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def fetch(c: LeanClient, url: str, method: str = "HEAD", **kw):
+    try:
+        return await c.fetch(url, method, **kw)
+    finally:
+        c.close()
+
+
+async def failure(c: LeanClient, url: str, method: str = "HEAD") -> FetchFailed:
+    with pytest.raises(FetchFailed) as info:
+        await fetch(c, url, method)
+    return info.value
+
+
+# --- answers ------------------------------------------------------------------------------
+
+def test_head_of_an_existing_file_is_200_without_a_body(sample_site):
+    answer = run(fetch(client(), sample_site.base, "HEAD"))
+    assert answer.status == 200 and answer.method == "HEAD" and answer.body == b""
+    assert answer.header("content-type").startswith("text/html")
+
+
+def test_missing_file_is_a_404_answer_not_a_failure(sample_site):
+    answer = run(fetch(client(), sample_site.url("/no/such/file.pdf")))
+    assert answer.status == 404 and answer.attempts == 1
+
+
+def test_get_reads_the_body_of_an_html_page_only_when_asked(sample_site):
+    read = run(fetch(client(), sample_site.base, "GET", read_body=True))
+    assert read.status == 200 and b"<html" in read.body.lower()
+    unread = run(fetch(client(), sample_site.base, "GET"))
+    assert unread.status == 200 and unread.body == b""
+
+
+def test_server_that_refuses_head_answers_get(sample_site):
+    url = sample_site.url("/api/nohead")
+    assert run(fetch(client(), url, "HEAD")).status == 405
+    assert run(fetch(client(), url, "GET")).status == 200
+
+
+def test_redirect_is_returned_with_its_location_for_the_caller_to_follow(sample_site):
+    answer = run(fetch(client(), sample_site.url("/loop/a")))
+    assert answer.status == 302 and answer.header("location").endswith("/loop/b")
+
+
+def test_kept_alive_connection_serves_many_checks(sample_site):
+    async def many():
+        c = client(per_host=1)
+        try:
+            statuses = [(await c.fetch(sample_site.base, "HEAD")).status for _ in range(5)]
+            return statuses, len(c._hosts[next(iter(c._hosts))].idle)
+        finally:
+            c.close()
+    statuses, idle = run(many())
+    assert statuses == [200] * 5 and idle == 1
+
+
+# --- retries ------------------------------------------------------------------------------
+
+def test_429_is_retried_after_the_time_retry_after_asks(sample_site):
+    sample_site.server.reset()
+    url = sample_site.url("/api/busy/lean-429")
+    started = time.monotonic()
+    answer = run(fetch(client(backoff=0.0), url, "GET"))
+    waited = time.monotonic() - started
+    assert answer.status == 200 and answer.attempts == 2
+    assert waited >= 0.9, "Retry-After: 1 was not honoured (backoff is 0 here)"
+
+
+def test_503_keeps_failing_after_the_configured_retries(sample_site):
+    c = client(retries=2, max_retry_after=0.05)
+    answer = run(fetch(c, sample_site.url("/api/maintenance"), "GET"))
+    assert answer.status == 503 and answer.attempts == 3 and c.retried == 2
+
+
+def test_slow_page_is_a_timeout_after_retries(sample_site):
+    c = client(timeout=0.5, retries=1)
+    exc = run(failure(c, sample_site.url("/slow/report.html"), "GET"))
+    assert exc.kind == "timeout" and exc.attempts == 2
+
+
+# --- failures -----------------------------------------------------------------------------
+
+def test_unknown_host_is_a_dns_failure_without_retries():
+    exc = run(failure(client(), "http://nohost.invalid/file.pdf"))
+    assert exc.kind == "dns" and exc.attempts == 1
+
+
+def test_closed_port_is_refused():
+    exc = run(failure(client(), f"http://127.0.0.1:{free_port()}/a.pdf"))
+    assert exc.kind == "refused"
+
+
+def test_https_to_a_plain_http_server_is_a_tls_failure(sample_site):
+    exc = run(failure(client(), f"https://127.0.0.1:{sample_site.port}/"))
+    assert exc.kind == "tls"
+
+
+def test_server_that_answers_garbage_is_a_connection_failure():
+    async def scenario():
+        async def garbage(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+            await writer.drain()
+            writer.close()
+        server = await asyncio.start_server(garbage, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            with pytest.raises(FetchFailed) as info:
+                await fetch(client(retries=1, backoff=0.0), f"http://127.0.0.1:{port}/x.doc")
+            return info.value
+        finally:
+            server.close()
+    exc = run(scenario())
+    assert exc.kind == "connection" and exc.attempts == 2
+
+
+# --- resolver and politeness --------------------------------------------------------------
+
+def test_names_are_resolved_through_the_project_resolver_over_ipv6(sample_site):
+    if sample_site.base6 is None:
+        pytest.skip("no IPv6 loopback")
+    resolver = Resolver(overrides={"www.qingxi.invalid": ["::1"]})
+    port = sample_site.base6.rsplit(":", 1)[1].rstrip("/")
+    answer = run(fetch(client(resolver=resolver), f"http://www.qingxi.invalid:{port}/"))
+    assert answer.status == 200
+
+
+def test_per_host_limit_and_delay_are_kept():
+    async def scenario():
+        active = peak = 0
+        starts: list[float] = []
+
+        async def slow_ok(reader, writer):
+            nonlocal active, peak
+            try:
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    active += 1
+                    peak = max(peak, active)
+                    starts.append(time.monotonic())
+                    await asyncio.sleep(0.05)
+                    active -= 1
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+
+        server = await asyncio.start_server(slow_ok, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        c = client(per_host=2, total=8)
+        try:
+            answers = await asyncio.gather(*[c.fetch(f"http://127.0.0.1:{port}/f{i}.pdf") for i in range(8)])
+        finally:
+            c.close()
+            server.close()
+        polite = client(per_host=4, delay=0.1)
+        server = await asyncio.start_server(slow_ok, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        starts.clear()
+        try:
+            await asyncio.gather(*[polite.fetch(f"http://127.0.0.1:{port}/g{i}.pdf") for i in range(3)])
+        finally:
+            polite.close()
+            server.close()
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        return [a.status for a in answers], peak, gaps
+
+    statuses, peak, gaps = run(scenario())
+    assert statuses == [200] * 8
+    assert peak == 2
+    assert len(gaps) == 2 and min(gaps) >= 0.09
+
+
+# --- the crawl gives the same results with and without the lean client ----------------------
+
+def crawl_links(sample_site, tmp: Path, lean: bool) -> dict[str, dict]:
+    from patrol.config import Site
+    from patrol.crawling import site_job
+    sample_site.server.reset()
+    site = Site(name="清溪", url=sample_site.base, render="never")
+    out = tmp / f"crawl-{lean}.jsonl"
+    job = {"sites": [site_job(site, ["links"], sample_site.today.isoformat())],
+           "outputs": {"清溪": str(out)},
+           "crawl": {"fast": True, "concurrency": 16, "timeout": 1.5, "retries": 1, "retry_backoff": 0.1,
+                     "max_retry_after": 1.5, "lean_checks": lean},
+           "resolver": {"nameservers": [], "overrides": {}}}
+    job_path = tmp / f"job-{lean}.json"
+    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "crawler.run", str(job_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    links, site_record = {}, None
+    for line in out.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["type"] == "link":
+            links[record["url"]] = record
+        elif record["type"] == "site":
+            site_record = record
+    assert site_record is not None and site_record["reason"] == "finished"
+    return links
+
+
+def test_crawl_with_lean_checks_gives_the_same_link_results(sample_site, tmp_path):
+    lean = crawl_links(sample_site, tmp_path, True)
+    scrapy_only = crawl_links(sample_site, tmp_path, False)
+    assert lean.keys() == scrapy_only.keys()
+    fields = ("kind", "status", "method", "redirects", "final_url", "attempts", "content_type", "internal")
+    differ = {url: {f: (lean[url].get(f), scrapy_only[url].get(f)) for f in fields
+                    if lean[url].get(f) != scrapy_only[url].get(f)}
+              for url in lean}
+    differ = {url: d for url, d in differ.items() if d}
+    assert not differ
+    kinds = {r["kind"] for r in lean.values()}
+    assert {"http_404", "dns", "refused", "redirect_loop", "soft_404"} <= kinds
+
+
+# --- the lean client only in fast crawls (polite crawls keep one per-host limit) -----------------
+
+def test_lean_checks_are_used_only_when_the_crawl_is_fast():
+    from dataclasses import asdict
+
+    from crawler.run import settings_for
+    from patrol.config import Crawl
+
+    def lean(crawl: Crawl) -> bool:
+        job = {"sites": [{"name": "s", "url": "http://www.qx.example/", "render": "never"}],
+               "crawl": asdict(crawl), "resolver": {"nameservers": [], "overrides": {}}}
+        return settings_for(job).getbool("PATROL_LEAN_CHECKS")
+
+    assert Crawl().lean_checks is True
+    assert lean(Crawl(fast=True)) is True
+    assert lean(Crawl(fast=True, lean_checks=False)) is False
+    assert lean(Crawl()) is False                       # polite: per_host and delay apply once
+    assert lean(Crawl(fast=False, lean_checks=True)) is False
+
+
+class _InFlight:
+    """Requests a test server is answering: how many at once at most, and which paths."""
+
+    def __init__(self) -> None:
+        import threading
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+        self.seen: list[str] = []
+
+
+def _counting_server(state: _InFlight):
+    """A site whose homepage links slow attachments and slow pages."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    home = ("<html><head><title>首页</title></head><body>"
+            + "".join(f'<a href="/files/f{i}.pdf">附件{i}</a>' for i in range(8))
+            + "".join(f'<a href="/news/n{i}.html">新闻{i}</a>' for i in range(8))
+            + "</body></html>").encode("utf-8")
+    page = "<html><head><title>新闻</title></head><body><p>正文内容</p></body></html>".encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def _answer(self, with_body: bool) -> None:
+            with state.lock:
+                state.active += 1
+                state.peak = max(state.peak, state.active)
+                state.seen.append(self.path)
+            try:
+                if self.path != "/":
+                    time.sleep(0.15)
+                if self.path.endswith(".pdf"):
+                    status, ctype, body = 200, "application/pdf", b"%PDF-1.4 test"
+                elif self.path == "/" or self.path.startswith("/news/"):
+                    status, ctype, body = 200, "text/html; charset=utf-8", home if self.path == "/" else page
+                else:
+                    status, ctype, body = 404, "text/html; charset=utf-8", b"<html><title>404</title></html>"
+            finally:
+                with state.lock:
+                    state.active -= 1
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer(True)
+
+        def do_HEAD(self) -> None:
+            self._answer(False)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_polite_crawl_keeps_per_host_limit_for_pages_and_attachments_together(tmp_path):
+    from patrol.config import Site
+    from patrol.crawling import site_job
+    state = _InFlight()
+    server = _counting_server(state)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        out = tmp_path / "polite.jsonl"
+        job = {"sites": [site_job(Site(name="慢站", url=url, render="never", max_depth=1), ["links"],
+                                  "2026-01-05")],
+               "outputs": {"慢站": str(out)},
+               "crawl": {"fast": False, "per_host": 2, "delay": 0, "autothrottle": False, "concurrency": 16,
+                         "timeout": 5, "retries": 0, "lean_checks": True},
+               "resolver": {"nameservers": [], "overrides": {}}}
+        job_path = tmp_path / "job.json"
+        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "crawler.run", str(job_path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    links = {r["url"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+             if r["type"] == "link"}
+    expected = {f"{url}files/f{i}.pdf" for i in range(8)} | {f"{url}news/n{i}.html" for i in range(8)}
+    assert expected <= links.keys()
+    assert all(links[u]["kind"] == "ok" for u in expected)
+    # Attachments and pages share the host's two slots: never more than two requests at once.
+    assert state.peak <= 2
+    assert sum(1 for p in state.seen if p.endswith(".pdf")) >= 8

@@ -1,0 +1,135 @@
+"""Rendering through scrapy-playwright (crawler/run.py, crawler/spiders/site.py): the settings
+that route render requests to the browser, the render request itself, and crawls with real
+headless Chromium against the sample site: a script-filled list is rendered, and a page whose
+rendering fails is judged as served."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from crawler.run import settings_for
+from patrol.browser import BrowserNotFound, launch_options
+from patrol.config import Site
+from patrol.crawling import site_job
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+
+@pytest.fixture(scope="module")
+def browser() -> None:
+    try:
+        launch_options()
+    except BrowserNotFound as exc:
+        pytest.skip(str(exc))
+
+
+def job_for(site: Site, today: str, out: Path, **crawl) -> dict:
+    return {"sites": [site_job(site, ["links"], today)], "outputs": {site.name: str(out)},
+            "crawl": {"fast": True, "timeout": 4, "retries": 1, "retry_backoff": 0.2,
+                      "max_retry_after": 2, **crawl},
+            "resolver": {"nameservers": [], "overrides": {}}}
+
+
+def run_crawl(job: dict, tmp: Path) -> tuple[list[dict], list[dict], dict]:
+    path = tmp / "job.json"
+    path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "crawler.run", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pages, links, site = [], [], {}
+    (out,) = job["outputs"].values()
+    for line in Path(out).read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        {"page": pages, "link": links}.get(record["type"], []).append(record)
+        if record["type"] == "site":
+            site = record
+    assert site.get("reason") == "finished", site
+    return pages, links, site
+
+
+def links_in(html: str) -> set[str]:
+    return set(lxml.html.fromstring(html).xpath("//a/@href"))
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def test_render_requests_go_to_the_scrapy_playwright_handler(browser):
+    site = {"name": "s", "url": "http://www.qx.example/", "render": "auto"}
+    settings = settings_for({"sites": [site], "crawl": {"render_timeout": 7},
+                             "resolver": {"nameservers": [], "overrides": {"www.qx.example": ["127.0.0.1"]}}})
+    assert settings.getbool("PATROL_RENDERING")
+    assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
+    assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 7000
+    options = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
+    assert options["headless"] is True
+    # The browser resolves names as the rest of the run does.
+    assert any(a.startswith("--host-resolver-rules=") and "www.qx.example" in a for a in options["args"])
+    abort = settings.get("PLAYWRIGHT_ABORT_REQUEST")
+
+    class Resource:
+        def __init__(self, resource_type: str):
+            self.resource_type = resource_type
+
+    assert [t for t in ("document", "script", "xhr", "fetch", "image", "font", "media", "stylesheet")
+            if abort(Resource(t))] == ["image", "font", "media", "stylesheet"]
+
+
+def test_sites_that_never_render_keep_scrapys_own_handlers():
+    site = {"name": "s", "url": "http://www.qx.example/", "render": "never"}
+    settings = settings_for({"sites": [site], "crawl": {}, "resolver": {"nameservers": [], "overrides": {}}})
+    assert not settings.getbool("PATROL_RENDERING")
+    assert PLAYWRIGHT_HANDLER not in json.dumps(settings.getdict("DOWNLOAD_HANDLERS"))
+
+
+def test_render_request_is_a_playwright_request_ahead_of_the_crawl(tmp_path):
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.site import PAGE, SiteSpider
+    crawler = get_crawler(SiteSpider, {"PATROL_RENDERING": True})
+    spider = SiteSpider.from_crawler(crawler, site={"name": "s", "url": "http://www.qx.example/"},
+                                     output=str(tmp_path / "out.jsonl"))
+    plain = spider._request("http://www.qx.example/a/", PAGE, depth=1, referer=None)
+    render = spider._request("http://www.qx.example/a/", PAGE, depth=1, referer=None, render=True)
+    assert not plain.meta.get("playwright")
+    assert render.meta["playwright"] is True
+    assert render.meta["playwright_page_goto_kwargs"] == {"wait_until": "networkidle"}
+    assert render.priority > plain.priority
+
+
+# --- crawls with the browser ------------------------------------------------------------------
+
+def test_script_filled_list_is_rendered_and_its_links_checked(sample_site, browser, tmp_path):
+    url = sample_site.url("/xwzx/gzdt/")
+    served = urllib.request.urlopen(url, timeout=10).read().decode("utf-8")
+    site = Site(name="清溪", url=url, render="auto", max_depth=0, max_pages=5)
+    pages, links, site_record = run_crawl(job_for(site, sample_site.today.isoformat(),
+                                                  tmp_path / "out.jsonl"), tmp_path)
+    (page,) = [p for p in pages if p["url"] == url]
+    assert page["rendered"] is True
+    served_links = {u for u in links_in(served) if not u.startswith(("javascript:", "#"))}
+    on_page = {ref[0] for ref in page["links"]}
+    assert len(on_page) > len(served_links)
+    # The links the script filled in are checked like any other.
+    assert on_page <= {link["url"] for link in links}
+    assert site_record["stats"]["render_requests"] >= 1
+    assert not [e for e in site_record["errors"] if "render" in e]
+
+
+def test_page_whose_rendering_fails_is_judged_as_served(sample_site, browser, tmp_path):
+    url = sample_site.url("/xwzx/gzdt/")
+    site = Site(name="清溪", url=url, render="always", max_depth=0, max_pages=5)
+    # A navigation timeout of a millisecond: the browser cannot load the page in time.
+    pages, links, site_record = run_crawl(job_for(site, sample_site.today.isoformat(), tmp_path / "out.jsonl",
+                                                  render_timeout=0.001), tmp_path)
+    (page,) = [p for p in pages if p["url"] == url]
+    assert page["rendered"] is False
+    assert page["links"], "the links of the page as served are followed"
+    assert any(e.startswith(f"rendering failed for {url}") for e in site_record["errors"])
+    assert next(link for link in links if link["url"] == url)["kind"] == "ok"
