@@ -24,7 +24,6 @@ asyncio reactor) and keeps every promise of the link check:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import socket
 import ssl
@@ -34,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.model import LinkKind
+from crawler.middlewares import retry_after_seconds
 from patrol.resolver import ResolveError, Resolver
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
@@ -323,18 +323,7 @@ class LeanClient:
         return body, False
 
     def _retry_after(self, value: str) -> float | None:
-        value = value.strip()
-        if not value:
-            return None
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                parsed = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                return None
-            seconds = parsed.timestamp() - time.time()
-        return max(0.0, min(seconds, self.max_retry_after))
+        return retry_after_seconds(value, self.max_retry_after)
 
 
 def from_settings(settings: Any) -> LeanClient:

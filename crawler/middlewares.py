@@ -71,18 +71,23 @@ class RetryBackoffMiddleware:
 
     def _retry_after(self, response: Response) -> float | None:
         raw = response.headers.get(b"Retry-After")
-        if not raw:
-            return None
-        value = raw.decode("latin-1").strip()
+        return retry_after_seconds(raw.decode("latin-1"), self.max_retry_after) if raw else None
+
+
+def retry_after_seconds(value: str, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After value (seconds or an HTTP date), at most ``cap``."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
         try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                parsed = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                return None
-            seconds = parsed.timestamp() - time.time()
-        return max(0.0, min(seconds, self.max_retry_after))
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, min(seconds, cap))
 
 
 def _is_tls(exc: Exception) -> bool:
