@@ -9,6 +9,7 @@ them as `patrol run` would, then writes the rectification lists, the mails as ``
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from datetime import date
@@ -100,7 +101,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(quota.render_text(grid))
         print()
         print(f"Open the report: {outcome.outputs.get('html')}")
-        print(f"The configuration used: {config_path} (try: patrol report --config {config_path})")
+        command = "patrol" if shutil.which("patrol") else sys.argv[0]
+        print(f"The configuration used: {config_path} (try: {command} report --config {config_path})")
         if args.keep_serving:
             print(f"Serving the sample site at {server.url} (as {base}); Ctrl-C to stop.")
             while True:
