@@ -6,7 +6,6 @@ write.  A process never starts the reactor twice.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from typing import Any
@@ -43,14 +42,12 @@ def settings_for(job: dict[str, Any]) -> Settings:
         settings.set("DOWNLOAD_DELAY", crawl.get("delay", 0.25))
         settings.set("AUTOTHROTTLE_ENABLED", crawl.get("autothrottle", True))
         settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(crawl.get("per_host", 4)))
-    resolver = job.get("resolver") if importlib.util.find_spec("crawler.dns") else None
-    if resolver and (resolver.get("nameservers") or resolver.get("overrides")):
+    resolver = job.get("resolver")
+    if resolver is not None:
+        # The project's resolver even with no nameservers or overrides configured: the system's
+        # answers, with its rules (RFC 6761 reserved names never leave the machine).
         settings.set("TWISTED_DNS_RESOLVER", "crawler.dns.PatrolResolver")
-        settings.set("PATROL_RESOLVER", resolver)
-    elif resolver is not None:
-        # The system resolver, with the project's rules (RFC 6761 reserved names never leave).
-        settings.set("TWISTED_DNS_RESOLVER", "crawler.dns.PatrolResolver")
-        settings.set("PATROL_RESOLVER", {"nameservers": [], "overrides": {}})
+        settings.set("PATROL_RESOLVER", {"nameservers": [], "overrides": {}, **resolver})
     # Shards other than the first send pages to render to it: one browser per site.
     if any(site.get("render", "auto") != "never" and not site.get("shard") for site in job["sites"]):
         hosts = [urlsplit(site["url"]).hostname or "" for site in job["sites"]]

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from patrol import thresholds as thresholds_mod
 from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
-from patrol.crawling import crawl_sites, load_crawl  # noqa: F401  (load_crawl: for callers)
+from patrol.crawling import crawl_sites
 from patrol.store import Store
 
 # Site-level checks, in report order: (name, "module:function").  A check whose module is not
