@@ -40,6 +40,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HEADER_LIMIT = 1 << 17          # status line plus headers; more is a broken server
 IDLE_PER_HOST = 32              # kept-alive connections remembered per host
+HTML_TYPES = ("text/html", "application/xhtml")
+# Which answers' bodies are read: none, a 200 HTML page (link checks that may meet a soft-404
+# page), or any HTML or untyped answer (pages fetched for Scrapy).
+BODY_NONE, BODY_HTML_200, BODY_HTML = 0, 1, 2
 
 
 class FetchFailed(Exception):
@@ -52,7 +56,7 @@ class FetchFailed(Exception):
         self.attempts = attempts
 
 
-class _Retryable(Exception):
+class Unanswered(Exception):
     """A failure worth another attempt (timeout, dropped connection)."""
 
     def __init__(self, kind: str, message: str, stale: bool = False):
@@ -72,6 +76,8 @@ class Fetched:
     headers: dict[str, str]          # lower-case names; the last value of a repeated header
     body: bytes = b""
     attempts: int = 1
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)   # as sent, in order
+    complete: bool = True            # False: the body was not read, or was cut at max_body
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
@@ -119,7 +125,7 @@ class LeanClient:
             wait: float | None = None
             try:
                 answer = await self._attempt(url, method, referer, read_body)
-            except _Retryable as exc:
+            except Unanswered as exc:
                 if attempt > self.retries:
                     raise FetchFailed(exc.kind, exc.message, attempt) from None
             except FetchFailed as exc:
@@ -147,6 +153,35 @@ class LeanClient:
     # --- one attempt ---------------------------------------------------------------------
 
     async def _attempt(self, url: str, method: str, referer: str | None, read_body: bool) -> Fetched:
+        host, scheme, hostname, port, netloc, target = self._target(url)
+        head = [f"{method} {target} HTTP/1.1", f"Host: {netloc}", f"User-Agent: {self.user_agent}",
+                f"Accept: {ACCEPT}", "Accept-Language: en", "Accept-Encoding: identity"]
+        if referer:
+            head.append(f"Referer: {referer}")
+        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
+        async with self._total, host.slots:
+            await self._polite(host)
+            self.requests += 1
+            return await self._send(host, scheme, hostname, port, url, method, request,
+                                    BODY_HTML_200 if read_body else BODY_NONE, self.timeout)
+
+    async def exchange(self, url: str, method: str, headers: list[tuple[str, str]],
+                       timeout: float) -> Fetched:
+        """One exchange with the given request headers, and nothing else: no retries, no
+        per-host slots or delay (the caller, Scrapy's downloader, applies those).  The body is
+        read when the answer is HTML or untyped, whatever its status; ``Fetched.complete`` is
+        False when it was not read (another type) or was cut at ``max_body``.  Raises
+        FetchFailed, or Unanswered for a timeout or a dropped connection."""
+        host, scheme, hostname, port, netloc, target = self._target(url)
+        head = [f"{method} {target} HTTP/1.1"]
+        if not any(name.lower() == "host" for name, _ in headers):
+            head.append(f"Host: {netloc}")
+        head.extend(f"{name}: {value}" for name, value in headers)
+        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
+        self.requests += 1
+        return await self._send(host, scheme, hostname, port, url, method, request, BODY_HTML, timeout)
+
+    def _target(self, url: str) -> tuple[_Host, str, str, int, str, str]:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         try:
@@ -161,32 +196,28 @@ class LeanClient:
         if host is None:
             host = self._hosts[key] = _Host(asyncio.Semaphore(self.per_host))
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        head = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", f"User-Agent: {self.user_agent}",
-                f"Accept: {ACCEPT}", "Accept-Language: en", "Accept-Encoding: identity"]
-        if referer:
-            head.append(f"Referer: {referer}")
-        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
-        async with self._total, host.slots:
-            await self._polite(host)
-            self.requests += 1
-            try:
-                async with asyncio.timeout(self.timeout):
-                    for _ in range(2):
-                        conn = host.idle.pop() if host.idle else None
-                        try:
-                            if conn is None:
-                                conn = await self._connect(host, scheme, hostname, port)
-                                reused = False
-                            else:
-                                reused = True
-                            return await self._exchange(conn, host, url, method, request, read_body, reused)
-                        except _Retryable as exc:
-                            if not exc.stale:
-                                raise
-                            # The server closed a kept-alive connection: ask again on a new one.
-                    raise _Retryable(LinkKind.CONNECTION.value, "连接中断：server closed the connection")
-            except TimeoutError:
-                raise _Retryable(LinkKind.TIMEOUT.value, "访问超时") from None
+        return host, scheme, hostname, port, parts.netloc, target
+
+    async def _send(self, host: _Host, scheme: str, hostname: str, port: int, url: str, method: str,
+                    request: bytes, body: int, timeout: float) -> Fetched:
+        try:
+            async with asyncio.timeout(timeout):
+                for _ in range(2):
+                    conn = host.idle.pop() if host.idle else None
+                    try:
+                        if conn is None:
+                            conn = await self._connect(host, scheme, hostname, port)
+                            reused = False
+                        else:
+                            reused = True
+                        return await self._exchange(conn, host, url, method, request, body, reused)
+                    except Unanswered as exc:
+                        if not exc.stale:
+                            raise
+                        # The server closed a kept-alive connection: ask again on a new one.
+                raise Unanswered(LinkKind.CONNECTION.value, "连接中断：server closed the connection")
+        except TimeoutError:
+            raise Unanswered(LinkKind.TIMEOUT.value, "访问超时") from None
 
     async def _polite(self, host: _Host) -> None:
         if self.delay <= 0:
@@ -217,13 +248,13 @@ class LeanClient:
             except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
                 if tls is not None:
                     raise FetchFailed(LinkKind.TLS.value, f"HTTPS 握手失败：{exc}"[:200]) from None
-                raise _Retryable(LinkKind.CONNECTION.value, f"连接中断：{exc}"[:200]) from None
+                raise Unanswered(LinkKind.CONNECTION.value, f"连接中断：{exc}"[:200]) from None
             except OSError as exc:
                 if refused is None and address == addresses[-1]:
-                    raise _Retryable(LinkKind.CONNECTION.value, f"连接失败：{exc}"[:200]) from None
+                    raise Unanswered(LinkKind.CONNECTION.value, f"连接失败：{exc}"[:200]) from None
         if refused is not None:
             raise FetchFailed(LinkKind.REFUSED.value, "连接被拒绝")
-        raise _Retryable(LinkKind.CONNECTION.value, "连接失败")
+        raise Unanswered(LinkKind.CONNECTION.value, "连接失败")
 
     async def _resolve(self, hostname: str) -> list[str]:
         known = [self.resolver.peek(hostname, family) for family in (socket.AF_INET, socket.AF_INET6)]
@@ -241,24 +272,24 @@ class LeanClient:
             raise FetchFailed(LinkKind.DNS.value, "域名无法解析") from exc
 
     async def _exchange(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], host: _Host,
-                        url: str, method: str, request: bytes, read_body: bool, reused: bool) -> Fetched:
+                        url: str, method: str, request: bytes, body: int, reused: bool) -> Fetched:
         reader, writer = conn
         keep = False
         try:
             try:
                 writer.write(request)
                 await writer.drain()
-                status, version, headers = await self._read_head(reader)
+                status, version, headers, raw = await self._read_head(reader)
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
-                raise _Retryable(LinkKind.CONNECTION.value, f"连接中断：{exc.__class__.__name__}",
+                raise Unanswered(LinkKind.CONNECTION.value, f"连接中断：{exc.__class__.__name__}",
                                  stale=reused) from None
             except asyncio.LimitOverrunError:
-                raise _Retryable(LinkKind.CONNECTION.value, "连接中断：响应头过长") from None
+                raise Unanswered(LinkKind.CONNECTION.value, "连接中断：响应头过长") from None
             except ssl.SSLError as exc:
                 raise FetchFailed(LinkKind.TLS.value, f"HTTPS 握手失败：{exc}"[:200]) from None
             except OSError as exc:      # unreachable network and the like, mid-exchange
-                raise _Retryable(LinkKind.CONNECTION.value, f"连接中断：{exc}"[:200]) from None
-            answer = Fetched(url=url, method=method, status=status, headers=headers)
+                raise Unanswered(LinkKind.CONNECTION.value, f"连接中断：{exc}"[:200]) from None
+            answer = Fetched(url=url, method=method, status=status, headers=headers, raw_headers=raw)
             no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
             closing = (headers.get("connection", "").lower() == "close"
                        or (version == "HTTP/1.0" and headers.get("connection", "").lower() != "keep-alive"))
@@ -266,12 +297,16 @@ class LeanClient:
                 keep = not closing
                 return answer
             ctype = headers.get("content-type", "").lower()
-            if read_body and status == 200 and ctype.startswith(("text/html", "application/xhtml")):
+            html = ctype.startswith(HTML_TYPES)
+            if (body == BODY_HTML_200 and status == 200 and html) or (body == BODY_HTML and (html or not ctype)):
                 try:
                     answer.body, complete = await self._read_body(reader, headers)
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError):
                     answer.body, complete = b"", False
                 keep = complete and not closing
+                answer.complete = complete
+            else:
+                answer.complete = False
             return answer
         finally:
             if keep and len(host.idle) < IDLE_PER_HOST:
@@ -279,7 +314,8 @@ class LeanClient:
             else:
                 writer.close()
 
-    async def _read_head(self, reader: asyncio.StreamReader) -> tuple[int, str, dict[str, str]]:
+    async def _read_head(self, reader: asyncio.StreamReader
+                         ) -> tuple[int, str, dict[str, str], list[tuple[str, str]]]:
         while True:
             raw = await reader.readuntil(b"\r\n\r\n")
             lines = raw.decode("latin-1").split("\r\n")
@@ -288,13 +324,16 @@ class LeanClient:
                 raise ConnectionError("not an HTTP answer")
             status = int(status_line[1])
             headers: dict[str, str] = {}
+            raw: list[tuple[str, str]] = []
             for line in lines[1:]:
                 name, sep, value = line.partition(":")
                 if sep:
-                    headers[name.strip().lower()] = value.strip()
+                    name, value = name.strip(), value.strip()
+                    headers[name.lower()] = value
+                    raw.append((name, value))
             if status == 100 or 102 <= status < 200:
                 continue            # interim answers: the real one follows
-            return status, status_line[0], headers
+            return status, status_line[0], headers, raw
 
     async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> tuple[bytes, bool]:
         """The body up to ``max_body``; True when it was read to its end (connection reusable)."""

@@ -91,5 +91,8 @@ def retry_after_seconds(value: str, cap: float) -> float | None:
 
 
 def _is_tls(exc: Exception) -> bool:
+    """A failed TLS handshake (not worth retrying); the same test as the spider's classification."""
     reasons = getattr(exc, "reasons", None) or []
-    return any("SSL" in repr(r) or "ssl" in repr(r) for r in reasons)
+    detail = " ".join(repr(getattr(r, "value", r)) for r in reasons)
+    text = f"{type(exc).__name__}: {exc}"
+    return "SSL" in detail or "ssl" in detail or "SSL" in text or "certificate" in text.lower()

@@ -112,7 +112,9 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str) -> Iterator[tuple[str
             continue
         anchor = ""
         if tag in ("a", "area"):
-            anchor = SPACE_RE.sub(" ", el.text_content()).strip() or el.get("title") or el.get("alt") or ""
+            text = el.text if len(el) == 0 else el.text_content()   # most anchors are plain text
+            anchor = " ".join(text.split()) if text else ""
+            anchor = anchor or el.get("title") or el.get("alt") or ""
         elif tag == "img":
             anchor = el.get("alt") or el.get("title") or ""
         yield join(base, raw), tag, anchor[:120]

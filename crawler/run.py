@@ -29,7 +29,12 @@ def settings_for(job: dict[str, Any]) -> Settings:
     # The lean client (crawler/leancheck.py) keeps its own per-host slots and delay: in a polite
     # crawl it and Scrapy's downloader would each apply per_host and delay, so a host could see
     # twice the limit.  It is used only when the crawl is fast (no per-host limit, no delay).
-    settings.set("PATROL_LEAN_CHECKS", bool(crawl.get("fast")) and bool(crawl.get("lean_checks", True)))
+    lean = bool(crawl.get("fast")) and bool(crawl.get("lean_checks", True))
+    settings.set("PATROL_LEAN_CHECKS", lean)
+    if lean:
+        # Pages too are fetched by the lean client, through Scrapy's downloader (crawler/handlers.py).
+        settings.set("DOWNLOAD_HANDLERS", {"http": "crawler.handlers.LeanDownloadHandler",
+                                           "https": "crawler.handlers.LeanDownloadHandler"})
     if crawl.get("user_agent"):
         settings.set("USER_AGENT", crawl["user_agent"])
     if crawl.get("fast"):
@@ -74,12 +79,11 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
         if rules:
             options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
     # Pages are rendered by scrapy-playwright: requests with meta["playwright"] go to the
-    # browser, the others to Scrapy's HTTP handler as usual.
+    # browser, the others to Scrapy's HTTP handler (the lean client's in a fast crawl).
     settings.set("PATROL_RENDERING", True)
-    settings.set("DOWNLOAD_HANDLERS", {
-        "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-        "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    })
+    handler = ("crawler.handlers.LeanPlaywrightHandler" if settings.getbool("PATROL_LEAN_CHECKS")
+               else "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler")
+    settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler})
     settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options)
     settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(crawl.get("render_timeout", 20)) * 1000)
     settings.set("PLAYWRIGHT_ABORT_REQUEST", _abort_heavy_resources)

@@ -249,6 +249,96 @@ def test_crawl_with_lean_checks_gives_the_same_link_results(sample_site, tmp_pat
     assert {"http_404", "dns", "refused", "redirect_loop", "soft_404"} <= kinds
 
 
+# --- pages through Scrapy with the lean client (crawler/handlers.py) --------------------------
+
+def _handler_fetch(url: str, method: str = "GET", **meta):
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.handlers import LeanDownloadHandler
+
+    async def scenario():
+        crawler = get_crawler(settings_dict={"DOWNLOAD_TIMEOUT": 1.5, "USER_AGENT": UA})
+        handler = LeanDownloadHandler(crawler)
+        try:
+            return await handler.download_request(Request(url, method=method, meta=meta))
+        finally:
+            await handler.close()
+    return run(scenario())
+
+
+def test_handler_keeps_every_header_and_reads_html_bodies_at_any_status():
+    async def serve(reader, writer):
+        request = await reader.readuntil(b"\r\n\r\n")
+        status = b"404 Not Found" if b"/missing" in request else b"200 OK"
+        body = b"<html><head><title>x</title></head><body>ok</body></html>"
+        writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    async def scenario():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/page")
+            missing = await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/missing")
+            return ok, missing
+        finally:
+            server.close()
+    ok, missing = run(scenario())
+    assert ok.status == 200 and ok.headers.getlist(b"Set-Cookie") == [b"a=1", b"b=2"]
+    assert ok.text.endswith("ok</body></html>") and ok.flags == []
+    assert missing.status == 404 and b"<title>x</title>" in missing.body
+
+
+def test_handler_does_not_read_bodies_that_are_not_pages():
+    sent = []
+
+    async def serve(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        body = b"%PDF-1.4 " + b"x" * 200_000
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        sent.append(len(body))
+        try:
+            writer.write(body)
+            await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    async def scenario():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/a/")
+        finally:
+            server.close()
+    response = run(scenario())
+    assert sent and response.status == 200 and response.body == b""
+    assert response.flags == ["download_stopped"]
+    assert response.headers.get(b"Content-Type") == b"application/pdf"
+
+
+def test_handler_failures_are_the_exceptions_the_spider_classifies(sample_site):
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError
+    from twisted.python.failure import Failure
+
+    from crawler.spiders.site import classify_failure
+    closed = free_port()
+    cases = {"http://no-such-host.invalid/": (CannotResolveHostError, "dns"),
+             f"http://127.0.0.1:{closed}/": (DownloadConnectionRefusedError, "refused"),
+             f"https://127.0.0.1:{sample_site.port}/": (DownloadFailedError, "tls")}
+    for url, (error, kind) in cases.items():
+        with pytest.raises(error) as info:
+            _handler_fetch(url)
+        assert classify_failure(Failure(info.value))[0] == kind, url
+
+
 # --- the lean client only in fast crawls (polite crawls keep one per-host limit) -----------------
 
 def test_lean_checks_are_used_only_when_the_crawl_is_fast():

@@ -641,20 +641,13 @@ class SiteSpider(scrapy.Spider):
 
 
 def _quick_text(tree: Any, limit: int = 5000) -> str:
-    """The body's text with whitespace folded, cut at ``limit`` characters (read no further)."""
+    """The body's text with whitespace folded, cut at ``limit`` characters."""
     body = tree.find("body")
     if body is None:
         return ""
-    parts: list[str] = []
-    size = 0
-    for text in body.itertext():
-        if text and not text.isspace():
-            folded = " ".join(text.split())
-            parts.append(folded)
-            size += len(folded) + 1
-            if size > limit:
-                break
-    return " ".join(parts)[:limit]
+    # Joining every text node and folding once is done in C: the same result as folding node
+    # by node, at a fraction of the cost.
+    return " ".join(" ".join(body.itertext()).split())[:limit]
 
 
 def _safe_normalize(url: str) -> str | None:

@@ -1,0 +1,125 @@
+"""Scrapy download handlers for fast crawls: pages fetched by the lean HTTP/1.1 client.
+
+In a fast crawl (``crawl.fast`` with ``crawl.lean_checks``) the pages still go through
+Scrapy — its scheduler, downloader slots, downloader middlewares (cookies, compression,
+retries with backoff) and the spider's callbacks — but the exchange itself is made by
+``crawler.leancheck.LeanClient`` on the crawl's asyncio loop instead of Twisted's HTTP client,
+whose per-response machinery cost about a third of the crawl's CPU.  The handler keeps what
+the spider relies on: bodies are read only for HTML or untyped answers (as the spider's
+``headers_received`` rule stops the others), failures raise the exceptions the spider
+classifies (``timeout``, ``dns``, ``refused``, ``tls``, ``connection``), names are resolved by
+the run's resolver, and every response header is kept (several ``Set-Cookie`` included).
+Requests through a proxy, or with a body, go to Scrapy's own HTTP handler.
+
+``LeanPlaywrightHandler`` does the same beside scrapy-playwright: requests marked for rendering
+go to the browser, the others to the lean client.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.misc import build_from_crawler
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from checks.model import LinkKind
+from crawler.leancheck import FetchFailed, LeanClient, Unanswered
+
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+
+
+class LeanDownloadHandler:
+    """HTTP and HTTPS through ``LeanClient``; see the module docstring."""
+
+    lazy = False
+
+    def __init__(self, crawler: Crawler):
+        from crawler.dns import resolver_from_settings
+        settings = crawler.settings
+        raw = settings.get("PATROL_RESOLVER")
+        if isinstance(raw, str):
+            import json
+            raw = json.loads(raw)
+        self.crawler = crawler
+        self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 20.0)
+        self.client = LeanClient(
+            resolver_from_settings(raw), user_agent=settings.get("USER_AGENT"), timeout=self.timeout,
+            retries=0, max_body=min(settings.getint("DOWNLOAD_MAXSIZE", MAX_PAGE_BYTES), MAX_PAGE_BYTES))
+        self._fallback: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LeanDownloadHandler:
+        return cls(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        if request.body or request.method not in ("GET", "HEAD") or request.meta.get("proxy"):
+            return await self._scrapy_handler().download_request(request)
+        headers = [(name.decode("latin-1"), value.decode("latin-1"))
+                   for name, values in request.headers.items() for value in values]
+        timeout = float(request.meta.get("download_timeout") or self.timeout)
+        try:
+            answer = await self.client.exchange(request.url, request.method, headers, timeout)
+        except FetchFailed as exc:
+            raise _scrapy_error(exc.kind, exc.message) from None
+        except Unanswered as exc:
+            raise _scrapy_error(exc.kind, exc.message) from None
+        response_headers = Headers(answer.raw_headers)
+        body = answer.body
+        cls = responsetypes.from_args(headers=response_headers, url=request.url, body=body)
+        flags = None
+        if not answer.complete and request.method == "GET":
+            flags = ["download_stopped"]
+        return cls(url=request.url, status=answer.status, headers=response_headers, body=body,
+                   flags=flags, request=request, protocol="HTTP/1.1")
+
+    def _scrapy_handler(self) -> Any:
+        if self._fallback is None:
+            from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+            self._fallback = build_from_crawler(HTTP11DownloadHandler, self.crawler)
+        return self._fallback
+
+    async def close(self) -> None:
+        self.client.close()
+        if self._fallback is not None:
+            await self._fallback.close()
+
+
+class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright for requests marked ``playwright``; the lean client for the rest."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.lean = LeanDownloadHandler(crawler)
+
+    async def download_request(self, request: Request) -> Response:  # type: ignore[override]
+        if request.meta.get("playwright"):
+            return await super().download_request(request)
+        return await self.lean.download_request(request)
+
+    async def close(self) -> None:  # type: ignore[override]
+        await self.lean.close()
+        await super().close()
+
+
+def _scrapy_error(kind: str, message: str) -> Exception:
+    """The exception Scrapy's own handlers raise for a failure of this kind."""
+    if kind == LinkKind.DNS.value:
+        return CannotResolveHostError(message)
+    if kind == LinkKind.REFUSED.value:
+        return DownloadConnectionRefusedError(message)
+    if kind == LinkKind.TIMEOUT.value:
+        return DownloadTimeoutError(message)
+    if kind == LinkKind.TLS.value:
+        return DownloadFailedError(f"SSL: {message}")
+    if kind == LinkKind.INVALID_URL.value:
+        return ValueError(message)
+    return DownloadFailedError(message)
