@@ -11,8 +11,8 @@ classifies (``timeout``, ``dns``, ``refused``, ``tls``, ``connection``), names a
 the run's resolver, and every response header is kept (several ``Set-Cookie`` included).
 Requests through a proxy, or with a body, go to Scrapy's own HTTP handler.
 
-``LeanPlaywrightHandler`` does the same beside scrapy-playwright: requests marked for rendering
-go to the browser, the others to the lean client.
+``crawler.render_handler.LeanPlaywrightHandler`` does the same beside scrapy-playwright: requests
+marked for rendering go to the browser, the others to the lean client.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from scrapy.exceptions import (
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.misc import build_from_crawler
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from checks.model import LinkKind
 from crawler.leancheck import FetchFailed, LeanClient, Unanswered
@@ -91,23 +90,6 @@ class LeanDownloadHandler:
         self.client.close()
         if self._fallback is not None:
             await self._fallback.close()
-
-
-class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright for requests marked ``playwright``; the lean client for the rest."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.lean = LeanDownloadHandler(crawler)
-
-    async def download_request(self, request: Request) -> Response:  # type: ignore[override]
-        if request.meta.get("playwright"):
-            return await super().download_request(request)
-        return await self.lean.download_request(request)
-
-    async def close(self) -> None:  # type: ignore[override]
-        await self.lean.close()
-        await super().close()
 
 
 def _scrapy_error(kind: str, message: str) -> Exception:

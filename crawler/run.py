@@ -81,7 +81,7 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
     # Pages are rendered by scrapy-playwright: requests with meta["playwright"] go to the
     # browser, the others to Scrapy's HTTP handler (the lean client's in a fast crawl).
     settings.set("PATROL_RENDERING", True)
-    handler = ("crawler.handlers.LeanPlaywrightHandler" if settings.getbool("PATROL_LEAN_CHECKS")
+    handler = ("crawler.render_handler.LeanPlaywrightHandler" if settings.getbool("PATROL_LEAN_CHECKS")
                else "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler")
     settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler})
     settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options)

@@ -37,8 +37,24 @@ def chromium_executable(configured: str = "") -> str | None:
     for name in SYSTEM_CANDIDATES:
         found = shutil.which(name)
         if found:
-            return found
+            return _past_launcher_script(found, name)
     raise BrowserNotFound(NO_BROWSER_MESSAGE)
+
+
+def _past_launcher_script(path: str, name: str, lib: Path = Path("/usr/lib")) -> str:
+    """Debian's ``/usr/bin/chromium`` is a shell script that checks the CPU and sources
+    ``/etc/chromium.d`` before starting ``/usr/lib/chromium/chromium``; a headless browser needs
+    none of it, and the script's subshells cost about a second of the browser's start.  The
+    binary itself is used when the script is that launcher."""
+    binary = lib / name / name
+    try:
+        with open(path, "rb") as fh:
+            is_script = fh.read(2) == b"#!"
+    except OSError:
+        return path
+    if is_script and binary.is_file() and os.access(binary, os.X_OK):
+        return str(binary)
+    return path
 
 
 def _playwright_chromium_installed() -> bool:

@@ -79,9 +79,54 @@ def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workd
                 progress: bool = False, processes: int | None = None,
                 checks: list[str] | None = None, today: date | None = None) -> dict[str, SiteCrawl]:
     """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
+    return start_crawls(sites, crawl, resolver, workdir, progress=progress, processes=processes,
+                        checks=checks, today=today).wait()
+
+
+@dataclass
+class Crawls:
+    """Crawl processes started by ``start_crawls``: ``wait`` for their results, or ``stop`` them."""
+
+    sites: list[Site]
+    workers: list[Worker]
+    progress: bool = False
+
+    def wait(self) -> dict[str, SiteCrawl]:
+        sharded = [w for w in self.workers if w.sharded]
+        if sharded:
+            Router(sharded, self.progress).run()
+        for w in self.workers:
+            assert w.proc is not None
+            w.proc.wait()
+        results: dict[str, SiteCrawl] = {}
+        for site in self.sites:
+            mine = [w for w in self.workers if any(s.name == site.name for s, _, _ in w.sites)]
+            crawl_result = load_crawl([Path(w.outputs[site.name]) for w in mine], site)
+            for w in mine:
+                code = w.proc.returncode if w.proc else None
+                if code:
+                    tail = _tail(w.log_path) if w.log_path else ""
+                    crawl_result.errors.append(f"crawl process exited with code {code}"
+                                               + (f": {tail}" if tail else ""))
+            results[site.name] = crawl_result
+        return results
+
+    def stop(self) -> None:
+        """End the crawl processes (the run failed before their results were read)."""
+        for w in self.workers:
+            if w.proc is not None and w.proc.poll() is None:
+                w.proc.kill()
+                w.proc.wait()
+
+
+def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
+                 progress: bool = False, processes: int | None = None,
+                 checks: list[str] | None = None, today: date | None = None) -> Crawls:
+    """Start the crawl processes and return at once, so that the caller's own set-up (opening
+    the store, loading the checks) overlaps their start-up."""
     workdir.mkdir(parents=True, exist_ok=True)
     if not sites:
-        return {}
+        return Crawls([], [], progress)
     workers = plan(sites, crawl.fast, processes or os.cpu_count() or 1)
     day = (today or date.today()).isoformat()
     for w in workers:
@@ -100,24 +145,7 @@ def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workd
                                       stdin=subprocess.PIPE if w.sharded else subprocess.DEVNULL,
                                       stdout=pipe, stderr=None if progress and not w.sharded else log,
                                       cwd=str(PROJECT_ROOT))
-    sharded = [w for w in workers if w.sharded]
-    if sharded:
-        Router(sharded, progress).run()
-    for w in workers:
-        assert w.proc is not None
-        w.proc.wait()
-    results: dict[str, SiteCrawl] = {}
-    for site in sites:
-        mine = [w for w in workers if any(s.name == site.name for s, _, _ in w.sites)]
-        crawl_result = load_crawl([Path(w.outputs[site.name]) for w in mine], site)
-        for w in mine:
-            code = w.proc.returncode if w.proc else None
-            if code:
-                tail = _tail(w.log_path) if w.log_path else ""
-                crawl_result.errors.append(f"crawl process exited with code {code}"
-                                           + (f": {tail}" if tail else ""))
-        results[site.name] = crawl_result
-    return results
+    return Crawls(sites, workers, progress)
 
 
 class Router:

@@ -18,14 +18,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from patrol import thresholds as thresholds_mod
 from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
-from patrol.crawling import crawl_sites
-from patrol.store import Store
+from patrol.crawling import start_crawls
+
+if TYPE_CHECKING:
+    from patrol.store import Store
 
 # Site-level checks, in report order: (name, "module:function").  A check whose module is not
 # installed is skipped; a check that fails is recorded on the site, never fatal to the run.
@@ -108,21 +110,28 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     today = today or date.today()
     period = period or today.strftime("%Y-%m")
     sites = cfg.sites if sites is None else sites
-    store = store or open_store(cfg)
-    run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name)
-    assert run.id is not None
-    out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
-    outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
     crawl_cfg = Crawl(**{**asdict(cfg.crawl), "fast": cfg.crawl.fast or fast})
     resolver = asdict(cfg.resolver)
-    from patrol.resolver import Resolver
-    resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
-    status = "failed"
-    try:
-        with tempfile.TemporaryDirectory(prefix="patrol-crawl-") as tmp:
-            started = time.monotonic()
-            crawls = crawl_sites(sites, crawl_cfg, resolver, Path(tmp), progress=progress, checks=checks,
-                                 today=today)
+    with tempfile.TemporaryDirectory(prefix="patrol-crawl-") as tmp:
+        # The crawl processes start first: opening the store and loading the checks overlap
+        # their start-up.
+        started = time.monotonic()
+        crawling = start_crawls(sites, crawl_cfg, resolver, Path(tmp), progress=progress,
+                                checks=checks, today=today)
+        try:
+            store = store or open_store(cfg)
+            run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name)
+        except BaseException:
+            crawling.stop()
+            raise
+        assert run.id is not None
+        out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
+        outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
+        status = "failed"
+        try:
+            from patrol.resolver import Resolver
+            resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
+            crawls = crawling.wait()
             for site in sites:
                 crawl = crawls[site.name]
                 facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
@@ -144,8 +153,9 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
                 _newmedia(cfg, store, run.id, today, outcome, resolver_obj)
             status = "completed"
             log(progress, f"checked in {time.monotonic() - started:.1f} s")
-    finally:
-        store.finish_run(run.id, status)
+        finally:
+            crawling.stop()
+            store.finish_run(run.id, status)
     follow_up(store, run.id)
     # A spot check's report is read on screen at once; the monthly report gets the evidence shots.
     outcome.outputs = write_outputs(store, run.id, out_dir, cfg, screenshots=0 if kind == "check" else 6)
@@ -224,6 +234,7 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None,
 
 
 def open_store(cfg: Config) -> Store:
+    from patrol.store import Store
     base = Path(cfg.path).parent if cfg.path not in ("", "<none>", "<config>") else None
     return Store(cfg.database, base_dir=base)
 
