@@ -29,10 +29,12 @@ def settings_for(job: dict[str, Any]) -> Settings:
     # The lean client (crawler/leancheck.py) keeps its own per-host slots and delay: in a polite
     # crawl it and Scrapy's downloader would each apply per_host and delay, so a host could see
     # twice the limit.  It is used only when the crawl is fast (no per-host limit, no delay).
-    lean = bool(crawl.get("fast")) and bool(crawl.get("lean_checks", True))
-    settings.set("PATROL_LEAN_CHECKS", lean)
-    if lean:
-        # Pages too are fetched by the lean client, through Scrapy's downloader (crawler/handlers.py).
+    settings.set("PATROL_LEAN_CHECKS", bool(crawl.get("fast")) and bool(crawl.get("lean_checks", True)))
+    # Scrapy's downloader makes its exchanges with the lean client (crawler/handlers.py), in
+    # polite crawls too: the downloader's slots still apply per_host and delay before it.
+    lean_handler = bool(crawl.get("lean_checks", True))
+    settings.set("PATROL_LEAN_HANDLER", lean_handler)
+    if lean_handler:
         settings.set("DOWNLOAD_HANDLERS", {"http": "crawler.handlers.LeanDownloadHandler",
                                            "https": "crawler.handlers.LeanDownloadHandler"})
     if crawl.get("user_agent"):
@@ -79,9 +81,9 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
         if rules:
             options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
     # Pages are rendered by scrapy-playwright: requests with meta["playwright"] go to the
-    # browser, the others to Scrapy's HTTP handler (the lean client's in a fast crawl).
+    # browser, the others to the lean client (or Scrapy's own HTTP handler without it).
     settings.set("PATROL_RENDERING", True)
-    handler = ("crawler.render_handler.LeanPlaywrightHandler" if settings.getbool("PATROL_LEAN_CHECKS")
+    handler = ("crawler.render_handler.LeanPlaywrightHandler" if settings.getbool("PATROL_LEAN_HANDLER")
                else "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler")
     settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler})
     settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options)

@@ -130,9 +130,10 @@ class Crawl:
     user_agent: str = ""
     browser: str = ""                # path of a Chromium executable; empty: look for one
     render_timeout: float = 20.0
-    # Fast crawls only: check attachments, images and other sites' links with the lean client
-    # (crawler/leancheck.py) instead of Scrapy.  Polite crawls always check through Scrapy, so
-    # per_host and delay are applied once.
+    # The lean HTTP/1.1 client (crawler/leancheck.py) makes Scrapy's exchanges (crawler/handlers.py,
+    # behind Scrapy's per-host slots, so polite crawls stay polite); in fast crawls it also
+    # checks attachments, images and other sites' links beside Scrapy's scheduler.  False: every
+    # exchange through Scrapy's own Twisted client.
     lean_checks: bool = True
 
 

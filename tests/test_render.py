@@ -12,6 +12,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from scrapy.utils.misc import load_object
 
 from crawler.run import settings_for
 from patrol.browser import BrowserNotFound, launch_options
@@ -65,7 +66,13 @@ def test_render_requests_go_to_the_scrapy_playwright_handler(browser):
     settings = settings_for({"sites": [site], "crawl": {"render_timeout": 7},
                              "resolver": {"nameservers": [], "overrides": {"www.qx.example": ["127.0.0.1"]}}})
     assert settings.getbool("PATROL_RENDERING")
-    assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
+    # scrapy-playwright's handler, or its subclass that sends the other requests to the lean client
+    handlers = settings.getdict("DOWNLOAD_HANDLERS")
+    assert handlers["http"] == handlers["https"] == "crawler.render_handler.LeanPlaywrightHandler"
+    assert issubclass(load_object(handlers["http"]), load_object(PLAYWRIGHT_HANDLER))
+    without_lean = settings_for({"sites": [site], "crawl": {"lean_checks": False},
+                                 "resolver": {"nameservers": [], "overrides": {}}})
+    assert without_lean.getdict("DOWNLOAD_HANDLERS") == {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 7000
     options = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
     assert options["headless"] is True
@@ -81,11 +88,12 @@ def test_render_requests_go_to_the_scrapy_playwright_handler(browser):
             if abort(Resource(t))] == ["image", "font", "media", "stylesheet"]
 
 
-def test_sites_that_never_render_keep_scrapys_own_handlers():
+def test_sites_that_never_render_do_without_playwright():
     site = {"name": "s", "url": "http://www.qx.example/", "render": "never"}
     settings = settings_for({"sites": [site], "crawl": {}, "resolver": {"nameservers": [], "overrides": {}}})
     assert not settings.getbool("PATROL_RENDERING")
-    assert PLAYWRIGHT_HANDLER not in json.dumps(settings.getdict("DOWNLOAD_HANDLERS"))
+    assert "playwright" not in json.dumps(settings.getdict("DOWNLOAD_HANDLERS")).lower()
+    assert settings.getdict("DOWNLOAD_HANDLERS")["http"] == "crawler.handlers.LeanDownloadHandler"
 
 
 def test_render_request_is_a_playwright_request_ahead_of_the_crawl(tmp_path):
