@@ -70,6 +70,8 @@ def test_render_requests_go_to_the_scrapy_playwright_handler(browser):
     handlers = settings.getdict("DOWNLOAD_HANDLERS")
     assert handlers["http"] == handlers["https"] == "crawler.render_handler.LeanPlaywrightHandler"
     assert issubclass(load_object(handlers["http"]), load_object(PLAYWRIGHT_HANDLER))
+    # the browser's traffic is served by a loop of its own, not behind the crawl's callbacks
+    assert settings.getbool("_PLAYWRIGHT_THREADED_LOOP")
     without_lean = settings_for({"sites": [site], "crawl": {"lean_checks": False},
                                  "resolver": {"nameservers": [], "overrides": {}}})
     assert without_lean.getdict("DOWNLOAD_HANDLERS") == {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
