@@ -26,12 +26,12 @@ from scrapy.exceptions import (
     DownloadFailedError,
     DownloadTimeoutError,
 )
-from scrapy.http import Headers, Response
+from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.misc import build_from_crawler
 
 from checks.model import LinkKind
-from crawler.leancheck import FetchFailed, LeanClient, Unanswered
+from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient, Unanswered
 
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 
@@ -71,13 +71,16 @@ class LeanDownloadHandler:
             raise _scrapy_error(exc.kind, exc.message) from None
         except Unanswered as exc:
             raise _scrapy_error(exc.kind, exc.message) from None
-        response_headers = Headers(answer.raw_headers)
         body = answer.body
-        cls = responsetypes.from_args(headers=response_headers, url=request.url, body=body)
+        if answer.headers.get("content-type", "").lower().startswith(HTML_TYPES):
+            cls: type[Response] = HtmlResponse
+        else:
+            cls = responsetypes.from_args(headers=Headers(answer.raw_headers), url=request.url, body=body)
         flags = None
         if not answer.complete and request.method == "GET":
             flags = ["download_stopped"]
-        return cls(url=request.url, status=answer.status, headers=response_headers, body=body,
+        # The response builds its Headers from the (name, value) pairs once, every value kept.
+        return cls(url=request.url, status=answer.status, headers=answer.raw_headers, body=body,
                    flags=flags, request=request, protocol="HTTP/1.1")
 
     def _scrapy_handler(self) -> Any:

@@ -43,6 +43,7 @@ class Worker:
     forwarded: int = 0
     idle_received: int | None = None
     alive: bool = True
+    closed: bool = False            # a shard that said its output is complete
     progress: list[int] = field(default_factory=lambda: [0, 0, 0])
 
     @property
@@ -79,8 +80,12 @@ def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workd
                 progress: bool = False, processes: int | None = None,
                 checks: list[str] | None = None, today: date | None = None) -> dict[str, SiteCrawl]:
     """Crawl every site; returns each site's SiteCrawl by name (a failed crawl keeps its errors)."""
-    return start_crawls(sites, crawl, resolver, workdir, progress=progress, processes=processes,
-                        checks=checks, today=today).wait()
+    crawls = start_crawls(sites, crawl, resolver, workdir, progress=progress, processes=processes,
+                          checks=checks, today=today)
+    try:
+        return crawls.wait()
+    finally:
+        crawls.reap()
 
 
 @dataclass
@@ -92,12 +97,15 @@ class Crawls:
     progress: bool = False
 
     def wait(self) -> dict[str, SiteCrawl]:
+        """Each site's results, once every process has exited or (a shard) said its output is
+        complete: a shard still closing its browser is left to ``reap``."""
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
             Router(sharded, self.progress).run()
         for w in self.workers:
             assert w.proc is not None
-            w.proc.wait()
+            if not w.closed:
+                w.proc.wait()
         results: dict[str, SiteCrawl] = {}
         for site in self.sites:
             mine = [w for w in self.workers if any(s.name == site.name for s, _, _ in w.sites)]
@@ -111,12 +119,32 @@ class Crawls:
             results[site.name] = crawl_result
         return results
 
+    def reap(self, timeout: float = 30.0) -> None:
+        """Wait for the processes to exit (a shard closing its browser); stop those that hang."""
+        deadline = time.monotonic() + timeout
+        for w in self.workers:
+            if w.proc is None:
+                continue
+            try:
+                w.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _end(w.proc)
+
     def stop(self) -> None:
         """End the crawl processes (the run failed before their results were read)."""
         for w in self.workers:
             if w.proc is not None and w.proc.poll() is None:
-                w.proc.kill()
-                w.proc.wait()
+                _end(w.proc)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first, so that Scrapy closes the browser it started; then SIGKILL."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
@@ -168,7 +196,8 @@ class Router:
             assert w.proc is not None and w.proc.stdout is not None and w.proc.stdin is not None
             os.set_blocking(w.proc.stdin.fileno(), False)
             self.sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-        while any(w.alive for w in self.workers):
+        # Until every shard has written its output (it says "closed") or has gone.
+        while any(w.alive and not w.closed for w in self.workers):
             for key, events in self.sel.select(timeout=1.0):
                 w = key.data
                 if events & selectors.EVENT_READ and key.fileobj is w.proc.stdout:
@@ -203,6 +232,8 @@ class Router:
                 self._send(target, message)
         elif message.get("idle"):
             w.idle_received = int(message.get("received", 0))
+        elif message.get("closed"):
+            w.closed = True
         elif "progress" in message:
             w.progress = message["progress"]
 

@@ -153,12 +153,20 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
                 _newmedia(cfg, store, run.id, today, outcome, resolver_obj)
             status = "completed"
             log(progress, f"checked in {time.monotonic() - started:.1f} s")
-        finally:
+        except BaseException:
             crawling.stop()
+            raise
+        finally:
             store.finish_run(run.id, status)
-    follow_up(store, run.id)
-    # A spot check's report is read on screen at once; the monthly report gets the evidence shots.
-    outcome.outputs = write_outputs(store, run.id, out_dir, cfg, screenshots=0 if kind == "check" else 6)
+        # Crawl processes still closing their browser meanwhile are waited for after.
+        try:
+            follow_up(store, run.id)
+            # A spot check's report is read on screen at once; the monthly report gets the
+            # evidence shots.
+            outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
+                                            screenshots=0 if kind == "check" else 6)
+        finally:
+            crawling.reap()
     return outcome
 
 

@@ -35,12 +35,16 @@ def test_polite_crawl_is_never_split_so_per_host_limits_hold():
 
 
 def test_site_split_between_three_shards_finds_every_broken_link_once(sample_site, tmp_path: Path):
-    from patrol.crawling import crawl_sites
+    from patrol.crawling import start_crawls
     sample_site.server.reset()
     site = Site(name="清溪", url=sample_site.base, render="auto")
-    crawl = crawl_sites([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
-                        {"nameservers": [], "overrides": {}}, tmp_path, processes=3,
-                        checks=["links"])["清溪"]
+    crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
+                          {"nameservers": [], "overrides": {}}, tmp_path, processes=3, checks=["links"])
+    crawl = crawls.wait()["清溪"]
+    # Every shard said its output was complete; the processes are then waited for apart.
+    assert all(w.closed for w in crawls.workers)
+    crawls.reap()
+    assert all(w.proc.returncode == 0 for w in crawls.workers)
     assert not [e for e in crawl.errors if "partial" in e or "exited" in e], crawl.errors
     urls = [p.url for p in crawl.pages]
     assert len(urls) == len(set(urls)), "a page was crawled by two shards"

@@ -624,6 +624,10 @@ class SiteSpider(scrapy.Spider):
             },
         })
         self._out.close()
+        if self.link is not None:
+            # Everything is written: the parent may read it while this process shuts down
+            # (closing the browser, the reactor) rather than after.
+            self.link.send({"closed": True})
 
     def _publish_stats(self) -> None:
         stats = self.crawler.stats
