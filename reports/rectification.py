@@ -218,7 +218,7 @@ def write_xlsx(path: Path, title: str, items: list[Item]) -> Path:
 
 def xlsx_bytes(title: str, items: list[Item]) -> bytes:
     """The list as an XLSX workbook: a title row, the header row, one row per item."""
-    from openpyxl import Workbook          # imported when a workbook is written: 0.2 s
+    from openpyxl import Workbook  # imported when a workbook is written: 0.2 s
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     wb = Workbook()

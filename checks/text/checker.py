@@ -7,13 +7,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checks.text.context import KINDS, ContextRules
 from checks.text.flags import TextFlag, context_of, make_flag
 from checks.text.leaders import LeaderChecker
 from checks.text.privacy import find_personal_data, mask_spans
-from checks.text.rules import RuleMatcher, load_rules
+from checks.text.rules import RuleMatcher, load_rules, load_yaml
 from checks.text.statistical import Candidate, StatModel, load_model
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
@@ -31,7 +29,7 @@ def _context(data_dir: Path, stamp: tuple) -> ContextRules:
 
 @lru_cache(maxsize=8)
 def _settings(data_dir: Path, stamp: tuple) -> dict[str, Any]:
-    return yaml.safe_load((data_dir / "statistical.yaml").read_text(encoding="utf-8"))
+    return load_yaml((data_dir / "statistical.yaml").read_text(encoding="utf-8"))
 
 
 def _stamp(data_dir: Path) -> tuple:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from checks.text.rules import DataFileError
+from checks.text.rules import DataFileError, load_yaml
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 KINDS = ("person", "place", "measure")
@@ -33,7 +33,7 @@ class ContextRules:
     @classmethod
     def load(cls, path: Path) -> ContextRules:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+            data = load_yaml(path.read_text(encoding="utf-8")) if path.exists() else None
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise DataFileError(f"{path}: not valid YAML ({exc})") from None
         if data is not None and not isinstance(data, dict):

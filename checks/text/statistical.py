@@ -607,14 +607,6 @@ def jieba_dict_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("PATROL_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "patrol"
-
-
 def model_key(data_dir: Path, built_with: tuple = ()) -> str:
     """Changes when jieba's dictionary or a source file in ``data_dir`` changes.
 
@@ -636,10 +628,10 @@ def model_key(data_dir: Path, built_with: tuple = ()) -> str:
 def model_settings(data_dir: Path) -> tuple[tuple[tuple[str, str], ...], float | None, tuple]:
     """The settings of statistical.yaml that shape the model: fuzzy pinyin, cover_min_logp
     and the word-level homophone settings (min_ratio, require_domain)."""
-    import yaml
+    from checks.text.rules import load_yaml
 
     path = data_dir / "statistical.yaml"
-    data = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+    data = (load_yaml(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
     pairs = tuple((str(a), str(b)) for a, b in data.get("fuzzy_pinyin") or ())
     threshold = data.get("cover_min_logp")
     words = data.get("word_homophone") or {}
@@ -657,6 +649,7 @@ def load_model(data_dir: Path) -> StatModel:
         model = _MODELS.get(key)
         if model is not None:
             return model
+        from patrol.cache import cache_dir
         cache_file = cache_dir() / f"text-model-v{MODEL_VERSION}-{file_key}.bin"
         # Loading allocates hundreds of thousands of strings: garbage collection would only
         # walk them again and again, and none of them can be part of a reference cycle.
