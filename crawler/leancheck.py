@@ -303,7 +303,10 @@ class LeanClient:
                     answer.body, complete = await self._read_body(reader, headers)
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError):
                     answer.body, complete = b"", False
-                keep = complete and not closing
+                # A body that ended with the connection leaves nothing to keep alive.
+                framed = (headers.get("content-length", "").isdigit()
+                          or "chunked" in headers.get("transfer-encoding", "").lower())
+                keep = complete and framed and not closing
                 answer.complete = complete
             else:
                 answer.complete = False
@@ -336,7 +339,7 @@ class LeanClient:
             return status, status_line[0], headers, raw
 
     async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> tuple[bytes, bool]:
-        """The body up to ``max_body``; True when it was read to its end (connection reusable)."""
+        """The body up to ``max_body``; True when it was read to its end."""
         if "chunked" in headers.get("transfer-encoding", "").lower():
             chunks: list[bytes] = []
             size = 0
@@ -358,8 +361,16 @@ class LeanClient:
             if length > self.max_body:
                 return await reader.readexactly(self.max_body), False
             return await reader.readexactly(length), True
-        body = await reader.read(self.max_body)
-        return body, False
+        # Neither a length nor chunks: the body ends when the server closes the connection.
+        parts: list[bytes] = []
+        size = 0
+        while size < self.max_body:
+            part = await reader.read(self.max_body - size)
+            if not part:
+                return b"".join(parts), True
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts), False
 
     def _retry_after(self, value: str) -> float | None:
         return retry_after_seconds(value, self.max_retry_after)

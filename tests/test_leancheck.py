@@ -294,6 +294,34 @@ def test_handler_keeps_every_header_and_reads_html_bodies_at_any_status():
     assert missing.status == 404 and b"<title>x</title>" in missing.body
 
 
+def test_handler_reads_a_body_that_ends_when_the_connection_closes():
+    """No Content-Length, no chunks (an HTTP/1.0-style answer): the body arrives in pieces."""
+    async def serve(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body>")
+        await writer.drain()
+        for n in range(3):
+            await asyncio.sleep(0.05)
+            writer.write(f'<a href="/p{n}">p{n}</a>'.encode())
+            await writer.drain()
+        writer.write(b"</body></html>")
+        await writer.drain()
+        writer.close()
+
+    async def scenario():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/")
+        finally:
+            server.close()
+    response = run(scenario())
+    assert response.status == 200 and response.body.endswith(b"</body></html>")
+    assert response.css("a::attr(href)").getall() == ["/p0", "/p1", "/p2"]
+    assert response.flags == []
+
+
 def test_handler_does_not_read_bodies_that_are_not_pages():
     sent = []
 
