@@ -301,7 +301,12 @@ class LeanClient:
             if (body == BODY_HTML_200 and status == 200 and html) or (body == BODY_HTML and (html or not ctype)):
                 try:
                     answer.body, complete = await self._read_body(reader, headers)
-                except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError):
+                except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError) as exc:
+                    if body == BODY_HTML:
+                        # A page cut short is not a page: like Scrapy's data-loss error, a
+                        # failure worth another attempt.
+                        raise Unanswered(LinkKind.CONNECTION.value,
+                                         f"连接中断：响应不完整（{exc.__class__.__name__}）") from None
                     answer.body, complete = b"", False
                 # A body that ended with the connection leaves nothing to keep alive.
                 framed = (headers.get("content-length", "").isdigit()

@@ -322,6 +322,38 @@ def test_handler_reads_a_body_that_ends_when_the_connection_closes():
     assert response.flags == []
 
 
+def test_handler_page_cut_short_is_a_connection_failure():
+    from scrapy.exceptions import DownloadFailedError
+    from twisted.python.failure import Failure
+
+    from crawler.spiders.site import classify_failure
+
+    async def serve(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<html>")
+        await writer.drain()
+        writer.close()
+
+    async def scenario():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, _catch, f"http://127.0.0.1:{port}/")
+        finally:
+            server.close()
+
+    def _catch(url):
+        try:
+            _handler_fetch(url)
+        except DownloadFailedError as exc:
+            return exc
+        return None
+    exc = run(scenario())
+    assert isinstance(exc, DownloadFailedError)
+    assert classify_failure(Failure(exc))[0] == "connection"
+
+
 def test_handler_does_not_read_bodies_that_are_not_pages():
     sent = []
 
