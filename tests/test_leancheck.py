@@ -267,6 +267,27 @@ def _handler_fetch(url: str, method: str = "GET", **meta):
     return run(scenario())
 
 
+def _through_handler(serve, *paths: str) -> list:
+    """Serve ``serve`` (an asyncio connection handler) on 127.0.0.1 and fetch each path through
+    the handler; each result is the response, or the exception the handler raised."""
+    def fetch(url: str):
+        try:
+            return _handler_fetch(url)
+        except Exception as exc:   # noqa: BLE001 - the test looks at it
+            return exc
+
+    async def scenario():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            loop = asyncio.get_running_loop()
+            return [await loop.run_in_executor(None, fetch, f"http://127.0.0.1:{port}{path}")
+                    for path in paths]
+        finally:
+            server.close()
+    return run(scenario())
+
+
 def test_handler_keeps_every_header_and_reads_html_bodies_at_any_status():
     async def serve(reader, writer):
         request = await reader.readuntil(b"\r\n\r\n")
@@ -278,17 +299,7 @@ def test_handler_keeps_every_header_and_reads_html_bodies_at_any_status():
         await writer.drain()
         writer.close()
 
-    async def scenario():
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            loop = asyncio.get_running_loop()
-            ok = await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/page")
-            missing = await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/missing")
-            return ok, missing
-        finally:
-            server.close()
-    ok, missing = run(scenario())
+    ok, missing = _through_handler(serve, "/page", "/missing")
     assert ok.status == 200 and ok.headers.getlist(b"Set-Cookie") == [b"a=1", b"b=2"]
     assert ok.text.endswith("ok</body></html>") and ok.flags == []
     assert missing.status == 404 and b"<title>x</title>" in missing.body
@@ -308,15 +319,7 @@ def test_handler_reads_a_body_that_ends_when_the_connection_closes():
         await writer.drain()
         writer.close()
 
-    async def scenario():
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/")
-        finally:
-            server.close()
-    response = run(scenario())
+    [response] = _through_handler(serve, "/")
     assert response.status == 200 and response.body.endswith(b"</body></html>")
     assert response.css("a::attr(href)").getall() == ["/p0", "/p1", "/p2"]
     assert response.flags == []
@@ -334,22 +337,7 @@ def test_handler_page_cut_short_is_a_connection_failure():
         await writer.drain()
         writer.close()
 
-    async def scenario():
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, _catch, f"http://127.0.0.1:{port}/")
-        finally:
-            server.close()
-
-    def _catch(url):
-        try:
-            _handler_fetch(url)
-        except DownloadFailedError as exc:
-            return exc
-        return None
-    exc = run(scenario())
+    [exc] = _through_handler(serve, "/")
     assert isinstance(exc, DownloadFailedError)
     assert classify_failure(Failure(exc))[0] == "connection"
 
@@ -370,15 +358,7 @@ def test_handler_does_not_read_bodies_that_are_not_pages():
             pass
         writer.close()
 
-    async def scenario():
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, _handler_fetch, f"http://127.0.0.1:{port}/a/")
-        finally:
-            server.close()
-    response = run(scenario())
+    [response] = _through_handler(serve, "/a/")
     assert sent and response.status == 200 and response.body == b""
     assert response.flags == ["download_stopped"]
     assert response.headers.get(b"Content-Type") == b"application/pdf"
