@@ -19,6 +19,9 @@ setup() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
     touch "$stamp"
   fi
+  # An editable install leaves the source tree uncompiled, and where PYTHONDONTWRITEBYTECODE
+  # is set every patrol process (and every crawl process) would compile it again at start.
+  "$VENV/bin/python" -m compileall -q -j 0 patrol checks crawler reports >/dev/null || true
   ensure_chromium
 }
 

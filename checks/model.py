@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from itertools import starmap
 from typing import Any
 
 
@@ -96,8 +97,11 @@ class PageSnapshot:
     def from_dict(cls, data: dict[str, Any]) -> "PageSnapshot":
         data = dict(data)
         for name in ("links", "nav_links", "more_links"):
-            if name in data:
-                data[name] = [_make(LinkRef, x) for x in data[name]]
+            items = data.get(name)
+            if items and isinstance(items[0], list):      # the compact form crawls write
+                data[name] = list(starmap(LinkRef, items))
+            elif items:
+                data[name] = [_make(LinkRef, x) for x in items]
         if "list_items" in data:
             data["list_items"] = [_make(ListItem, x) for x in data["list_items"]]
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
