@@ -48,39 +48,36 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "WARNING"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its own seen-set
 
+# The components patrol uses, as Scrapy's *_BASE settings.  Scrapy imports every class a
+# component setting names, a disabled (None) one too, to normalise the keys: listing only what
+# is used spares each crawl process importing aiohttp (the remote-control extension), the
+# telnet console, feed exports and a dozen middlewares it never runs.
+DOWNLOADER_MIDDLEWARES_BASE = {
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": 700,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
+}
+# Left out: DownloaderStats (per-request statistics; the spider counts what it needs),
+# DefaultHeaders, UserAgent and HttpAuth (the spider sets its headers on each request), Retry,
+# Redirect and MetaRefresh (patrol's own retries; the spider follows redirects to record the
+# chain), RobotsTxt, Offsite (the spider keeps its scope), HttpCache.
 DOWNLOADER_MIDDLEWARES = {
-    # Per-request downloader statistics cost CPU on every URL; the spider counts what it needs.
-    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
-    # The spider sets the default headers and User-Agent on each request when it creates it.
-    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
-    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "crawler.middlewares.RetryBackoffMiddleware": 550,
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
 }
 # None of Scrapy's spider middlewares is needed (the spider allows every status, keeps its
 # own depth and referers, and starts with one request); each costs CPU on every response.
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": None,
-    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
-    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
-    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
-    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+SPIDER_MIDDLEWARES_BASE: dict[str, int] = {}
+SPIDER_MIDDLEWARES: dict[str, int] = {}
+EXTENSIONS_BASE = {
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.logcount.LogCount": 0,
+    "scrapy.extensions.memusage.MemoryUsage": 0,
+    "scrapy.extensions.closespider.CloseSpider": 0,
+    "scrapy.extensions.throttle.AutoThrottle": 0,
 }
 EXTENSIONS = {
     "crawler.extensions.Progress": 500,
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "scrapy.extensions.logstats.LogStats": None,
-    "scrapy.extensions.memdebug.MemoryDebugger": None,
-    "scrapy.extensions.feedexport.FeedExporter": None,
-    "scrapy.extensions.spiderstate.SpiderState": None,
-    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
 PATROL_RETRIES = 2
