@@ -31,7 +31,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.misc import build_from_crawler
 
 from checks.model import LinkKind
-from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient, Unanswered
+from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient, Unanswered, resolver_of
 
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 
@@ -42,16 +42,11 @@ class LeanDownloadHandler:
     lazy = False
 
     def __init__(self, crawler: Crawler):
-        from crawler.dns import resolver_from_settings
         settings = crawler.settings
-        raw = settings.get("PATROL_RESOLVER")
-        if isinstance(raw, str):
-            import json
-            raw = json.loads(raw)
         self.crawler = crawler
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 20.0)
         self.client = LeanClient(
-            resolver_from_settings(raw), user_agent=settings.get("USER_AGENT"), timeout=self.timeout,
+            resolver_of(settings), user_agent=settings.get("USER_AGENT"), timeout=self.timeout,
             retries=0, max_body=min(settings.getint("DOWNLOAD_MAXSIZE", MAX_PAGE_BYTES), MAX_PAGE_BYTES))
         self._fallback: Any = None
 
@@ -67,9 +62,7 @@ class LeanDownloadHandler:
         timeout = float(request.meta.get("download_timeout") or self.timeout)
         try:
             answer = await self.client.exchange(request.url, request.method, headers, timeout)
-        except FetchFailed as exc:
-            raise _scrapy_error(exc.kind, exc.message) from None
-        except Unanswered as exc:
+        except (FetchFailed, Unanswered) as exc:
             raise _scrapy_error(exc.kind, exc.message) from None
         body = answer.body
         if answer.headers.get("content-type", "").lower().startswith(HTML_TYPES):

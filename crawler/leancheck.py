@@ -381,15 +381,20 @@ class LeanClient:
         return retry_after_seconds(value, self.max_retry_after)
 
 
-def from_settings(settings: Any) -> LeanClient:
-    """A client configured like the crawl's Scrapy downloader (Scrapy ``Settings``)."""
+def resolver_of(settings: Any) -> Resolver:
+    """The run's resolver from the crawl's ``PATROL_RESOLVER`` setting (a dict or its JSON)."""
     from crawler.dns import resolver_from_settings
     raw = settings.get("PATROL_RESOLVER")
     if isinstance(raw, str):
         import json
         raw = json.loads(raw)
+    return resolver_from_settings(raw)
+
+
+def from_settings(settings: Any) -> LeanClient:
+    """A client configured like the crawl's Scrapy downloader (Scrapy ``Settings``)."""
     return LeanClient(
-        resolver_from_settings(raw), user_agent=settings.get("USER_AGENT"),
+        resolver_of(settings), user_agent=settings.get("USER_AGENT"),
         timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 20.0),
         per_host=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
         total=settings.getint("PATROL_LEAN_CONCURRENCY") or settings.getint("CONCURRENT_REQUESTS", 16),
