@@ -129,6 +129,12 @@ class Crawls:
                 w.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _end(w.proc)
+            for pipe in (w.proc.stdin, w.proc.stdout):
+                if pipe is not None:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
 
     def stop(self) -> None:
         """End the crawl processes (the run failed before their results were read)."""
