@@ -110,7 +110,9 @@ def test_linkinator_json_gives_broken_links(tmp_path):
 def test_measuring_wrapper_waits_for_orphaned_grandchildren(tmp_path):
     marker = tmp_path / "grandchild-done"
     # The child exits at once; its child (re-parented to the wrapper) works, then writes.
-    script = (f"import os, sys\nif os.fork() == 0:\n    sum(i * i for i in range(300000))\n"
+    # It lives half a second, so the memory sampler (every 0.1 s) sees it on a loaded machine too.
+    script = (f"import os, sys, time\nif os.fork() == 0:\n    sum(i * i for i in range(300000))\n"
+              f"    time.sleep(0.5)\n"
               f"    open({str(marker)!r}, 'w').write('done')\n    os._exit(0)\nos._exit(0)\n")
     m = bench.run_measured([sys.executable, "-c", script], timeout=120, log=tmp_path / "run.log")
     assert marker.read_text() == "done"
