@@ -13,6 +13,7 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Checks that read the per-page facts (text, list items, dates); without them the crawl skips
 # extracting those facts.
 PAGE_FACT_CHECKS = {"freshness", "text"}
+# How often the parent reads what the crawl processes have written so far, in seconds.
+READ_EVERY_S = 0.25
 
 
 @dataclass
@@ -98,19 +101,32 @@ class Crawls:
 
     def wait(self) -> dict[str, SiteCrawl]:
         """Each site's results, once every process has exited or (a shard) said its output is
-        complete: a shard still closing its browser is left to ``reap``."""
+        complete: a shard still closing its browser is left to ``reap``.  The outputs are read
+        while the crawl runs, so little is left to read when it ends."""
+        readers = {site.name: OutputReader(
+            [Path(w.outputs[site.name]) for w in self.workers if any(s.name == site.name for s, _, _ in w.sites)],
+            site) for site in self.sites}
+
+        def feed() -> None:
+            for reader in readers.values():
+                reader.feed()
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
-            Router(sharded, self.progress).run()
+            Router(sharded, self.progress, on_tick=feed).run()
         for w in self.workers:
             assert w.proc is not None
-            if not w.closed:
-                w.proc.wait()
+            while not w.closed:
+                try:
+                    w.proc.wait(timeout=READ_EVERY_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    feed()
         results: dict[str, SiteCrawl] = {}
         for site in self.sites:
-            mine = [w for w in self.workers if any(s.name == site.name for s, _, _ in w.sites)]
-            crawl_result = load_crawl([Path(w.outputs[site.name]) for w in mine], site)
-            for w in mine:
+            crawl_result = readers[site.name].result()
+            for w in self.workers:
+                if not any(s.name == site.name for s, _, _ in w.sites):
+                    continue
                 code = w.proc.returncode if w.proc else None
                 if code:
                     tail = _tail(w.log_path) if w.log_path else ""
@@ -185,9 +201,11 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
 class Router:
     """Routes links between the shards of each site and ends each site's crawl when it is done."""
 
-    def __init__(self, workers: list[Worker], progress: bool):
+    def __init__(self, workers: list[Worker], progress: bool, on_tick: Callable[[], None] | None = None):
         self.workers = workers
         self.progress = progress
+        self.on_tick = on_tick              # called every READ_EVERY_S while the crawl runs
+        self._ticked = time.monotonic()
         self.by_site: dict[str, list[Worker]] = {}
         for w in workers:
             self.by_site.setdefault(w.sites[0][0].name, []).append(w)
@@ -212,6 +230,10 @@ class Router:
                     self._flush(w)
             self._check_done()
             self._show()
+            now = time.monotonic()
+            if self.on_tick is not None and now - self._ticked >= READ_EVERY_S:
+                self._ticked = now
+                self.on_tick()
         if self.progress:
             sys.stderr.write("\n")
         self.sel.close()
@@ -302,41 +324,87 @@ class Router:
 
 def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
     """Read a site's JSON-lines outputs (one per shard); a truncated file keeps what was written."""
-    crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
-    finished = 0
-    for path in paths:
-        if not path.exists():
-            crawl.errors.append("a crawl process wrote nothing (it did not start)")
-            continue
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
+    return OutputReader(paths, site).result()
+
+
+class OutputReader:
+    """A site's JSON-lines outputs (one per crawl process), read while they are written: ``feed``
+    takes the complete lines written so far, ``result`` the rest.  A truncated or garbled file
+    keeps what was written before the damage, and the site's errors say so."""
+
+    def __init__(self, paths: list[Path], site: Site):
+        self.paths = paths
+        self.site = site
+        self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
+        self.finished = 0
+        self._files: dict[Path, IO[bytes]] = {}
+        self._rest: dict[Path, bytes] = {path: b"" for path in paths}
+        self._damaged: set[Path] = set()
+
+    def feed(self) -> None:
+        for path in self.paths:
+            if path in self._damaged:
+                continue
+            fh = self._files.get(path)
+            if fh is None:
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    crawl.errors.append("the crawl output ends early (crawl interrupted)")
+                    fh = self._files[path] = open(path, "rb")  # noqa: SIM115 - kept open between feeds
+                except FileNotFoundError:
+                    continue
+            data = fh.read()
+            if not data:
+                continue
+            *lines, self._rest[path] = (self._rest[path] + data).split(b"\n")
+            for line in lines:
+                if line.strip() and not self._record(line):
+                    self._damaged.add(path)
                     break
-                kind = record.pop("type", None)
-                if kind == "page":
-                    crawl.pages.append(PageSnapshot.from_dict(record))
-                elif kind == "link":
-                    result = LinkResult.from_dict(record)
-                    crawl.links[result.url] = result
-                elif kind == "site":
-                    finished += 1
-                    if record.get("owns_start", True):
-                        crawl.homepage_url = record.get("homepage_url", "")
-                    crawl.errors.extend(e for e in record.get("errors", []) if e not in crawl.errors)
-                    _merge_stats(crawl.stats, record.get("stats", {}))
-    if finished < len(paths):
-        crawl.errors.append("the crawl did not finish; results are partial")
-    crawl.pages.sort(key=lambda p: (p.depth, p.url))
-    if not crawl.homepage_url:
-        crawl.homepage_url = _norm(site.url)
-    if not crawl.pages:
-        home = crawl.links.get(_norm(site.url))
-        why = f"{home.kind} {home.error}".strip() if home else "no answer"
-        crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
-    return crawl
+
+    def result(self) -> SiteCrawl:
+        self.feed()
+        crawl = self.crawl
+        for path in self.paths:
+            fh = self._files.pop(path, None)
+            if fh is not None:
+                fh.close()
+            elif not path.exists():
+                crawl.errors.append("a crawl process wrote nothing (it did not start)")
+                continue
+            rest = self._rest[path]
+            if rest.strip() and path not in self._damaged:
+                self._record(rest)          # a last line without its newline
+        if self.finished < len(self.paths):
+            crawl.errors.append("the crawl did not finish; results are partial")
+        crawl.pages.sort(key=lambda p: (p.depth, p.url))
+        if not crawl.homepage_url:
+            crawl.homepage_url = _norm(self.site.url)
+        if not crawl.pages:
+            home = crawl.links.get(_norm(self.site.url))
+            why = f"{home.kind} {home.error}".strip() if home else "no answer"
+            crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
+        return crawl
+
+    def _record(self, line: bytes) -> bool:
+        """Take one record; False when the line is not one (the output ends early)."""
+        crawl = self.crawl
+        try:
+            record = json.loads(line)
+        except ValueError:                  # JSON or UTF-8 broken mid-record
+            crawl.errors.append("the crawl output ends early (crawl interrupted)")
+            return False
+        kind = record.pop("type", None)
+        if kind == "page":
+            crawl.pages.append(PageSnapshot.from_dict(record))
+        elif kind == "link":
+            result = LinkResult.from_dict(record)
+            crawl.links[result.url] = result
+        elif kind == "site":
+            self.finished += 1
+            if record.get("owns_start", True):
+                crawl.homepage_url = record.get("homepage_url", "")
+            crawl.errors.extend(e for e in record.get("errors", []) if e not in crawl.errors)
+            _merge_stats(crawl.stats, record.get("stats", {}))
+        return True
 
 
 def _merge_stats(total: dict[str, Any], stats: dict[str, Any]) -> None:

@@ -51,3 +51,59 @@ def test_site_split_between_three_shards_finds_every_broken_link_once(sample_sit
     found = {(f.page, f.url, f.detail["kind"]) for f in check_site(crawl, CheckContext(site="清溪")).findings}
     assert found == sample_site.manifest.broken_pairs()
     assert crawl.homepage_url == sample_site.base
+
+
+# --- reading the crawl processes' outputs while they are written -------------------------------
+
+def _line(record: dict) -> bytes:
+    import json
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _page(url: str, depth: int = 1) -> dict:
+    from checks.model import LinkRef, PageSnapshot
+    snap = PageSnapshot(url=url, final_url=url, status=200, depth=depth, title="标题",
+                        links=[LinkRef(url=url + "a.pdf", tag="a", anchor="附件")])
+    return {"type": "page", **snap.to_dict()}
+
+
+SITE = Site(name="清溪", url="http://www.qx.example/")
+DONE = {"type": "site", "name": "清溪", "url": SITE.url, "homepage_url": SITE.url, "errors": [],
+        "stats": {"pages": 2}}
+
+
+def test_output_read_while_written_takes_whole_lines_only(tmp_path: Path):
+    from patrol.crawling import OutputReader
+    out = tmp_path / "crawl-0-0.jsonl"
+    reader = OutputReader([out], SITE)
+    reader.feed()                                   # not written yet: nothing, no error
+    first = _line(_page(SITE.url, 0))
+    with open(out, "wb") as fh:
+        fh.write(first[:40])
+        fh.flush()
+        reader.feed()
+        assert reader.crawl.pages == []             # half a record is not read
+        fh.write(first[40:] + _line(_page(SITE.url + "x/")))
+        fh.flush()
+        reader.feed()
+        assert [p.url for p in reader.crawl.pages] == [SITE.url, SITE.url + "x/"]
+        fh.write(_line({"type": "link", "url": SITE.url + "x/a.pdf", "kind": "http_404", "status": 404}))
+        fh.write(_line(DONE))
+    crawl = reader.result()
+    assert crawl.errors == []
+    assert crawl.links[SITE.url + "x/a.pdf"].kind == "http_404"
+    assert crawl.pages[0].links[0].anchor == "附件"
+
+
+def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: Path):
+    from patrol.crawling import load_crawl
+    truncated = tmp_path / "crawl-0-0.jsonl"
+    truncated.write_bytes(_line(_page(SITE.url, 0)) + _line(_page(SITE.url + "y/"))[:-30])
+    garbled = tmp_path / "crawl-1-0.jsonl"
+    garbled.write_bytes(_line(_page(SITE.url + "z/")) + b"\xff\xfe not json\n" + _line(_page(SITE.url + "w/")))
+    missing = tmp_path / "crawl-2-0.jsonl"
+    crawl = load_crawl([truncated, garbled, missing], SITE)
+    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "z/"]
+    assert crawl.errors.count("the crawl output ends early (crawl interrupted)") == 2
+    assert "a crawl process wrote nothing (it did not start)" in crawl.errors
+    assert "the crawl did not finish; results are partial" in crawl.errors
