@@ -30,7 +30,28 @@ from typing import Self
 from dnslib import AAAA, QTYPE, RCODE, RR, A, DNSRecord
 
 
-class DnsServer:
+class _Served:
+    """A socketserver run on a daemon thread: ``start``/``stop``, or ``with``."""
+
+    _server: socketserver.BaseServer
+    _thread: threading.Thread
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class DnsServer(_Served):
     def __init__(self, records: Mapping[str, Iterable[str]], host: str = "127.0.0.1",
                  silent: Iterable[str] = (), ttl: int = 60) -> None:
         self.records = {k.lower().rstrip("."): list(v) for k, v in records.items()}
@@ -90,19 +111,6 @@ class DnsServer:
                 reply.add_answer(RR(qname, QTYPE.AAAA, rdata=AAAA(address), ttl=self.ttl))
         return reply.pack()
 
-    def start(self) -> DnsServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -127,7 +135,7 @@ def page(title: str, body: str = "", links: Iterable[str] = ()) -> Route:
     return Route(200, html, {"Content-Type": "text/html; charset=utf-8"})
 
 
-class HttpServer:
+class HttpServer(_Served):
     """Serves ``routes`` (path -> Route, or a callable(handler) -> Route) on one address.
 
     Unknown paths are 404.  ``requests`` records (method, path, Host header) per request;
@@ -219,20 +227,9 @@ class HttpServer:
         with self._lock:
             return sum(1 for m, p, _ in self.requests if p == path and (method is None or m == method))
 
-    def start(self) -> HttpServer:
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
 
 def free_port_on_both() -> int:
