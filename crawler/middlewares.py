@@ -90,9 +90,17 @@ def retry_after_seconds(value: str, cap: float) -> float | None:
     return max(0.0, min(seconds, cap))
 
 
-def _is_tls(exc: Exception) -> bool:
-    """A failed TLS handshake (not worth retrying); the same test as the spider's classification."""
+def failure_detail(exc: BaseException) -> str:
+    """The reasons Twisted wraps in a download failure (ResponseFailed and the like), as text."""
     reasons = getattr(exc, "reasons", None) or []
-    detail = " ".join(repr(getattr(r, "value", r)) for r in reasons)
-    text = f"{type(exc).__name__}: {exc}"
+    return " ".join(repr(getattr(r, "value", r)) for r in reasons)
+
+
+def looks_tls(text: str, detail: str) -> bool:
+    """A failed TLS handshake, from a failure's text and ``failure_detail``."""
     return "SSL" in detail or "ssl" in detail or "SSL" in text or "certificate" in text.lower()
+
+
+def _is_tls(exc: Exception) -> bool:
+    """A failed TLS handshake (not worth retrying), by the spider's own classification test."""
+    return looks_tls(f"{type(exc).__name__}: {exc}", failure_detail(exc))

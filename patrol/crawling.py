@@ -103,9 +103,9 @@ class Crawls:
         """Each site's results, once every process has exited or (a shard) said its output is
         complete: a shard still closing its browser is left to ``reap``.  The outputs are read
         while the crawl runs, so little is left to read when it ends."""
-        readers = {site.name: OutputReader(
-            [Path(w.outputs[site.name]) for w in self.workers if any(s.name == site.name for s, _, _ in w.sites)],
-            site) for site in self.sites}
+        readers = {site.name: OutputReader([Path(w.outputs[site.name]) for w in self.workers
+                                            if site.name in w.outputs], site)
+                   for site in self.sites}
 
         def feed() -> None:
             for reader in readers.values():
@@ -125,7 +125,7 @@ class Crawls:
         for site in self.sites:
             crawl_result = readers[site.name].result()
             for w in self.workers:
-                if not any(s.name == site.name for s, _, _ in w.sites):
+                if site.name not in w.outputs:
                     continue
                 code = w.proc.returncode if w.proc else None
                 if code:

@@ -42,11 +42,11 @@ from checks.links import is_resource, kind_for_status, looks_not_found, page_sig
 from checks.model import LinkKind, LinkRef, LinkResult
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
-from crawler.leancheck import FetchFailed, LeanClient
+from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
+from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
-HTML_TYPES = ("text/html", "application/xhtml")
 PAGE, LINK, PROBE = "page", "link", "probe404"
 
 
@@ -679,9 +679,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)) \
             or "TimeoutError" in text:
         return LinkKind.TIMEOUT.value, "访问超时"
-    reasons = getattr(exc, "reasons", None) or []
-    detail = " ".join(repr(getattr(r, "value", r)) for r in reasons)
-    if "SSL" in detail or "ssl" in detail or "SSL" in text or "certificate" in text.lower():
+    detail = failure_detail(exc)
+    if looks_tls(text, detail):
         return LinkKind.TLS.value, "HTTPS 握手失败"
     if isinstance(exc, (ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost,
                         net_error.ConnectionDone, DownloadFailedError, ResponseDataLossError)):
