@@ -1,7 +1,10 @@
 """Finding and launching Chromium for rendering, screenshots and PDF.
 
 Playwright's own browser (``playwright install chromium``) is used when installed; otherwise a
-system Chromium (``/usr/bin/chromium`` on Debian) through ``executable_path``.
+system Chromium through ``executable_path``.  Of the system's, the headless shell (Debian's
+``chromium-headless-shell``, the build Playwright itself runs for headless pages) comes first:
+it renders the same pages as the full browser at about half its CPU, since it starts no browser
+UI, profile or extension machinery.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+SYSTEM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 NO_BROWSER_MESSAGE = (
     "no Chromium found for rendering JavaScript pages: run `playwright install chromium`, "
@@ -45,15 +48,17 @@ def _past_launcher_script(path: str, name: str, lib: Path = Path("/usr/lib")) ->
     """Debian's ``/usr/bin/chromium`` is a shell script that checks the CPU and sources
     ``/etc/chromium.d`` before starting ``/usr/lib/chromium/chromium``; a headless browser needs
     none of it, and the script's subshells cost about a second of the browser's start.  The
-    binary itself is used when the script is that launcher."""
-    binary = lib / name / name
+    binary itself is used when the script is that launcher.  Debian installs the headless shell
+    beside the browser, as ``/usr/lib/chromium/chromium-headless-shell``."""
     try:
         with open(path, "rb") as fh:
             is_script = fh.read(2) == b"#!"
     except OSError:
         return path
-    if is_script and binary.is_file() and os.access(binary, os.X_OK):
-        return str(binary)
+    if is_script:
+        for binary in (lib / name / name, lib / "chromium" / name):
+            if binary.is_file() and os.access(binary, os.X_OK):
+                return str(binary)
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from patrol import browser
 from patrol.browser import _past_launcher_script, launch_args
 
 
@@ -26,6 +27,24 @@ def test_a_binary_or_a_script_without_its_binary_is_kept(tmp_path):
     assert _past_launcher_script(str(binary), "chromium", tmp_path / "lib") == str(binary)
     script = _executable(tmp_path / "bin2" / "chrome", b"#!/bin/sh\n")
     assert _past_launcher_script(str(script), "chrome", tmp_path / "lib") == str(script)
+
+
+def test_debian_headless_shell_script_is_replaced_by_its_binary_beside_the_browser(tmp_path):
+    script = _executable(tmp_path / "bin" / "chromium-headless-shell",
+                         b"#!/bin/sh -e\n\n/usr/lib/chromium/chromium-headless-shell \"$@\"\n")
+    binary = _executable(tmp_path / "lib" / "chromium" / "chromium-headless-shell", b"\x7fELF")
+    assert _past_launcher_script(str(script), "chromium-headless-shell", tmp_path / "lib") == str(binary)
+
+
+def test_the_headless_shell_is_preferred_to_the_full_browser(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    _executable(bin_dir / "chromium", b"\x7fELF")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("PATROL_CHROMIUM", raising=False)
+    monkeypatch.setattr(browser, "_playwright_chromium_installed", lambda: False)
+    assert browser.chromium_executable() == str(bin_dir / "chromium")
+    shell = _executable(bin_dir / "chromium-headless-shell", b"\x7fELF")
+    assert browser.chromium_executable() == str(shell)
 
 
 def test_launch_arguments_keep_the_browser_off_the_network_and_root_safe():
