@@ -134,5 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> int:
+    """The ``patrol`` command: ``main`` in a process of its own, with batch GC settings."""
+    from patrol.gcpolicy import tune_for_batch
+    tune_for_batch()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
