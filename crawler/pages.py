@@ -150,13 +150,15 @@ def fallback_text(tree: lxml.html.HtmlElement) -> str:
 def snapshot(tree: lxml.html.HtmlElement, *, url: str, final_url: str, status: int, depth: int,
              links: list[LinkRef], rendered: bool, encoding: str, content_type: str,
              referer: str | None, fetched_at: str, facts: bool = True,
-             today: date | None = None, html_text: str | None = None) -> PageSnapshot:
-    """The page's snapshot; ``facts=False`` keeps only what the link check needs."""
+             today: date | None = None, html_text: str | None = None,
+             title: str | None = None) -> PageSnapshot:
+    """The page's snapshot; ``facts=False`` keeps only what the link check needs.  ``title``:
+    the page's title when the caller has read it already."""
     snap = PageSnapshot(url=url, final_url=final_url, status=status, depth=depth, links=links,
                         rendered=rendered, encoding=encoding, content_type=content_type,
                         referer=referer, fetched_at=fetched_at)
     if not facts:
-        snap.title = title_of(tree)
+        snap.title = title_of(tree) if title is None else title
     elif _pagefacts is not None:
         facts = _pagefacts.extract(tree, final_url, html_text=html_text, today=today)
         for name in PageSnapshot.__dataclass_fields__:

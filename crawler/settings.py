@@ -46,6 +46,8 @@ TELNETCONSOLE_ENABLED = False
 # a millisecond per response here and the spider's callbacks return nothing.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "WARNING"
+# Scrapy's per-response DEBUG lines are skipped unless LOG_LEVEL shows them (crawler/logformatter.py).
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # the spider keeps its own seen-set
 
 # The components patrol uses, as Scrapy's *_BASE settings.  Scrapy imports every class a

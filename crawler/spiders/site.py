@@ -296,21 +296,23 @@ class SiteSpider(scrapy.Spider):
                                 chain=meta["chain"], origin=origin)
             return
         result = self._result(response)
-        tree, encoding = None, ""
+        tree, encoding, title = None, "", None
         if response.request.method == "GET":
-            tree, encoding = self._judge_html(result, response.body, response.url)
+            tree, encoding, title = self._judge_html(result, response.body, response.url)
         self._record_final(result, response.url, meta["chain"])
         if role == PAGE and tree is not None and result.ok and self._in_scope(response.url):
-            yield from self._page(response, tree, encoding)
+            yield from self._page(response, tree, encoding, title)
 
-    def _judge_html(self, result: LinkResult, body: bytes, url: str) -> tuple[Any, str]:
+    def _judge_html(self, result: LinkResult, body: bytes, url: str) -> tuple[Any, str, str | None]:
         """Parse an HTML answer; a 200 page that says "not found" is a soft-404, and the text of
-        the others is remembered to compare with the host's not-found page at the end."""
+        the others is remembered to compare with the host's not-found page at the end.
+        Returns the tree, the encoding and the title when it was read (200 pages)."""
         ctype = result.content_type
         if not (ctype.startswith(HTML_TYPES) and body):
-            return None, ""
+            return None, "", None
         text, encoding = pages.decode_html(body, ctype)
         tree = pages.parse_html(text)
+        title = None
         if tree is not None and result.status == 200:
             title = pages.title_of(tree)
             body_text = _quick_text(tree)
@@ -319,7 +321,7 @@ class SiteSpider(scrapy.Spider):
                 result.error = f"页面提示不存在：{title[:60]}"
             else:
                 self.signatures[result.url] = (host_of(url), page_signature(title, body_text))
-        return tree, encoding
+        return tree, encoding, title
 
     def _record_final(self, result: LinkResult, final_url: str, chain: list[str]) -> None:
         self._record(result)
@@ -415,7 +417,8 @@ class SiteSpider(scrapy.Spider):
         if nextcall is not None:
             nextcall.schedule()
 
-    def _page(self, response: Response, tree: Any, encoding: str) -> Iterator[scrapy.Request]:
+    def _page(self, response: Response, tree: Any, encoding: str,
+              title: str | None = None) -> Iterator[scrapy.Request]:
         meta = response.meta
         origin, depth = meta["origin"], meta["depth"]
         rendered = bool(meta.get("playwright"))
@@ -443,7 +446,8 @@ class SiteSpider(scrapy.Spider):
             tree, url=origin, final_url=response.url, status=response.status, depth=depth,
             links=links, rendered=rendered, encoding=encoding,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
-            referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today)
+            referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
+            title=title)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         self.counts["pages"] += 1
@@ -661,8 +665,15 @@ def _safe_normalize(url: str) -> str | None:
         return None
 
 
+_CLOCK: list[Any] = [0, ""]
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time, to the second, formatted once a second (a crawl fetches hundreds a second)."""
+    second = int(time.time())
+    if second != _CLOCK[0]:
+        _CLOCK[0], _CLOCK[1] = second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
+    return _CLOCK[1]
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
