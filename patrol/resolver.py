@@ -22,11 +22,6 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.nameserver
-import dns.rdatatype
-import dns.resolver
-
 if TYPE_CHECKING:
     from patrol.config import Resolver as ResolverConfig
 
@@ -286,6 +281,12 @@ class Resolver:
         return self._query_system(name, family)
 
     def _query_dns(self, name: str, family: int) -> list[str] | ResolveError:
+        # dnspython only where nameservers are configured: its import is 25 ms of every
+        # process's start (the parent's and each crawl process's).
+        import dns.exception
+        import dns.nameserver
+        import dns.rdatatype
+        import dns.resolver
         res = dns.resolver.Resolver(configure=False)
         res.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in self.nameservers]
         res.lifetime = self.timeout
