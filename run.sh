@@ -27,38 +27,45 @@ setup() {
 
 # Chromium for pages that only JavaScript fills: Playwright's own build where it can be
 # downloaded, otherwise the system's. On Debian the headless shell (`chromium-headless-shell`)
-# is added beside `chromium`: it renders at about half the browser's CPU.
+# is added beside `chromium`: the crawl renders with it at about half the browser's CPU.
+# PATROL_NO_APT=1: never install system packages.
 ensure_chromium() {
   if [ -n "${PATROL_CHROMIUM:-}" ] || command -v chromium-headless-shell >/dev/null 2>&1 \
-     || ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-* >/dev/null 2>&1; then
+     || ls -d "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium* >/dev/null 2>&1; then
     return 0
   fi
-  local have=""
-  if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
-     || command -v google-chrome >/dev/null 2>&1; then
-    have=yes
+  local have="" name
+  for name in chromium chromium-browser google-chrome google-chrome-stable chrome; do
+    if command -v "$name" >/dev/null 2>&1; then have=yes; break; fi
+  done
+  local can_apt=""
+  if [ -z "${PATROL_NO_APT:-}" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    can_apt=yes
   fi
-  local tried="$VENV/.patrol-headless-shell-tried"
-  if [ -n "$have" ] && [ -f "$tried" ]; then
-    return 0
-  fi
-  if [ -z "$have" ]; then
-    echo "run.sh: installing Chromium for JavaScript pages..." >&2
-    if "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1; then
-      return 0
+  if [ -n "$have" ]; then
+    # A browser is there: add the headless shell when this system's package lists have it
+    # (no `apt-get update` for it).
+    if [ -n "$can_apt" ] && apt-cache show chromium-headless-shell >/dev/null 2>&1; then
+      echo "run.sh: adding chromium-headless-shell (PATROL_NO_APT=1 skips this)..." >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 \
+        || echo "run.sh: could not install chromium-headless-shell; pages are rendered with the full browser." >&2
     fi
+    return 0
   fi
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    touch "$tried"
+  echo "run.sh: installing Chromium for JavaScript pages..." >&2
+  if "$VENV/bin/python" -m playwright install chromium >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ -n "$can_apt" ]; then
     # fonts-wqy-zenhei: Chinese text in screenshots and PDF reports.
     (apt-get update -qq \
       && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-headless-shell fonts-wqy-zenhei \
            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; }) \
       >/dev/null 2>&1 && return 0
   fi
-  [ -n "$have" ] && return 0
   echo "run.sh: no Chromium available: run 'playwright install chromium' or install your" \
-       "distribution's chromium package; JavaScript-only pages will not be rendered." >&2
+       "distribution's chromium (Debian: chromium chromium-headless-shell); JavaScript-only" \
+       "pages will not be rendered." >&2
 }
 
 cmd=${1:-}

@@ -24,6 +24,7 @@ asyncio reactor) and keeps every promise of the link check:
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import ssl
@@ -122,6 +123,8 @@ class LeanClient:
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             tls.check_hostname = False
             tls.verify_mode = ssl.CERT_NONE
+            if os.environ.get("SSLKEYLOGFILE"):     # as ssl.create_default_context honours it
+                tls.keylog_filename = os.environ["SSLKEYLOGFILE"]
             self._tls = tls
         return self._tls
 

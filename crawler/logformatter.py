@@ -3,7 +3,8 @@
 Scrapy logs every response at DEBUG ("Crawled (200) <GET ...>") and every dropped or scraped
 item.  Its root handler filters by ``LOG_LEVEL``, but only after the record is formatted and
 built: at WARNING, as patrol's crawls run, that was 2 % of a crawl process's CPU for lines
-nobody sees.  Below DEBUG the formatter returns None, which tells Scrapy to skip the line.
+nobody sees.  When ``LOG_LEVEL`` is above DEBUG the formatter returns None for those lines,
+which tells Scrapy to skip them; at DEBUG (or a level it cannot read) they are logged.
 """
 from __future__ import annotations
 

@@ -109,7 +109,10 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
     return getattr(importlib.import_module(module), func)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, batch: bool = False) -> int:
+    """Run one command.  ``batch``: this process runs only this command (the ``patrol``
+    executable), so once the command's modules are loaded they are frozen out of garbage
+    collection and collections are made rarer (patrol/gcpolicy.py)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -117,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from patrol.config import ConfigError
     try:
-        return int(_handler(args.command)(args) or 0)
+        handler = _handler(args.command)
+        if batch:
+            from patrol.gcpolicy import tune_for_batch
+            tune_for_batch()
+        return int(handler(args) or 0)
     except ConfigError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2
@@ -136,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> int:
     """The ``patrol`` command: ``main`` in a process of its own, with batch GC settings."""
-    from patrol.gcpolicy import tune_for_batch
-    tune_for_batch()
-    return main()
+    return main(batch=True)
 
 
 if __name__ == "__main__":

@@ -415,7 +415,9 @@ def load_page(account: NewMedia, *, resolver: Any = None, timeout: float = 20.0,
         out.errors, out.status = [f"无法渲染页面：缺少 Playwright（{exc}）"], "invalid"
         return out
     try:
-        options = launch_options()
+        # The full browser: platforms' pages check what runs them, and the headless shell
+        # looks like no desktop browser (patrol/browser.py).
+        options = launch_options(shell=False)
     except BrowserNotFound as exc:
         out.errors, out.status = [f"无法渲染页面：{exc}"], "invalid"
         return out

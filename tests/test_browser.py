@@ -45,6 +45,20 @@ def test_the_headless_shell_is_preferred_to_the_full_browser(tmp_path, monkeypat
     assert browser.chromium_executable() == str(bin_dir / "chromium")
     shell = _executable(bin_dir / "chromium-headless-shell", b"\x7fELF")
     assert browser.chromium_executable() == str(shell)
+    # Pages whose scripts check what runs them (new-media platforms) get the full browser.
+    assert browser.chromium_executable(shell=False) == str(bin_dir / "chromium")
+    assert browser.launch_options(shell=False)["executable_path"] == str(bin_dir / "chromium")
+
+
+def test_playwrights_full_browser_is_asked_for_by_channel(tmp_path, monkeypatch):
+    monkeypatch.delenv("PATROL_CHROMIUM", raising=False)
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    (tmp_path / "chromium_headless_shell-1200").mkdir()
+    assert "channel" not in browser.launch_options(shell=False)     # only the shell: no choice
+    (tmp_path / "chromium-1200").mkdir()
+    options = browser.launch_options(shell=False)
+    assert options["channel"] == "chromium" and "executable_path" not in options
+    assert "channel" not in browser.launch_options()
 
 
 def test_launch_arguments_keep_the_browser_off_the_network_and_root_safe():

@@ -125,6 +125,18 @@ def test_closed_port_is_refused():
     assert exc.kind == "refused"
 
 
+def test_https_answers_whatever_the_certificate(tmp_path):
+    """A link is checked for an answer: an untrusted certificate that names another host still
+    answers (certificates are judged elsewhere), and a page's body is read over TLS."""
+    from dnsserver import HttpServer, make_tls_files, page
+    _, cert, key = make_tls_files(tmp_path, ["www.example.invalid"])
+    with HttpServer({"/": page("安全首页")}, host="127.0.0.1", tls=(cert, key)) as server:
+        c = client()
+        answer = run(fetch(c, server.url("/"), "GET", read_body=True))
+    assert server.url("/").startswith("https://")
+    assert answer.status == 200 and "安全首页".encode() in answer.body
+
+
 def test_https_to_a_plain_http_server_is_a_tls_failure(sample_site):
     exc = run(failure(client(), f"https://127.0.0.1:{sample_site.port}/"))
     assert exc.kind == "tls"

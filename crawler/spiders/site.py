@@ -665,15 +665,17 @@ def _safe_normalize(url: str) -> str | None:
         return None
 
 
-_CLOCK: list[Any] = [0, ""]
+_CLOCK: tuple[int, str] = (0, "")
 
 
 def _now() -> str:
     """The time, to the second, formatted once a second (a crawl fetches hundreds a second)."""
+    global _CLOCK
     second = int(time.time())
-    if second != _CLOCK[0]:
-        _CLOCK[0], _CLOCK[1] = second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
-    return _CLOCK[1]
+    clock = _CLOCK                      # one read, one write: the pair never comes apart
+    if second != clock[0]:
+        clock = _CLOCK = (second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds"))
+    return clock[1]
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
