@@ -142,8 +142,33 @@ def main(argv: list[str] | None = None, batch: bool = False) -> int:
 
 
 def entry() -> int:
-    """The ``patrol`` command: ``main`` in a process of its own, with batch GC settings."""
-    return main(batch=True)
+    """The ``patrol`` command: ``main`` in a process of its own, with batch GC settings.
+
+    When the command has returned, the process leaves without tearing the interpreter down:
+    exit handlers run (log handlers flushed, temporary directories removed) and the standard
+    streams are flushed, but the modules and every object of a large run are not freed one by
+    one, which took 0.06 to 0.1 s after a 5,500-page check.  Every file patrol writes is closed
+    by then (``with`` blocks); atexit's runner is CPython's, and elsewhere the normal way out
+    is taken.
+    """
+    code = main(batch=True)
+    _leave(code)
+    return code
+
+
+def _leave(code: int) -> None:
+    import atexit
+    import os
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:       # not CPython: the normal way out
+        return
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe (patrol ... | head) or a closed stream
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

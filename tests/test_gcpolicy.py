@@ -46,3 +46,26 @@ def test_cycles_are_still_collected_under_the_batch_settings():
                "junk = [[] for _ in range(50_000)]\n"        # enough allocations for a collection
                "print(probe() is None)\n")
     assert out == "True"
+
+
+def test_the_command_leaves_with_its_exit_code_output_and_exit_handlers(tmp_path):
+    # The ``patrol`` command skips the interpreter's teardown: what it printed, what its exit
+    # handlers write and its exit code must all still come out.
+    marker = tmp_path / "handler-ran"
+    code = ("import atexit, sys\n"
+            "from patrol import cli\n"
+            f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ok'))\n"
+            "def fake(argv=None, batch=False):\n"
+            "    print('printed before leaving')\n"
+            "    sys.stderr.write('said on stderr')\n"
+            "    return 3\n"
+            "cli.main = fake\n"
+            "cli.entry()\n"
+            "print('never reached')\n")
+    with open(tmp_path / "out.txt", "w") as out:       # a file: stdout fully buffered
+        proc = subprocess.run([sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert proc.returncode == 3
+    assert (tmp_path / "out.txt").read_text() == "printed before leaving\n"
+    assert proc.stderr == "said on stderr"
+    assert marker.read_text() == "ok"
