@@ -263,10 +263,8 @@ class Store:
         previous = self.previous_fingerprints(site.id, run_id)
         with self.session() as s:
             conn = s.connection()
-            if crawl.pages:
-                conn.execute(insert(Page), [_page_row(run_id, site.id, p) for p in crawl.pages])
-            if crawl.links:
-                conn.execute(insert(Link), [_link_row(run_id, site.id, r) for r in crawl.links.values()])
+            _insert_many(conn, Page, [_page_row(run_id, site.id, p) for p in crawl.pages])
+            _insert_many(conn, Link, [_link_row(run_id, site.id, r) for r in crawl.links.values()])
             # Where each problem link appears (page, tag, anchor text).  Working links are not
             # listed: a large site has hundreds of thousands of uses and nothing reads them.
             problem = {url for url, r in crawl.links.items() if not r.ok or r.redirects}
@@ -371,6 +369,38 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _insert_many(conn: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys.
+
+    On SQLite (the default store) they go to the driver's ``executemany`` as tuples, JSON
+    columns serialised as SQLAlchemy's JSON type does (``json.dumps``): SQLAlchemy's per-row
+    parameter processing was most of storing a large site (0.2 s of CPU for 14,000 pages and
+    links, at the end of every run).  Other databases get SQLAlchemy's ``executemany``, whose
+    drivers need its type handling (a JSON parameter on PostgreSQL)."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(model), rows)
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    names = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    at = [i for i, name in enumerate(names) if name in json_columns]
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join('?' * len(names))})")
+    dumps_ = json.dumps
+    params = []
+    for row in rows:
+        if len(row) != len(names):
+            raise ValueError(f"rows of {table.name} differ in their columns")
+        values = list(row.values())
+        for i in at:
+            values[i] = dumps_(values[i])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
 
 
 def _page_row(run_id: int, site_id: int, p: PageSnapshot) -> dict[str, Any]:

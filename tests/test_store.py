@@ -1,0 +1,68 @@
+"""The store's bulk insert of pages and links (patrol/store.py ``_insert_many``): on SQLite the
+rows go to the driver directly; they must be stored exactly as SQLAlchemy's insert stores them."""
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import insert
+
+from checks.model import LinkRef, LinkResult, ListItem, PageSnapshot, SiteCrawl
+from patrol import store as store_module
+from patrol.store import Link, Page, Store
+
+
+def _crawl() -> SiteCrawl:
+    pages = [
+        PageSnapshot(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, depth=0,
+                     title="清溪区人民政府", links=[LinkRef("http://127.0.0.1/a.html", "a", "通知")],
+                     encoding="utf-8", breadcrumb=["首页", "政务公开"], published="2026-11-01",
+                     list_items=[ListItem("关于“十五五”规划的通知", "http://127.0.0.1/a.html", "2026-11-01", "list")]),
+        PageSnapshot(url="http://127.0.0.1/js.html", final_url="http://127.0.0.1/js.html", status=200,
+                     depth=1, title="工作动态", rendered=True, placeholder=True, referer=None),
+    ]
+    links = {
+        "http://127.0.0.1/a.html": LinkResult("http://127.0.0.1/a.html", status=200, method="GET",
+                                              final_url="http://127.0.0.1/a.html", elapsed_ms=3),
+        "http://127.0.0.1/old": LinkResult("http://127.0.0.1/old", kind="http_404", status=404,
+                                           redirects=["http://127.0.0.1/新址", "http://127.0.0.1/x"],
+                                           error="页面不存在", internal=False),
+        "http://127.0.0.1/t": LinkResult("http://127.0.0.1/t", kind="timeout", status=None, final_url=None),
+    }
+    return SiteCrawl(name="清溪", url="http://127.0.0.1/", pages=pages, links=links)
+
+
+def _rows(path, table: str) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
+def _save(path) -> Store:
+    store = Store(f"sqlite:///{path}")
+    run = store.start_run("2026-11")
+    store.save_site(run.id, _crawl(), [], {"pages": 2})
+    return store
+
+
+def test_pages_and_links_are_stored_as_sqlalchemy_stores_them(tmp_path, monkeypatch):
+    _save(tmp_path / "fast.db")
+    monkeypatch.setattr(store_module, "_insert_many",
+                        lambda conn, model, rows: rows and conn.execute(insert(model), rows))
+    _save(tmp_path / "sqlalchemy.db")
+    for table in ("page", "link"):
+        fast, reference = _rows(tmp_path / "fast.db", table), _rows(tmp_path / "sqlalchemy.db", table)
+        assert len(fast) == len(_crawl().pages if table == "page" else _crawl().links)
+        assert fast == reference
+
+
+def test_stored_rows_read_back_through_the_models(tmp_path):
+    store = _save(tmp_path / "fast.db")
+    from sqlmodel import Session, select
+    with Session(store.engine) as s:
+        pages = s.exec(select(Page).order_by(Page.id)).all()
+        links = {link.url: link for link in s.exec(select(Link))}
+    assert pages[0].data["breadcrumb"] == ["首页", "政务公开"]
+    assert pages[0].data["list_items"][0]["title"] == "关于“十五五”规划的通知"
+    assert pages[1].rendered is True and pages[1].published is None
+    assert links["http://127.0.0.1/old"].redirects == ["http://127.0.0.1/新址", "http://127.0.0.1/x"]
+    assert links["http://127.0.0.1/old"].internal is False
+    assert links["http://127.0.0.1/t"].status is None
