@@ -95,6 +95,23 @@ def test_output_read_while_written_takes_whole_lines_only(tmp_path: Path):
     assert crawl.pages[0].links[0].anchor == "附件"
 
 
+def test_a_link_written_again_at_the_end_replaces_its_first_result(tmp_path: Path):
+    # A shard writes each link's result when it has it, and again at the end when the page
+    # turns out to be the host's not-found page: the later record wins, counted once.
+    from patrol.crawling import load_crawl
+    out = tmp_path / "crawl-0-0.jsonl"
+    page = SITE.url + "x/"
+    out.write_bytes(_line(_page(SITE.url, 0))
+                    + _line({"type": "link", "url": page, "kind": "ok", "status": 200})
+                    + _line({"type": "link", "url": SITE.url + "x/a.pdf", "kind": "ok", "status": 200})
+                    + _line({"type": "link", "url": page, "kind": "soft_404", "status": 200,
+                             "error": "与该站点“页面不存在”页面相同"})
+                    + _line(DONE))
+    crawl = load_crawl([out], SITE)
+    assert len(crawl.links) == 2
+    assert crawl.links[page].kind == "soft_404" and crawl.links[SITE.url + "x/a.pdf"].kind == "ok"
+
+
 def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: Path):
     from patrol.crawling import load_crawl
     truncated = tmp_path / "crawl-0-0.jsonl"

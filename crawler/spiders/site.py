@@ -120,7 +120,8 @@ class SiteSpider(scrapy.Spider):
     # --- scheduling --------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self._out = open(self.output_path, "w", encoding="utf-8")
+        if self._out is None:
+            self._out = open(self.output_path, "w", encoding="utf-8")
         self.seen.add(self.start_url)
         if self.shards > 1:
             self.link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
@@ -566,7 +567,11 @@ class SiteSpider(scrapy.Spider):
             attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
 
     def _record(self, result: LinkResult) -> None:
+        """Keep a URL's final result and write it now: the parent reads it while the crawl runs
+        rather than after.  A result changed later (a soft-404 found at the end) is written
+        again, and the later record wins."""
         self.results[result.url] = result
+        self._write_link(result)
         counts = self.counts
         counts["links_checked"] += 1
         if not result.ok:
@@ -599,15 +604,7 @@ class SiteSpider(scrapy.Spider):
                 result.error = "与该站点“页面不存在”页面相同"
                 self.counts["broken"] += 1
                 self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
-        if self._out is None:
-            self._out = open(self.output_path, "w", encoding="utf-8")
-        fields = tuple(LinkResult.__dataclass_fields__)
-        for result in self.results.values():
-            # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
-            record = {"type": "link"}
-            for name in fields:
-                record[name] = getattr(result, name)
-            self._write(record)
+                self._write_link(result)            # written again: this record wins
         if self.lean is not None:
             self.lean.close()
             self.counts["requests"] += self.lean.requests
@@ -644,8 +641,16 @@ class SiteSpider(scrapy.Spider):
             stats.inc_value("patrol/retries", lean_retries)
 
     def _write(self, record: dict[str, Any]) -> None:
-        assert self._out is not None
+        if self._out is None:
+            self._out = open(self.output_path, "w", encoding="utf-8")
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _write_link(self, result: LinkResult) -> None:
+        # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
+        record: dict[str, Any] = {"type": "link"}
+        for name in _LINK_FIELDS:
+            record[name] = getattr(result, name)
+        self._write(record)
 
 
 def _quick_text(tree: Any, limit: int = 5000) -> str:
@@ -665,6 +670,7 @@ def _safe_normalize(url: str) -> str | None:
         return None
 
 
+_LINK_FIELDS = tuple(LinkResult.__dataclass_fields__)
 _CLOCK: tuple[int, str] = (0, "")
 
 
