@@ -106,6 +106,35 @@ def _abort_heavy_resources(request: Any) -> bool:
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
+    return run_job(job)
+
+
+def preload() -> None:
+    """Import what a crawl process runs, without installing the reactor: patrol's parent calls
+    this before forking its crawl processes (patrol/crawling.py), so that they share one import
+    of Scrapy, Twisted and lxml instead of each spending 0.3 s of CPU on its own."""
+    import importlib
+
+    from scrapy.crawler import AsyncCrawlerProcess  # noqa: F401
+    from scrapy.utils.misc import load_object
+
+    import crawler.settings as defaults
+    import crawler.spiders.site  # noqa: F401
+    for name in ("crawler.handlers", "crawler.middlewares", "crawler.extensions", "crawler.downloader",
+                 "crawler.logformatter", "scrapy.core.engine", "scrapy.core.scheduler",
+                 "scrapy.core.scraper", "scrapy.core.downloader", "scrapy.pqueues",
+                 "scrapy.squeues", "scrapy.dupefilters", "scrapy.statscollectors",
+                 "scrapy.resolver", "scrapy.core.downloader.handlers",
+                 "scrapy.downloadermiddlewares.httpproxy", "scrapy.spiderloader",
+                 "scrapy.addons", "scrapy.logformatter"):
+        importlib.import_module(name)
+    for setting in ("DOWNLOADER_MIDDLEWARES_BASE", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS_BASE", "EXTENSIONS"):
+        for path in getattr(defaults, setting):
+            load_object(path)
+
+
+def run_job(job: dict[str, Any]) -> int:
+    """Run one job's crawls to the end in this process (its reactor is started once)."""
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawler.spiders.site import SiteSpider

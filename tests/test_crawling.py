@@ -124,3 +124,88 @@ def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: P
     assert crawl.errors.count("the crawl output ends early (crawl interrupted)") == 2
     assert "a crawl process wrote nothing (it did not start)" in crawl.errors
     assert "the crawl did not finish; results are partial" in crawl.errors
+
+
+# --- crawl processes forked from the parent ------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(code: str, timeout: float = 240) -> str:
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_crawl_processes_forked_from_a_single_threaded_parent_find_every_broken_link(sample_site, tmp_path):
+    # A patrol command has one thread when it starts its crawls: they are forked from it, after
+    # Scrapy is imported once.  (The test process runs servers in threads, so a crawl started
+    # here would be spawned: the parent is a separate interpreter.)
+    import json
+    sample_site.server.reset()
+    out = _python(
+        "import json\n"
+        "from pathlib import Path\n"
+        "from checks.links import check_site\n"
+        "from checks.model import CheckContext\n"
+        "from patrol.config import Crawl, Site\n"
+        "from patrol.crawling import ForkedProcess, start_crawls\n"
+        f"site = Site(name='清溪', url={sample_site.base!r}, render='auto')\n"
+        "crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2,"
+        " max_retry_after=2), {'nameservers': [], 'overrides': {}},"
+        f" Path({str(tmp_path)!r}), processes=3, checks=['links'])\n"
+        "crawl = crawls.wait()['清溪']\n"
+        "crawls.reap()\n"
+        "found = sorted([f.page, f.url, f.detail['kind']] for f in check_site(crawl, CheckContext(site='清溪')).findings)\n"
+        "print(json.dumps({'forked': [isinstance(w.proc, ForkedProcess) for w in crawls.workers],"
+        " 'codes': [w.proc.returncode for w in crawls.workers], 'errors': crawl.errors,"
+        " 'found': found}, ensure_ascii=False))\n")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["forked"] == [True, True, True]
+    assert result["codes"] == [0, 0, 0]
+    assert not [e for e in result["errors"] if "partial" in e or "exited" in e], result["errors"]
+    assert {tuple(f) for f in result["found"]} == sample_site.manifest.broken_pairs()
+
+
+def test_a_forked_process_is_waited_for_stopped_and_its_exit_code_kept():
+    out = _python(
+        "import os, signal, subprocess, time\n"
+        "from patrol.crawling import ForkedProcess, _end\n"
+        "def child(code, sleep):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        time.sleep(sleep); os._exit(code)\n"
+        "    return ForkedProcess(pid, None, None)\n"
+        "quick = child(3, 0)\n"
+        "print('code', quick.wait(timeout=10))\n"
+        "slow = child(0, 30)\n"
+        "try:\n"
+        "    slow.wait(timeout=0.05)\n"
+        "except subprocess.TimeoutExpired:\n"
+        "    print('timeout', slow.poll())\n"
+        "_end(slow)\n"
+        "print('ended', slow.returncode == -signal.SIGTERM)\n"
+        "blocking = child(5, 0.1)\n"
+        "print('blocking', blocking.wait())\n", timeout=60)
+    assert out.split("\n")[:4] == ["code 3", "timeout None", "ended True", "blocking 5"]
+
+
+def test_crawls_are_spawned_when_another_thread_runs_or_when_asked(monkeypatch):
+    import threading
+    from patrol import crawling
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert crawling._can_fork() is False        # a lock held by the thread could hang a child
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setenv("PATROL_CRAWL_SPAWN", "1")
+    assert crawling._can_fork() is False
+    monkeypatch.delenv("PATROL_CRAWL_SPAWN")
+    assert crawling._can_fork() is (crawling.sys.platform.startswith("linux"))
