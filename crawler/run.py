@@ -1,4 +1,5 @@
-"""Entry point of a crawl process: ``python -m crawler.run JOB.json``.
+"""Entry point of a crawl process: ``python -m crawler.run JOB.json``, or ``run_job(job)`` in a
+process the parent forked after ``preload()`` (patrol/crawling.py).
 
 One process runs the crawls of several sites at once in one reactor; the parent (patrol's
 runner) starts as many processes as it wants cores used, and reads the JSON-lines files they

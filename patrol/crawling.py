@@ -4,6 +4,9 @@ Sites are spread over one process per core.  At full speed (``crawl.fast``) a co
 more than politeness, so when there are fewer sites than cores a site is split between several
 processes (shards, see ``crawler/shards.py``) and this module routes the links each shard finds
 to the shard that owns them, and tells the shards when the crawl is complete.
+
+On Linux a crawl process is forked from this one after Scrapy is imported once (``_fork_crawl``);
+elsewhere, or when this process runs other threads, it is a fresh ``python -m crawler.run``.
 """
 from __future__ import annotations
 
