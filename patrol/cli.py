@@ -165,7 +165,8 @@ def _leave(code: int) -> None:
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:      # None: the process was started with it closed
+                stream.flush()
         except (OSError, ValueError):   # a closed pipe (patrol ... | head) or a closed stream
             pass
     os._exit(code)

@@ -10,10 +10,12 @@ elsewhere, or when this process runs other threads, it is a fresh ``python -m cr
 """
 from __future__ import annotations
 
+import asyncio
 import fcntl
+import gc
 import json
+import logging
 import os
-import random
 import selectors
 import signal
 import subprocess
@@ -179,10 +181,20 @@ def _end(proc: subprocess.Popen[bytes] | ForkedProcess) -> None:
 
 def _can_fork() -> bool:
     """Crawl processes are forked from this one when that is safe: on Linux, from a process with
-    no other thread (a thread holding a lock at the fork would leave the child stuck on it).
+    no other thread (a thread holding a lock at the fork would leave the child stuck on it),
+    no running event loop and no Twisted reactor (the child starts its own).
     ``PATROL_CRAWL_SPAWN=1`` starts them as fresh interpreters instead."""
-    return (hasattr(os, "fork") and sys.platform.startswith("linux")
-            and threading.active_count() == 1 and not os.environ.get("PATROL_CRAWL_SPAWN"))
+    if os.environ.get("PATROL_CRAWL_SPAWN", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+        return False
+    if threading.active_count() != 1 or "twisted.internet.reactor" in sys.modules:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
 
 
 def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stderr: bool) -> ForkedProcess:
@@ -199,9 +211,34 @@ def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stde
     else:
         in_r, in_w = os.open(os.devnull, os.O_RDONLY), -1
         out_r, out_w = -1, log_fd
-    pid = os.fork()
+    # No Ctrl-C between the fork and the child's own handling of it: the child would unwind
+    # through this process's frames (removing the run's temporary directory on the way).
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
+        for fd in {in_r, in_w, out_r, out_w, log_fd} - {-1}:
+            os.close(fd)
+        raise
     if pid == 0:                                            # the crawl process
-        code = 1
+        _crawl_in_child(job, in_r, out_w, log_fd, keep_stderr, stop_signals)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
+    for fd in {in_r, out_w, log_fd}:
+        os.close(fd)
+    return ForkedProcess(pid, os.fdopen(in_w, "wb", buffering=0) if in_w >= 0 else None,
+                         os.fdopen(out_r, "rb", buffering=0) if out_r >= 0 else None)
+
+
+_INHERITED: list[Any] = []      # objects of the parent a forked child must never finalise
+
+
+def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, keep_stderr: bool,
+                    stop_signals: set[signal.Signals]) -> None:
+    """The forked crawl process: wire its descriptors and streams, run the job, leave."""
+    code = 1
+    try:
         try:
             # Above the standard descriptors first: a parent started with one of them closed
             # gets it back from os.pipe.
@@ -210,24 +247,40 @@ def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stde
             os.dup2(out_w, 1)
             if not keep_stderr:
                 os.dup2(log_fd, 2)
+            # The parent's event loop (set, not running) and its wakeup descriptor are not the
+            # child's: kept referenced, so that nothing closes a descriptor number reused here.
+            _INHERITED.append(asyncio.get_event_loop_policy())
+            asyncio.set_event_loop_policy(None)
+            signal.set_wakeup_fd(-1)
             _close_inherited_fds()
+            # Fresh streams on the wired descriptors: the parent's may be None (a parent started
+            # with a closed stdin or stdout) or replaced (a caller capturing output).
+            _INHERITED.extend((sys.stdin, sys.stdout, sys.stderr))
+            sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+            sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                                               buffering=1, closefd=False)
             os.chdir(PROJECT_ROOT)
-            random.seed()
-            from crawler.run import run_job
-            code = run_job(job)
-        except BaseException:                               # noqa: BLE001 - reported in the log
-            traceback.print_exc()
         finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
+        from crawler.run import run_job
+        code = run_job(job)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:                                   # noqa: BLE001 - reported in the log
+        traceback.print_exc()
+    finally:
+        try:
+            from crawler.spiders.site import close_outputs
+            close_outputs()                                 # what a spider left open is kept
+            logging.shutdown()
             for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
-            os._exit(code)
-    for fd in {in_r, out_w, log_fd}:
-        os.close(fd)
-    return ForkedProcess(pid, os.fdopen(in_w, "wb", buffering=0) if in_w >= 0 else None,
-                         os.fdopen(out_r, "rb", buffering=0) if out_r >= 0 else None)
+                stream.flush()
+        except BaseException:                               # noqa: BLE001 - leaving regardless
+            pass
+        os._exit(code)
 
 
 def _close_inherited_fds() -> None:
@@ -313,8 +366,26 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
     if fork:
         from crawler.run import preload
         preload()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+        # Nothing collectable is handed to the children: a collection there could finalise an
+        # object of this process and close a descriptor number the child has reused.
+        gc.collect()
+        gc.freeze()
+    try:
+        _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork)
+    except BaseException:
+        Crawls(sites, workers, progress).stop()
+        raise
+    return Crawls(sites, workers, progress)
+
+
+def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | None, day: str,
+                   crawl: Crawl, resolver: dict[str, Any], progress: bool, fork: bool) -> None:
     for w in workers:
         jobs = []
         for n, (site, shard, shards) in enumerate(w.sites):
@@ -334,7 +405,6 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
                                       stdin=subprocess.PIPE if w.sharded else subprocess.DEVNULL,
                                       stdout=pipe, stderr=None if progress and not w.sharded else log,
                                       cwd=str(PROJECT_ROOT))
-    return Crawls(sites, workers, progress)
 
 
 class Router:

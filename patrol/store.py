@@ -6,6 +6,7 @@ Findings keep their fingerprint, so a later run can tell a fixed problem from a 
 from __future__ import annotations
 
 import json
+import operator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -391,14 +392,18 @@ def _insert_many(conn: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -
     quote = conn.dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join('?' * len(names))})")
-    dumps_ = json.dumps
+    # The engine's JSON serialiser when one was given to create_engine, as SQLAlchemy uses it.
+    dumps_ = getattr(conn.dialect, "_json_serializer", None) or json.dumps
+    values_of = operator.itemgetter(*names)     # by name: a missing key raises, order is kept
     params = []
     for row in rows:
-        if len(row) != len(names):
-            raise ValueError(f"rows of {table.name} differ in their columns")
-        values = list(row.values())
-        for i in at:
-            values[i] = dumps_(values[i])
+        values = values_of(row)
+        if len(names) == 1:
+            values = (values,)
+        if at:
+            values = list(values)
+            for i in at:
+                values[i] = dumps_(values[i])
         params.append(tuple(values))
     conn.exec_driver_sql(sql, params)
 

@@ -209,3 +209,33 @@ def test_crawls_are_spawned_when_another_thread_runs_or_when_asked(monkeypatch):
     assert crawling._can_fork() is False
     monkeypatch.delenv("PATROL_CRAWL_SPAWN")
     assert crawling._can_fork() is (crawling.sys.platform.startswith("linux"))
+
+
+def test_a_patrol_started_with_stdin_and_stdout_closed_still_crawls_with_shards(sample_site, tmp_path):
+    # cron and some service managers start commands with a standard descriptor closed: the
+    # forked shards get streams of their own, talk to the parent and end.
+    import json
+    import os
+    import subprocess
+    import sys
+    sample_site.server.reset()
+    out = tmp_path / "out"
+    config = tmp_path / "crawl.yaml"
+    config.write_text("crawl: {timeout: 4, retries: 0}\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "patrol.cli", "check", sample_site.base, "--fast", "--quiet",
+         "--out", str(out), "--checks", "links", "--max-pages", "40", "--config", str(config)],
+        stderr=subprocess.PIPE, text=True, timeout=180, cwd=ROOT,
+        preexec_fn=lambda: (os.close(0), os.close(1)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert findings["sites"][0]["pages"] > 1
+
+
+def test_no_fork_from_a_running_event_loop():
+    import asyncio
+    from patrol import crawling
+
+    async def inside() -> bool:
+        return crawling._can_fork()
+    assert asyncio.run(inside()) is False

@@ -142,4 +142,5 @@ def test_page_whose_rendering_fails_is_judged_as_served(sample_site, browser, tm
     assert page["rendered"] is False
     assert page["links"], "the links of the page as served are followed"
     assert any(e.startswith(f"rendering failed for {url}") for e in site_record["errors"])
-    assert next(link for link in links if link["url"] == url)["kind"] == "ok"
+    # A link's result may be written more than once; the last record is the result.
+    assert [link for link in links if link["url"] == url][-1]["kind"] == "ok"

@@ -121,11 +121,19 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self._out is None:
-            self._out = open(self.output_path, "w", encoding="utf-8")
+            self._out = _open_output(self.output_path)
         self.seen.add(self.start_url)
         if self.shards > 1:
-            self.link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
-            await self.link.open()
+            link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
+            try:
+                await link.open()
+            except (OSError, ValueError, AttributeError) as exc:
+                # No conversation with the parent: end now (the parent sees this process end)
+                # rather than wait for a "finish" that cannot arrive.
+                self.errors.append(f"shard {self.shard}: no link to the parent ({exc!r})")
+                self._finish()
+                return
+            self.link = link
             if not self.link.owns(self.start_url):
                 return
         self.pages_scheduled = 1
@@ -300,9 +308,28 @@ class SiteSpider(scrapy.Spider):
         tree, encoding, title = None, "", None
         if response.request.method == "GET":
             tree, encoding, title = self._judge_html(result, response.body, response.url)
+        page = role == PAGE and tree is not None and result.ok and self._in_scope(response.url)
+        needs = page and self._needs_render(meta, tree)
+        if needs and not self.rendering and self.link is not None and self.shard != 0:
+            # One browser for the whole site: shard 0 renders the page and records its result
+            # (one record per URL, whichever shard's output is read last).
+            self._render_elsewhere(response)
+            return
         self._record_final(result, response.url, meta["chain"])
-        if role == PAGE and tree is not None and result.ok and self._in_scope(response.url):
-            yield from self._page(response, tree, encoding, title)
+        if page:
+            yield from self._page(response, tree, encoding, title, needs)
+
+    def _needs_render(self, meta: dict[str, Any], tree: Any) -> bool:
+        return (not meta.get("playwright") and self.render != "never" and not meta.get("render_failed")
+                and (self.render == "always" or pages.needs_render(tree)))
+
+    def _render_elsewhere(self, response: Response) -> None:
+        meta = response.meta
+        assert self.link is not None
+        self.link.send({"render": True, "url": response.url, "origin": meta["origin"], "depth": meta["depth"],
+                        "referer": meta["referer_url"], "chain": meta["chain"],
+                        "body": base64.b64encode(response.body).decode("ascii"),
+                        "ctype": (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")})
 
     def _judge_html(self, result: LinkResult, body: bytes, url: str) -> tuple[Any, str, str | None]:
         """Parse an HTML answer; a 200 page that says "not found" is a soft-404, and the text of
@@ -419,27 +446,19 @@ class SiteSpider(scrapy.Spider):
             nextcall.schedule()
 
     def _page(self, response: Response, tree: Any, encoding: str,
-              title: str | None = None) -> Iterator[scrapy.Request]:
+              title: str | None = None, needs_render: bool | None = None) -> Iterator[scrapy.Request]:
         meta = response.meta
         origin, depth = meta["origin"], meta["depth"]
         rendered = bool(meta.get("playwright"))
-        if (not rendered and self.render != "never" and not meta.get("render_failed")
-                and (self.render == "always" or pages.needs_render(tree))):
-            ctype = response.headers.get(b"Content-Type")
-            if self.rendering:
-                self.counts["render_requests"] += 1
-                req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
-                                    origin=origin, render=True, chain=meta["chain"])
-                req.meta["unrendered"] = (response.body, ctype)
-                yield req
-                return
-            if self.link is not None and self.shard != 0:
-                # One browser for the whole site: shard 0 renders, its links are routed as usual.
-                self.link.send({"render": True, "url": response.url, "origin": origin, "depth": depth,
-                                "referer": meta["referer_url"], "chain": meta["chain"],
-                                "body": base64.b64encode(response.body).decode("ascii"),
-                                "ctype": (ctype or b"text/html").decode("latin-1")})
-                return
+        if needs_render is None:
+            needs_render = self._needs_render(meta, tree)
+        if needs_render and self.rendering:
+            self.counts["render_requests"] += 1
+            req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
+                                origin=origin, render=True, chain=meta["chain"])
+            req.meta["unrendered"] = (response.body, response.headers.get(b"Content-Type"))
+            yield req
+            return
         if depth == 0:
             self.homepage_final = _safe_normalize(response.url) or self.start_url
         links = self._links(tree, response.url)
@@ -642,7 +661,9 @@ class SiteSpider(scrapy.Spider):
 
     def _write(self, record: dict[str, Any]) -> None:
         if self._out is None:
-            self._out = open(self.output_path, "w", encoding="utf-8")
+            self._out = _open_output(self.output_path)
+        elif self._out.closed:          # a check that ends after the output was completed
+            return
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def _write_link(self, result: LinkResult) -> None:
@@ -671,6 +692,23 @@ def _safe_normalize(url: str) -> str | None:
 
 
 _LINK_FIELDS = tuple(LinkResult.__dataclass_fields__)
+# Every output file a spider of this process opened: a forked crawl process leaves with
+# os._exit, so it flushes and closes them itself (``close_outputs``) if a spider did not.
+_OUTPUTS: list[Any] = []
+
+
+def _open_output(path: str) -> Any:
+    fh = open(path, "w", encoding="utf-8")     # noqa: SIM115 - closed in _closed or close_outputs
+    _OUTPUTS.append(fh)
+    return fh
+
+
+def close_outputs() -> None:
+    for fh in _OUTPUTS:
+        try:
+            fh.close()
+        except (OSError, ValueError):
+            pass
 _CLOCK: tuple[int, str] = (0, "")
 
 
