@@ -11,7 +11,6 @@ elsewhere, or when this process runs other threads, it is a fresh ``python -m cr
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import gc
 import json
 import logging
@@ -237,6 +236,7 @@ _INHERITED: list[Any] = []      # objects of the parent a forked child must neve
 def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, keep_stderr: bool,
                     stop_signals: set[signal.Signals]) -> None:
     """The forked crawl process: wire its descriptors and streams, run the job, leave."""
+    import fcntl                  # POSIX only, as is forking
     code = 1
     try:
         try:

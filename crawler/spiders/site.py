@@ -311,8 +311,9 @@ class SiteSpider(scrapy.Spider):
         page = role == PAGE and tree is not None and result.ok and self._in_scope(response.url)
         needs = page and self._needs_render(meta, tree)
         if needs and not self.rendering and self.link is not None and self.shard != 0:
-            # One browser for the whole site: shard 0 renders the page and records its result
-            # (one record per URL, whichever shard's output is read last).
+            # One browser for the whole site: shard 0 renders the page and records its result,
+            # so the URL has one result (not one from each shard, the parent keeping whichever
+            # it happened to read last).
             self._render_elsewhere(response)
             return
         self._record_final(result, response.url, meta["chain"])
