@@ -276,11 +276,19 @@ def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, kee
             from crawler.spiders.site import close_outputs
             close_outputs()                                 # what a spider left open is kept
             logging.shutdown()
-            for stream in (sys.stdout, sys.stderr):
-                stream.flush()
+            _flush_std_streams()
         except BaseException:                               # noqa: BLE001 - leaving regardless
             pass
         os._exit(code)
+
+
+def _flush_std_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:              # None: a process started with it closed
+            try:
+                stream.flush()
+            except (OSError, ValueError):   # a closed pipe or stream
+                pass
 
 
 def _close_inherited_fds() -> None:
@@ -366,12 +374,7 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
     if fork:
         from crawler.run import preload
         preload()
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                try:
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
+        _flush_std_streams()                # nothing buffered here is written twice
         # Nothing collectable is handed to the children: a collection there could finalise an
         # object of this process and close a descriptor number the child has reused.
         gc.collect()

@@ -274,8 +274,7 @@ class Store:
                  "tag": ref.tag, "anchor": ref.anchor}
                 for p in crawl.pages for ref in p.links if ref.url in problem
             ]
-            if uses:
-                conn.execute(insert(LinkUse), uses)
+            _insert_many(conn, LinkUse, uses)
             rows = []
             seen: set[str] = set()
             for f in findings:
@@ -290,8 +289,7 @@ class Store:
                     "url": f.url, "page": f.page, "message": f.message, "detail": f.detail,
                     "first_seen_run": first or run_id, "state": "open" if first else "new",
                 })
-            if rows:
-                conn.execute(insert(FindingRow), rows)
+            _insert_many(conn, FindingRow, rows)
             summary = SiteResult(run_id=run_id, site_id=site.id, **result)
             s.add(summary)
             s.commit()
@@ -373,7 +371,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _insert_many(conn: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys.
+    """Insert rows that all have the same keys (every column, the key aside).
 
     On SQLite (the default store) they go to the driver's ``executemany`` as tuples, JSON
     columns serialised as SQLAlchemy's JSON type does (``json.dumps``): SQLAlchemy's per-row
@@ -382,11 +380,14 @@ def _insert_many(conn: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -
     drivers need its type handling (a JSON parameter on PostgreSQL)."""
     if not rows:
         return
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(model), rows)
-        return
     table = model.__table__  # type: ignore[attr-defined]
     names = list(rows[0])
+    if conn.dialect.name != "sqlite" or any(
+            c.default is not None and c.name not in names for c in table.columns):
+        # Column defaults are SQLAlchemy's to apply: rows that leave such a column out take
+        # its insert.
+        conn.execute(insert(model), rows)
+        return
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
     at = [i for i, name in enumerate(names) if name in json_columns]
     quote = conn.dialect.identifier_preparer.quote

@@ -1,12 +1,13 @@
-"""The store's bulk insert of pages and links (patrol/store.py ``_insert_many``): on SQLite the
-rows go to the driver directly; they must be stored exactly as SQLAlchemy's insert stores them."""
+"""The store's bulk insert (patrol/store.py ``_insert_many``) of pages, links, link uses and
+findings: on SQLite the rows go to the driver directly; they must be stored exactly as
+SQLAlchemy's insert stores them."""
 from __future__ import annotations
 
 import sqlite3
 
 from sqlalchemy import insert
 
-from checks.model import LinkRef, LinkResult, ListItem, PageSnapshot, SiteCrawl
+from checks.model import Finding, LinkRef, LinkResult, ListItem, PageSnapshot, SiteCrawl
 from patrol import store as store_module
 from patrol.store import Link, Page, Store
 
@@ -14,7 +15,8 @@ from patrol.store import Link, Page, Store
 def _crawl() -> SiteCrawl:
     pages = [
         PageSnapshot(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, depth=0,
-                     title="清溪区人民政府", links=[LinkRef("http://127.0.0.1/a.html", "a", "通知")],
+                     title="清溪区人民政府", links=[LinkRef("http://127.0.0.1/a.html", "a", "通知"),
+                                                   LinkRef("http://127.0.0.1/old", "a", "旧栏目")],
                      encoding="utf-8", breadcrumb=["首页", "政务公开"], published="2026-11-01",
                      list_items=[ListItem("关于“十五五”规划的通知", "http://127.0.0.1/a.html", "2026-11-01", "list")]),
         PageSnapshot(url="http://127.0.0.1/js.html", final_url="http://127.0.0.1/js.html", status=200,
@@ -31,6 +33,12 @@ def _crawl() -> SiteCrawl:
     return SiteCrawl(name="清溪", url="http://127.0.0.1/", pages=pages, links=links)
 
 
+def _findings() -> list[Finding]:
+    return [Finding(check="broken_link", severity="error", site="清溪", url="http://127.0.0.1/old",
+                    message="链接无法访问（404）", page="http://127.0.0.1/", department="区政府办",
+                    detail={"kind": "http_404", "anchor": "旧栏目", "redirects": ["http://127.0.0.1/新址"]})]
+
+
 def _rows(path, table: str) -> list[tuple]:
     with sqlite3.connect(path) as db:
         return db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
@@ -39,7 +47,7 @@ def _rows(path, table: str) -> list[tuple]:
 def _save(path) -> Store:
     store = Store(f"sqlite:///{path}")
     run = store.start_run("2026-11")
-    store.save_site(run.id, _crawl(), [], {"pages": 2})
+    store.save_site(run.id, _crawl(), _findings(), {"pages": 2})
     return store
 
 
@@ -48,9 +56,10 @@ def test_pages_and_links_are_stored_as_sqlalchemy_stores_them(tmp_path, monkeypa
     monkeypatch.setattr(store_module, "_insert_many",
                         lambda conn, model, rows: rows and conn.execute(insert(model), rows))
     _save(tmp_path / "sqlalchemy.db")
-    for table in ("page", "link"):
+    expected = {"page": len(_crawl().pages), "link": len(_crawl().links), "linkuse": 1, "finding": 1}
+    for table, count in expected.items():
         fast, reference = _rows(tmp_path / "fast.db", table), _rows(tmp_path / "sqlalchemy.db", table)
-        assert len(fast) == len(_crawl().pages if table == "page" else _crawl().links)
+        assert len(fast) == count
         assert fast == reference
 
 
@@ -66,3 +75,14 @@ def test_stored_rows_read_back_through_the_models(tmp_path):
     assert links["http://127.0.0.1/old"].redirects == ["http://127.0.0.1/新址", "http://127.0.0.1/x"]
     assert links["http://127.0.0.1/old"].internal is False
     assert links["http://127.0.0.1/t"].status is None
+
+
+def test_rows_that_leave_out_a_defaulted_column_still_get_its_default(tmp_path):
+    from patrol.store import LinkUse, _insert_many
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    run = store.start_run("2026-11")
+    site = store.site_row("清溪", "http://127.0.0.1/", "website", "")
+    with store.session() as s:
+        _insert_many(s.connection(), LinkUse, [{"run_id": run.id, "site_id": site.id, "page": "p", "url": "u"}])
+        s.commit()
+    assert _rows(tmp_path / "s.db", "linkuse") == [(1, run.id, site.id, "p", "u", "a", "")]

@@ -710,6 +710,8 @@ def close_outputs() -> None:
             fh.close()
         except (OSError, ValueError):
             pass
+
+
 _CLOCK: tuple[int, str] = (0, "")
 
 
