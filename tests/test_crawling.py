@@ -232,6 +232,25 @@ def test_a_patrol_started_with_stdin_and_stdout_closed_still_crawls_with_shards(
     assert findings["sites"][0]["pages"] > 1
 
 
+def test_patrol_crawl_spawn_starts_fresh_crawl_processes_through_the_cli(sample_site, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    sample_site.server.reset()
+    out = tmp_path / "out"
+    config = tmp_path / "crawl.yaml"
+    config.write_text("crawl: {timeout: 4, retries: 0}\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "patrol.cli", "check", sample_site.base, "--fast", "--quiet",
+         "--out", str(out), "--checks", "links", "--max-pages", "40", "--config", str(config)],
+        capture_output=True, text=True, timeout=180, cwd=ROOT, env={**os.environ, "PATROL_CRAWL_SPAWN": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert findings["sites"][0]["pages"] > 1
+    assert not proc.stderr.strip()          # a quiet run that went well says nothing
+
+
 def test_no_fork_from_a_running_event_loop():
     import asyncio
     from patrol import crawling
