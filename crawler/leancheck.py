@@ -41,6 +41,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HEADER_LIMIT = 1 << 17          # status line plus headers; more is a broken server
 IDLE_PER_HOST = 32              # kept-alive connections remembered per host
+DRAIN_LIMIT = 1 << 16           # an unwanted body this short is read past to keep the connection
+DRAIN_WAIT_S = 0.2              # ... when it arrives this soon
 HTML_TYPES = ("text/html", "application/xhtml")
 # Which answers' bodies are read: none, a 200 HTML page (link checks that may meet a soft-404
 # page), or any HTML or untyped answer (pages fetched for Scrapy).
@@ -327,6 +329,16 @@ class LeanClient:
                 answer.complete = complete
             else:
                 answer.complete = False
+                # A short body left unread would cost the connection (a page's broken links
+                # are mostly 404 pages): read past it when it is already on its way.
+                length = headers.get("content-length", "")
+                if not closing and length.isdigit() and int(length) <= DRAIN_LIMIT:
+                    try:
+                        async with asyncio.timeout(DRAIN_WAIT_S):
+                            await reader.readexactly(int(length))
+                        keep = True
+                    except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):
+                        pass
             return answer
         finally:
             if keep and len(host.idle) < IDLE_PER_HOST:

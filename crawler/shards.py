@@ -13,6 +13,11 @@ The messages are JSON lines: shards write to stdout, the parent writes to each s
     parent → shard   {"url", "depth", "referer"}            a link this shard owns
                      {"finish": true}                        every shard idle, nothing in flight
 
+Links for other shards are written in batches, at most FLUSH_EVERY_S apart: a write per page
+woke the parent and then the other shard for each page, and those wake-ups cost more CPU than
+the messages.  Anything else a shard says (idle, closed, a page to render) is written at once,
+after whatever links wait, so the parent never hears "idle" before a shard's last links.
+
 The parent ends the crawl when every shard's last report says idle and each has received all
 that was routed to it: idle shards with nothing in flight cannot produce more work.
 """
@@ -24,6 +29,9 @@ import sys
 import zlib
 from collections.abc import Callable
 from typing import Any
+
+
+FLUSH_EVERY_S = 0.05     # the longest a link for another shard waits to be sent
 
 
 def owner(url: str, shards: int) -> int:
@@ -46,6 +54,7 @@ class ShardLink:
         self._last_idle_report: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: list[str] = []
+        self._flush_later: asyncio.TimerHandle | None = None
         # stdout through a non-blocking transport: a parent that reads late never stalls the
         # crawl (the transport buffers); None until open(), or when stdout is not a pipe.
         self._out: asyncio.WriteTransport | None = None
@@ -72,7 +81,15 @@ class ShardLink:
         """Buffer a message; ``flush`` sends what a page produced in one write."""
         self._pending.append(json.dumps(message, ensure_ascii=False))
 
-    def flush(self) -> None:
+    def flush(self, *, now: bool = True) -> None:
+        """Write what is queued: at once, or (``now=False``) within FLUSH_EVERY_S."""
+        if not now:
+            if self._pending and self._flush_later is None:
+                self._flush_later = asyncio.get_running_loop().call_later(FLUSH_EVERY_S, self.flush)
+            return
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
         if not self._pending:
             return
         data = ("\n".join(self._pending) + "\n").encode("utf-8")

@@ -258,3 +258,53 @@ def test_no_fork_from_a_running_event_loop():
     async def inside() -> bool:
         return crawling._can_fork()
     assert asyncio.run(inside()) is False
+
+
+def test_shard_messages_are_sent_together_and_an_idle_report_comes_after_them():
+    """Links for other shards are written in batches (one pipe write wakes the parent per
+    batch, not per page); saying idle sends what waits first, so the parent never sees a shard
+    idle with links still unsent."""
+    import asyncio
+    import json
+    import os
+
+    from crawler.shards import FLUSH_EVERY_S, ShardLink
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        link = ShardLink(0, 2, on_url=lambda m: True, on_finish=lambda: None, is_idle=lambda: True)
+        link._out, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(write_fd, "wb"))
+
+        def written() -> list[dict]:
+            try:
+                data = os.read(read_fd, 1 << 16)
+            except BlockingIOError:
+                return []
+            return [json.loads(line) for line in data.decode().splitlines()]
+
+        for n in range(3):
+            link.send_url(f"http://a/{n}", 1, "http://a/")
+            link.flush(now=False)
+        await asyncio.sleep(0)
+        before = written()
+        await asyncio.sleep(FLUSH_EVERY_S * 3)
+        batch = written()
+        link.send_url("http://a/3", 1, "http://a/")
+        link.flush(now=False)
+        link.idle()
+        await asyncio.sleep(0)
+        at_idle = written()
+        await asyncio.sleep(FLUSH_EVERY_S * 3)
+        after = written()
+        link._out.close()
+        os.close(read_fd)
+        return before, batch, at_idle, after
+
+    before, batch, at_idle, after = asyncio.run(scenario())
+    assert before == []
+    assert [m["url"] for m in batch] == ["http://a/0", "http://a/1", "http://a/2"]
+    assert at_idle == [{"url": "http://a/3", "depth": 1, "referer": "http://a/"},
+                       {"idle": True, "received": 0, "sent": 4}]
+    assert after == []

@@ -161,6 +161,71 @@ def test_server_that_answers_garbage_is_a_connection_failure():
     assert exc.kind == "connection" and exc.attempts == 2
 
 
+def _one_connection_server(bodies: list[bytes], *, stall_after_head: bool = False):
+    """A server that answers each request on a connection with the next body (a 404 page),
+    counting the connections it accepts."""
+    state = {"connections": 0}
+
+    async def serve(reader, writer):
+        state["connections"] += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                body = bodies[min(state.setdefault("n", 0), len(bodies) - 1)]
+                state["n"] += 1
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"
+                             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+                await writer.drain()
+                if stall_after_head:
+                    await asyncio.sleep(3)
+                writer.write(body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+    return serve, state
+
+
+def _gets(serve, paths: list[str]):
+    async def scenario():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        c = client(per_host=1)
+        try:
+            answers = []
+            for path in paths:
+                started = time.monotonic()
+                answers.append((await c.fetch(f"http://127.0.0.1:{port}{path}", "GET"),
+                                time.monotonic() - started))
+            return answers
+        finally:
+            c.close()
+            server.close()
+    return run(scenario())
+
+
+def test_a_short_unread_body_is_read_past_to_keep_the_connection():
+    page = b"<html><body>404 page not found</body></html>"
+    serve, state = _one_connection_server([page])
+    answers = _gets(serve, ["/gone-1.html", "/gone-2.html", "/gone-3.html"])
+    assert [a.status for a, _ in answers] == [404, 404, 404]
+    assert all(a.body == b"" for a, _ in answers)
+    assert state["connections"] == 1
+
+
+def test_a_long_or_late_unread_body_closes_the_connection_instead():
+    long_page = b"<html>" + b"x" * 200_000 + b"</html>"
+    serve, state = _one_connection_server([long_page])
+    answers = _gets(serve, ["/big-1.html", "/big-2.html"])
+    assert [a.status for a, _ in answers] == [404, 404] and state["connections"] == 2
+    # A body that does not follow its head: the answer is the head's, at once, not a timeout.
+    serve, state = _one_connection_server([b"<html>late</html>"], stall_after_head=True)
+    answers = _gets(serve, ["/late-1.html", "/late-2.html"])
+    assert [a.status for a, _ in answers] == [404, 404] and state["connections"] == 2
+    assert all(elapsed < 1.5 for _, elapsed in answers)
+
+
 # --- resolver and politeness --------------------------------------------------------------
 
 def test_names_are_resolved_through_the_project_resolver_over_ipv6(sample_site):

@@ -231,7 +231,7 @@ class SiteSpider(scrapy.Spider):
                 continue
             yield from self._schedule(url, next_depth, page_url)
         if self.link is not None:
-            self.link.flush()
+            self.link.flush(now=False)
 
     def _schedule(self, url: str, depth: int, referer: str | None) -> Iterator[scrapy.Request]:
         """The request(s) that check a new URL: crawl it as a page, or only check it."""
