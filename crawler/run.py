@@ -85,7 +85,7 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
     # browser, the others to the lean client (or Scrapy's own HTTP handler without it).
     settings.set("PATROL_RENDERING", True)
     handler = ("crawler.render_handler.LeanPlaywrightHandler" if settings.getbool("PATROL_LEAN_HANDLER")
-               else "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler")
+               else "crawler.render_handler.PlaywrightHandler")
     settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler})
     settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options)
     settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(crawl.get("render_timeout", 20)) * 1000)

@@ -61,6 +61,44 @@ def links_in(html: str) -> set[str]:
 
 # --- settings -------------------------------------------------------------------------------
 
+ONE_HANDLER_SCRIPT = """
+import os, sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from pydispatch import dispatcher
+from scrapy import signals
+from scrapy.core.downloader.handlers import DownloadHandlers
+from scrapy.crawler import Crawler
+from crawler.run import settings_for
+from crawler.spiders.site import SiteSpider
+lean = sys.argv[1] == "lean"
+site = {"name": "s", "url": "http://www.qx.example/", "render": "auto"}
+settings = settings_for({"sites": [site], "crawl": {"fast": True, "lean_checks": lean},
+                         "resolver": {"nameservers": [], "overrides": {}}})
+crawler = Crawler(SiteSpider, settings)
+crawler._apply_settings()
+handlers = DownloadHandlers(crawler)
+http, https = handlers._handlers["http"], handlers._handlers["https"]
+starts = [r for r in dispatcher.getAllReceivers(crawler.signals.sender, signals.engine_started)
+          if "_launch" in repr(r)]
+print(type(http).__name__, http is https, len(starts))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("mode", ["lean", "scrapy"])
+def test_one_playwright_per_crawl_serves_http_and_https(browser, mode):
+    """Scrapy builds a download handler for each scheme; a rendering handler is built once
+    per crawl, so one Playwright driver (and at most one browser) starts, not one per scheme."""
+    out = subprocess.run([sys.executable, "-c", ONE_HANDLER_SCRIPT, mode], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    name, same, starts = out.stdout.split()
+    assert name == ("LeanPlaywrightHandler" if mode == "lean" else "PlaywrightHandler")
+    assert same == "True" and starts == "1"
+
+
 def test_render_requests_go_to_the_scrapy_playwright_handler(browser):
     site = {"name": "s", "url": "http://www.qx.example/", "render": "auto"}
     settings = settings_for({"sites": [site], "crawl": {"render_timeout": 7},
@@ -74,7 +112,9 @@ def test_render_requests_go_to_the_scrapy_playwright_handler(browser):
     assert settings.getbool("_PLAYWRIGHT_THREADED_LOOP")
     without_lean = settings_for({"sites": [site], "crawl": {"lean_checks": False},
                                  "resolver": {"nameservers": [], "overrides": {}}})
-    assert without_lean.getdict("DOWNLOAD_HANDLERS") == {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
+    plain = without_lean.getdict("DOWNLOAD_HANDLERS")
+    assert plain["http"] == plain["https"] == "crawler.render_handler.PlaywrightHandler"
+    assert issubclass(load_object(plain["http"]), load_object(PLAYWRIGHT_HANDLER))
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 7000
     options = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
     assert options["headless"] is True
