@@ -30,6 +30,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from crawler import jsonlines
+
 
 FLUSH_EVERY_S = 0.05     # the longest a link for another shard waits to be sent
 
@@ -119,7 +121,7 @@ class ShardLink:
             if not line:          # the parent went away: finish with what we have
                 self._finish()
                 return
-            message = json.loads(line)
+            message = jsonlines.loads(line)
             if message.get("finish"):
                 self._finish()
                 return

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.model import LinkResult, PageSnapshot, SiteCrawl
+from crawler import jsonlines
 from crawler.shards import owner
 from patrol.config import Crawl, Site
 
@@ -460,7 +461,7 @@ class Router:
         w.inbox = bytearray(rest)
         for line in lines:
             if line.strip():
-                self._handle(w, json.loads(line))
+                self._handle(w, jsonlines.loads(line))
 
     def _handle(self, w: Worker, message: dict[str, Any]) -> None:
         if "url" in message:
@@ -478,7 +479,7 @@ class Router:
             w.progress = message["progress"]
 
     def _send(self, w: Worker, message: dict[str, Any]) -> None:
-        w.pending.extend(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        w.pending.extend(jsonlines.dumps_line(message))
         self._flush(w)
 
     def _flush(self, w: Worker) -> None:
@@ -600,7 +601,7 @@ class OutputReader:
         """Take one record; False when the line is not one (the output ends early)."""
         crawl = self.crawl
         try:
-            record = json.loads(line)
+            record = jsonlines.loads(line)
         except ValueError:                  # JSON or UTF-8 broken mid-record
             crawl.errors.append("the crawl output ends early (crawl interrupted)")
             return False

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -42,6 +41,7 @@ from checks.links import is_resource, kind_for_status, looks_not_found, page_sig
 from checks.model import LinkKind, LinkRef, LinkResult
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
+from crawler.jsonlines import dumps_line
 from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
 from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink
@@ -665,7 +665,7 @@ class SiteSpider(scrapy.Spider):
             self._out = _open_output(self.output_path)
         elif self._out.closed:          # a check that ends after the output was completed
             return
-        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._out.write(dumps_line(record))
 
     def _write_link(self, result: LinkResult) -> None:
         # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
@@ -699,7 +699,7 @@ _OUTPUTS: list[Any] = []
 
 
 def _open_output(path: str) -> Any:
-    fh = open(path, "w", encoding="utf-8")     # noqa: SIM115 - closed in _closed or close_outputs
+    fh = open(path, "wb")     # noqa: SIM115 - closed in _closed or close_outputs
     _OUTPUTS.append(fh)
     return fh
 

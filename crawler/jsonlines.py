@@ -1,0 +1,36 @@
+"""JSON lines between a crawl process and patrol: orjson when it is installed (it writes and
+reads the crawl's outputs, about 10 MB for a 5,000-page site, in a third of the time), the
+standard library otherwise.  Both write UTF-8 text as it is (no \\u escapes) and read what
+either wrote."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+try:
+    import orjson
+except ImportError:             # pragma: no cover - orjson is a dependency; kept optional
+    orjson = None  # type: ignore[assignment]
+
+
+def _std_line(record: Any) -> bytes:
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+if orjson is not None:
+    _dumps = orjson.dumps
+    _APPEND_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+    def dumps_line(record: Any) -> bytes:
+        """One record as a line of UTF-8 JSON, newline included."""
+        try:
+            return _dumps(record, option=_APPEND_NEWLINE)
+        except TypeError:       # what orjson refuses (a key that is not a string, a huge int)
+            return _std_line(record)
+
+    loads = orjson.loads
+    DecodeError: type[ValueError] = orjson.JSONDecodeError
+else:
+    dumps_line = _std_line
+    loads = json.loads
+    DecodeError = ValueError
