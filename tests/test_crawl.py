@@ -142,3 +142,52 @@ def test_site_that_cannot_be_reached_is_a_finding_not_a_crash(tmp_path):
     assert finding["detail"]["kind"] == "refused"
     assert finding["url"] == "http://127.0.0.1:9/"
     assert findings["sites"][0]["pages"] == 0
+
+
+def _template_site(missing_status: int):
+    """A site whose missing pages get its not-found template with ``missing_status``: a page
+    that says nothing about "not found", so only its likeness to the host's answer for a page
+    that cannot exist tells it apart."""
+    import http.server
+    import threading
+
+    template = ("<html><head><title>清溪区人民政府网站</title></head><body><h1>温馨提示</h1>"
+                "<p>您可以返回首页继续浏览</p></body></html>").encode()
+    known = {
+        "/": '<html><head><title>首页</title></head><body><a href="/news.html">要闻</a>'
+             '<a href="/moved-away.html">旧通知</a><a href="/about.html">概况</a></body></html>',
+        "/news.html": "<html><head><title>要闻</title></head><body><p>区政府召开常务会议。</p></body></html>",
+        "/about.html": "<html><head><title>概况</title></head><body><p>清溪区位于东部。</p></body></html>",
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            page = known.get(self.path)
+            body = page.encode() if page is not None else template
+            self.send_response(200 if page is not None else missing_status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("missing_status", [200, 404])
+def test_a_page_that_is_the_hosts_not_found_page_is_a_soft_404(tmp_path, missing_status):
+    server = _template_site(missing_status)
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        findings = patrol_check(base, tmp_path / "out", tmp_path)
+    finally:
+        server.shutdown()
+    broken = {(f["url"], f["detail"]["kind"]) for f in findings["findings"] if f["check"] == "broken_link"}
+    kind = "soft_404" if missing_status == 200 else "http_404"
+    assert broken == {(base + "moved-away.html", kind)}

@@ -349,7 +349,11 @@ class SiteSpider(scrapy.Spider):
                 result.kind = LinkKind.SOFT_404.value
                 result.error = f"页面提示不存在：{title[:60]}"
             else:
-                self.signatures[result.url] = (host_of(url), page_signature(title, body_text))
+                host = host_of(url)
+                # A host whose not-found page answers 404 has no 200 page to be mistaken for
+                # it: its pages need no signature (the probe is answered before most pages).
+                if host not in self.not_found or self.not_found[host] is not None:
+                    self.signatures[result.url] = (host, page_signature(title, body_text))
         return tree, encoding, title
 
     def _record_final(self, result: LinkResult, final_url: str, chain: list[str]) -> None:
