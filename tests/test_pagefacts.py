@@ -121,6 +121,23 @@ def test_pages_with_content_or_without_scripts_need_no_rendering():
     assert needs_render(lxml.html.fromstring(no_script)) is False
 
 
+def test_only_empty_list_containers_with_a_name_count_as_waiting_for_a_script():
+    script = "<script src='/js/list.js'></script>"
+    cases = {
+        "<ul class='news-list'><!-- filled by list.js --></ul>": True,      # a comment is nothing
+        "<div id='news-list'>\n   \t</div>": True,
+        "<table class='grid'><tbody id='list-rows'></tbody></table>": True,  # the empty tbody
+        "<ul class='news-list'><li></li></ul>": False,                     # an item, even empty
+        "<ul class='news-list'>暂无信息</ul>": False,
+        "<ul class='news-list'>&nbsp;</ul>": False,                        # XPath's whitespace only
+        "<ul><!-- filled by list.js --></ul>": False,                       # no class or id
+        "<span class='news-list'></span>": False,                           # not a container
+    }
+    for body, expected in cases.items():
+        tree = lxml.html.fromstring(f"<html><head>{script}</head><body>{body}</body></html>")
+        assert needs_render(tree) is expected, body
+
+
 def test_rendered_list_is_read_like_a_served_one():
     html = fixture_text("list_js.html").replace(
         '<ul id="newsList" class="news-list"></ul>',
