@@ -135,6 +135,29 @@ def test_cache_of_an_older_model_version_is_removed(tmp_path, monkeypatch):
     assert [p.name.startswith(f"text-model-v{statistical.MODEL_VERSION}-") for p in tmp_path.iterdir()] == [True]
 
 
+def test_only_the_models_last_used_are_kept_in_the_cache(tmp_path):
+    """Each change of the data files builds a model of its own (28 MB): the cache keeps the
+    KEEP_MODELS last used, a model read counting as used."""
+    import marshal
+    import os
+
+    from checks.text import statistical
+    version = statistical.MODEL_VERSION
+    tables = (version, "的", b"\x00\x00\x00\x00", -20.0, {}, {}, {}, {}, {}, (b"", {}))
+    older = []
+    for n in range(6):
+        path = tmp_path / f"text-model-v{version}-{n:016x}.bin"
+        path.write_bytes(marshal.dumps(tables))
+        os.utime(path, (1_000_000 + n, 1_000_000 + n))   # 0 the least recently used
+        older.append(path)
+    assert statistical._read_cache(older[0]) == tables     # read: now the most recently used
+    newest = tmp_path / f"text-model-v{version}-{99:016x}.bin"
+    statistical._write_cache(newest, tables)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == statistical.KEEP_MODELS
+    assert kept == sorted(p.name for p in (newest, older[0], older[5], older[4]))
+
+
 def test_a_word_written_for_its_commoner_homophone_word_is_found(checker):
     # 悔意 is a dictionary word, so no character looks wrong on its own: only the word-level
     # check (whole word, same pinyin, far commoner) sees it.

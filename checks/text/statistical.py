@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_VERSION = 14
+KEEP_MODELS = 4                 # cached models kept (each change of the data files makes one)
 MAX_WORD = 4                 # longest dictionary word used by the segmentation window
 MASK_MIN_FREQ = 3            # dictionary words rarer than this never suggest a correction
 COVER_MIN_FREQ = 3           # ... nor make a character look correct
@@ -676,6 +677,10 @@ def _read_cache(path: Path) -> tuple | None:
         return None
     if not isinstance(tables, tuple) or len(tables) != 10 or tables[0] != MODEL_VERSION:
         return None
+    try:
+        os.utime(path)          # in use: the newest are the ones kept (see _write_cache)
+    except OSError:
+        pass
     return tables
 
 
@@ -686,10 +691,19 @@ def _write_cache(path: Path, tables: tuple) -> None:
         with open(tmp, "wb") as fh:
             marshal.dump(tables, fh)
         os.replace(tmp, path)
-        # Models of earlier versions of this code are never read again.
+        # Models of earlier versions of this code are never read again, and each change of the
+        # data files makes a model of its own (28 MB): the KEEP_MODELS last used are kept.
+        current: list[tuple[float, Path]] = []
         for old in path.parent.glob("text-model-*"):
-            if not old.name.startswith(f"text-model-v{MODEL_VERSION}-") and ".tmp" not in old.name:
+            if ".tmp" in old.name:
+                continue
+            if not old.name.startswith(f"text-model-v{MODEL_VERSION}-"):
                 old.unlink(missing_ok=True)
+            elif old != path:
+                current.append((old.stat().st_mtime, old))
+        current.sort(reverse=True)
+        for _, old in current[KEEP_MODELS - 1:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass        # a read-only home only costs the rebuild next time
 
