@@ -379,11 +379,13 @@ def _empty_containers(root: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlEle
     """The body's list-like containers with a class or an id and nothing in them, comments
     aside (the XPath ``//body//*[self::ul or ...][@class or @id][not(*)][normalize-space()='']``,
     walked in Python at a third of its cost: it runs on every crawled page)."""
-    body = root.find("body")
-    if body is None:
-        return
+    for body in root.iter("body"):      # a page may have a second body (libxml2 keeps it)
+        yield from _empty_in(body)
+
+
+def _empty_in(body: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
     for el in body.iter(_CONTAINER_TAGS):
-        if el is body or (el.get("class") is None and el.get("id") is None):
+        if el.get("class") is None and el.get("id") is None:
             continue
         if len(el) and any(isinstance(child.tag, str) for child in el):
             continue                    # an element inside: not empty

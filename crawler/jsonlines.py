@@ -1,7 +1,7 @@
 """JSON lines between a crawl process and patrol: orjson when it is installed (it writes and
 reads the crawl's outputs, about 10 MB for a 5,000-page site, in a third of the time), the
 standard library otherwise.  Both write UTF-8 text as it is (no \\u escapes) and read what
-either wrote."""
+either wrote.  (orjson writes a float NaN as null; crawl records hold none.)"""
 from __future__ import annotations
 
 import json
@@ -28,9 +28,15 @@ if orjson is not None:
         except TypeError:       # what orjson refuses (a key that is not a string, a huge int)
             return _std_line(record)
 
-    loads = orjson.loads
-    DecodeError: type[ValueError] = orjson.JSONDecodeError
+    _loads = orjson.loads
+
+    def loads(line: bytes | str) -> Any:
+        """One record; ValueError when the line is not one (cut short, garbled)."""
+        try:
+            return _loads(line)
+        except orjson.JSONDecodeError:
+            # What only the standard library writes and reads (NaN from the fallback above).
+            return json.loads(line)
 else:
     dumps_line = _std_line
     loads = json.loads
-    DecodeError = ValueError

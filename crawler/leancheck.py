@@ -332,7 +332,8 @@ class LeanClient:
                 # A short body left unread would cost the connection (a page's broken links
                 # are mostly 404 pages): read past it when it is already on its way.
                 length = headers.get("content-length", "")
-                if not closing and length.isdigit() and int(length) <= DRAIN_LIMIT:
+                if (not closing and length.isdigit() and int(length) <= DRAIN_LIMIT
+                        and "transfer-encoding" not in headers):    # chunks win over a length
                     try:
                         async with asyncio.timeout(DRAIN_WAIT_S):
                             await reader.readexactly(int(length))

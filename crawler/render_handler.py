@@ -4,6 +4,7 @@ module of its own so that crawl processes that never render do not import Playwr
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 from typing import Any
 
@@ -13,6 +14,8 @@ from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.handlers import LeanDownloadHandler
+
+logger = logging.getLogger(__name__)
 
 
 class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
@@ -39,6 +42,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _maybe_launch_in_thread(self) -> None:
         self._starting = asyncio.ensure_future(self._maybe_future_from_coro(self._launch()))
+        self._starting.add_done_callback(_log_failed_start)
 
     async def _started(self) -> None:
         if self._starting is not None:
@@ -57,6 +61,13 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             with suppress(Exception):
                 await self._starting                # closing a half-started Playwright fails
         await super().close()
+
+
+def _log_failed_start(started: asyncio.Future[Any]) -> None:
+    """Say why Playwright could not start, once, whether or not a page asks to be rendered
+    (each render then fails with the same error, and the page is judged as served)."""
+    if not started.cancelled() and started.exception() is not None:
+        logger.error("Playwright could not start: %r", started.exception())
 
 
 class LeanPlaywrightHandler(PlaywrightHandler):

@@ -32,7 +32,6 @@ from typing import Any
 
 from crawler import jsonlines
 
-
 FLUSH_EVERY_S = 0.05     # the longest a link for another shard waits to be sent
 
 
@@ -99,8 +98,11 @@ class ShardLink:
         if self._out is not None and not self._out.is_closing():
             self._out.write(data)
         else:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except (ValueError, OSError):   # the parent went away (and its pipe with it)
+                pass
 
     def send_url(self, url: str, depth: int, referer: str | None) -> None:
         self.sent += 1

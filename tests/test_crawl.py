@@ -191,3 +191,62 @@ def test_a_page_that_is_the_hosts_not_found_page_is_a_soft_404(tmp_path, missing
     broken = {(f["url"], f["detail"]["kind"]) for f in findings["findings"] if f["check"] == "broken_link"}
     kind = "soft_404" if missing_status == 200 else "http_404"
     assert broken == {(base + "moved-away.html", kind)}
+
+
+def test_a_link_to_another_host_that_lands_on_its_not_found_page_is_a_soft_404(tmp_path):
+    """old.qx.example sends every missing page to www's error page, which answers 200; www's own
+    missing pages answer 404.  A link to a page old.qx.example no longer has is a soft-404 by
+    its likeness to old.qx.example's not-found page, whichever host's probe is answered first."""
+    import http.server
+    import threading
+
+    error_page = ("<html><head><title>清溪区人民政府网站</title></head><body><h1>温馨提示</h1>"
+                  "<p>您可以返回首页继续浏览</p></body></html>").encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            host = (self.headers.get("Host") or "").split(":")[0]
+            port = self.server.server_address[1]
+            if host == "old.qx.example":
+                self.send_response(302)
+                self.send_header("Location", f"http://www.qx.example:{port}/error.html")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            pages = {
+                "/": f'<html><head><title>首页</title></head><body><a href="/news.html">要闻</a>'
+                     f'<a href="http://old.qx.example:{port}/2015/notice.html">旧通知</a></body></html>',
+                "/news.html": "<html><head><title>要闻</title></head><body><p>区政府召开会议。</p></body></html>",
+                "/error.html": error_page.decode(),
+            }
+            page = pages.get(self.path)
+            body = page.encode() if page is not None else b"<html><body>404</body></html>"
+            self.send_response(200 if page is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    config = tmp_path / "hosts.yaml"
+    config.write_text(CRAWL_CONFIG + "resolver:\n  overrides:\n"
+                      "    www.qx.example: [127.0.0.1]\n    old.qx.example: [127.0.0.1]\n", encoding="utf-8")
+    base = f"http://www.qx.example:{port}/"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "patrol.cli", "check", base, "--out", str(tmp_path / "out"), "--fast",
+             "--quiet", "--checks", "links", "--config", str(config)],
+            capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    broken = {(f["url"], f["detail"]["kind"]) for f in findings["findings"] if f["check"] == "broken_link"}
+    assert broken == {(f"http://old.qx.example:{port}/2015/notice.html", "soft_404")}

@@ -31,3 +31,11 @@ def test_a_garbled_line_is_a_value_error():
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was read")
+
+
+def test_a_record_the_standard_library_had_to_write_reads_back():
+    """The fallback writes NaN, which only the standard library reads: still one record, not
+    the end of the output."""
+    line = jsonlines._std_line({"type": "link", "elapsed": float("nan"), "stats": {1: 2}})
+    record = jsonlines.loads(line)
+    assert record["type"] == "link" and record["elapsed"] != record["elapsed"]

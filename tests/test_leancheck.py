@@ -188,10 +188,14 @@ def _one_connection_server(bodies: list[bytes], *, stall_after_head: bool = Fals
 
 
 def _gets(serve, paths: list[str]):
+    return _gets_with(serve, paths)
+
+
+def _gets_with(serve, paths: list[str], **options):
     async def scenario():
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        c = client(per_host=1)
+        c = client(per_host=1, **options)
         try:
             answers = []
             for path in paths:
@@ -224,6 +228,29 @@ def test_a_long_or_late_unread_body_closes_the_connection_instead():
     answers = _gets(serve, ["/late-1.html", "/late-2.html"])
     assert [a.status for a, _ in answers] == [404, 404] and state["connections"] == 2
     assert all(elapsed < 1.5 for _, elapsed in answers)
+
+
+def test_a_chunked_body_is_never_read_past_by_its_content_length():
+    """An answer with both Transfer-Encoding and Content-Length is framed by its chunks: read
+    past by the length, the connection would go back to the pool in the middle of the body."""
+    chunked = b"10\r\n<html>gone</html>\r\n0\r\n\r\n"
+    requests = []
+
+    async def serve(reader, writer):
+        try:
+            while True:
+                requests.append(await reader.readuntil(b"\r\n\r\n"))
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"
+                             b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + chunked)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    answers = _gets_with(serve, ["/a.html", "/b.html", "/c.html"], retries=0)
+    assert [a.status for a, _ in answers] == [404, 404, 404]
+    assert len(requests) == 3          # none asked again after a connection out of step
 
 
 # --- resolver and politeness --------------------------------------------------------------

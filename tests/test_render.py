@@ -92,11 +92,68 @@ def test_one_playwright_per_crawl_serves_http_and_https(browser, mode):
     """Scrapy builds a download handler for each scheme; a rendering handler is built once
     per crawl, so one Playwright driver (and at most one browser) starts, not one per scheme."""
     out = subprocess.run([sys.executable, "-c", ONE_HANDLER_SCRIPT, mode], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     name, same, starts = out.stdout.split()
     assert name == ("LeanPlaywrightHandler" if mode == "lean" else "PlaywrightHandler")
     assert same == "True" and starts == "1"
+
+
+FAILED_START_SCRIPT = """
+import asyncio, logging, os, sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from scrapy import Request
+from scrapy.core.downloader.handlers import DownloadHandlers
+from scrapy.crawler import Crawler
+from crawler.run import settings_for
+from crawler.spiders.site import SiteSpider
+import scrapy_playwright.handler as sph
+
+async def no_driver(self):
+    raise RuntimeError("no Playwright driver here")
+sph.ScrapyPlaywrightDownloadHandler._launch = no_driver
+logging.basicConfig(level=logging.ERROR, stream=sys.stdout, format="LOG %(name)s %(message)s")
+site = {"name": "s", "url": "http://www.qx.example/", "render": "auto"}
+settings = settings_for({"sites": [site], "crawl": {"fast": True}, "resolver": {"nameservers": [], "overrides": {}}})
+crawler = Crawler(SiteSpider, settings)
+crawler._apply_settings()
+handler = DownloadHandlers(crawler)._handlers["http"]
+
+async def main():
+    await handler._maybe_launch_in_thread()          # what the engine's start runs
+    try:
+        await handler.download_request(Request("http://www.qx.example/list/", meta={"playwright": True}))
+        print("RENDERED")
+    except Exception as exc:
+        print("RENDER FAILED", exc)
+    await handler.close()
+    await handler.close()                            # once per scheme it serves
+    print("CLOSED")
+
+def done(result):
+    if not isinstance(result, type(None)):
+        print("ERROR", result)
+    reactor.stop()
+reactor.callWhenRunning(lambda: Deferred.fromFuture(asyncio.ensure_future(main())).addBoth(done))
+reactor.run()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def test_playwright_that_cannot_start_fails_the_render_not_the_crawl(browser):
+    """Playwright starts beside the crawl: when it cannot, the reason is logged once, a page to
+    render fails with it (and is then judged as served), and closing still works, twice."""
+    out = subprocess.run([sys.executable, "-c", FAILED_START_SCRIPT], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines == [("LOG crawler.render_handler Playwright could not start: "
+                      "RuntimeError('no Playwright driver here')"),
+                     "RENDER FAILED no Playwright driver here", "CLOSED"], out.stdout + out.stderr[-1000:]
 
 
 def test_render_requests_go_to_the_scrapy_playwright_handler(browser):

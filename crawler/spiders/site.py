@@ -349,9 +349,11 @@ class SiteSpider(scrapy.Spider):
                 result.kind = LinkKind.SOFT_404.value
                 result.error = f"页面提示不存在：{title[:60]}"
             else:
-                host = host_of(url)
-                # A host whose not-found page answers 404 has no 200 page to be mistaken for
-                # it: its pages need no signature (the probe is answered before most pages).
+                # Compared with the not-found page of the host the link names, wherever its
+                # redirects led (as the probe of that host was).  A host whose not-found page
+                # answers 404 has no 200 page to be mistaken for it: its pages need no signature
+                # (its probe is answered before most of its pages).
+                host = host_of(result.url)
                 if host not in self.not_found or self.not_found[host] is not None:
                     self.signatures[result.url] = (host, page_signature(title, body_text))
         return tree, encoding, title
@@ -603,7 +605,7 @@ class SiteSpider(scrapy.Spider):
             self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
 
     def _learn_not_found(self, response: Response) -> None:
-        host = host_of(response.url)
+        host = host_of(response.meta["origin"])      # the host asked, wherever it redirected
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if response.status != 200 or not ctype.startswith(HTML_TYPES):
             self.not_found.setdefault(host, None)
