@@ -144,33 +144,29 @@ def test_site_that_cannot_be_reached_is_a_finding_not_a_crash(tmp_path):
     assert findings["sites"][0]["pages"] == 0
 
 
-def _template_site(missing_status: int):
-    """A site whose missing pages get its not-found template with ``missing_status``: a page
-    that says nothing about "not found", so only its likeness to the host's answer for a page
-    that cannot exist tells it apart."""
+def _serve_html(answer):
+    """A threaded HTTP server on 127.0.0.1: ``answer(host, path, port)`` gives each request's
+    status, extra headers and HTML body."""
     import http.server
     import threading
 
-    template = ("<html><head><title>清溪区人民政府网站</title></head><body><h1>温馨提示</h1>"
-                "<p>您可以返回首页继续浏览</p></body></html>").encode()
-    known = {
-        "/": '<html><head><title>首页</title></head><body><a href="/news.html">要闻</a>'
-             '<a href="/moved-away.html">旧通知</a><a href="/about.html">概况</a></body></html>',
-        "/news.html": "<html><head><title>要闻</title></head><body><p>区政府召开常务会议。</p></body></html>",
-        "/about.html": "<html><head><title>概况</title></head><body><p>清溪区位于东部。</p></body></html>",
-    }
-
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            page = known.get(self.path)
-            body = page.encode() if page is not None else template
-            self.send_response(200 if page is not None else missing_status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+        def _answer(self, with_body: bool) -> None:
+            host = (self.headers.get("Host") or "").split(":")[0]
+            status, headers, body = answer(host, self.path, self.server.server_address[1])
+            self.send_response(status)
+            for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if with_body:
+                self.wfile.write(body)
 
-        do_HEAD = do_GET
+        def do_GET(self):
+            self._answer(True)
+
+        def do_HEAD(self):
+            self._answer(False)
 
         def log_message(self, *args):
             pass
@@ -178,6 +174,27 @@ def _template_site(missing_status: int):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+NOT_FOUND_TEMPLATE = ("<html><head><title>清溪区人民政府网站</title></head><body><h1>温馨提示</h1>"
+                      "<p>您可以返回首页继续浏览</p></body></html>").encode()
+
+
+def _template_site(missing_status: int):
+    """A site whose missing pages get its not-found template with ``missing_status``: a page
+    that says nothing about "not found", so only its likeness to the host's answer for a page
+    that cannot exist tells it apart."""
+    known = {
+        "/": '<html><head><title>首页</title></head><body><a href="/news.html">要闻</a>'
+             '<a href="/moved-away.html">旧通知</a><a href="/about.html">概况</a></body></html>',
+        "/news.html": "<html><head><title>要闻</title></head><body><p>区政府召开常务会议。</p></body></html>",
+        "/about.html": "<html><head><title>概况</title></head><body><p>清溪区位于东部。</p></body></html>",
+    }
+
+    def answer(host, path, port):
+        page = known.get(path)
+        return (200, {}, page.encode()) if page is not None else (missing_status, {}, NOT_FOUND_TEMPLATE)
+    return _serve_html(answer)
 
 
 @pytest.mark.parametrize("missing_status", [200, 404])
@@ -197,43 +214,20 @@ def test_a_link_to_another_host_that_lands_on_its_not_found_page_is_a_soft_404(t
     """old.qx.example sends every missing page to www's error page, which answers 200; www's own
     missing pages answer 404.  A link to a page old.qx.example no longer has is a soft-404 by
     its likeness to old.qx.example's not-found page, whichever host's probe is answered first."""
-    import http.server
-    import threading
+    def answer(host, path, port):
+        if host == "old.qx.example":
+            return 302, {"Location": f"http://www.qx.example:{port}/error.html"}, b""
+        pages = {
+            "/": f'<html><head><title>首页</title></head><body><a href="/news.html">要闻</a>'
+                 f'<a href="http://old.qx.example:{port}/2015/notice.html">旧通知</a></body></html>',
+            "/news.html": "<html><head><title>要闻</title></head><body><p>区政府召开会议。</p></body></html>",
+        }
+        if path == "/error.html":
+            return 200, {}, NOT_FOUND_TEMPLATE
+        page = pages.get(path)
+        return (200, {}, page.encode()) if page is not None else (404, {}, b"<html><body>404</body></html>")
 
-    error_page = ("<html><head><title>清溪区人民政府网站</title></head><body><h1>温馨提示</h1>"
-                  "<p>您可以返回首页继续浏览</p></body></html>").encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            host = (self.headers.get("Host") or "").split(":")[0]
-            port = self.server.server_address[1]
-            if host == "old.qx.example":
-                self.send_response(302)
-                self.send_header("Location", f"http://www.qx.example:{port}/error.html")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            pages = {
-                "/": f'<html><head><title>首页</title></head><body><a href="/news.html">要闻</a>'
-                     f'<a href="http://old.qx.example:{port}/2015/notice.html">旧通知</a></body></html>',
-                "/news.html": "<html><head><title>要闻</title></head><body><p>区政府召开会议。</p></body></html>",
-                "/error.html": error_page.decode(),
-            }
-            page = pages.get(self.path)
-            body = page.encode() if page is not None else b"<html><body>404</body></html>"
-            self.send_response(200 if page is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_HEAD = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _serve_html(answer)
     port = server.server_address[1]
     config = tmp_path / "hosts.yaml"
     config.write_text(CRAWL_CONFIG + "resolver:\n  overrides:\n"
