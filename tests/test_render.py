@@ -212,14 +212,15 @@ def test_render_request_is_a_playwright_request_ahead_of_the_crawl(tmp_path):
 
 # --- crawls with the browser ------------------------------------------------------------------
 
-@pytest.mark.parametrize("fast", [True, False], ids=["fast", "polite"])
-def test_script_filled_list_is_rendered_and_its_links_checked(sample_site, browser, tmp_path, fast):
-    """Fast crawls render through LeanPlaywrightHandler, polite ones through PlaywrightHandler."""
+@pytest.mark.parametrize("lean", [True, False], ids=["lean-client", "scrapy-http"])
+def test_script_filled_list_is_rendered_and_its_links_checked(sample_site, browser, tmp_path, lean):
+    """Through LeanPlaywrightHandler, and through PlaywrightHandler with Scrapy's own HTTP
+    handler (``crawl.lean_checks: false``)."""
     url = sample_site.url("/xwzx/gzdt/")
     served = urllib.request.urlopen(url, timeout=10).read().decode("utf-8")
     site = Site(name="清溪", url=url, render="auto", max_depth=0, max_pages=5)
     pages, links, site_record = run_crawl(job_for(site, sample_site.today.isoformat(),
-                                                  tmp_path / "out.jsonl", fast=fast), tmp_path)
+                                                  tmp_path / "out.jsonl", lean_checks=lean), tmp_path)
     (page,) = [p for p in pages if p["url"] == url]
     assert page["rendered"] is True
     served_links = {u for u in links_in(served) if not u.startswith(("javascript:", "#"))}
