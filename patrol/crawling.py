@@ -197,7 +197,8 @@ def _can_fork() -> bool:
     return False
 
 
-def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stderr: bool) -> ForkedProcess:
+def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stderr: bool,
+                name: str = "patrol-crawl") -> ForkedProcess:
     """Fork a crawl process for ``job``, wired as ``start_crawls`` wires a spawned one: a shard
     talks to this process through its stdin and stdout; another process writes its stdout and
     stderr to its log.  Scrapy, Twisted and lxml are imported once, here (``preload``), instead
@@ -223,7 +224,7 @@ def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stde
             os.close(fd)
         raise
     if pid == 0:                                            # the crawl process
-        _crawl_in_child(job, in_r, out_w, log_fd, keep_stderr, stop_signals)
+        _crawl_in_child(job, in_r, out_w, log_fd, keep_stderr, stop_signals, name)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
     for fd in {in_r, out_w, log_fd}:
         os.close(fd)
@@ -235,12 +236,13 @@ _INHERITED: list[Any] = []      # objects of the parent a forked child must neve
 
 
 def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, keep_stderr: bool,
-                    stop_signals: set[signal.Signals]) -> None:
+                    stop_signals: set[signal.Signals], name: str = "patrol-crawl") -> None:
     """The forked crawl process: wire its descriptors and streams, run the job, leave."""
     import fcntl                  # POSIX only, as is forking
     code = 1
     try:
         try:
+            _set_process_name(name)
             # Above the standard descriptors first: a parent started with one of them closed
             # gets it back from os.pipe.
             in_r, out_w, log_fd = (fcntl.fcntl(fd, fcntl.F_DUPFD, 3) for fd in (in_r, out_w, log_fd))
@@ -281,6 +283,17 @@ def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, kee
         except BaseException:                               # noqa: BLE001 - leaving regardless
             pass
         os._exit(code)
+
+
+def _set_process_name(name: str) -> None:
+    """Name a forked crawl process for ``top`` and ``ps -o comm`` (its command line stays the
+    parent's): Linux's PR_SET_NAME, 15 bytes at most."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(15, name.encode("ascii", "replace")[:15], 0, 0, 0)     # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
 
 
 def _flush_std_streams() -> None:
@@ -401,7 +414,8 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         w.log_path = workdir / f"crawl-{w.index}.log"
         if fork:
-            w.proc = _fork_crawl(job, w.log_path, sharded=w.sharded, keep_stderr=progress and not w.sharded)
+            w.proc = _fork_crawl(job, w.log_path, sharded=w.sharded, keep_stderr=progress and not w.sharded,
+                                 name=f"patrol-crawl-{w.index}")
             continue
         with open(w.log_path, "wb") as log:
             pipe = subprocess.PIPE if w.sharded else log

@@ -157,14 +157,20 @@ def test_crawl_processes_forked_from_a_single_threaded_parent_find_every_broken_
         "crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2,"
         " max_retry_after=2), {'nameservers': [], 'overrides': {}},"
         f" Path({str(tmp_path)!r}), processes=3, checks=['links'])\n"
+        "import time\n"
+        "for _ in range(100):  # each names itself once forked\n"
+        "    names = [open(f'/proc/{w.proc.pid}/comm').read().strip() for w in crawls.workers]\n"
+        "    if all(n.startswith('patrol-crawl') for n in names): break\n"
+        "    time.sleep(0.05)\n"
         "crawl = crawls.wait()['清溪']\n"
         "crawls.reap()\n"
         "found = sorted([f.page, f.url, f.detail['kind']] for f in check_site(crawl, CheckContext(site='清溪')).findings)\n"
         "print(json.dumps({'forked': [isinstance(w.proc, ForkedProcess) for w in crawls.workers],"
-        " 'codes': [w.proc.returncode for w in crawls.workers], 'errors': crawl.errors,"
+        " 'codes': [w.proc.returncode for w in crawls.workers], 'errors': crawl.errors, 'names': names,"
         " 'found': found}, ensure_ascii=False))\n")
     result = json.loads(out.strip().splitlines()[-1])
     assert result["forked"] == [True, True, True]
+    assert result["names"] == ["patrol-crawl-0", "patrol-crawl-1", "patrol-crawl-2"]   # for top, ps -o comm
     assert result["codes"] == [0, 0, 0]
     assert not [e for e in result["errors"] if "partial" in e or "exited" in e], result["errors"]
     assert {tuple(f) for f in result["found"]} == sample_site.manifest.broken_pairs()
