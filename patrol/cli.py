@@ -159,16 +159,13 @@ def entry() -> int:
 def _leave(code: int) -> None:
     import atexit
     import os
+
+    from patrol.stdio import flush_std_streams
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None:       # not CPython: the normal way out
         return
     run_exit_handlers()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:      # None: the process was started with it closed
-                stream.flush()
-        except (OSError, ValueError):   # a closed pipe (patrol ... | head) or a closed stream
-            pass
+    flush_std_streams()
     os._exit(code)
 
 

@@ -32,6 +32,7 @@ from checks.model import LinkResult, PageSnapshot, SiteCrawl
 from crawler import jsonlines
 from crawler.shards import owner
 from patrol.config import Crawl, Site
+from patrol.stdio import flush_std_streams
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Checks that read the per-page facts (text, list items, dates); without them the crawl skips
@@ -279,7 +280,7 @@ def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, kee
             from crawler.spiders.site import close_outputs
             close_outputs()                                 # what a spider left open is kept
             logging.shutdown()
-            _flush_std_streams()
+            flush_std_streams()
         except BaseException:                               # noqa: BLE001 - leaving regardless
             pass
         os._exit(code)
@@ -294,15 +295,6 @@ def _set_process_name(name: str) -> None:
         libc.prctl(15, name.encode("ascii", "replace")[:15], 0, 0, 0)     # PR_SET_NAME
     except (OSError, AttributeError):
         pass
-
-
-def _flush_std_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:              # None: a process started with it closed
-            try:
-                stream.flush()
-            except (OSError, ValueError):   # a closed pipe or stream
-                pass
 
 
 def _close_inherited_fds() -> None:
@@ -388,7 +380,7 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
     if fork:
         from crawler.run import preload
         preload()
-        _flush_std_streams()                # nothing buffered here is written twice
+        flush_std_streams()                # nothing buffered here is written twice
         # Nothing collectable is handed to the children: a collection there could finalise an
         # object of this process and close a descriptor number the child has reused.
         gc.collect()
