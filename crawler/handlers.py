@@ -36,10 +36,22 @@ from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient, Unanswered, r
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 
 
+def one_per_crawl(cls: type[Any], crawler: Crawler) -> Any:
+    """The crawl's one handler of class ``cls``: Scrapy builds a handler for each scheme it is
+    named for (http and https), at the engine's start for one that is not lazy; one client (and
+    one browser, for rendering) serves both.  Its ``close`` is then called once per scheme."""
+    key = f"_patrol_handler_{cls.__module__}.{cls.__qualname__}"
+    handler = crawler.__dict__.get(key)
+    if handler is None:
+        handler = crawler.__dict__[key] = cls(crawler)
+    return handler
+
+
 class LeanDownloadHandler:
     """HTTP and HTTPS through ``LeanClient``; see the module docstring."""
 
     lazy = False
+    _closed = False
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -52,7 +64,7 @@ class LeanDownloadHandler:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LeanDownloadHandler:
-        return cls(crawler)
+        return one_per_crawl(cls, crawler)
 
     async def download_request(self, request: Request) -> Response:
         if request.body or request.method not in ("GET", "HEAD") or request.meta.get("proxy"):
@@ -83,6 +95,9 @@ class LeanDownloadHandler:
         return self._fallback
 
     async def close(self) -> None:
+        if self._closed:                # closed once for each scheme it serves
+            return
+        self._closed = True
         self.client.close()
         if self._fallback is not None:
             await self._fallback.close()

@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.handlers import LeanDownloadHandler
+from crawler.handlers import LeanDownloadHandler, one_per_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +31,8 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PlaywrightHandler:  # type: ignore[override]
-        # Scrapy builds a handler for each scheme it is named for, and this one starts with
-        # the engine (it is not lazy): http and https would each start a Playwright driver and
-        # a browser.  One per crawl serves both.
-        handler = crawler.__dict__.get("_patrol_render_handler")
-        if not isinstance(handler, cls):
-            handler = cls(crawler)
-            crawler.__dict__["_patrol_render_handler"] = handler
-        return handler
+        # One per crawl: http and https would each start a Playwright driver and a browser.
+        return one_per_crawl(cls, crawler)
 
     async def _maybe_launch_in_thread(self) -> None:
         self._starting = asyncio.ensure_future(self._maybe_future_from_coro(self._launch()))

@@ -71,8 +71,8 @@ from scrapy.core.downloader.handlers import DownloadHandlers
 from scrapy.crawler import Crawler
 from crawler.run import settings_for
 from crawler.spiders.site import SiteSpider
-lean = sys.argv[1] == "lean"
-site = {"name": "s", "url": "http://www.qx.example/", "render": "auto"}
+lean = sys.argv[1] != "scrapy"
+site = {"name": "s", "url": "http://www.qx.example/", "render": "never" if sys.argv[1] == "no-render" else "auto"}
 settings = settings_for({"sites": [site], "crawl": {"fast": True, "lean_checks": lean},
                          "resolver": {"nameservers": [], "overrides": {}}})
 crawler = Crawler(SiteSpider, settings)
@@ -87,16 +87,17 @@ os._exit(0)
 """
 
 
-@pytest.mark.parametrize("mode", ["lean", "scrapy"])
+@pytest.mark.parametrize("mode", ["lean", "scrapy", "no-render"])
 def test_one_playwright_per_crawl_serves_http_and_https(browser, mode):
-    """Scrapy builds a download handler for each scheme; a rendering handler is built once
-    per crawl, so one Playwright driver (and at most one browser) starts, not one per scheme."""
+    """Scrapy builds a download handler for each scheme; patrol's are built once per crawl, so
+    one Playwright driver (and at most one browser) starts, and one lean client serves both."""
     out = subprocess.run([sys.executable, "-c", ONE_HANDLER_SCRIPT, mode], cwd=ROOT, capture_output=True,
                          text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     name, same, starts = out.stdout.split()
-    assert name == ("LeanPlaywrightHandler" if mode == "lean" else "PlaywrightHandler")
-    assert same == "True" and starts == "1"
+    assert name == {"lean": "LeanPlaywrightHandler", "scrapy": "PlaywrightHandler",
+                    "no-render": "LeanDownloadHandler"}[mode]
+    assert same == "True" and starts == ("0" if mode == "no-render" else "1")
 
 
 FAILED_START_SCRIPT = """
