@@ -88,6 +88,9 @@ def test_text_without_chinese_gives_nothing(checker):
     "白沙街道、龙潭乡和桃源村开展人居环境整治。",
     "拟聘用人员：李明，男，拟聘岗位：综合管理。",                   # a person's name
     "会议由黎红主任主持，李明同志作报告。",
+    "培训机构依法依规开展培训业务。",                               # current official terms
+    "因地制宜、分类施策，完善扶贫项目。",                           # (config/text/words.txt)
+    "推进污水处理设施提标改造工程，依证监管排污单位。",
 ])
 def test_site_furniture_names_and_measure_words_are_not_flagged_even_as_suspected(checker, text):
     assert checker.check(text, TODAY) == []
