@@ -10,6 +10,7 @@ from typing import Any
 from checks.text.context import KINDS, ContextRules
 from checks.text.flags import TextFlag, context_of, make_flag
 from checks.text.leaders import LeaderChecker
+from checks.text.names import NameMatcher, load_exceptions, load_names
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import RuleMatcher, load_rules, load_yaml
 from checks.text.statistical import Candidate, StatModel, load_model
@@ -32,6 +33,11 @@ def _settings(data_dir: Path, stamp: tuple) -> dict[str, Any]:
     return load_yaml((data_dir / "statistical.yaml").read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=8)
+def _names(data_dir: Path, stamp: tuple, model: StatModel) -> NameMatcher:
+    return NameMatcher(load_names(data_dir), model.confusion, model.logp, load_exceptions(data_dir))
+
+
 def _stamp(data_dir: Path) -> tuple:
     """Changes when a data file changes, so an edited file is picked up by a new checker."""
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(data_dir.iterdir())
@@ -52,7 +58,9 @@ class TextChecker:
         self.settings = _settings(self.data_dir, stamp)
         self.context = _context(self.data_dir, stamp)
         self.leaders = LeaderChecker(list(leaders or ()), self.data_dir)
+        self._stamp = stamp
         self._model: StatModel | None = None
+        self._names: NameMatcher | None = None
 
     @property
     def model(self) -> StatModel:
@@ -60,12 +68,20 @@ class TextChecker:
             self._model = load_model(self.data_dir)
         return self._model
 
+    @property
+    def names(self) -> NameMatcher:
+        """Near misses of the standard names (built with the model's confusion sets)."""
+        if self._names is None:
+            self._names = _names(self.data_dir, self._stamp, self.model)
+        return self._names
+
     def check(self, text: str, published: date | None = None) -> list[TextFlag]:
         """All flags for ``text`` (published on ``published``, default today), by position."""
         if not text:
             return []
         published = published or date.today()
         flags = self.rules.match(text, published)
+        flags += self.names.match(text, [(f.start, f.end) for f in flags])
         flags += self.leaders.check(text)
         personal = find_personal_data(text, published)
         flags += personal
