@@ -173,6 +173,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:                  # a directory, no permission ...
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return config_from_dict(data or {}, source=str(path), base_dir=path.parent)
 
 

@@ -5,6 +5,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,25 +16,41 @@ from checks.text.flags import LABELS
 from checks.text.privacy import mask_spans
 
 
+# Line ends of any convention (str.splitlines would also split at U+2028, \x1c, \x85 ...).
+LINE_END = re.compile(r"\r\n|\r|\n")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def cmd_text(args: argparse.Namespace) -> int:
+    shown = _shown(args.file)
     try:
-        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        if args.file == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            path = Path(args.file)
+            if path.exists() and not path.is_file():
+                # A directory, or a device such as /dev/zero that would never end.
+                print(f"patrol text: {shown}: not a regular file", file=sys.stderr)
+                return 2
+            raw = path.read_bytes()
     except FileNotFoundError:
-        print(f"patrol text: {args.file}: file not found", file=sys.stderr)
+        print(f"patrol text: {shown}: file not found", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"patrol text: {args.file}: cannot read ({exc.strerror or exc})", file=sys.stderr)
+        print(f"patrol text: {shown}: cannot read ({exc.strerror or exc})", file=sys.stderr)
         return 2
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        name = "standard input" if args.file == "-" else args.file
+        name = "standard input" if args.file == "-" else shown
         print(f"patrol text: {name}: not UTF-8 text (invalid byte at offset {exc.start}); "
               f"convert it first, e.g. iconv -f GB18030 -t UTF-8", file=sys.stderr)
         return 2
     published: date | None = None
-    if getattr(args, "date", None):
+    if getattr(args, "date", None) is not None:
         try:
+            if not ISO_DATE.fullmatch(args.date):
+                raise ValueError(args.date)
             published = date.fromisoformat(args.date)
         except ValueError:
             print(f"patrol text: --date: {args.date!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
@@ -44,7 +61,7 @@ def cmd_text(args: argparse.Namespace) -> int:
         # collection: none of them is ever garbage, and full collections would walk them again.
         _ = checker.model
         gc.freeze()
-    lines = content.split("\n")
+    lines = LINE_END.split(content)
     if lines and lines[-1] == "":
         lines.pop()
     out = sys.stdout
@@ -54,6 +71,11 @@ def cmd_text(args: argparse.Namespace) -> int:
         write_text(checker, lines, published, out)
     out.flush()
     return 0
+
+
+def _shown(name: str) -> str:
+    """A file name as an error message shows it: on one line, quoted if it needs to be."""
+    return name if name.isprintable() else repr(name)
 
 
 def _leaders(config_path: str | None) -> list[dict]:

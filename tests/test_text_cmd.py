@@ -74,12 +74,27 @@ def test_invalid_config_is_a_clear_error(tmp_path):
     (["/nonexistent/draft.txt"], None, "file not found"),
     (["-"], "国家".encode("gb18030"), "not UTF-8"),
     (["-", "--date", "2024-13-01"], b"x\n", "--date"),
+    (["-", "--date", ""], b"x\n", "--date"),                 # not "today"
+    (["-", "--date", "20240101"], b"x\n", "YYYY-MM-DD"),      # ISO, but not the documented form
+    (["/tmp"], None, "not a regular file"),                   # a directory
+    (["/dev/zero"], None, "not a regular file"),              # a device that never ends
+    (["/nonexistent/a\nb.txt"], None, "file not found"),
+    (["-", "--config", "/tmp"], b"x\n", "cannot read"),       # a directory as the configuration
 ])
 def test_bad_input_exits_2_with_a_message(args, stdin, message):
     proc = patrol(*args, stdin=stdin)
     assert proc.returncode == 2
-    assert message in proc.stderr.decode()
+    err = proc.stderr.decode()
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert proc.stdout == b""
+
+
+def test_carriage_returns_end_lines_whatever_the_convention():
+    proc = patrol("-", "--format", "jsonl", stdin="大数局\r中华人民共合国\r\n好\n".encode())
+    rows = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [(r["line"], r["text"]) for r in rows] == [(1, "大数局"), (2, "中华人民共合国"), (3, "好")]
+    assert rows[1]["findings"][0]["wrong"] == "中华人民共合国"
 
 
 def test_personal_data_is_never_printed():
