@@ -73,3 +73,9 @@ def test_every_cue_word_passes_the_quick_prefilter():
     from checks.text.privacy import CARD_WORDS, ID_WORDS
     assert all("身份" in w or "证件号" in w for w in ID_WORDS)
     assert all("卡" in w for w in CARD_WORDS)
+
+
+def test_a_wrong_page_date_does_not_hide_an_id_number():
+    # A page date read wrongly (1900) must not make a real ID number look unborn.
+    flags = TextChecker().check(f"身份证号{VALID_ID}", date(1900, 1, 1))
+    assert [f.check for f in flags] == ["privacy_leak"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from checks.text.leaders import LeaderChecker
 from checks.text.names import NameMatcher, load_exceptions, load_names
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import RuleMatcher, load_rules, load_yaml
+from checks.text.spans import SpanIndex
 from checks.text.statistical import Candidate, StatModel, load_model
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
@@ -77,21 +78,33 @@ class TextChecker:
 
     def check(self, text: str, published: date | None = None) -> list[TextFlag]:
         """All flags for ``text`` (published on ``published``, default today), by position."""
+        if not isinstance(text, str):
+            raise TypeError(f"TextChecker.check: text must be str, not {type(text).__name__}")
         if not text:
             return []
-        published = published or date.today()
+        today = date.today()
+        if published is None:
+            published = today
+        elif isinstance(published, datetime):
+            published = published.date()
         flags = self.rules.match(text, published)
         flags += self.names.match(text, [(f.start, f.end) for f in flags])
         flags += self.leaders.check(text)
-        personal = find_personal_data(text, published)
+        # An ID number is valid if its holder was born by today: a page date read wrongly
+        # (1900) must not hide one.
+        personal = find_personal_data(text, max(published, today))
         flags += personal
         candidates = self.candidates(text, self.settings["suspect_score"])
         if candidates:
             taken = [(f.start, f.end) for f in flags] + self.leaders.name_spans(text)
             taken += self.protected_spans(text)
-            for cand in candidates:
-                if any(s < cand.end and cand.start < e for s, e in taken):
-                    continue
+            if len(taken) * len(candidates) > 64:        # a long page: no quadratic comparison
+                index = SpanIndex(taken)
+                free = [c for c in candidates if not index.overlaps(c.start, c.end)]
+            else:
+                free = [c for c in candidates
+                        if not any(s < c.end and c.start < e for s, e in taken)]
+            for cand in free:
                 flags.append(self.flag_for(text, cand))
         if personal:
             # No flag may quote personal data in its context, whatever it is about.

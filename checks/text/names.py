@@ -24,6 +24,7 @@ import ahocorasick
 
 from checks.text.flags import TextFlag, make_flag
 from checks.text.rules import read_table
+from checks.text.spans import SpanIndex
 
 # A confusion is kept only with a character at least this common (log-probability as a
 # one-character word in jieba's counts, about 1 in 160,000): input methods offer common
@@ -108,8 +109,9 @@ class NameMatcher:
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         flags: list[TextFlag] = []
         taken_until = -1
+        index = SpanIndex(taken) if taken else None
         for start, end, name, kind, source in hits:
-            if start < taken_until or any(s < end and start < e for s, e in taken):
+            if start < taken_until or (index is not None and index.overlaps(start, end)):
                 continue
             if self.exceptions and self._excepted(text, start, end):
                 continue

@@ -33,6 +33,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from checks.text.spans import DisjointSpans, SpanIndex
+
 MODEL_VERSION = 14
 KEEP_MODELS = 4                 # cached models kept (each change of the data files makes one)
 MAX_WORD = 4                 # longest dictionary word used by the segmentation window
@@ -57,6 +59,9 @@ MAX_ALTERNATIVES = 2          # homophone words kept per two-character word (com
 WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which a homophone word is scored
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# Up to this many candidates are compared pairwise for overlaps; more (a long uncovered run,
+# a long page) go through the span indexes of checks/text/spans.py.
+SMALL_CLUSTER = 8
 _KEY = "\x01"                # starts a masked key inside a bucket string
 _VALUE = "\x02"              # separates the key from its characters
 _NOTHING: frozenset[str] = frozenset()
@@ -414,11 +419,15 @@ class StatModel:
                         found.append(cand)
             if found:
                 found.sort(key=lambda c: -c.score)
-                kept: list[Candidate] = []
-                for cand in found:
-                    if all(cand.end <= k.start or cand.start >= k.end for k in kept):
-                        kept.append(cand)
-                out += kept
+                if len(found) <= SMALL_CLUSTER:
+                    kept: list[Candidate] = []
+                    for cand in found:
+                        if all(cand.end <= k.start or cand.start >= k.end for k in kept):
+                            kept.append(cand)
+                    out += kept
+                else:                   # a long uncovered run: no quadratic comparison
+                    spans = DisjointSpans()
+                    out += [cand for cand in found if spans.add(cand.start, cand.end)]
             i = mask.find(0, j)
         if words and "word" in cost:
             self._word_candidates(text, 0, words, cost["word"],
@@ -468,9 +477,16 @@ class StatModel:
             return
         found.sort(key=lambda c: -c.score)
         kept = out[first:]
+        if len(found) * len(kept) <= SMALL_CLUSTER * SMALL_CLUSTER:
+            for cand in found:
+                if all(cand.end <= k.start or cand.start >= k.end for k in kept):
+                    kept.append(cand)
+                    out.append(cand)
+            return
+        characters = SpanIndex((k.start, k.end) for k in kept)
+        words = DisjointSpans()
         for cand in found:
-            if all(cand.end <= k.start or cand.start >= k.end for k in kept):
-                kept.append(cand)
+            if not characters.overlaps(cand.start, cand.end) and words.add(cand.start, cand.end):
                 out.append(cand)
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float,
@@ -587,11 +603,13 @@ class StatModel:
 
     def _word_span(self, run: str, i: int, char: str) -> tuple[int, int]:
         """The longest dictionary word that the correction creates around ``i``."""
-        fixed = run[:i] + char + run[i + 1:]
+        lo = i - 3 if i > 3 else 0            # only the words of up to 4 characters around it
+        fixed = run[lo:i] + char + run[i + 1:i + 4]
+        at = i - lo
         for length in (4, 3, 2):
-            for start in range(max(0, i - length + 1), min(i, len(run) - length) + 1):
+            for start in range(max(0, at - length + 1), min(at, len(fixed) - length) + 1):
                 if fixed[start:start + length] in self.logp:
-                    return start, start + length
+                    return lo + start, lo + start + length
         return i, i + 1
 
 
