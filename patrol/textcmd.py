@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import re
+import stat
 import sys
 from datetime import date
 from pathlib import Path
@@ -28,8 +29,10 @@ def cmd_text(args: argparse.Namespace) -> int:
             raw = sys.stdin.buffer.read()
         else:
             path = Path(args.file)
-            if path.exists() and not path.is_file():
-                # A directory, or a device such as /dev/zero that would never end.
+            mode = path.stat().st_mode
+            if stat.S_ISDIR(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                # A directory, or a device such as /dev/zero that would never end (a pipe,
+                # <(iconv ...) or /dev/stdin, is read like a file).
                 print(f"patrol text: {shown}: not a regular file", file=sys.stderr)
                 return 2
             raw = path.read_bytes()

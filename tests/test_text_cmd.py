@@ -90,6 +90,13 @@ def test_bad_input_exits_2_with_a_message(args, stdin, message):
     assert proc.stdout == b""
 
 
+def test_a_pipe_is_read_like_a_file():
+    # patrol text <(iconv -f GB18030 -t UTF-8 draft.txt), or a pipe through /dev/stdin
+    proc = patrol("/dev/stdin", "--format", "jsonl", stdin="庆祝中华人民共合国成立。\n".encode())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["findings"][0]["check"] == "serious_error"
+
+
 def test_carriage_returns_end_lines_whatever_the_convention():
     proc = patrol("-", "--format", "jsonl", stdin="大数局\r中华人民共合国\r\n好\n".encode())
     rows = [json.loads(line) for line in proc.stdout.decode().splitlines()]

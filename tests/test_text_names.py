@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from checks.text import TextChecker
-from checks.text.names import NameMatcher, load_names
+from checks.text.names import NameMatcher, cached_matcher, load_names
 
 DATA = Path(__file__).resolve().parent.parent / "config" / "text"
 TODAY = date(2024, 6, 1)
@@ -51,6 +51,16 @@ def test_every_standard_name_written_correctly_is_not_flagged(checker):
     "检察委员会讨论重大案件。",         # exceptions.txt: not 监察委员会
     "教育不能只看分数。",               # 不能 is a word
     "审计数据按月报送。",
+    # The commonest characters next to a name are ordinary writing, not a misspelt ministry.
+    "理想信念教育不深入，警示教育不扎实。",
+    "政府信息公开中财政不透明的问题。",
+    "基层公安不担当不作为问题。",
+    "安全生产应急管理不规范，部分地区生态环境不达标。",
+    "农业农村不发达地区，电子商务不景气。",
+    # A word through the replaced character, inside the name or across its edge.
+    "中共中阳县委员会召开全会。",         # 中阳县, a county of 吕梁市
+    "中共中银国际证券股份有限公司委员会",
+    "总共中央财政补助资金500万元。",
 ])
 def test_correct_phrases_one_character_from_a_name_are_not_serious_errors(checker, text):
     assert serious(checker, text) == []
@@ -69,12 +79,14 @@ def test_several_near_misses_in_one_text_with_their_offsets(checker):
 
 
 def test_matcher_takes_its_confusions_and_dictionary_from_the_caller():
-    confusion = {"甲": {"乙": "homophone"}, "丙": {"丁": "shape"}, "戊": {}}.get
+    confusion = {"甲": {"乙": "homophone", "的": "homophone"}, "丙": {"丁": "shape"}, "戊": {}}.get
     matcher = NameMatcher([("甲丙戊戊", "测试", "names.txt:1")],
-                          lambda c: confusion(c, {}), {"乙": -5.0, "丁": -20.0})
-    assert matcher.count == 2                        # 乙丙戊戊 and 甲丁戊戊 (a look-alike is kept)
+                          lambda c: confusion(c, {}), {"乙": -8.0, "的": -4.0, "丁": -20.0})
+    # 乙丙戊戊 and 甲丁戊戊 (a rare look-alike is kept); not 的丙戊戊 (too common at an edge)
+    assert matcher.count == 2
     assert [f.wrong for f in matcher.match("前乙丙戊戊后甲丁戊戊")] == ["乙丙戊戊", "甲丁戊戊"]
     assert matcher.match("前乙丙戊戊", taken=[(1, 3)]) == []
+    assert matcher.match("前乙丙戊戊", protected=lambda text: [(0, 2)]) == []   # a name's span
     assert matcher.match("甲丙") == []
 
 
@@ -87,3 +99,19 @@ def test_a_data_directory_without_names_txt_still_works(tmp_path):
     checker = TextChecker(data_dir=data)
     assert checker.names.count == 0
     assert [f.check for f in checker.check("中华人民共合国", TODAY)] == ["serious_error"]
+
+
+def test_the_matcher_is_kept_in_the_cache_directory(tmp_path, monkeypatch, checker):
+    model = checker.model                  # loaded already: only the matcher uses the directory
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path))
+    built = cached_matcher(DATA, model)
+    files = list(tmp_path.glob("text-names-*.pickle"))
+    assert len(files) == 1
+    loaded = cached_matcher(DATA, model)
+    assert loaded is not built and loaded.count == built.count and loaded.logp is model.logp
+    text = "据才政部和国家税物总局通知，教育不深入。"
+    found = [(f.wrong, f.suggestion, f.start) for f in built.match(text)]
+    assert found == [("才政部", "财政部", 1), ("国家税物总局", "国家税务总局", 5)]
+    assert [(f.wrong, f.suggestion, f.start) for f in loaded.match(text)] == found
+    files[0].write_bytes(b"not a pickle")           # a damaged file is built again
+    assert cached_matcher(DATA, model).count == built.count

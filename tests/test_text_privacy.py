@@ -47,6 +47,8 @@ def test_first_generation_id_number_needs_its_cue_word_and_a_valid_birth_date():
     assert "110105491231002" not in flags[0].wrong + flags[0].context
     assert find_personal_data("订单号110105491231002已发货。") == []          # no cue word
     assert find_personal_data("身份证号：110105491331002") == []               # month 13
+    # A licence's old 15-digit registration number is no ID number.
+    assert find_personal_data("营业执照证件号码：110108011231003") == []
 
 
 def test_bank_card_number_with_a_right_check_digit_after_a_card_word():
@@ -57,6 +59,9 @@ def test_bank_card_number_with_a_right_check_digit_after_a_card_word():
     assert "4111111111111111" not in flags[0].context
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert find_personal_data("银行卡号4111111111111112") == []                # wrong check digit
+    grouped = "银行卡号：4111 1111 1111 1111；社保卡号：4111-1111-1111-1111。"
+    assert [f.rule for f in find_personal_data(grouped)] == ["privacy:bank_card"] * 2
+    assert find_personal_data("银行卡号：4111 1111 1111 1112") == []
     # An office's own account, published for fees, is not a card.
     assert find_personal_data("户名：清溪区财政局，账号：4111111111111111。") == []
 
@@ -71,7 +76,7 @@ def test_full_width_digits_are_read_as_digits():
 
 def test_every_cue_word_passes_the_quick_prefilter():
     from checks.text.privacy import CARD_WORDS, ID_WORDS
-    assert all("身份" in w or "证件号" in w for w in ID_WORDS)
+    assert all("身份" in w for w in ID_WORDS)
     assert all("卡" in w for w in CARD_WORDS)
 
 

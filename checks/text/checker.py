@@ -10,7 +10,7 @@ from typing import Any
 from checks.text.context import KINDS, ContextRules
 from checks.text.flags import TextFlag, context_of, make_flag
 from checks.text.leaders import LeaderChecker
-from checks.text.names import NameMatcher, load_exceptions, load_names
+from checks.text.names import NameMatcher, cached_matcher
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import RuleMatcher, load_rules, load_yaml
 from checks.text.spans import SpanIndex
@@ -34,9 +34,9 @@ def _settings(data_dir: Path, stamp: tuple) -> dict[str, Any]:
     return load_yaml((data_dir / "statistical.yaml").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def _names(data_dir: Path, stamp: tuple, model: StatModel) -> NameMatcher:
-    return NameMatcher(load_names(data_dir), model.confusion, model.logp, load_exceptions(data_dir))
+    return cached_matcher(data_dir, model)
 
 
 def _stamp(data_dir: Path) -> tuple:
@@ -88,11 +88,12 @@ class TextChecker:
         elif isinstance(published, datetime):
             published = published.date()
         flags = self.rules.match(text, published)
-        flags += self.names.match(text, [(f.start, f.end) for f in flags])
+        flags += self.names.match(text, [(f.start, f.end) for f in flags],
+                                  lambda t: self.leaders.name_spans(t) + self.protected_spans(t))
         flags += self.leaders.check(text)
-        # An ID number is valid if its holder was born by today: a page date read wrongly
-        # (1900) must not hide one.
-        personal = find_personal_data(text, max(published, today))
+        # An ID number is valid if its holder was born by today, whatever the page's date:
+        # a date read wrongly (1900) must not hide one.
+        personal = find_personal_data(text, today)
         flags += personal
         candidates = self.candidates(text, self.settings["suspect_score"])
         if candidates:

@@ -4,7 +4,7 @@ An 18-digit resident ID number (GB 11643-1999) is flagged only when its region c
 date and ISO 7064 MOD 11-2 check digit are all valid, so order numbers and other long digit
 strings are not.  A 15-digit first-generation ID number has no check digit, so it is flagged
 only right after a word that names it (身份证号 …) and with a valid birth date.  A bank card
-number (16-19 digits) is flagged after a word that names a card (银行卡号, 卡号 …) when its Luhn
+number (16-19 digits, or groups of four) is flagged after a word that names a card (银行卡号, 卡号 …) when its Luhn
 check digit is right; an account number after 账号 is not, since offices publish their own
 accounts for fees.  A mobile number (11 digits, 1[3-9]…) may be a public service line, so it
 is a suspected leak (疑似) rather than a certain one.  Full-width digits count as digits.
@@ -20,17 +20,21 @@ from checks.text.flags import TextFlag, context_of, make_flag, mask
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-8][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 OLD_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-8][0-9]{14}(?![0-9A-Za-z])")
-CARD_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{15,18}(?![0-9A-Za-z])")
+CARD_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{15,18}(?![0-9A-Za-z])"
+                         # ... or written in groups of four: 6222 0202 0000 1234 567
+                         r"|(?<![0-9A-Za-z])[1-9][0-9]{3}(?:[ -][0-9]{4}){3}(?:[ -][0-9]{1,3})?(?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 # Words that say the number after them is an ID number / a bank card's (within CUE_REACH
 # characters before it).
-ID_WORDS = ("身份证", "身份号码", "证件号")              # each contains 身份 or 证件号
+ID_WORDS = ("身份证", "身份号码")            # each contains 身份 (not 证件号: a licence's
+                                             # 15-digit registration number follows it too)
 CARD_WORDS = ("银行卡", "卡号", "储蓄卡", "借记卡", "信用卡", "社保卡", "社会保障卡")  # each has 卡
 CUE_REACH = 8
 # Full-width digits and letters read as ASCII (same length, so offsets stay valid).
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
 _HALF_WIDTH.update({0xFF38: ord("X"), 0xFF58: ord("x")})
 _FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+_GROUPING = re.compile("[ -]")
 # A number right after one of these words is an office line, not a citizen's.
 SERVICE_WORDS = ("热线", "服务电话", "咨询电话", "举报电话", "投诉电话", "联系电话", "办公电话", "传真")
 
@@ -87,7 +91,7 @@ def find_personal_data(text: str, today: date | None = None) -> list[TextFlag]:
     flags: list[TextFlag] = []
     digits = text.translate(_HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
     # Most text names neither (a substring test is cheaper than a regular expression).
-    rare = "身份" in digits or "证件号" in digits or "卡" in digits
+    rare = "身份" in digits or "卡" in digits
     for m in ID_NUMBER.finditer(digits):
         if id_number_valid(m.group(), today):
             flags.append(make_flag("privacy_leak", text, m.start(), m.end(),
@@ -97,7 +101,7 @@ def find_personal_data(text: str, today: date | None = None) -> list[TextFlag]:
             flags.append(make_flag("privacy_leak", text, m.start(), m.end(),
                                    "公民身份号码不得公开发布", "privacy:id_number_15", 0.9))
     for m in (CARD_NUMBER.finditer(digits) if rare and _any_in(digits, CARD_WORDS) else ()):
-        if _cued(digits, m.start(), CARD_WORDS) and luhn_valid(m.group()) \
+        if _cued(digits, m.start(), CARD_WORDS) and luhn_valid(_GROUPING.sub("", m.group())) \
                 and not any(f.start == m.start() for f in flags):
             flags.append(make_flag("privacy_leak", text, m.start(), m.end(),
                                    "个人银行卡号不得公开发布", "privacy:bank_card", 0.9))
