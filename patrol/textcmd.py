@@ -58,6 +58,7 @@ def cmd_text(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"patrol text: --date: {args.date!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
+    published = published or date.today()           # once, not for every line
     checker = TextChecker(_leaders(getattr(args, "config", None)))
     if content.strip():
         # Load the model now, then keep its million objects out of every later garbage

@@ -62,6 +62,7 @@ class TextChecker:
         self._stamp = stamp
         self._model: StatModel | None = None
         self._names: NameMatcher | None = None
+        self._guarded = self._guarded_spans         # bound once: passed on every check
 
     @property
     def model(self) -> StatModel:
@@ -82,18 +83,16 @@ class TextChecker:
             raise TypeError(f"TextChecker.check: text must be str, not {type(text).__name__}")
         if not text:
             return []
-        today = date.today()
         if published is None:
-            published = today
+            published = date.today()
         elif isinstance(published, datetime):
             published = published.date()
         flags = self.rules.match(text, published)
-        flags += self.names.match(text, [(f.start, f.end) for f in flags],
-                                  lambda t: self.leaders.name_spans(t) + self.protected_spans(t))
+        flags += self.names.match(text, [(f.start, f.end) for f in flags], self._guarded)
         flags += self.leaders.check(text)
         # An ID number is valid if its holder was born by today, whatever the page's date:
         # a date read wrongly (1900) must not hide one.
-        personal = find_personal_data(text, today)
+        personal = find_personal_data(text)
         flags += personal
         candidates = self.candidates(text, self.settings["suspect_score"])
         if candidates:
@@ -114,6 +113,11 @@ class TextChecker:
                 flag.context = context_of(masked, flag.start, flag.end)
         flags.sort(key=lambda f: (f.start, f.end))
         return flags
+
+    def _guarded_spans(self, text: str) -> list[tuple[int, int]]:
+        """Leaders' names, other names, places and measure words: no near miss of a standard
+        name there (asked only when there is one)."""
+        return self.leaders.name_spans(text) + self.protected_spans(text)
 
     def protected_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
         """Names and measure words (config/text/context.yaml): never statistical typos."""
