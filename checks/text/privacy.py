@@ -4,9 +4,9 @@ An 18-digit resident ID number (GB 11643-1999) is flagged only when its region c
 date and ISO 7064 MOD 11-2 check digit are all valid, so order numbers and other long digit
 strings are not.  A 15-digit first-generation ID number has no check digit, so it is flagged
 only right after a word that names it (身份证号 …) and with a valid birth date.  A bank card
-number (16-19 digits, or groups of four) is flagged after a word that names a card (银行卡号, 卡号 …) when its Luhn
-check digit is right; an account number after 账号 is not, since offices publish their own
-accounts for fees.  A mobile number (11 digits, 1[3-9]…) may be a public service line, so it
+number (16-19 digits, or in groups of four) is flagged after a word that names a card
+(银行卡号, 卡号 …) when its Luhn check digit is right; an account number after 账号 is not,
+since offices publish their own accounts for fees.  A mobile number (11 digits, 1[3-9]…) may be a public service line, so it
 is a suspected leak (疑似) rather than a certain one.  Full-width digits count as digits.
 Masked numbers (3201**********1234) are fine.  The flags carry the number masked: a report
 must not spread what it reports.
