@@ -5,7 +5,9 @@ from datetime import date, datetime
 import pytest
 
 from checks.text import TextChecker
-from checks.text.spans import DisjointSpans, SpanIndex
+from dataclasses import dataclass
+
+from checks.text.spans import DisjointSpans, SpanIndex, keep_disjoint, outside
 
 
 def overlaps(a, b):
@@ -32,6 +34,29 @@ def test_disjoint_spans_keep_what_the_pairwise_loop_keeps():
                 kept_pairwise.append(cand)
         spans = DisjointSpans()
         assert [c for c in candidates if spans.add(*c)] == kept_pairwise
+
+
+@dataclass
+class Item:
+    start: int
+    end: int
+
+
+def test_outside_and_keep_disjoint_answer_alike_for_few_and_many_items():
+    # Few items are compared pairwise, many through the indexes: the answers are the same.
+    rng = random.Random(5)
+    for _ in range(200):
+        count = rng.choice([2, 5, 40])
+        items = [Item(s, s + rng.randint(1, 4)) for s in (rng.randint(0, 120) for _ in range(count))]
+        fixed = [Item(s, s + rng.randint(1, 3)) for s in (rng.randint(0, 120) for _ in range(rng.choice([0, 3, 30])))]
+        spans = [(f.start, f.end) for f in fixed]
+        assert outside(items, spans) == [c for c in items if not any(overlaps((c.start, c.end), s) for s in spans)]
+        kept, expected = list(fixed), []
+        for c in items:
+            if all(not overlaps((c.start, c.end), (k.start, k.end)) for k in kept):
+                kept.append(c)
+                expected.append(c)
+        assert keep_disjoint(items, fixed) == expected
 
 
 def test_long_texts_give_the_same_flags_as_their_parts():

@@ -13,7 +13,7 @@ from checks.text.leaders import LeaderChecker
 from checks.text.names import NameMatcher, cached_matcher
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import RuleMatcher, load_rules, load_yaml
-from checks.text.spans import SpanIndex
+from checks.text.spans import outside
 from checks.text.statistical import Candidate, StatModel, load_model
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
@@ -98,13 +98,7 @@ class TextChecker:
         if candidates:
             taken = [(f.start, f.end) for f in flags] + self.leaders.name_spans(text)
             taken += self.protected_spans(text)
-            if len(taken) * len(candidates) > 64:        # a long page: no quadratic comparison
-                index = SpanIndex(taken)
-                free = [c for c in candidates if not index.overlaps(c.start, c.end)]
-            else:
-                free = [c for c in candidates
-                        if not any(s < c.end and c.start < e for s, e in taken)]
-            for cand in free:
+            for cand in outside(candidates, taken):
                 flags.append(self.flag_for(text, cand))
         if personal:
             # No flag may quote personal data in its context, whatever it is about.

@@ -3,7 +3,20 @@ and testing each candidate against every span made checking it quadratic."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
+
+# Up to this many pairs are compared one by one (a line of text has a few candidates and
+# spans; building an index would cost more); more (a long page) go through the indexes.
+PAIRWISE_MAX = 64
+
+
+class Span(Protocol):
+    start: int
+    end: int
+
+
+S = TypeVar("S", bound=Span)
 
 
 class SpanIndex:
@@ -48,3 +61,27 @@ class DisjointSpans:
         self._starts.insert(i, start)
         self._ends.insert(i, end)
         return True
+
+
+def outside(items: Sequence[S], spans: Sequence[tuple[int, int]]) -> list[S]:
+    """The ``items`` (with ``start`` and ``end``) that overlap none of ``spans``, in order."""
+    if len(items) * len(spans) <= PAIRWISE_MAX:
+        return [c for c in items if not any(s < c.end and c.start < e for s, e in spans)]
+    index = SpanIndex(spans)
+    return [c for c in items if not index.overlaps(c.start, c.end)]
+
+
+def keep_disjoint(items: Sequence[S], fixed: Sequence[S] = ()) -> list[S]:
+    """The ``items``, in order, each kept if it overlaps none of ``fixed`` and of the items
+    kept before it."""
+    if (len(items) + len(fixed)) * len(items) <= PAIRWISE_MAX:
+        kept = list(fixed)
+        new: list[S] = []
+        for c in items:
+            if all(c.end <= k.start or c.start >= k.end for k in kept):
+                kept.append(c)
+                new.append(c)
+        return new
+    index = SpanIndex((k.start, k.end) for k in fixed)
+    added = DisjointSpans()
+    return [c for c in items if not index.overlaps(c.start, c.end) and added.add(c.start, c.end)]

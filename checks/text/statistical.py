@@ -33,7 +33,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.text.spans import DisjointSpans, SpanIndex
+from checks.text.spans import keep_disjoint
 
 MODEL_VERSION = 14
 KEEP_MODELS = 4                 # cached models kept (each change of the data files makes one)
@@ -59,9 +59,6 @@ MAX_ALTERNATIVES = 2          # homophone words kept per two-character word (com
 WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which a homophone word is scored
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-# Up to this many candidates are compared pairwise for overlaps; more (a long uncovered run,
-# a long page) go through the span indexes of checks/text/spans.py.
-SMALL_CLUSTER = 8
 _KEY = "\x01"                # starts a masked key inside a bucket string
 _VALUE = "\x02"              # separates the key from its characters
 _NOTHING: frozenset[str] = frozenset()
@@ -419,15 +416,7 @@ class StatModel:
                         found.append(cand)
             if found:
                 found.sort(key=lambda c: -c.score)
-                if len(found) <= SMALL_CLUSTER:
-                    kept: list[Candidate] = []
-                    for cand in found:
-                        if all(cand.end <= k.start or cand.start >= k.end for k in kept):
-                            kept.append(cand)
-                    out += kept
-                else:                   # a long uncovered run: no quadratic comparison
-                    spans = DisjointSpans()
-                    out += [cand for cand in found if spans.add(cand.start, cand.end)]
+                out += keep_disjoint(found)
             i = mask.find(0, j)
         if words and "word" in cost:
             self._word_candidates(text, 0, words, cost["word"],
@@ -476,18 +465,7 @@ class StatModel:
         if not found:
             return
         found.sort(key=lambda c: -c.score)
-        kept = out[first:]
-        if len(found) * len(kept) <= SMALL_CLUSTER * SMALL_CLUSTER:
-            for cand in found:
-                if all(cand.end <= k.start or cand.start >= k.end for k in kept):
-                    kept.append(cand)
-                    out.append(cand)
-            return
-        characters = SpanIndex((k.start, k.end) for k in kept)
-        words = DisjointSpans()
-        for cand in found:
-            if not characters.overlaps(cand.start, cand.end) and words.add(cand.start, cand.end):
-                out.append(cand)
+        out += keep_disjoint(found, out[first:])
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float,
                  need: float | None = None) -> list[tuple[str, str]]:
