@@ -23,14 +23,13 @@ loading them under 0.01 s).
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from pathlib import Path
 
 import ahocorasick
 
 from checks.text.flags import TextFlag, make_flag
-from checks.text.rules import read_table
+from checks.text.rules import read_exceptions, read_table
 from checks.text.spans import SpanIndex
 
 # A confusion is kept only with a character at least this common (log-probability as a
@@ -178,37 +177,28 @@ class NameMatcher:
 
 def cached_matcher(data_dir: Path, model) -> NameMatcher:
     """The matcher for ``data_dir``'s names and ``model``'s confusions, from the cache
-    directory when it was built before (keyed by the model's data, the names and exceptions,
+    directory when it was built before (keyed by the model's key, the names and exceptions,
     the settings and NAMES_VERSION), else built and stored there."""
-    from checks.text.statistical import model_key, model_settings
-    from patrol.cache import cache_dir
+    from patrol.cache import cache_dir, read_cached, write_cached
 
-    fuzzy, _, word_settings = model_settings(data_dir)
-    digest = hashlib.sha1(repr((NAMES_VERSION, model_key(data_dir, word_settings), fuzzy,
-                                MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP)).encode())
+    digest = hashlib.sha1(repr((NAMES_VERSION, model.key, MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP)).encode())
     for name in ("names.txt", "exceptions.txt"):
         path = data_dir / name
         digest.update(path.read_bytes() if path.exists() else b"-")
     path = cache_dir() / f"text-names-{digest.hexdigest()[:16]}.pickle"
-    try:
-        matcher = pickle.loads(path.read_bytes())
+    data = read_cached(path) if model.key else None
+    if data is not None:
+        try:
+            matcher = pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            matcher = None
         if isinstance(matcher, NameMatcher):
             matcher.logp = model.logp
             return matcher
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
-        pass
     matcher = NameMatcher(load_names(data_dir), model.confusion, model.logp, load_exceptions(data_dir))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(matcher, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
-        kept = sorted((p for p in path.parent.glob("text-names-*.pickle") if p != path),
-                      key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in kept[KEEP_MATCHERS - 1:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass                     # a read-only cache only costs the build next time
+    if model.key:
+        write_cached(path, pickle.dumps(matcher, protocol=pickle.HIGHEST_PROTOCOL),
+                     "text-names-*.pickle", KEEP_MATCHERS)
     return matcher
 
 
@@ -221,7 +211,6 @@ def load_names(data_dir: Path) -> list[tuple[str, str, str]]:
 
 
 def load_exceptions(data_dir: Path) -> list[str]:
+    """The phrases of exceptions.txt (the rules' exceptions); none when the file is missing."""
     path = data_dir / "exceptions.txt"
-    if not path.exists():
-        return []
-    return [row[0] for _, row in read_table(path, 1)]
+    return [phrase for _, phrase in read_exceptions(path)] if path.exists() else []

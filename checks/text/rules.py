@@ -76,9 +76,14 @@ def load_rules(data_dir: Path) -> list[Rule]:
                 from None
         rules.append(Rule("outdated", row[0], row[1], row[3] if len(row) > 3 else "", effective,
                           source=f"outdated.tsv:{number}"))
-    for number, row in read_table(data_dir / "exceptions.txt", 1):
-        rules.append(Rule("exception", row[0], source=f"exceptions.txt:{number}"))
+    for number, phrase in read_exceptions(data_dir / "exceptions.txt"):
+        rules.append(Rule("exception", phrase, source=f"exceptions.txt:{number}"))
     return rules
+
+
+def read_exceptions(path: Path) -> list[tuple[int, str]]:
+    """The correct phrases of exceptions.txt, with their line numbers."""
+    return [(number, row[0]) for number, row in read_table(path, 1)]
 
 
 class RuleMatcher:

@@ -184,6 +184,7 @@ class StatModel:
         self._bucket_values: dict[str, array.array] = {}
         self._alone: dict[str, float] = {}        # see confusion()
         self._group_top: dict[str, float] = {}
+        self.key = ""                      # set by load_model: the data and settings it is from
 
     # --- confusion sets ---------------------------------------------------------------
     def confusion(self, char: str) -> dict[str, str]:
@@ -661,47 +662,35 @@ def load_model(data_dir: Path) -> StatModel:
         finally:
             if was_enabled:
                 gc.enable()
+        model.key = key         # what a matcher derived from the model is cached under
         _MODELS[key] = model
         return model
 
 
 def _read_cache(path: Path) -> tuple | None:
+    from patrol.cache import read_cached
+
+    # One read and ``loads``: ``marshal.load`` on a file object is three times slower.
+    data = read_cached(path)
+    if data is None:
+        return None
     try:
-        # One read and ``loads``: ``marshal.load`` on a file object is three times slower.
-        tables = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        tables = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
         return None
     if not isinstance(tables, tuple) or len(tables) != 10 or tables[0] != MODEL_VERSION:
         return None
-    try:
-        os.utime(path)          # in use: the newest are the ones kept (see _write_cache)
-    except OSError:
-        pass
     return tables
 
 
 def _write_cache(path: Path, tables: tuple) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            marshal.dump(tables, fh)
-        os.replace(tmp, path)
-        # Models of earlier versions of this code are never read again, and each change of the
-        # data files makes a model of its own (28 MB): the KEEP_MODELS last used are kept.
-        current: list[tuple[float, Path]] = []
-        for old in path.parent.glob("text-model-*"):
-            if ".tmp" in old.name:
-                continue
-            if not old.name.startswith(f"text-model-v{MODEL_VERSION}-"):
-                old.unlink(missing_ok=True)
-            elif old != path:
-                current.append((old.stat().st_mtime, old))
-        current.sort(reverse=True)
-        for _, old in current[KEEP_MODELS - 1:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass        # a read-only home only costs the rebuild next time
+    from patrol.cache import write_cached
+
+    # Models of earlier versions of this code are never read again, and each change of the
+    # data files makes a model of its own (28 MB): the KEEP_MODELS last used are kept.
+    current = f"text-model-v{MODEL_VERSION}-"
+    write_cached(path, marshal.dumps(tables), "text-model-*", KEEP_MODELS,
+                 stale=lambda old: not old.name.startswith(current))
 
 
 def _model_from_tables(tables: tuple, fuzzy: tuple[tuple[str, str], ...],

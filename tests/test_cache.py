@@ -1,0 +1,22 @@
+"""Cache files (patrol/cache.py): written whole, the last used kept, stale ones removed."""
+import os
+
+from patrol.cache import read_cached, write_cached
+
+
+def test_write_keeps_the_last_used_and_removes_the_stale(tmp_path):
+    for k, name in enumerate(["m-a", "m-b", "m-c", "old-x"]):
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (1000 + k, 1000 + k))
+    assert read_cached(tmp_path / "m-a") == b"x"          # read: now the last used of the three
+    write_cached(tmp_path / "m-new", b"data", "*", keep=3, stale=lambda p: p.name.startswith("old-"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-a", "m-c", "m-new"]
+    assert read_cached(tmp_path / "m-new") == b"data"
+    assert read_cached(tmp_path / "missing") is None
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    write_cached(blocker / "sub" / "m-1", b"data", "m-*", keep=2)    # a file where a directory should be
+    assert not (blocker / "sub").exists()
