@@ -24,7 +24,6 @@ that was routed to it: idle shards with nothing in flight cannot produce more wo
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import zlib
 from collections.abc import Callable
@@ -54,7 +53,7 @@ class ShardLink:
         self.finishing = False
         self._last_idle_report: int | None = None
         self._task: asyncio.Task[None] | None = None
-        self._pending: list[str] = []
+        self._pending: list[bytes] = []
         self._flush_later: asyncio.TimerHandle | None = None
         # stdout through a non-blocking transport: a parent that reads late never stalls the
         # crawl (the transport buffers); None until open(), or when stdout is not a pipe.
@@ -80,7 +79,7 @@ class ShardLink:
 
     def queue(self, message: dict[str, Any]) -> None:
         """Buffer a message; ``flush`` sends what a page produced in one write."""
-        self._pending.append(json.dumps(message, ensure_ascii=False))
+        self._pending.append(jsonlines.dumps_line(message))
 
     def flush(self, *, now: bool = True) -> None:
         """Write what is queued: at once, or (``now=False``) within FLUSH_EVERY_S."""
@@ -93,7 +92,7 @@ class ShardLink:
             self._flush_later = None
         if not self._pending:
             return
-        data = ("\n".join(self._pending) + "\n").encode("utf-8")
+        data = b"".join(self._pending)
         self._pending.clear()
         if self._out is not None and not self._out.is_closing():
             self._out.write(data)
