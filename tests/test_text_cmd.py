@@ -127,3 +127,14 @@ def test_jsonl_lines_are_exactly_what_json_dumps_writes():
         assert json.dumps(json.loads(line), ensure_ascii=False) == line
         for finding in json.loads(line)["findings"]:
             assert list(finding) == list(TextFlag.__dataclass_fields__)     # every field, in order
+
+
+def test_near_misses_of_standard_names_and_card_numbers_through_the_cli():
+    proc = patrol("-", "--format", "jsonl",
+                  stdin="据柴政部通知，补贴发放到银行卡号4111111111111111。\n".encode())
+    assert proc.returncode == 0, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert [(f["check"], f["wrong"]) for f in findings] == [
+        ("serious_error", "柴政部"), ("privacy_leak", "411*********1111")]
+    assert findings[0]["suggestion"] == "财政部" and findings[0]["rule"].startswith("names.txt:")
+    assert "4111111111111111" not in json.dumps(findings, ensure_ascii=False)   # masked in every finding
