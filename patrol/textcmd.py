@@ -14,6 +14,7 @@ from typing import TextIO
 
 from checks.text import TextChecker, TextFlag, highlight
 from checks.text.flags import LABELS
+from checks.text.lexicon import own_vocabulary
 from checks.text.privacy import mask_spans
 
 
@@ -69,10 +70,12 @@ def cmd_text(args: argparse.Namespace) -> int:
     if lines and lines[-1] == "":
         lines.pop()
     out = sys.stdout
+    lines = [line.rstrip("\r") for line in lines]
+    results = check_lines(checker, lines, published)
     if getattr(args, "format", "text") == "jsonl":
-        write_jsonl(checker, lines, published, out)
+        write_jsonl(lines, results, out)
     else:
-        write_text(checker, lines, published, out)
+        write_text(lines, results, out)
     out.flush()
     return 0
 
@@ -100,18 +103,34 @@ def _leaders(config_path: str | None) -> list[dict]:
     return [{"name": leader.name, "title": leader.title} for leader in cfg.leaders]
 
 
-def write_jsonl(checker: TextChecker, lines: list[str], published: date | None, out: TextIO) -> None:
+def check_lines(checker: TextChecker, lines: list[str], published: date) -> list[list[TextFlag]]:
+    """Each line's flags, less the statistical ones on the document's own vocabulary.
+
+    A word the statistical layer doubts but that the document writes in several different
+    surroundings (a regulation's own term, a place it keeps naming) is the document's
+    vocabulary, as on a crawled site (statistical.yaml ``site_vocabulary.min_contexts``).
+    """
+    check = checker.check
+    results = [check(line, published) for line in lines]
+    words = {f.wrong for flags in results for f in flags if f.rule.startswith("statistical:")}
+    if words:
+        min_contexts = checker.settings.get("site_vocabulary", {}).get("min_contexts", 3)
+        own = own_vocabulary(words, lines, min_contexts)
+        if own:
+            results = [[f for f in flags if not (f.wrong in own and f.rule.startswith("statistical:"))]
+                       if flags else flags for flags in results]
+    return results
+
+
+def write_jsonl(lines: list[str], results: list[list[TextFlag]], out: TextIO) -> None:
     # Written out rather than through json.dumps (a new encoder per call, a dict per flag: a
     # tenth of the command's time); the output is byte for byte what
     # json.dumps({"line": ..., "text": ..., "findings": [flag.to_dict(), ...]}, ensure_ascii=False)
     # gives.
     quote = json.encoder.py_encode_basestring if json.encoder.c_encode_basestring is None \
         else json.encoder.c_encode_basestring
-    check = checker.check
     parts: list[str] = []
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\r")
-        flags = check(line, published)
+    for number, (line, flags) in enumerate(zip(lines, results), 1):
         if flags:
             findings = ", ".join([_flag_json(f, quote) for f in flags])
             parts.append(f'{{"line": {number}, "text": {quote(line)}, "findings": [{findings}]}}\n')
@@ -130,15 +149,13 @@ def _flag_json(f: TextFlag, quote) -> str:
             f'"suggestion": {quote(f.suggestion)}, "start": {int(f.start)}, "end": {int(f.end)}, '
             f'"context": {quote(f.context)}, "rule": {quote(f.rule)}, '
             f'"confidence": {float(f.confidence)!r}, "suspected": {"true" if f.suspected else "false"}, '
-            f'"severity": {quote(f.severity)}}}')
+            f'"severity": {quote(f.severity)}, "category": {quote(f.category)}}}')
 
 
-def write_text(checker: TextChecker, lines: list[str], published: date | None, out: TextIO) -> None:
+def write_text(lines: list[str], results: list[list[TextFlag]], out: TextIO) -> None:
     certain: list[tuple[int, str, TextFlag]] = []
     suspected: list[tuple[int, str, TextFlag]] = []
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\r")
-        flags = checker.check(line, published)
+    for number, (line, flags) in enumerate(zip(lines, results), 1):
         personal = [(f.start, f.end) for f in flags if f.check == "privacy_leak"]
         shown = mask_spans(line, personal) if personal else line
         for flag in flags:

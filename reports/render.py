@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import select
 
+from checks.text.flags import CATEGORIES as TEXT_CATEGORIES
+
 from patrol.store import FindingRow, LinkUse, Page, Store
 from reports import charts, scoring
 from reports.data import (
@@ -340,6 +342,8 @@ def _site_section(store: Store, run_id: int, e: SiteEntry, rules: dict[str, Any]
         by_check[f.check].append(f)
     for check, rows in sorted(by_check.items(),
                               key=lambda kv: (min(SEVERITY_ORDER.get(f.severity, 9) for f in kv[1]), kv[0])):
+        # Text findings are grouped by what they are about (国家领导人, 机构名称, 时政用语 …).
+        rows = sorted(rows, key=lambda f: CATEGORY_ORDER.get((f.detail or {}).get("category"), 99))
         confirmed = [f for f in rows if not (f.detail or {}).get("suspected")]
         suspected = [f for f in rows if (f.detail or {}).get("suspected")]
         shown, doubtful = _grouped_views(confirmed, shots), _grouped_views(suspected, shots)
@@ -387,6 +391,9 @@ def _deduction_text(row: dict[str, Any]) -> str:
     return text
 
 
+CATEGORY_ORDER = {name: i for i, name in enumerate(TEXT_CATEGORIES)}
+
+
 def _grouped_views(rows: list[FindingRow], shots: dict[str, Any]) -> list[dict[str, Any]]:
     """Findings with the same wrong words and message on many pages become one row that names
     the pages (a typo in a template or a pagination bar is one correction, not thirty)."""
@@ -427,6 +434,7 @@ def _finding_view(f: FindingRow, shots: dict[str, Any]) -> dict[str, Any]:
             "page": f.page, "state": f.state, "fingerprint": f.fingerprint,
             "highlight": highlight(detail), "suspected": bool(detail.get("suspected")),
             "suggestion": detail.get("suggestion"), "others": [],
+            "category": TEXT_CATEGORIES.get(detail.get("category"), "") if "wrong" in detail else "",
             "shot": shot.data_uri() if shot is not None else "",
             "shot_error": shot.error if shot is not None else "",
             "facts": facts if f.check in FACTS_SHOWN and not highlight(detail) else []}

@@ -10,7 +10,9 @@ from typing import Any
 from checks.text.context import KINDS, ContextRules
 from checks.text.flags import TextFlag, context_of, make_flag
 from checks.text.leaders import LeaderChecker
+from checks.text.lexicon import OfficialLexicon
 from checks.text.names import NameMatcher, cached_matcher
+from checks.text.officeholders import OfficeholderChecker
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import RuleMatcher, load_rules, load_yaml
 from checks.text.spans import outside
@@ -34,9 +36,24 @@ def _settings(data_dir: Path, stamp: tuple) -> dict[str, Any]:
     return load_yaml((data_dir / "statistical.yaml").read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=8)
+def _official(data_dir: Path, stamp: tuple) -> OfficialLexicon:
+    return OfficialLexicon.load(data_dir)
+
+
 @lru_cache(maxsize=4)
 def _names(data_dir: Path, stamp: tuple, model: StatModel) -> NameMatcher:
     return cached_matcher(data_dir, model)
+
+
+@lru_cache(maxsize=4)
+def _expressions(data_dir: Path, stamp: tuple, model: StatModel) -> NameMatcher:
+    return cached_matcher(data_dir, model, "expressions.txt", inside_words=False)
+
+
+@lru_cache(maxsize=8)
+def _officeholders(data_dir: Path, stamp: tuple) -> OfficeholderChecker:
+    return OfficeholderChecker(data_dir)
 
 
 def _stamp(data_dir: Path) -> tuple:
@@ -59,9 +76,12 @@ class TextChecker:
         self.settings = _settings(self.data_dir, stamp)
         self.context = _context(self.data_dir, stamp)
         self.leaders = LeaderChecker(list(leaders or ()), self.data_dir)
+        self.official = _official(self.data_dir, stamp)
+        self.officeholders = _officeholders(self.data_dir, stamp)
         self._stamp = stamp
         self._model: StatModel | None = None
         self._names: NameMatcher | None = None
+        self._expressions: NameMatcher | None = None
         self._guarded = self._guarded_spans         # bound once: passed on every check
 
     @property
@@ -77,6 +97,13 @@ class TextChecker:
             self._names = _names(self.data_dir, self._stamp, self.model)
         return self._names
 
+    @property
+    def expressions(self) -> NameMatcher:
+        """Near misses of the fixed political expressions (expressions.txt)."""
+        if self._expressions is None:
+            self._expressions = _expressions(self.data_dir, self._stamp, self.model)
+        return self._expressions
+
     def check(self, text: str, published: date | None = None) -> list[TextFlag]:
         """All flags for ``text`` (published on ``published``, default today), by position."""
         if not isinstance(text, str):
@@ -88,7 +115,12 @@ class TextChecker:
         elif isinstance(published, datetime):
             published = published.date()
         flags = self.rules.match(text, published)
+        if self.officeholders.confusion is None:
+            self.officeholders.confusion = self.model.confusion
+        flags += self.officeholders.check(text, published)
         flags += self.names.match(text, [(f.start, f.end) for f in flags], self._guarded)
+        flags += [f for f in self.expressions.match(text, [(f.start, f.end) for f in flags], self._named)
+                  if not self.official.covers(text, f.start, f.end)]
         flags += self.leaders.check(text)
         # An ID number is valid if its holder was born by today, whatever the page's date:
         # a date read wrongly (1900) must not hide one.
@@ -96,10 +128,14 @@ class TextChecker:
         flags += personal
         candidates = self.candidates(text, self.settings["suspect_score"])
         if candidates:
-            taken = [(f.start, f.end) for f in flags] + self.leaders.name_spans(text)
-            taken += self.protected_spans(text)
+            covers = self.official.covers
+            candidates = [c for c in candidates if not covers(text, c.start, c.end)]
+        if candidates:
+            taken = [(f.start, f.end) for f in flags] + self._guarded(text)
             for cand in outside(candidates, taken):
                 flags.append(self.flag_for(text, cand))
+        denied = self.official.is_denied
+        flags = [f for f in flags if not denied(f.suggestion)]
         if personal:
             # No flag may quote personal data in its context, whatever it is about.
             masked = mask_spans(text, [(f.start, f.end) for f in personal])
@@ -111,7 +147,13 @@ class TextChecker:
     def _guarded_spans(self, text: str) -> list[tuple[int, int]]:
         """Leaders' names, other names, places and measure words: no near miss of a standard
         name there (asked only when there is one)."""
-        return self.leaders.name_spans(text) + self.protected_spans(text)
+        return (self.leaders.name_spans(text) + self.protected_spans(text)
+                + self.officeholders.name_spans(text) + self.official.name_spans(text))
+
+    def _named(self, text: str) -> list[tuple[int, int]]:
+        """Names of people and places (not measure words: 四个全面 holds one)."""
+        return (self.leaders.name_spans(text) + self.protected_spans(text, ("person", "place"))
+                + self.officeholders.name_spans(text) + self.official.name_spans(text))
 
     def protected_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
         """Names and measure words (config/text/context.yaml): never statistical typos."""

@@ -8,6 +8,35 @@ CHECKS = ("typo", "wrong_expression", "serious_error", "privacy_leak")
 CONTEXT_CHARS = 20
 SUSPECTED_BELOW = 0.6        # flags less confident than this are listed apart as 疑似
 
+# What a text finding is about (detail.category), as buyers of inspection services expect it:
+# reports group text findings by it.
+CATEGORIES = {
+    "leader": "国家领导人",
+    "organ": "机构名称",
+    "political": "时政用语",
+    "law": "法律法规名称",
+    "place": "行政区划",
+    "outdated": "过时机构名称",
+    "expression": "不规范表述",
+    "typo": "一般错别字",
+    "privacy": "个人信息",
+}
+# Rule sources (the start of TextFlag.rule) -> category, where the check alone does not say.
+_CATEGORY_OF_RULE = (("outdated.tsv", "outdated"), ("banned.tsv", "expression"),
+                     ("serious.tsv", "organ"), ("names.txt", "organ"), ("leaders:", "leader"),
+                     ("officeholders", "leader"), ("expressions.txt", "political"))
+
+
+def category_of(check: str, rule: str) -> str:
+    """The category a flag of ``check`` raised by ``rule`` belongs to."""
+    if check == "privacy_leak":
+        return "privacy"
+    for prefix, category in _CATEGORY_OF_RULE:
+        if rule.startswith(prefix):
+            return category
+    return "typo"
+
+
 LABELS = {
     "typo": "错别字",
     "wrong_expression": "表述不规范",
@@ -28,6 +57,7 @@ class TextFlag:
     confidence: float        # 0-1
     suspected: bool = False  # low confidence: listed as 疑似 apart from the rest
     severity: str = "error"  # veto (serious_error) | error | warning (suspected)
+    category: str = "typo"   # one of CATEGORIES: what kind of wording it is about
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every field and costs more than the check.
@@ -48,7 +78,7 @@ _FIELDS = tuple(TextFlag.__dataclass_fields__)
 
 
 def make_flag(check: str, text: str, start: int, end: int, suggestion: str, rule: str,
-              confidence: float, suspected: bool | None = None) -> TextFlag:
+              confidence: float, suspected: bool | None = None, category: str | None = None) -> TextFlag:
     """A flag for ``text[start:end]`` with its context and the severity its check implies."""
     if suspected is None:
         suspected = confidence < SUSPECTED_BELOW
@@ -61,7 +91,7 @@ def make_flag(check: str, text: str, start: int, end: int, suggestion: str, rule
     return TextFlag(check=check, wrong=text[start:end], suggestion=suggestion, start=start, end=end,
                     context=context_of(text, start, end), rule=rule,
                     confidence=round(max(0.0, min(1.0, confidence)), 3), suspected=suspected,
-                    severity=severity)
+                    severity=severity, category=category or category_of(check, rule))
 
 
 def context_of(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import ahocorasick
 
-from checks.text.flags import TextFlag, make_flag
+from checks.text.flags import CATEGORIES, TextFlag, make_flag
 from checks.text.rules import read_exceptions, read_table
 from checks.text.spans import SpanIndex
 
@@ -50,9 +50,11 @@ class NameMatcher:
     the text reversed for the variants of a name's first character)."""
 
     def __init__(self, names: list[tuple[str, str, str]], confusion, logp: dict[str, float],
-                 exceptions: list[str] = ()) -> None:
+                 exceptions: list[str] = (), inside_words: bool = True) -> None:
         """``names``: (name, kind, source) rows; ``confusion(char)``: {other: kind};
-        ``logp``: the dictionary's word log-probabilities."""
+        ``logp``: the dictionary's word log-probabilities.  ``inside_words=False`` (the fixed
+        expressions): a replaced character that makes a dictionary word inside the name does
+        not excuse the variant (二十大精深, 四个全免: 精深 and 全免 are words, the phrases wrong)."""
         self.logp = logp
         self.exceptions = tuple(exceptions)
         standard = {name for name, _, _ in names}
@@ -75,7 +77,7 @@ class NameMatcher:
                     variant = head + other + tail
                     if variant in standard or variant in logp or variant in variants:
                         continue
-                    if self._in_word(variant, k, 0, len(variant)):
+                    if inside_words and self._in_word(variant, k, 0, len(variant)):
                         continue
                     variants[variant] = (name, kind, source, k)
         self.count = len(variants)
@@ -152,8 +154,10 @@ class NameMatcher:
             if self.exceptions and self._excepted(text, start, end):
                 continue
             wrong = text[start:end]
+            category = kind if kind in CATEGORIES else "political" if "思想" in kind else "organ"
             flags.append(make_flag("serious_error", text, start, end, name,
-                                   f"{source} {wrong}→{name}（{kind}）", 0.9))
+                                   f"{source} {wrong}→{name}（{CATEGORIES.get(kind, kind)}）", 0.9,
+                                   category=category))
             taken_until = end
         return flags
 
@@ -175,14 +179,16 @@ class NameMatcher:
         return False
 
 
-def cached_matcher(data_dir: Path, model) -> NameMatcher:
+def cached_matcher(data_dir: Path, model, file: str = "names.txt", inside_words: bool = True
+                   ) -> NameMatcher:
     """The matcher for ``data_dir``'s names and ``model``'s confusions, from the cache
     directory when it was built before (keyed by the model's key, the names and exceptions,
     the settings and NAMES_VERSION), else built and stored there."""
     from patrol.cache import cache_dir, read_cached, write_cached
 
-    digest = hashlib.sha1(repr((NAMES_VERSION, model.key, MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP)).encode())
-    for name in ("names.txt", "exceptions.txt"):
+    digest = hashlib.sha1(repr((NAMES_VERSION, model.key, MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP, file,
+                                inside_words)).encode())
+    for name in (file, "exceptions.txt"):
         path = data_dir / name
         digest.update(path.read_bytes() if path.exists() else b"-")
     path = cache_dir() / f"text-names-{digest.hexdigest()[:16]}.pickle"
@@ -195,19 +201,20 @@ def cached_matcher(data_dir: Path, model) -> NameMatcher:
         if isinstance(matcher, NameMatcher):
             matcher.logp = model.logp
             return matcher
-    matcher = NameMatcher(load_names(data_dir), model.confusion, model.logp, load_exceptions(data_dir))
+    matcher = NameMatcher(load_names(data_dir, file), model.confusion, model.logp, load_exceptions(data_dir),
+                          inside_words)
     if model.key:
         write_cached(path, pickle.dumps(matcher, protocol=pickle.HIGHEST_PROTOCOL),
                      "text-names-*.pickle", KEEP_MATCHERS)
     return matcher
 
 
-def load_names(data_dir: Path) -> list[tuple[str, str, str]]:
+def load_names(data_dir: Path, file: str = "names.txt") -> list[tuple[str, str, str]]:
     """(name, kind, "names.txt:line") rows; none when the file is missing."""
-    path = data_dir / "names.txt"
+    path = data_dir / file
     if not path.exists():
         return []
-    return [(row[0], row[1], f"names.txt:{number}") for number, row in read_table(path, 2)]
+    return [(row[0], row[1], f"{file}:{number}") for number, row in read_table(path, 2)]
 
 
 def load_exceptions(data_dir: Path) -> list[str]:

@@ -17,6 +17,7 @@ from datetime import date
 import ahocorasick
 
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
+from checks.text.lexicon import own_vocabulary
 from checks.text.checker import TextChecker
 from checks.text.flags import CHECKS, TextFlag, make_flag
 
@@ -88,7 +89,7 @@ def to_finding(flag: TextFlag, url: str, field: str, ctx: CheckContext) -> Findi
         department=ctx.department, message=flag.message,
         detail={"wrong": flag.wrong, "suggestion": flag.suggestion, "context": flag.context,
                 "rule": flag.rule, "confidence": flag.confidence, "suspected": flag.suspected,
-                "start": flag.start, "end": flag.end, "field": field},
+                "start": flag.start, "end": flag.end, "field": field, "category": flag.category},
     )
 
 
@@ -105,18 +106,7 @@ def _drop_site_vocabulary(found: list[tuple[TextFlag, str, str]], units: list[tu
     words = {flag.wrong for flag, _, _ in found if flag.rule.startswith("statistical:")}
     if not words:
         return found
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, len(word))
-    automaton.make_automaton()
-    contexts: dict[str, set[str]] = {}
-    for text, *_ in units:
-        for end_index, length in automaton.iter(text):
-            start, end = end_index + 1 - length, end_index + 1
-            seen = contexts.setdefault(text[start:end], set())
-            if len(seen) < min_contexts:
-                seen.add(text[max(0, start - 3):start] + "|" + text[end:end + 3])
-    common = {word for word, seen in contexts.items() if len(seen) >= min_contexts}
+    common = own_vocabulary(words, (unit[0] for unit in units), min_contexts)
     return [(flag, url, field) for flag, url, field in found
             if not (flag.rule.startswith("statistical:") and flag.wrong in common)]
 
