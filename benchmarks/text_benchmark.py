@@ -60,11 +60,15 @@ def load(path: Path, split: str) -> list[tuple[str, str]]:
     return rows
 
 
+COUNT_SUSPECTED = os.environ.get("PATROL_BENCH_SUSPECTED") == "1"
+
+
 def flagged_positions(findings: list[dict]) -> set[int]:
-    """Characters a user is told are wrong (suspected flags are listed apart and not counted)."""
+    """Characters a user is told are wrong (suspected flags are listed apart and not counted,
+    unless PATROL_BENCH_SUSPECTED=1: then 疑似 flags count too)."""
     positions: set[int] = set()
     for f in findings:
-        if f["suspected"]:
+        if f["suspected"] and not COUNT_SUSPECTED:
             continue
         wrong, right = f["wrong"], f["suggestion"]
         if len(wrong) == len(right):

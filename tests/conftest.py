@@ -83,3 +83,28 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
     return _free_port()
+
+
+def layer_data_dir(root) -> "Path":
+    """config/text/ with the statistical layer asserting as it did before precision came first
+    (assert_statistical: true, suspect_score 2.5): the tests of the layer itself use it."""
+    import shutil
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent.parent / "config" / "text"
+    target = Path(root) / "text-layer"
+    if not target.exists():
+        shutil.copytree(source, target)
+        path = target / "statistical.yaml"
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("assert_statistical: false", "assert_statistical: true")
+        import re
+
+        text = re.sub(r"^suspect_score: [0-9.]+", "suspect_score: 2.5", text, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def layer_dir(tmp_path_factory):
+    return layer_data_dir(tmp_path_factory.mktemp("layer"))

@@ -44,12 +44,13 @@ def test_date_before_the_reform_keeps_the_old_name(tmp_path):
 
 
 def test_text_format_highlights_the_wrong_text_and_lists_suspected_apart():
-    proc = patrol("-", stdin="庆祝中华人民共合国成立。\n各部门要落实主体则任。\n".encode())
+    proc = patrol("-", stdin="庆祝中华人民共合国成立。\n进一步提高行政效律。\n".encode())
     out = proc.stdout.decode()
     assert proc.returncode == 0
     assert "庆祝【中华人民共合国】成立。" in out and "“中华人民共合国”应为“中华人民共和国”" in out
     certain, _, suspected = out.partition("疑似（请人工核对）")
-    assert "则任" not in certain and "落实主体【则任】。" in suspected
+    # A statistical flag is never asserted (statistical.yaml assert_statistical).
+    assert "效律" not in certain and "提高【行政效律】。" in suspected
 
 
 def test_leaders_come_from_the_config(tmp_path):

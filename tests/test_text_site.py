@@ -1,5 +1,6 @@
 """check_site over hand-built crawls (checks/text/site.py)."""
 from checks.model import CheckContext, PageSnapshot, SiteCrawl
+from checks.text import TextChecker
 from checks.text import check_site
 
 THRESHOLDS = {"serious_error": {"veto_count": 1}}
@@ -44,11 +45,11 @@ def test_veto_waits_for_the_configured_count():
     assert len(by_check(out, "serious_error")) == 1 and out.veto == []
 
 
-def test_repeated_footer_is_checked_once_per_site():
+def test_repeated_footer_is_checked_once_per_site(layer_dir):
     footer = "主办：清溪区人民政府办公室  承办：清溪区大数局"
     crawl = SiteCrawl(name="s", url="http://127.0.0.1:8000/",
                       pages=[page(n, "区政府召开常务会议。", blocks=[footer]) for n in range(5)])
-    out = check_site(crawl, ctx())
+    out = check_site(crawl, ctx(), TextChecker(data_dir=layer_dir))
     typos = [f for f in by_check(out, "typo") if f.detail["wrong"] == "数局"]
     assert len(typos) == 1
     assert typos[0].detail["field"] == "block" and typos[0].page.endswith("/art/0.html")
@@ -112,11 +113,11 @@ def test_word_the_site_writes_in_many_sentences_is_not_a_typo():
     assert [f for f in out.findings if f.detail["wrong"] == "柳溪"] == []
 
 
-def test_word_seen_in_one_sentence_only_is_still_flagged():
+def test_word_seen_in_one_sentence_only_is_still_flagged(layer_dir):
     # The same sentence on three pages (an article and the lists showing its title) is one use.
     crawl = SiteCrawl(name="s", url="http://127.0.0.1:8000/",
                       pages=[page(n, "柳溪两岸风光好，游客络绎不绝。") for n in range(3)])
-    out = check_site(crawl, ctx())
+    out = check_site(crawl, ctx(), TextChecker(data_dir=layer_dir))
     flagged = [f for f in out.findings if f.detail["wrong"] == "柳溪"]
     assert len(flagged) == 3 and all(f.detail["rule"].startswith("statistical:") for f in flagged)
 

@@ -59,9 +59,9 @@ def test_outside_and_keep_disjoint_answer_alike_for_few_and_many_items():
         assert keep_disjoint(items, fixed) == expected
 
 
-def test_long_texts_give_the_same_flags_as_their_parts():
+def test_long_texts_give_the_same_flags_as_their_parts(layer_dir):
     # Many candidates in one text take the indexed path; the flags are those of each part.
-    checker = TextChecker()
+    checker = TextChecker(data_dir=layer_dir)
     part = "庆祝中华人民共合国成立，提高行政效律，加快大数局产业发展。"     # a rule flag too
     whole = checker.check(part * 40, date(2024, 1, 1))
     one = checker.check(part, date(2024, 1, 1))

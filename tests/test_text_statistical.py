@@ -12,8 +12,8 @@ TODAY = date(2024, 6, 1)
 
 
 @pytest.fixture(scope="module")
-def checker() -> TextChecker:
-    return TextChecker()
+def checker(layer_dir) -> TextChecker:
+    return TextChecker(data_dir=layer_dir)
 
 
 @pytest.mark.parametrize("text, wrong, suggestion", [
@@ -67,8 +67,8 @@ def test_the_model_is_loaded_once_per_process():
     assert load_model(DATA) is load_model(DATA)
 
 
-def test_checker_construction_is_cheap_and_model_is_lazy():
-    checker = TextChecker([{"name": "王建国", "title": "区长"}])
+def test_checker_construction_is_cheap_and_model_is_lazy(layer_dir):
+    checker = TextChecker([{"name": "王建国", "title": "区长"}], data_dir=layer_dir)
     assert checker._model is None
     checker.check("你好")
     assert checker._model is not None

@@ -9,6 +9,15 @@ same answers whatever pypinyin version is installed.
 official-document language, counted in the *corrected* sentences of the dev half (even MD5 of
 the sentence as written, the split of benchmarks/text_benchmark.py) of ECSpell's
 ``odw.train.tsv``.  The odd (test) half is never read.
+
+``python -m checks.text.derive official PATH...`` rewrites ``config/text/official.txt``, the
+official-usage lexicon (checks/text/lexicon.py), from real official text: each PATH is a folder
+of documents (``*.txt``/``*.md``, one document a file) or a file of documents separated by form
+feeds.  Every place the statistical layer would flag (gain of at least 1.0, below the 疑似
+floor too) gives its span and the spans one or two characters wider; with the one-character
+variants of the fixed expressions (expressions.txt), those that the documents write in at least
+two documents are kept.  The lexicon shipped was derived from LawRefBook/Laws (see its header);
+benchmarks/realtext_benchmark.py says which of its documents are held out.
 """
 from __future__ import annotations
 
@@ -102,7 +111,77 @@ def write_domain_words(tsv: Path) -> int:
     return 0
 
 
+def iter_documents(paths: list[Path]):
+    """(name, text) of each document under ``paths`` (markdown headings and comments dropped)."""
+    def clean(text: str) -> str:
+        return "\n".join(line.strip() for line in text.splitlines()
+                         if line.strip() and not line.strip().startswith(("<!--", "#")))
+
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md")):
+                yield str(file), clean(file.read_text(encoding="utf-8", errors="replace"))
+        else:
+            for k, chunk in enumerate(path.read_text(encoding="utf-8", errors="replace").split("\f")):
+                if chunk.strip():
+                    yield f"{path}#{k}", clean(chunk)
+
+
+def derive_official(paths: list[Path], min_docs: int = 2, floor: float = 1.0) -> dict[str, int]:
+    """String -> number of documents writing it, for the strings around statistical flags and
+    the expressions' variants that at least ``min_docs`` documents write."""
+    import ahocorasick
+
+    from checks.text.checker import TextChecker
+    from checks.text.lexicon import windows
+
+    checker = TextChecker(data_dir=DATA_DIR)
+    keys: set[str] = set(getattr(checker.expressions.forward, "keys", lambda: [])())
+    keys |= {k[::-1] for k in getattr(checker.expressions.backward, "keys", lambda: [])()}
+    documents = []
+    for _, text in iter_documents(paths):
+        documents.append(text)
+        for line in text.split("\n"):
+            for cand in checker.candidates(line, floor):
+                keys.update(w for w in windows(line, cand.start, cand.end))
+    automaton = ahocorasick.Automaton()
+    for key in keys:
+        automaton.add_word(key, key)
+    automaton.make_automaton()
+    counts: dict[str, int] = defaultdict(int)
+    for text in documents:
+        for key in {key for _, key in automaton.iter(text)}:
+            counts[key] += 1
+    return {key: n for key, n in counts.items() if n >= min_docs}
+
+
+OFFICIAL_HEADER = """\
+# Official-usage lexicon (政务用语): strings that real official text writes, around places
+# the statistical layer would flag, and one-character variants of the fixed expressions that
+# are right words (富余 in 富余劳动力).  A statistical flag whose span, alone or with one or two
+# neighbours, is such a string is not reported, nor is a near miss of an expression that is one
+# (checks/text/lexicon.py).
+# Source: derived by `python -m checks.text.derive official` from the national laws,
+# administrative regulations and judicial interpretations of LawRefBook/Laws (commit
+# 2f4c5c23716267af9dbebbbbd6cbbf732b101981; the files whose path's MD5 starts with 0-b: the others
+# are the real-text benchmark's held-out pool) and its local regulations (DLC/).  Laws and
+# regulations are outside copyright (著作权法 第五条); only these strings are shipped.  Kept: strings
+# written in at least two documents, with the number of documents.  Do not edit by hand; add
+# terms to words.txt or protected.txt instead.
+"""
+
+
+def write_official(paths: list[Path]) -> int:
+    counts = derive_official(paths)
+    lines = [f"{k}\t{n}" for k, n in sorted(counts.items(), key=lambda kn: (-kn[1], kn[0]))]
+    (DATA_DIR / "official.txt").write_text(OFFICIAL_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {len(lines)} strings to {DATA_DIR / 'official.txt'}")
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "official":
+        sys.exit(write_official([Path(p) for p in sys.argv[2:]]))
     if len(sys.argv) == 3 and sys.argv[1] == "domain":
         sys.exit(write_domain_words(Path(sys.argv[2])))
     sys.exit(main())

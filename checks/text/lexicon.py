@@ -19,6 +19,11 @@ from pathlib import Path
 WINDOWS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
 
 
+# 《中华人民共和国行政区划简册》's abbreviations of the provinces, less those that are common
+# characters in ordinary writing (京 津 沪 渝 吉 黑 苏 浙 鲁 新 宁 青 云 川 贵 甘 蒙 藏 港 澳 台).
+PROVINCE_ABBREVIATIONS = "冀晋辽皖闽赣豫鄂湘粤桂琼蜀黔滇陕陇秦"
+
+
 def windows(text: str, start: int, end: int) -> list[str]:
     """The flagged span and the spans one or two characters wider, inside ``text``."""
     out = []
@@ -51,6 +56,9 @@ class OfficialLexicon:
         self.strings = frozenset(strings)
         self.names = frozenset(n for n in names if len(n) >= 2)
         self.denied = tuple(sorted(set(denied)))
+        # The provinces' one-character abbreviations that are rare as characters otherwise:
+        # written on purpose (皖美, 兴陇, 回湘), never typed for a commoner homophone.
+        self.abbreviations = frozenset(PROVINCE_ABBREVIATIONS)
         self._automaton = None
         self._denied = None
 

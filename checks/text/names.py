@@ -41,7 +41,7 @@ MIN_CHAR_LOGP = -12.0
 # 在 和 有 也 都 就 …, about 1 in 400 characters) is not taken: such a character next to a
 # word is far more often ordinary writing (教育不深入) than a slip.
 EDGE_MAX_CHAR_LOGP = -6.0
-NAMES_VERSION = 1              # of the variants' rules: a change makes the cached matchers stale
+NAMES_VERSION = 2              # of the variants' rules: a change makes the cached matchers stale
 KEEP_MATCHERS = 4              # cached matchers kept (each change of the data files makes one)
 
 
@@ -57,6 +57,8 @@ class NameMatcher:
         not excuse the variant (二十大精深, 四个全免: 精深 and 全免 are words, the phrases wrong)."""
         self.logp = logp
         self.exceptions = tuple(exceptions)
+        # An expression holds names (习近平新时代…思想): a name inside it does not excuse it.
+        self.inside_only = not inside_words
         standard = {name for name, _, _ in names}
         variants: dict[str, tuple[str, str, str, int]] = {}
         typed_for: dict[str, list[str]] = {}          # the names share most of their characters
@@ -100,7 +102,7 @@ class NameMatcher:
 
     def __getstate__(self) -> dict:
         # Not the dictionary: cached_matcher gives the loaded matcher the model's.
-        return {key: getattr(self, key) for key in ("exceptions", "count", "forward", "backward")}
+        return {key: getattr(self, key) for key in ("exceptions", "count", "forward", "backward", "inside_only")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -145,11 +147,14 @@ class NameMatcher:
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         flags: list[TextFlag] = []
         taken_until = -1
-        if protected is not None:
-            taken = list(taken) + list(protected(text))
-        index = SpanIndex(taken) if taken else None
+        flagged = SpanIndex(list(taken)) if taken else None
+        guards = list(protected(text)) if protected is not None else []
+        guard_index = SpanIndex(guards) if guards else None
         for start, end, name, kind, source in hits:
-            if start < taken_until or (index is not None and index.overlaps(start, end)):
+            if start < taken_until or (flagged is not None and flagged.overlaps(start, end)):
+                continue
+            if guard_index is not None and guard_index.overlaps(start, end) \
+                    and not (self.inside_only and self._guards_inside(guards, start, end)):
                 continue
             if self.exceptions and self._excepted(text, start, end):
                 continue
@@ -160,6 +165,11 @@ class NameMatcher:
                                    category=category))
             taken_until = end
         return flags
+
+    @staticmethod
+    def _guards_inside(spans, start: int, end: int) -> bool:
+        """Whether every span overlapping ``start:end`` lies inside it."""
+        return all(start <= s and e <= end for s, e in spans if s < end and start < e)
 
     def _hit(self, text: str, start: int, end: int, name: str, kind: str, source: str, k: int):
         """The hit, unless the replaced character is in a word that crosses the name's edge."""

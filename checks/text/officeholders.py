@@ -3,11 +3,13 @@
 ``config/text/officeholders.tsv`` lists who held each national post (国家主席, 国务院总理,
 全国人大常委会委员长 …) and when.  In text published on a date:
 
-- a title followed by a name (国务院总理李克强) or a name followed by the short form of a
-  title (李克强总理) must name a holder of that post at that date.  Another holder of the post
+- a title followed by a name (国务院总理李克强) must name a holder of that post at that date
+  (a name followed by a short title, 李克强总理, is how people speak of past holders too, and is
+  not judged).  Another holder of the post
   (a past one, or a future one) is a ``serious_error`` with the holder at that date as the
-  suggestion, unless the sentence dates the mention: 时任, 原, 前, 曾任, 生前 … before the name,
-  or a year of the holder's term written in the sentence (2019年，国务院总理李克强…);
+  suggestion, unless the sentence dates the mention: 时任, 原, 前, 曾任 … before the name, words
+  of the past or of a death in the sentence (逝世, 缅怀, 纪念, 回顾 …), or a year of the holder's
+  term written in the sentence (2019年，国务院总理李克强…);
 - a title followed by a name one character away from the holder's, that character typed for the
   right one by sound or shape (国务院总理李墙), is a ``serious_error`` too.
 
@@ -28,6 +30,9 @@ from checks.text.rules import DataFileError, read_table
 
 # Before the name in the same sentence: the mention is dated or historical.
 HISTORICAL_MARKERS = ("时任", "原", "前", "曾任", "曾担任", "历任", "生前", "已故", "故", "首任", "老")
+# Anywhere in the sentence: it speaks of the past or of a death.
+PAST_WORDS = ("逝世", "去世", "病逝", "生前", "缅怀", "悼念", "追悼", "吊唁", "纪念", "诞辰", "遗体", "当年",
+              "时任", "曾经", "曾于", "回忆", "回顾")
 SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 YEAR = re.compile(r"(19[4-9]\d|20\d\d)\s*年")
 JOINERS = "、，, "           # between titles of one person: 中共中央总书记、国家主席、中央军委主席习近平
@@ -103,7 +108,6 @@ class OfficeholderChecker:
         flags: list[TextFlag] = []
         hits = list(self.automaton.iter(text))
         titles = [(end + 1 - len(value), end + 1, value) for end, (kind, value) in hits if kind == "title"]
-        names = [(end + 1 - len(value), end + 1, value) for end, (kind, value) in hits if kind == "name"]
         # Longest title at a place only (国务院副总理 holds 国务院总理? no; but 中央军委主席 ends in 主席).
         done: set[int] = set()
         for start, end, title in sorted(titles, key=lambda t: (t[0], -(t[1] - t[0]))):
@@ -120,18 +124,8 @@ class OfficeholderChecker:
             if flag is not None:
                 done.add(at)
                 flags.append(flag)
-        for start, end, name in names:
-            if start in done:
-                continue
-            for alias, full in self.aliases.items():
-                if text.startswith(alias, end):
-                    # 李克强总理, 习近平总书记: the title after the name.
-                    if any(text.startswith(f, end) for f in full if f != alias):
-                        continue
-                    flag = self._judge_any(text, published, full, name, start, end, end + len(alias))
-                    if flag is not None:
-                        flags.append(flag)
-                    break
+        # A name followed by a short title (李克强总理, 江泽民主席) is how people speak of a post's
+        # past holders too (赞成李克强总理所作的政府工作报告, 缅怀江泽民主席): not judged.
         return flags
 
     def _skip_titles(self, text: str, at: int, titles) -> int:
@@ -162,6 +156,8 @@ class OfficeholderChecker:
             return True
         end_m = SENTENCE_END.search(text, start)
         sentence = text[sentence_start:end_m.start() if end_m else len(text)]
+        if any(word in sentence for word in PAST_WORDS):
+            return True
         years = {int(y) for y in YEAR.findall(sentence)}
         return any(year in term.years() for term in terms for year in years)
 
@@ -181,22 +177,6 @@ class OfficeholderChecker:
         return make_flag("serious_error", text, start, end, right,
                          f"officeholders.tsv:{held[0].line} {title}{name}（{published.isoformat()}"
                          f"时{title}为{right}，{since}起）", 0.95, category="leader")
-
-    def _judge_any(self, text: str, published: date, titles: set[str], name: str, start: int, end: int,
-                   title_end: int) -> TextFlag | None:
-        held = [t for title in titles for t in self.by_title.get(title, []) if t.name == name]
-        if not held or any(t.holds(published) for t in held):
-            return None
-        if self._historical(text, start, held):
-            return None
-        title = held[0].title
-        current = [t for t in self.by_title[title] if t.holds(published)]
-        if not current:
-            return None
-        right = "、".join(t.name for t in current)
-        return make_flag("serious_error", text, start, end, right,
-                         f"officeholders.tsv:{held[0].line} {name}{text[end:title_end]}"
-                         f"（{published.isoformat()}时{title}为{right}）", 0.95, category="leader")
 
     def _near_miss(self, text: str, published: date, title: str, at: int) -> TextFlag | None:
         if self.confusion is None:

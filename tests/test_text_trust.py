@@ -1,0 +1,130 @@
+"""Text findings an office can trust: the official-usage lexicon, protected names, office
+holders with their terms, near misses of fixed expressions, never-suggested words, categories."""
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from checks.text import TextChecker
+from checks.text.flags import CATEGORIES
+from checks.text.lexicon import OfficialLexicon, own_vocabulary, read_list
+from checks.text.rules import read_table
+from tests.test_text_cmd import patrol
+
+DATA = Path(__file__).resolve().parent.parent / "config" / "text"
+LATE = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def checker() -> TextChecker:
+    return TextChecker()
+
+
+def found(checker, text, day=LATE):
+    return [(f.check, f.wrong, f.suggestion) for f in checker.check(text, day)]
+
+
+@pytest.mark.parametrize("text", [
+    "请关注我们的微信公众号和官方微博，及时了解疏通堵点的举措。",   # 微信→威信, 微博→微波, 堵点→这点
+    "该路段禁行期间，请视情绕行。",                              # 禁行→进行, 视情→事情
+    "区卫健委、区发改局联合开展检查，打造宜居宜业城市。",          # 健委→前委, 改局→政局, 宜业→失业
+    "推进减证便民，依托赣政通平台办理。",                          # 进减→进见, 赣政→干政
+    "勇毅前行，坚持宽严相济的刑事政策。",                          # 勇毅→用以, 相济→相继
+    "支持企业在科创板上市，加强烟酒类商品监管。",                  # 创板→创办, 烟酒→研究
+    "关爱失独家庭，落实扶助政策。",                                # 失独→台独
+    "栗战书出席会议。航天员景海鹏、刘洋顺利出舱。",                # names
+    "2019年3月5日，国务院总理李克强作政府工作报告。",              # a dated historical mention
+    "江泽民同志逝世后，国家主席江泽民的事迹被广泛缅怀。",          # the past, in the sentence
+    "推动皖美品牌建设，实施兴陇计划。",                            # provinces' abbreviations
+])
+def test_real_official_wording_is_not_flagged(checker, text):
+    assert found(checker, text) == []
+
+
+@pytest.mark.parametrize("text, wrong, right", [
+    ("深入开展扫黑险恶专项斗争。", "扫黑险恶", "扫黑除恶"),
+    ("认真贯彻党的二十大精深。", "党的二十大精深", "党的二十大精神"),
+    ("坚持四个全免战略布局。", "四个全免", "四个全面"),
+    ("坚持党的全面领倒。", "党的全面领倒", "党的全面领导"),
+    ("扎实推动共同富余。", "共同富余", "共同富裕"),
+    ("国务院总理李克强主持召开国务院常务会议。", "李克强", "李强"),
+    ("全国人大常委会委员长栗战书出席。", "栗战书", "赵乐际"),
+])
+def test_serious_slips_are_serious_errors(checker, text, wrong, right):
+    assert ("serious_error", wrong, right) in found(checker, text)
+
+
+def test_an_office_holder_is_right_in_text_of_their_term(checker):
+    assert found(checker, "全国人大常委会委员长栗战书出席。", date(2019, 3, 10)) == []
+    assert found(checker, "国务院总理李强主持召开国务院常务会议。", LATE) == []
+    # Before his term the same words name the wrong premier.
+    assert ("serious_error", "李强", "李克强") in found(checker, "国务院总理李强主持会议。", date(2020, 5, 1))
+
+
+def test_a_near_miss_of_the_holders_name_next_to_the_title(checker):
+    assert ("serious_error", "李墙", "李强") in found(checker, "国务院总理李墙主持会议。")
+
+
+def test_right_words_one_character_from_an_expression_are_not_flagged(checker):
+    assert found(checker, "妥善安置富余劳动力。") == []
+    assert found(checker, "县人民检察院检察委员会召开会议。") == []
+
+
+def test_every_finding_has_a_category(checker):
+    text = "国务院总理李墙主持会议，坚持四个全免，提高行政效律，联系电话13812345678，原国土资源局。"
+    flags = checker.check(text, LATE)
+    assert {f.category for f in flags} >= {"leader", "political", "typo"}
+    assert all(f.category in CATEGORIES for f in flags)
+
+
+def test_no_suggestion_of_the_shipped_data_is_a_denied_word():
+    lexicon = OfficialLexicon.load(DATA)
+    assert len(lexicon.denied) >= 10
+    suggestions = []
+    for name, column in (("typos.tsv", 1), ("serious.tsv", 1), ("outdated.tsv", 1), ("banned.tsv", 1)):
+        suggestions += [row[column] for _, row in read_table(DATA / name, 2) if len(row) > column]
+    suggestions += read_list(DATA / "names.txt") + read_list(DATA / "expressions.txt")
+    suggestions += [row[1] for _, row in read_table(DATA / "officeholders.tsv", 3)]
+    assert suggestions and not [s for s in suggestions if lexicon.is_denied(s)]
+
+
+def test_a_denied_word_is_never_suggested(checker):
+    lexicon = checker.official
+    assert lexicon.is_denied("台独家庭") and not lexicon.is_denied("失独家庭")
+    flags = checker.check("关爱失独家庭。", LATE)
+    assert not [f for f in flags if lexicon.is_denied(f.suggestion)]
+
+
+def test_the_lexicon_vetoes_a_flag_only_where_official_text_writes_it():
+    lexicon = OfficialLexicon({"关衔"}, names=["赣政通"])
+    assert lexicon.covers("授予海关关衔", 4, 6)
+    assert not lexicon.covers("提高行政效律", 4, 6)
+    assert lexicon.name_spans("依托赣政通办理") == [(2, 5)]
+
+
+def test_own_vocabulary_needs_different_surroundings():
+    texts = ["甲关衔乙", "丙关衔丁", "戊关衔己", "甲关衔乙", "甲关衔乙"]
+    assert own_vocabulary({"关衔"}, texts, 3) == {"关衔"}
+    assert own_vocabulary({"关衔"}, texts[:1] * 5, 3) == set()
+
+
+def test_a_documents_own_vocabulary_is_dropped(layer_dir):
+    from patrol.textcmd import check_lines
+
+    checker = TextChecker(data_dir=layer_dir)
+    # 关衔 in three different surroundings: the document's own term.
+    lines = ["海关关衔分为五等。", "授予关衔应当审批。", "关衔的晋升按年限。", "提高行政效律。"]
+    assert any(f.wrong == "关衔" for line in lines[:3] for f in checker.check(line, LATE))
+    results = check_lines(checker, lines, LATE)
+    assert [f.wrong for flags in results for f in flags] == ["行政效律"]
+
+
+def test_patrol_text_prints_categories_and_never_asserts_a_statistical_flag(tmp_path):
+    draft = tmp_path / "draft.txt"
+    draft.write_text("提高行政效律。\n坚持四个全免。\n", encoding="utf-8")
+    result = patrol(str(draft), "--format", "jsonl", "--date", "2026-11-01")
+    assert result.returncode == 0, result.stderr
+    findings = [f for line in result.stdout.decode().splitlines() for f in json.loads(line)["findings"]]
+    assert [(f["wrong"], f["category"], f["suspected"]) for f in findings] == [
+        ("行政效律", "typo", True), ("四个全免", "political", False)]
