@@ -8,7 +8,11 @@ write.  A process never starts the reactor twice.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -107,6 +111,8 @@ def _abort_heavy_resources(request: Any) -> bool:
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
+    from patrol.stopping import die_with_parent
+    die_with_parent(int(job.get("parent") or 0))
     return run_job(job)
 
 
@@ -147,8 +153,55 @@ def run_job(job: dict[str, Any]) -> int:
     # Start-up is done: freeze it and collect less often (a tenth of a crawl's CPU otherwise).
     from patrol.gcpolicy import tune_for_batch
     tune_for_batch()
+    _watch_stop_signals()
     process.start()
     return 1 if failures else 0
+
+
+# After a stop signal Scrapy closes the spiders (their last records are written) and the
+# browser; a process still running this long after it leaves anyway (the parent kills what is
+# left a little later).
+STOP_GRACE_S = 4.5
+
+
+def _watch_stop_signals() -> None:
+    """Once the reactor runs and Scrapy has installed its handlers of SIGINT and SIGTERM (a
+    graceful stop, then a forced one): SIGHUP is taken as SIGTERM, and the first of them arms a
+    deadline after which the process writes what it holds and leaves."""
+    from twisted.internet import reactor
+
+    def wrap() -> None:
+        term = signal.getsignal(signal.SIGTERM)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, partial(_on_stop, signal.getsignal(sig)))
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, partial(_on_stop, term))
+    reactor.callWhenRunning(lambda: reactor.callLater(0, wrap))  # type: ignore[attr-defined]
+
+
+_ARMED: list[threading.Timer] = []
+
+
+def _on_stop(previous: Any, signum: int, frame: Any) -> None:
+    if not _ARMED:
+        timer = threading.Timer(STOP_GRACE_S, _leave_now, args=(signum,))
+        timer.daemon = True
+        _ARMED.append(timer)
+        timer.start()
+    if callable(previous):
+        previous(signum, frame)
+
+
+def _leave_now(signum: int) -> None:
+    """Write what the spiders hold, kill the browser and its driver, leave."""
+    try:
+        from crawler.spiders.site import close_outputs
+        close_outputs()
+        from patrol.stopping import descendants, kill_all
+        kill_all(descendants([os.getpid()]))
+        sys.stderr.flush()
+    finally:
+        os._exit(128 + signum)
 
 
 def _report(task: Any, name: str, failures: list[BaseException]) -> None:

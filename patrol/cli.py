@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="lift politeness limits (own servers only)")
     p.add_argument("--checks", metavar="LIST", help=CHECKS_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the most recent interrupted run (same run, same month): what it "
+                        "crawled is not fetched again")
 
     p = add("check", "spot-check one URL: crawl it, check its links, write the report (no config needed)")
     p.add_argument("url")
@@ -132,13 +135,15 @@ def main(argv: list[str] | None = None, batch: bool = False) -> int:
         # patrol.store (SQLModel) costs 0.3 s to import: a command that never touched the
         # store (``patrol text``) cannot raise its error, so only look when it is loaded.
         store = sys.modules.get("patrol.store")
-        if store is not None and isinstance(exc, store.StoreError):
+        lock = sys.modules.get("patrol.runlock")
+        if (store is not None and isinstance(exc, store.StoreError)) or (
+                lock is not None and isinstance(exc, lock.LockBusy)):
             print(f"patrol: {exc}", file=sys.stderr)
             return 2
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("patrol: interrupted", file=sys.stderr)
-        return 130
+        return int(getattr(exc, "exit_code", 130))
 
 
 def entry() -> int:

@@ -31,6 +31,7 @@ from typing import IO, Any
 from checks.model import LinkResult, PageSnapshot, SiteCrawl
 from crawler import jsonlines
 from crawler.shards import owner
+from patrol import stopping
 from patrol.config import Crawl, Site
 from patrol.stdio import flush_std_streams
 
@@ -40,6 +41,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PAGE_FACT_CHECKS = {"freshness", "text"}
 # How often the parent reads what the crawl processes have written so far, in seconds.
 READ_EVERY_S = 0.25
+# A stopped run gives its crawl processes this long to write what they hold and close their
+# browser, then kills what is left: every process of the run is gone within 10 s of the signal.
+STOP_GRACE_S = 6.0
+# The crawl state of a run, kept beside the crawl outputs, read by ``patrol run --resume``.
+JOURNAL_FILE = "journal.json"
 
 
 @dataclass
@@ -104,23 +110,35 @@ def crawl_sites(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workd
 
 @dataclass
 class Crawls:
-    """Crawl processes started by ``start_crawls``: ``wait`` for their results, or ``stop`` them."""
+    """Crawl processes started by ``start_crawls``: ``wait`` for their results, ``interrupt``
+    them (keeping what they wrote), or ``stop`` them."""
 
     sites: list[Site]
     workers: list[Worker]
     progress: bool = False
+    # Outputs of earlier attempts of this run, by site (``patrol run --resume``).
+    previous: dict[str, list[Path]] = field(default_factory=dict)
+    _readers: dict[str, OutputReader] | None = None
+
+    @property
+    def readers(self) -> dict[str, OutputReader]:
+        if self._readers is None:
+            self._readers = {site.name: OutputReader([Path(w.outputs[site.name]) for w in self.workers
+                                                      if site.name in w.outputs], site,
+                                                     previous=self.previous.get(site.name, []))
+                             for site in self.sites}
+        return self._readers
+
+    def feed(self) -> None:
+        for reader in self.readers.values():
+            reader.feed()
 
     def wait(self) -> dict[str, SiteCrawl]:
         """Each site's results, once every process has exited or (a shard) said its output is
         complete: a shard still closing its browser is left to ``reap``.  The outputs are read
         while the crawl runs, so little is left to read when it ends."""
-        readers = {site.name: OutputReader([Path(w.outputs[site.name]) for w in self.workers
-                                            if site.name in w.outputs], site)
-                   for site in self.sites}
-
-        def feed() -> None:
-            for reader in readers.values():
-                reader.feed()
+        readers = self.readers
+        feed = self.feed
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
             Router(sharded, self.progress, on_tick=feed).run()
@@ -145,6 +163,53 @@ class Crawls:
                                                + (f": {tail}" if tail else ""))
             results[site.name] = crawl_result
         return results
+
+    def interrupt(self, grace: float = STOP_GRACE_S) -> dict[str, SiteCrawl]:
+        """Stop the crawl processes and return what they had crawled.
+
+        Each is asked to stop (SIGTERM: Scrapy closes the spider, which writes its last
+        records, and the browser); whatever is still running after ``grace`` seconds, with the
+        browsers the crawl processes started, is killed.  The outputs are read meanwhile."""
+        pids = [w.proc.pid for w in self.workers if w.proc is not None and w.proc.poll() is None]
+        tree = stopping.descendants(pids)
+        for w in self.workers:
+            if w.proc is not None and w.proc.poll() is None:
+                w.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(
+                w.proc is not None and w.proc.poll() is None for w in self.workers):
+            self._feed_quietly()
+            time.sleep(0.1)
+        self.kill_now(tree)
+        for w in self.workers:
+            if w.proc is not None:
+                try:
+                    w.proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+        results = {}
+        for name, reader in self.readers.items():
+            try:
+                results[name] = reader.result()
+            except Exception as exc:  # noqa: BLE001 - a stopped run keeps what it can read
+                crawl = SiteCrawl(name=name, url=reader.site.url, department=reader.site.department)
+                crawl.errors.append(f"the crawl output could not be read: {exc!r}")
+                results[name] = crawl
+        return results
+
+    def _feed_quietly(self) -> None:
+        try:
+            self.feed()
+        except Exception:  # noqa: BLE001 - read again by result()
+            pass
+
+    def kill_now(self, known: set[int] | None = None) -> None:
+        """Kill every crawl process, its process group and what it started (the browser)."""
+        pids = [w.proc.pid for w in self.workers if w.proc is not None and w.proc.poll() is None]
+        tree = set(known or ()) | stopping.descendants(pids)
+        for pid in pids:
+            stopping.kill_group(pid)
+        stopping.kill_all(tree)
 
     def reap(self, timeout: float = 30.0) -> None:
         """Wait for the processes to exit (a shard closing its browser); stop those that hang."""
@@ -215,8 +280,9 @@ def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stde
         out_r, out_w = -1, log_fd
     # No Ctrl-C between the fork and the child's own handling of it: the child would unwind
     # through this process's frames (removing the run's temporary directory on the way).
-    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    stop_signals = set(stopping.STOP_SIGNALS)
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    parent = os.getpid()
     try:
         pid = os.fork()
     except BaseException:
@@ -225,7 +291,7 @@ def _fork_crawl(job: dict[str, Any], log_path: Path, *, sharded: bool, keep_stde
             os.close(fd)
         raise
     if pid == 0:                                            # the crawl process
-        _crawl_in_child(job, in_r, out_w, log_fd, keep_stderr, stop_signals, name)
+        _crawl_in_child(job, in_r, out_w, log_fd, keep_stderr, stop_signals, name, parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
     for fd in {in_r, out_w, log_fd}:
         os.close(fd)
@@ -237,13 +303,20 @@ _INHERITED: list[Any] = []      # objects of the parent a forked child must neve
 
 
 def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, keep_stderr: bool,
-                    stop_signals: set[signal.Signals], name: str = "patrol-crawl") -> None:
+                    stop_signals: set[signal.Signals], name: str = "patrol-crawl", parent: int = 0) -> None:
     """The forked crawl process: wire its descriptors and streams, run the job, leave."""
     import fcntl                  # POSIX only, as is forking
     code = 1
     try:
         try:
-            _set_process_name(name)
+            # The parent's stop handlers are the parent's: here the defaults until Scrapy's,
+            # a process group of its own (the parent stops it and Playwright's driver
+            # together), and SIGTERM when the parent goes.
+            for sig in stop_signals:
+                signal.signal(sig, signal.SIG_DFL)
+            _own_group()
+            stopping.die_with_parent(parent)
+            stopping.set_process_name(name)
             # Above the standard descriptors first: a parent started with one of them closed
             # gets it back from os.pipe.
             in_r, out_w, log_fd = (fcntl.fcntl(fd, fcntl.F_DUPFD, 3) for fd in (in_r, out_w, log_fd))
@@ -286,14 +359,10 @@ def _crawl_in_child(job: dict[str, Any], in_r: int, out_w: int, log_fd: int, kee
         os._exit(code)
 
 
-def _set_process_name(name: str) -> None:
-    """Name a forked crawl process for ``top`` and ``ps -o comm`` (its command line stays the
-    parent's): Linux's PR_SET_NAME, 15 bytes at most."""
+def _own_group() -> None:
     try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(15, name.encode("ascii", "replace")[:15], 0, 0, 0)     # PR_SET_NAME
-    except (OSError, AttributeError):
+        os.setpgid(0, 0)
+    except OSError:
         pass
 
 
@@ -368,10 +437,20 @@ class ForkedProcess:
 
 def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
                  progress: bool = False, processes: int | None = None,
-                 checks: list[str] | None = None, today: date | None = None) -> Crawls:
+                 checks: list[str] | None = None, today: date | None = None,
+                 resume: bool = False) -> Crawls:
     """Start the crawl processes and return at once, so that the caller's own set-up (opening
-    the store, loading the checks) overlaps their start-up."""
+    the store, loading the checks) overlaps their start-up.
+
+    ``workdir`` keeps the crawl outputs and ``journal.json``, which lists them by site.  With
+    ``resume`` the outputs an earlier attempt left there are the crawl's journal: each crawl
+    process reads its site's, fetches nothing recorded there again and continues from the
+    links that were found but not yet checked; the readers take the old outputs and the new."""
+    workdir = workdir.resolve()         # the crawl processes work in the project's folder
     workdir.mkdir(parents=True, exist_ok=True)
+    journal = read_journal(workdir) if resume else {"attempt": -1, "sites": {}}
+    attempt = int(journal.get("attempt", -1)) + 1
+    earlier: dict[str, list[dict[str, Any]]] = {name: list(files) for name, files in journal.get("sites", {}).items()}
     if not sites:
         return Crawls([], [], progress)
     workers = plan(sites, crawl.fast, processes or os.cpu_count() or 1)
@@ -385,26 +464,105 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         # object of this process and close a descriptor number the child has reused.
         gc.collect()
         gc.freeze()
+    previous = {site.name: [workdir / f["file"] for f in earlier.get(site.name, [])] for site in sites}
+    crawls = Crawls(sites, workers, progress, previous=previous)
     try:
-        _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork)
+        _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
+                       attempt=attempt, earlier=earlier)
     except BaseException:
-        Crawls(sites, workers, progress).stop()
+        crawls.stop()
         raise
-    return Crawls(sites, workers, progress)
+    files = dict(earlier)
+    for w in workers:
+        for site, shard, shards in w.sites:
+            files.setdefault(site.name, []).append(
+                {"file": Path(w.outputs[site.name]).name, "shard": shard, "shards": shards})
+    write_journal(workdir, {"attempt": attempt, "sites": files})
+    return crawls
+
+
+def read_journal(workdir: Path) -> dict[str, Any]:
+    """The crawl outputs of a run's earlier attempts (``journal.json``), by site."""
+    try:
+        data = json.loads((workdir / JOURNAL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    if not isinstance(data.get("sites"), dict):
+        # No list (a crash before it was written): the outputs found are taken as they are.
+        sites: dict[str, list[dict[str, Any]]] = {}
+        for path in sorted(workdir.glob("crawl-*.jsonl")):
+            head = _first_record(path)
+            if head.get("site"):
+                sites.setdefault(head["site"], []).append(
+                    {"file": path.name, "shard": head.get("shard", 0), "shards": head.get("shards", 1)})
+        attempts = [int(p.name.split("-")[1]) for p in workdir.glob("job-*-*.json")
+                    if p.name.split("-")[1].isdigit()]
+        data = {"attempt": max(attempts, default=0), "sites": sites}
+    return data
+
+
+def _first_record(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            line = fh.readline()
+        record = jsonlines.loads(line)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and record.get("type") == "start" else {}
+
+
+def write_journal(workdir: Path, data: dict[str, Any]) -> None:
+    """Written whole and renamed into place, and synced: it must survive a power cut."""
+    tmp = workdir / (JOURNAL_FILE + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, workdir / JOURNAL_FILE)
+    _sync_dir(workdir)
+
+
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int, shards: int) -> list[dict[str, Any]]:
+    """The earlier outputs a shard replays: its own shard's when the split is the same,
+    every one otherwise (the spider then keeps the URLs it owns)."""
+    same = all(int(f.get("shards", 1)) == shards for f in earlier)
+    return [{"path": str(workdir / f["file"]), "shard": int(f.get("shard", 0)), "shards": int(f.get("shards", 1))}
+            for f in earlier if not same or int(f.get("shard", 0)) == shard]
 
 
 def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | None, day: str,
-                   crawl: Crawl, resolver: dict[str, Any], progress: bool, fork: bool) -> None:
+                   crawl: Crawl, resolver: dict[str, Any], progress: bool, fork: bool,
+                   attempt: int = 0, earlier: dict[str, list[dict[str, Any]]] | None = None) -> None:
+    earlier = earlier or {}
+    prefix = "crawl-" if attempt == 0 else f"crawl-r{attempt}-"
     for w in workers:
         jobs = []
         for n, (site, shard, shards) in enumerate(w.sites):
-            w.outputs[site.name] = str(workdir / f"crawl-{w.index}-{n}.jsonl")
-            jobs.append(site_job(site, checks, day, shard, shards))
+            w.outputs[site.name] = str(workdir / f"{prefix}{w.index}-{n}.jsonl")
+            job = site_job(site, checks, day, shard, shards)
+            if site.name in earlier:
+                job["journal"] = _earlier_outputs(earlier[site.name], workdir, shard, shards)
+            jobs.append(job)
         job = {"sites": jobs, "outputs": w.outputs, "crawl": asdict(crawl), "resolver": resolver,
-               "progress": progress and not w.sharded}
-        job_path = workdir / f"job-{w.index}.json"
+               "progress": progress and not w.sharded, "parent": os.getpid()}
+        job_path = workdir / f"job-{attempt}-{w.index}.json"
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-        w.log_path = workdir / f"crawl-{w.index}.log"
+        w.log_path = workdir / f"{prefix}{w.index}.log"
         if fork:
             w.proc = _fork_crawl(job, w.log_path, sharded=w.sharded, keep_stderr=progress and not w.sharded,
                                  name=f"patrol-crawl-{w.index}")
@@ -414,7 +572,7 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
             w.proc = subprocess.Popen([sys.executable, "-m", "crawler.run", str(job_path)],
                                       stdin=subprocess.PIPE if w.sharded else subprocess.DEVNULL,
                                       stdout=pipe, stderr=None if progress and not w.sharded else log,
-                                      cwd=str(PROJECT_ROOT))
+                                      cwd=str(PROJECT_ROOT), process_group=0)
 
 
 class Router:
@@ -549,16 +707,41 @@ def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
 class OutputReader:
     """A site's JSON-lines outputs (one per crawl process), read while they are written: ``feed``
     takes the complete lines written so far, ``result`` the rest.  A truncated or garbled file
-    keeps what was written before the damage, and the site's errors say so."""
+    keeps what was written before the damage, and the site's errors say so.
 
-    def __init__(self, paths: list[Path], site: Site):
+    ``previous``: the outputs of the run's earlier attempts (a resumed run), read first; their
+    pages and link results count, their end records do not (a later record of a URL wins)."""
+
+    def __init__(self, paths: list[Path], site: Site, previous: list[Path] | None = None):
         self.paths = paths
+        self.previous = list(previous or [])
         self.site = site
         self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
         self.finished = 0
         self._files: dict[Path, IO[bytes]] = {}
         self._rest: dict[Path, bytes] = {path: b"" for path in paths}
         self._damaged: set[Path] = set()
+        self._pages: dict[str, int] = {}        # page URL -> its index in crawl.pages
+        self._reading_previous = False
+        if self.previous:
+            self._read_previous()
+
+    def _read_previous(self) -> None:
+        self._reading_previous = True
+        try:
+            for path in self.previous:
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                lines = data.split(b"\n")
+                if not data.endswith(b"\n"):
+                    lines = lines[:-1]          # a line cut by the stop is not a record
+                for line in lines:
+                    if line.strip() and not self._record(line, quiet=True):
+                        continue
+        finally:
+            self._reading_previous = False
 
     def feed(self) -> None:
         for path in self.paths:
@@ -603,26 +786,37 @@ class OutputReader:
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
 
-    def _record(self, line: bytes) -> bool:
+    def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""
         crawl = self.crawl
         try:
             record = jsonlines.loads(line)
         except ValueError:                  # JSON or UTF-8 broken mid-record
-            crawl.errors.append("the crawl output ends early (crawl interrupted)")
+            if not quiet:
+                crawl.errors.append("the crawl output ends early (crawl interrupted)")
             return False
         kind = record.pop("type", None)
         if kind == "page":
-            crawl.pages.append(PageSnapshot.from_dict(record))
+            page = PageSnapshot.from_dict(record)
+            at = self._pages.get(page.url)
+            if at is None:
+                self._pages[page.url] = len(crawl.pages)
+                crawl.pages.append(page)
+            else:                           # fetched again after a resume: the later one
+                crawl.pages[at] = page
         elif kind == "link":
             result = LinkResult.from_dict(record)
             crawl.links[result.url] = result
-        elif kind == "site":
-            self.finished += 1
+        elif kind == "site" and not self._reading_previous:
+            # A crawl stopped by a signal closes with "shutdown": its output is not complete.
+            if record.get("reason") != "shutdown":
+                self.finished += 1
             if record.get("owns_start", True):
                 crawl.homepage_url = record.get("homepage_url", "")
             crawl.errors.extend(e for e in record.get("errors", []) if e not in crawl.errors)
             _merge_stats(crawl.stats, record.get("stats", {}))
+        elif kind == "site" and record.get("owns_start", True) and record.get("homepage_url"):
+            crawl.homepage_url = crawl.homepage_url or record["homepage_url"]
         return True
 
 

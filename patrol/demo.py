@@ -56,7 +56,7 @@ def demo_config(out: Path, site_base: str, site_port: int, media_accounts: list[
 def cmd_demo(args: argparse.Namespace) -> int:
     from patrol import samplemedia, samplesite
     from patrol.config import load_config
-    from patrol.runner import open_store, patrol, print_summary
+    from patrol.runner import finish_message, open_store, patrol, print_summary
     from reports import mail, quota, rectification
 
     out = Path(args.out).resolve()
@@ -91,6 +91,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         outcome = patrol(cfg, out_dir=out / "report", kind="demo", progress=not args.quiet
                          and sys.stderr.isatty(), today=today, store=store)
         say(f"patrol demo: patrolled in {time.monotonic() - started:.1f} s")
+        if outcome.interrupted is not None:
+            print_summary(outcome)
+            return finish_message(outcome, None)
         lists = rectification.write_lists(store, outcome.run_id, out / "rectification", cfg)
         mailed = mail.send_lists(store, outcome.run_id, cfg, dry_run=True, out_dir=out / "mail")
         grid = quota.quota_grid(store, today.year, cfg, today=today)

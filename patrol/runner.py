@@ -10,24 +10,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shutil
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
+from patrol import runlock
 from patrol import thresholds as thresholds_mod
 from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
 from patrol.crawling import start_crawls
+from patrol.stopping import Interrupted, StopSignals
 
 if TYPE_CHECKING:
-    from patrol.store import Store
+    from patrol.store import Run, Store
 
 # Site-level checks, in report order: (name, "module:function").  A check whose module is not
 # installed is skipped; a check that fails is recorded on the site, never fatal to the run.
@@ -47,6 +49,7 @@ class RunOutcome:
     outputs: dict[str, Path] = field(default_factory=dict)
     sites: list[dict[str, Any]] = field(default_factory=list)
     findings: int = 0
+    interrupted: Interrupted | None = None      # the stop signal that ended the run early
 
 
 # --- crawling: see patrol/crawling.py ------------------------------------------------------
@@ -106,68 +109,171 @@ def score(findings: list[Finding], veto: list[str], cfg: Config | None) -> float
 def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None = None,
            period: str | None = None, kind: str = "run", fast: bool = False, progress: bool = False,
            today: date | None = None, store: Store | None = None,
-           checks: list[str] | None = None) -> RunOutcome:
+           checks: list[str] | None = None, resume: bool = False) -> RunOutcome:
+    """One run: crawl, check, store, report.  SIGINT, SIGTERM and SIGHUP stop it: the crawl
+    processes are stopped, what they crawled is stored, the run is recorded as
+    ``interrupted`` and its report says 巡检未完成 (``outcome.interrupted``).  ``resume``
+    continues the most recent interrupted run of ``kind`` from its journal instead."""
+    with StopSignals() as stop:
+        with runlock.acquire(cfg.database, _config_dir(cfg), what=f"patrol {kind}"):
+            return _patrol(cfg, stop, sites=sites, out_dir=out_dir, period=period, kind=kind, fast=fast,
+                           progress=progress, today=today, store=store, checks=checks, resume=resume)
+
+
+def _config_dir(cfg: Config) -> Path | None:
+    return Path(cfg.path).parent if cfg.path not in ("", "<none>", "<config>") else None
+
+
+def journal_root(cfg: Config) -> Path:
+    """Where runs keep their crawl journal until they complete: ``<output>/.journal``."""
+    return (Path(cfg.output) / ".journal").resolve()
+
+
+def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir: Path | None,
+            period: str | None, kind: str, fast: bool, progress: bool, today: date | None,
+            store: Store | None, checks: list[str] | None, resume: bool) -> RunOutcome:
     today = today or date.today()
     period = period or today.strftime("%Y-%m")
     sites = cfg.sites if sites is None else sites
     crawl_cfg = Crawl(**{**asdict(cfg.crawl), "fast": cfg.crawl.fast or fast})
     resolver = asdict(cfg.resolver)
-    with tempfile.TemporaryDirectory(prefix="patrol-crawl-") as tmp:
-        # The crawl processes start first: opening the store and loading the checks overlap
-        # their start-up.
-        started = time.monotonic()
-        crawling = start_crawls(sites, crawl_cfg, resolver, Path(tmp), progress=progress,
-                                checks=checks, today=today)
-        try:
+    crawling = None
+    run: Run | None = None
+    done: set[str] = set()              # sites (and accounts) whose results are stored
+    try:
+        if resume:
             store = store or open_store(cfg)
-            run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name)
-        except BaseException:
-            crawling.stop()
-            raise
-        assert run.id is not None
-        out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
-        outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
-        status = "failed"
-        try:
-            from patrol.resolver import Resolver
-            resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
-            crawls = crawling.wait()
-            for site in sites:
-                crawl = crawls[site.name]
-                facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
-                ctx = check_context(cfg, site, today, facts)
-                out = run_checks(crawl, ctx, checks)
-                site_score = score(out.findings, out.veto, cfg)
-                result = {
-                    "status": "failed" if crawl_failed(crawl) else "completed",
-                    "pages": len(crawl.pages), "links": len(crawl.links),
-                    "broken": out.facts.get("links", {}).get("broken", 0),
-                    "score": site_score, "veto": out.veto, "stats": out.facts,
-                    "error": "; ".join(crawl.errors)[:2000],
-                }
+            store.lock()
+            store.settle_stale_runs()
+            run = store.resumable_run(kind)
+            if run is None or not run.journal:
+                raise ConfigError("--resume: there is no interrupted run to continue"
+                                  + (" (the last one left no journal)" if run is not None else ""))
+            assert run.id is not None
+            period = run.period
+            today = _local_date(run.started)
+            done = store.finished_sites(run.id)
+            journal = Path(run.journal)
+            store.reopen_run(run.id)
+            log(progress, f"resuming run {run.id} ({period}) from {journal}")
+            crawling = start_crawls([s for s in sites if s.name not in done], crawl_cfg, resolver, journal,
+                                    progress=progress, checks=checks, today=today, resume=True)
+        else:
+            # The crawl processes start first: opening the store and loading the checks overlap
+            # their start-up.
+            journal = journal_root(cfg) / f"{period}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+            crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
+                                    checks=checks, today=today)
+            store = store or open_store(cfg)
+            store.lock()
+            store.settle_stale_runs()
+            earlier = store.interrupted_runs(period, kind)
+            if earlier and kind == "run":
+                print(f"patrol: run {earlier[0].id} of {period} was interrupted and is not counted; "
+                      f"`patrol run --resume` continues it (this run starts afresh)", file=sys.stderr)
+            run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name,
+                                  journal=str(journal.resolve()))
+        stop.on_force = crawling.kill_now
+    except BaseException:
+        if crawling is not None:
+            crawling.kill_now()
+            crawling.reap(timeout=5)
+        if resume and run is not None and run.id is not None and store is not None:
+            store.finish_run(run.id, "interrupted")       # still to be continued
+        elif not resume and crawling is not None:
+            if run is not None and run.id is not None and store is not None:
+                store.finish_run(run.id, "failed")
+            shutil.rmtree(journal, ignore_errors=True)
+        raise
+    assert run.id is not None and store is not None
+    started = time.monotonic()
+    out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
+    outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
+    status = "failed"
+    try:
+        if not resume:
+            mark_outputs_running(store, run.id, out_dir, cfg)
+        from patrol.resolver import Resolver
+        resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
+        crawls = crawling.wait()
+        for site in sites:
+            if site.name in done:
+                continue
+            crawl = crawls[site.name]
+            facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
+            ctx = check_context(cfg, site, today, facts)
+            out = run_checks(crawl, ctx, checks)
+            site_score = score(out.findings, out.veto, cfg)
+            result = {
+                "status": "failed" if crawl_failed(crawl) else "completed",
+                "pages": len(crawl.pages), "links": len(crawl.links),
+                "broken": out.facts.get("links", {}).get("broken", 0),
+                "score": site_score, "veto": out.veto, "stats": out.facts,
+                "error": "; ".join(crawl.errors)[:2000],
+            }
+            with stop.deferred():
+                if resume:
+                    store.clear_site(run.id, site.name)
                 store.save_site(run.id, crawl, out.findings, result)
-                outcome.findings += len(out.findings)
-                outcome.sites.append({"name": site.name, **{k: result[k] for k in
-                                      ("pages", "links", "broken", "score", "veto", "status")}})
-            if checks is None or "newmedia" in checks:
-                _newmedia(cfg, store, run.id, today, outcome, resolver_obj)
-            status = "completed"
-            log(progress, f"checked in {time.monotonic() - started:.1f} s")
-        except BaseException:
-            crawling.stop()
-            raise
-        finally:
-            store.finish_run(run.id, status)
-        # Crawl processes still closing their browser meanwhile are waited for after.
-        try:
+                done.add(site.name)
+            outcome.findings += len(out.findings)
+            outcome.sites.append({"name": site.name, **{k: result[k] for k in
+                                  ("pages", "links", "broken", "score", "veto", "status")}})
+        if checks is None or "newmedia" in checks:
+            _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
+        status = "completed"
+        log(progress, f"checked in {time.monotonic() - started:.1f} s")
+    except Interrupted as exc:
+        status = "interrupted"
+        outcome.interrupted = exc
+        print(f"\npatrol: {exc.name}: stopping the crawl and keeping what was crawled ...", file=sys.stderr)
+        partial = crawling.interrupt()
+        for site in sites:
+            if site.name in done or site.name not in partial:
+                continue
+            crawl = partial[site.name]
+            store.clear_site(run.id, site.name)
+            store.save_site(run.id, crawl, [], {
+                "status": "interrupted", "pages": len(crawl.pages), "links": len(crawl.links),
+                "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
+            outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
+                                  "broken": 0, "score": None, "veto": [], "status": "interrupted"})
+    except BaseException:
+        crawling.kill_now()
+        raise
+    finally:
+        store.finish_run(run.id, status)
+    try:
+        if status == "completed":
+            # Crawl processes still closing their browser meanwhile are waited for after.
             follow_up(store, run.id)
-            # A spot check's report is read on screen at once; the monthly report gets the
-            # evidence shots.
-            outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
-                                            screenshots=0 if kind == "check" else 6)
-        finally:
-            crawling.reap()
+        # A spot check's report is read on screen at once; the monthly report gets the
+        # evidence shots.  An interrupted run's report says it is not complete.
+        outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
+                                        screenshots=0 if kind == "check" or status != "completed" else 6)
+    except Interrupted as exc:
+        outcome.interrupted = outcome.interrupted or exc
+        crawling.kill_now()
+    finally:
+        crawling.reap(timeout=5 if outcome.interrupted else 30.0)
+        store.unlock()
+    if status == "completed":
+        shutil.rmtree(journal, ignore_errors=True)
     return outcome
+
+
+def _local_date(moment: datetime) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().date()
+
+
+def mark_outputs_running(store: Store, run_id: int, out_dir: Path, cfg: Config | None) -> None:
+    """A folder that holds an earlier run's report gets this run's at once (巡检未完成, no
+    results yet): if this run never finishes, nobody takes the old report for its own."""
+    if not any((out_dir / name).exists() for name in ("findings.json", "report.html", "findings.csv")):
+        return
+    write_outputs(store, run_id, out_dir, cfg, screenshots=0)
 
 
 def crawl_failed(crawl: SiteCrawl) -> bool:
@@ -202,18 +308,25 @@ def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date
 
 
 def _newmedia(cfg: Config, store: Store, run_id: int, today: date, outcome: RunOutcome,
-              resolver: Any = None) -> None:
-    if not cfg.newmedia:
+              resolver: Any = None, skip: set[str] | None = None, stop: StopSignals | None = None) -> None:
+    accounts = [a for a in cfg.newmedia if a.name not in (skip or ())]
+    if not accounts:
         return
+    from contextlib import nullcontext
+
     from patrol import newmedia
-    for crawl, out in newmedia.inspect_accounts(cfg, cfg.newmedia, today=today, store=store,
+    for crawl, out in newmedia.inspect_accounts(cfg, accounts, today=today, store=store,
                                                 resolver=resolver, text_checker=text_checker(cfg)):
         result = newmedia.site_result(crawl, out)
         # A vanished or broken source is what the inspection found, not a missed inspection.
         result["status"] = "completed"
         result["stats"] = {"newmedia": result["stats"]}
         result["score"] = score(out.findings, out.veto, cfg)
-        store.save_site(run_id, crawl, out.findings, result, kind="newmedia")
+        with stop.deferred() if stop is not None else nullcontext():
+            store.clear_site(run_id, crawl.name)
+            store.save_site(run_id, crawl, out.findings, result, kind="newmedia")
+            if skip is not None:
+                skip.add(crawl.name)
         outcome.findings += len(out.findings)
         outcome.sites.append({"name": crawl.name, "kind": "newmedia", "score": result["score"],
                               "veto": out.veto})
@@ -270,11 +383,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg.newmedia = [a for a in cfg.newmedia if a.name in args.site]
     if args.period:
         _check_period(args.period)
+        if getattr(args, "resume", False):
+            raise ConfigError("--resume continues a run in the month it started: no --period with it")
     outcome = patrol(cfg, sites=sites, out_dir=Path(args.out) if args.out else None,
                      period=args.period, fast=args.fast, progress=_progress(args),
-                     checks=parse_checks(args.checks))
+                     checks=parse_checks(args.checks), resume=getattr(args, "resume", False))
     print_summary(outcome)
-    return 0
+    return finish_message(outcome, f"patrol run --resume{_config_hint(args)}")
+
+
+def _config_hint(args: argparse.Namespace) -> str:
+    return f" --config {args.config}" if getattr(args, "config", None) else ""
+
+
+def finish_message(outcome: RunOutcome, resume_command: str | None) -> int:
+    """The exit status of a run; an interrupted run says what it kept and how to go on."""
+    if outcome.interrupted is None:
+        return 0
+    pages = sum(s.get("pages") or 0 for s in outcome.sites if s.get("status") == "interrupted")
+    print(f"patrol: run {outcome.run_id} interrupted ({outcome.interrupted.name}): 巡检未完成; "
+          f"{pages} pages kept", file=sys.stderr)
+    if resume_command:
+        print(f"patrol: continue it with: {resume_command}", file=sys.stderr)
+    return outcome.interrupted.exit_code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -301,7 +432,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     outcome = patrol(cfg, out_dir=out_dir, kind="check", fast=args.fast, progress=_progress(args),
                      checks=parse_checks(args.checks))
     print_summary(outcome)
-    return 0
+    return finish_message(outcome, None)
 
 
 def parse_checks(value: str | None) -> list[str] | None:
@@ -329,7 +460,8 @@ def print_summary(outcome: RunOutcome) -> None:
             continue
         print(f"  {s['name']}: {s['pages']} pages, {s['links']} links checked, {s['broken']} broken"
               f"{', veto: ' + ', '.join(s['veto']) if s['veto'] else ''}"
-              f"{' (crawl failed)' if s['status'] == 'failed' else ''}")
+              f"{' (crawl failed)' if s['status'] == 'failed' else ''}"
+              f"{' (巡检未完成: interrupted)' if s['status'] == 'interrupted' else ''}")
     print(f"run {outcome.run_id}: {outcome.findings} findings")
     for name, path in outcome.outputs.items():
         print(f"  {name}: {path}")

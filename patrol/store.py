@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import operator
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import JSON, Column, Index, event, insert
+from sqlalchemy import JSON, Column, Index, delete, event, insert, inspect, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -31,12 +32,13 @@ class Run(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     period: str = Field(index=True)                 # YYYY-MM the inspection counts for
     kind: str = "run"                               # run | check | demo
-    status: str = "running"                         # running | completed | failed
+    status: str = "running"                         # running | completed | failed | interrupted
     started: datetime = Field(default_factory=utcnow)
     finished: Optional[datetime] = None
     config_path: str = ""
     inspector: str = ""
     note: str = ""
+    journal: str = ""                               # folder of the crawl's journal, for --resume
 
 
 class Site(SQLModel, table=True):
@@ -55,7 +57,7 @@ class SiteResult(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="run.id", index=True)
     site_id: int = Field(foreign_key="site.id", index=True)
-    status: str = "completed"                       # completed | failed
+    status: str = "completed"                       # completed | failed | interrupted
     pages: int = 0
     links: int = 0
     broken: int = 0
@@ -206,17 +208,100 @@ class Store:
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             SQLModel.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot open database {url!r}: {exc}") from None
+        self._lock_conn: Any = None
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
     # --- runs ------------------------------------------------------------------------------
 
-    def start_run(self, period: str, kind: str = "run", config_path: str = "", inspector: str = "") -> Run:
+    # --- one writer ------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hold the store's writer lock until ``unlock`` (or the process ends).
+
+        SQLite: ``patrol.runlock`` on the database file, taken by the runner before this opens.
+        PostgreSQL: an advisory lock on a connection kept open for the run."""
+        if self.engine.dialect.name != "postgresql" or self._lock_conn is not None:
+            return
+        conn = self.engine.connect()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar()
+        if not got:
+            conn.close()
+            raise StoreError(f"another patrol is writing to the database {self.url!r}: "
+                             "wait for it to finish, or stop it (Ctrl-C or SIGTERM), then try again")
+        self._lock_conn = conn
+
+    def unlock(self) -> None:
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+            finally:
+                self._lock_conn.close()
+                self._lock_conn = None
+
+    def settle_stale_runs(self) -> list[int]:
+        """Runs still marked ``running`` while this process holds the writer lock were stopped
+        without a word (killed, power cut): they are ``interrupted``.  Returns their ids."""
         with self.session() as s:
-            run = Run(period=period, kind=kind, config_path=config_path, inspector=inspector)
+            ids = list(s.exec(select(Run.id).where(Run.status == "running")))
+            if ids:
+                s.execute(update(Run).where(Run.id.in_(ids)).values(status="interrupted"))  # type: ignore[union-attr]
+                s.commit()
+        return [i for i in ids if i is not None]
+
+    def interrupted_runs(self, period: str | None = None, kind: str | None = "run") -> list[Run]:
+        """Interrupted runs, newest first (of ``period`` and ``kind`` when given)."""
+        with self.session() as s:
+            q = select(Run).where(Run.status == "interrupted")
+            if period:
+                q = q.where(Run.period == period)
+            if kind:
+                q = q.where(Run.kind == kind)
+            return list(s.exec(q.order_by(Run.id.desc())))  # type: ignore[union-attr]
+
+    def resumable_run(self, kind: str = "run") -> Run | None:
+        """The most recent interrupted run of ``kind``."""
+        runs = self.interrupted_runs(kind=kind)
+        return runs[0] if runs else None
+
+    def reopen_run(self, run_id: int) -> Run:
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            assert run is not None
+            run.status, run.finished = "running", None
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def finished_sites(self, run_id: int) -> set[str]:
+        """Names of the sites and accounts whose results this run stored as complete."""
+        with self.session() as s:
+            q = (select(Site.name).join(SiteResult, SiteResult.site_id == Site.id)
+                 .where(SiteResult.run_id == run_id, SiteResult.status != "interrupted"))
+            return set(s.exec(q))
+
+    def clear_site(self, run_id: int, name: str) -> None:
+        """Remove what this run stored for one site (its partial results before a resume)."""
+        with self.session() as s:
+            site = s.exec(select(Site).where(Site.name == name)).first()
+            if site is None:
+                return
+            for model in (Page, Link, LinkUse, FindingRow, SiteResult):
+                s.execute(delete(model).where(model.run_id == run_id, model.site_id == site.id))  # type: ignore[attr-defined]
+            s.commit()
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def start_run(self, period: str, kind: str = "run", config_path: str = "", inspector: str = "",
+                  journal: str = "") -> Run:
+        with self.session() as s:
+            run = Run(period=period, kind=kind, config_path=config_path, inspector=inspector,
+                      journal=journal)
             s.add(run)
             s.commit()
             s.refresh(run)
@@ -360,6 +445,32 @@ class Store:
             if since is not None:
                 q = q.where(NewMediaPost.day >= since.isoformat())  # type: ignore[operator]
             return list(s.exec(q.order_by(NewMediaPost.day)))
+
+
+# The advisory lock of ``patrol run`` on PostgreSQL ("patrol" in ASCII).
+PG_LOCK_KEY = 0x706174726F6C
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to a table since a database was created are added to it (with their
+    default): a store written by an earlier version of patrol opens as it is."""
+    found = inspect(engine)
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if not found.has_table(table.name):
+                continue
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have or column.primary_key:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+                sql = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"
+                if isinstance(default, str):
+                    sql += " DEFAULT '" + default.replace("'", "''") + "'"
+                elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                    sql += f" DEFAULT {default}"
+                conn.execute(text(sql))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

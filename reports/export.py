@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from patrol.store import Store
 from reports import screenshots as screenshots_mod
@@ -26,7 +30,8 @@ def findings_document(store: Store, run_id: int, data: RunData | None = None) ->
     run = data.run
     return {
         "run": {"id": run.id, "period": run.period, "started": _iso(run.started),
-                "finished": _iso(run.finished), "kind": run.kind, "status": run.status},
+                "finished": _iso(run.finished), "kind": run.kind, "status": run.status,
+                "complete": run.status == "completed"},
         "sites": [{"name": e.site.name, "url": e.site.url, "pages": e.result.pages,
                    "score": e.result.score, "veto": list(e.result.veto or []),
                    "kind": e.site.kind, "department": e.site.department, "links": e.result.links,
@@ -44,14 +49,41 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def write_json(doc: dict[str, Any], path: Path) -> Path:
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+@contextmanager
+def replacing(path: Path, encoding: str = "utf-8", newline: str | None = None) -> Iterator[IO[str]]:
+    """Write ``path`` whole or not at all: into a temporary file beside it, synced, then
+    renamed over it.  A run stopped or killed while writing leaves the previous file intact
+    and no half-written one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_text(path: Path, text: str) -> Path:
+    with replacing(path) as fh:
+        fh.write(text)
     return path
+
+
+def write_json(doc: dict[str, Any], path: Path) -> Path:
+    return write_text(path, json.dumps(doc, ensure_ascii=False, indent=1, default=str))
 
 
 def write_csv(doc: dict[str, Any], path: Path) -> Path:
     # utf-8-sig: Excel on Chinese Windows opens it as UTF-8 only with the BOM.
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with replacing(path, encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_FIELDS)
         for f in doc["findings"]:
@@ -87,6 +119,5 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None =
     if screenshots > 0:
         shots = screenshots_mod.take(data.findings, out_dir / "screenshots", cfg, limit=screenshots)
     html = render_report(store, run_id, cfg, shots=shots, data=data)
-    paths["html"] = out_dir / "report.html"
-    paths["html"].write_text(html, encoding="utf-8")
+    paths["html"] = write_text(out_dir / "report.html", html)
     return paths

@@ -6,13 +6,18 @@ the server refuses HEAD) and their bodies are not downloaded, except HTML, which
 recognise soft-404 pages.  Redirects are followed here, not by Scrapy, so the chain is recorded
 and loops are told apart from long chains.
 
-Output is a JSON-lines file: one ``page`` record per crawled page as it is parsed, then one
-``link`` record per checked URL and a final ``site`` record when the crawl closes.
+Output is a JSON-lines file: a ``start`` record, one ``page`` record per crawled page as it is
+parsed, one ``link`` record per checked URL, a ``probe`` record per host whose not-found page
+was asked for, and a final ``site`` record when the crawl closes.  It is flushed and synced to
+disk every second: it is also the crawl's journal.  A job with ``journal`` (the outputs of an
+interrupted attempt of the same run) resumes the crawl: what they record is taken as done, and
+the links their pages carry that were not checked yet are the crawl's frontier.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -38,16 +43,17 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
-from checks.model import LinkKind, LinkRef, LinkResult
+from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
-from crawler.jsonlines import dumps_line
+from crawler.jsonlines import dumps_line, loads
 from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
 from crawler.middlewares import failure_detail, looks_tls
-from crawler.shards import ShardLink
+from crawler.shards import ShardLink, owner
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
 
 PAGE, LINK, PROBE = "page", "link", "probe404"
+SYNC_EVERY_S = 1.0      # the output (the crawl's journal) is flushed and synced this often
 
 
 class SiteSpider(scrapy.Spider):
@@ -87,6 +93,7 @@ class SiteSpider(scrapy.Spider):
         self.errors: list[str] = []
         self.started = time.monotonic()
         self._out = None
+        self._synced = 0.0
         # Counted here and published to the stats collector at close (and for progress):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
@@ -97,6 +104,7 @@ class SiteSpider(scrapy.Spider):
         self.lean: LeanClient | None = None
         # Lean checks in flight: work outside Scrapy's engine that keeps it open.
         self.lean_inflight = 0
+        self.replayed = 0                               # pages taken from an earlier attempt
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -122,6 +130,10 @@ class SiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self._out is None:
             self._out = _open_output(self.output_path)
+        self._write({"type": "start", "site": self.site["name"], "shard": self.shard, "shards": self.shards})
+        # What an earlier attempt recorded is loaded before anything else runs, so that a link
+        # routed here by another shard is already known.
+        replayed = self._load_journal(self.site["journal"]) if self.site.get("journal") else None
         self.seen.add(self.start_url)
         if self.shards > 1:
             link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
@@ -134,13 +146,97 @@ class SiteSpider(scrapy.Spider):
                 self._finish()
                 return
             self.link = link
-            if not self.link.owns(self.start_url):
-                return
+        if replayed is not None:
+            for request in self._resume(replayed):
+                yield request
+            if self.link is not None:
+                self.link.flush()
+            return
+        if self.link is not None and not self.link.owns(self.start_url):
+            return
         self.pages_scheduled = 1
         yield self._request(self.start_url, PAGE, depth=0, referer=None)
         probe = self._probe_request(host_of(self.start_url), self.start_url)
         if probe is not None:
             yield probe
+
+    # --- resuming from the journal of an interrupted attempt --------------------------------
+
+    def _load_journal(self, files: list[dict[str, Any]]) -> list[PageSnapshot]:
+        """Take what earlier attempts recorded: their pages (returned, in crawl order), link
+        results, page signatures and not-found pages.  A page whose result was recorded but not
+        its page record (stopped between the two, or waiting for the browser) is not taken: it
+        is fetched again."""
+        pages: dict[str, PageSnapshot] = {}
+        links: dict[str, dict[str, Any]] = {}
+        for entry in files:
+            mine = None
+            if self.shards > 1 and int(entry.get("shards", 1)) != self.shards:
+                mine = self._owned
+            for record in _journal_records(entry["path"]):
+                kind = record.pop("type", None)
+                if kind == "probe":
+                    host = record.get("host")
+                    if host:
+                        self.probed_hosts.add(host)
+                        self.not_found[host] = record.get("signature")
+                    continue
+                url = record.get("url")
+                if not isinstance(url, str) or (mine is not None and not mine(url)):
+                    continue
+                if kind == "page":
+                    pages[url] = PageSnapshot.from_dict(record)
+                elif kind == "link":
+                    links[url] = record
+        for url, record in links.items():
+            if record.get("page") and url not in pages:
+                continue
+            result = LinkResult.from_dict(record)
+            self.results[url] = result
+            self.seen.add(url)
+            sig = record.get("sig")
+            if sig:
+                self.signatures[url] = (sig[0], sig[1])
+            self.counts["links_checked"] += 1
+            if not result.ok:
+                self.counts["broken"] += 1
+                self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
+        ordered = sorted(pages.values(), key=lambda p: p.depth)
+        for page in ordered:
+            self.seen.add(page.url)
+            final = _safe_normalize(page.final_url) if page.final_url else None
+            if final:
+                self.seen.add(final)
+            self.traps.allow(page.url)
+            self.pages_scheduled += 1
+            self.pages_written += 1
+            self.counts["pages"] += 1
+            if page.depth == 0 and page.url == self.start_url and final:
+                self.homepage_final = final
+        self.replayed = len(ordered)
+        return ordered
+
+    def _owned(self, url: str) -> bool:
+        return owner(url, self.shards) == self.shard
+
+    def _resume(self, pages: list[PageSnapshot]) -> Iterator[scrapy.Request]:
+        """The frontier: the start page if it was not crawled, then every link of the pages
+        crawled that is not known yet, as the crawl would have followed it."""
+        start_done = self.start_url in self.results or any(p.url == self.start_url for p in pages)
+        if not start_done and (self.link is None or self.link.owns(self.start_url)):
+            self.pages_scheduled += 1
+            yield self._request(self.start_url, PAGE, depth=0, referer=None)
+        # Hosts whose not-found page was not learnt yet: asked again, or their soft-404 pages
+        # would go unnoticed.
+        samples = {host: url for url, (host, _) in self.signatures.items()}
+        if not start_done:
+            samples.setdefault(self.start_host, self.start_url)
+        for host in sorted(samples.keys() - self.probed_hosts):
+            probe = self._probe_request(host, samples[host])
+            if probe is not None:
+                yield probe
+        for page in pages:
+            yield from self._follow(page.links, page.depth, page.url)
 
     # --- shards: links another process owns go to it through the parent -------------------
 
@@ -316,7 +412,7 @@ class SiteSpider(scrapy.Spider):
             # it happened to read last).
             self._render_elsewhere(response)
             return
-        self._record_final(result, response.url, meta["chain"])
+        self._record_final(result, response.url, meta["chain"], page=page)
         if page:
             yield from self._page(response, tree, encoding, title, needs)
 
@@ -358,8 +454,8 @@ class SiteSpider(scrapy.Spider):
                     self.signatures[result.url] = (host, page_signature(title, body_text))
         return tree, encoding, title
 
-    def _record_final(self, result: LinkResult, final_url: str, chain: list[str]) -> None:
-        self._record(result)
+    def _record_final(self, result: LinkResult, final_url: str, chain: list[str], page: bool = False) -> None:
+        self._record(result, page=page)
         if not chain:
             return
         final = _safe_normalize(final_url)
@@ -592,12 +688,12 @@ class SiteSpider(scrapy.Spider):
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
             attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
 
-    def _record(self, result: LinkResult) -> None:
+    def _record(self, result: LinkResult, page: bool = False) -> None:
         """Keep a URL's final result and write it now: the parent reads it while the crawl runs
         rather than after.  A result changed later (a soft-404 found at the end) is written
         again, and the later record wins."""
         self.results[result.url] = result
-        self._write_link(result)
+        self._write_link(result, page)
         counts = self.counts
         counts["links_checked"] += 1
         if not result.ok:
@@ -609,11 +705,13 @@ class SiteSpider(scrapy.Spider):
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if response.status != 200 or not ctype.startswith(HTML_TYPES):
             self.not_found.setdefault(host, None)
-            return
-        text, _ = pages.decode_html(response.body, ctype)
-        tree = pages.parse_html(text)
-        if tree is not None:
-            self.not_found[host] = page_signature(pages.title_of(tree), _quick_text(tree))
+        else:
+            text, _ = pages.decode_html(response.body, ctype)
+            tree = pages.parse_html(text)
+            if tree is not None:
+                self.not_found[host] = page_signature(pages.title_of(tree), _quick_text(tree))
+        if host in self.not_found:
+            self._write({"type": "probe", "host": host, "signature": self.not_found[host]})
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self:
@@ -672,13 +770,49 @@ class SiteSpider(scrapy.Spider):
         elif self._out.closed:          # a check that ends after the output was completed
             return
         self._out.write(dumps_line(record))
+        now = time.monotonic()
+        if now - self._synced >= SYNC_EVERY_S:
+            self._synced = now
+            self._out.flush()
+            try:
+                os.fsync(self._out.fileno())
+            except OSError:
+                pass
 
-    def _write_link(self, result: LinkResult) -> None:
+    def _write_link(self, result: LinkResult, page: bool = False) -> None:
         # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
         record: dict[str, Any] = {"type": "link"}
         for name in _LINK_FIELDS:
             record[name] = getattr(result, name)
+        # For a resume: a page's record follows (it is fetched again if it is missing), and
+        # the signature compared with its host's not-found page at the end.
+        if page:
+            record["page"] = True
+        sig = self.signatures.get(result.url)
+        if sig is not None:
+            record["sig"] = sig
         self._write(record)
+
+
+def _journal_records(path: str) -> Iterator[dict[str, Any]]:
+    """The records of an earlier attempt's output: whole lines only (the last may be cut)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return
+    lines = data.split(b"\n")
+    if not data.endswith(b"\n"):
+        lines.pop()
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except ValueError:
+            return                      # damaged from here on
+        if isinstance(record, dict):
+            yield record
 
 
 def _quick_text(tree: Any, limit: int = 5000) -> str:

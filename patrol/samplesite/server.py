@@ -14,6 +14,7 @@ import secrets
 import socket
 import socketserver
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,9 @@ class _SiteState:
     routes: dict[str, Any]
     ports: dict[str, str] = field(default_factory=dict)     # token -> value
     busy_seen: set[str] = field(default_factory=set)
+    # (method, path with query, User-Agent, Sec-Fetch-Dest) -> how often it was asked for; a
+    # browser says what it fetches for (document, script, iframe, empty for a script's request)
+    requests: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
     not_found: bytes = b""
@@ -114,6 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ dispatch
     def _serve(self, head: bool) -> None:
+        state: _SiteState = self.server.state  # type: ignore[attr-defined]
+        with state.lock:
+            state.requests[("HEAD" if head else "GET", self.path, self.headers.get("User-Agent", ""),
+                            self.headers.get("Sec-Fetch-Dest", ""))] += 1
         try:
             self._dispatch(head)
         except (BrokenPipeError, ConnectionResetError):
@@ -293,9 +301,16 @@ class SampleServer:
         return self.state.routes
 
     def reset(self) -> None:
-        """Forget what was served (the 429 route answers 429 again)."""
+        """Forget what was served (the 429 route answers 429 again) and the request counts."""
         with self.state.lock:
             self.state.busy_seen.clear()
+            self.state.requests.clear()
+
+    def requests(self) -> Counter[tuple[str, str, str, str]]:
+        """How often each (method, path with query, User-Agent, Sec-Fetch-Dest) was asked for
+        since the last ``reset``."""
+        with self.state.lock:
+            return Counter(self.state.requests)
 
     def stop(self) -> None:
         self.state.stopping.set()

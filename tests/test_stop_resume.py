@@ -1,0 +1,289 @@
+"""Stopping, killing and resuming `patrol run`: real processes, real signals, the sample site.
+
+A run is started in a process of its own on the sample site (crawled slowly enough to be
+stopped mid-crawl), signalled once it has crawled some pages, then resumed.  The sample server
+counts the requests it answers, so a resume that fetched again what was recorded shows.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from patrol.stopping import descendants
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux process tree (/proc)")
+
+CRAWL = {"timeout": 4, "retries": 1, "retry_backoff": 0.2, "max_retry_after": 2}
+CHECKS = "links,freshness,text"
+# Slow enough to stop mid-crawl, quick enough for a test (about 15 s for the whole site).
+SLOW = {**CRAWL, "delay": 0.05, "per_host": 2, "autothrottle": False}
+
+
+def write_config(tmp: Path, sample_site, crawl: dict) -> Path:
+    m = sample_site.manifest
+    main = next(s for s in m.sites if s["id"] == "main")
+    cfg = {"inspector": {"name": "清溪区政务公开办公室"}, "database": "sqlite:///patrol.db",
+           "output": str(tmp / "out"), "departments": [{"id": "zfb", "name": "区政府办公室"}],
+           "sites": [{"name": main["name"], "url": main["url"], "department": "zfb"}],
+           "leaders": m.leaders, "crawl": crawl}
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / "patrol.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def start_patrol(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "patrol.cli", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def run_patrol(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "patrol.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+
+
+def journal_state(out: Path) -> tuple[set[str], set[str]]:
+    """The URLs a run's journal records as done: pages, and link results other than those of
+    pages whose page record is missing (stopped in between: fetched again by design)."""
+    pages: set[str] = set()
+    links: dict[str, dict] = {}
+    for path in (out / ".journal").glob("*/crawl-*.jsonl"):
+        for line in path.read_bytes().split(b"\n"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("type") == "page":
+                pages.add(record["url"])
+            elif record.get("type") == "link":
+                links[record["url"]] = record
+    return pages, {url for url, r in links.items() if not (r.get("page") and url not in pages)}
+
+
+def journal_pages(out: Path) -> int:
+    n = 0
+    for path in (out / ".journal").glob("*/crawl-*.jsonl"):
+        try:
+            n += path.read_bytes().count(b'{"type":"page"')
+        except OSError:
+            pass
+    return n
+
+
+def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout: float = 120) -> set[int]:
+    """Wait until the run's journal holds ``pages`` pages; every process of the run seen."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while journal_pages(out) < pages:
+        assert proc.poll() is None, f"the run ended before it was stopped: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the crawl did not get going"
+        seen |= descendants([proc.pid])
+        time.sleep(0.1)
+    seen |= descendants([proc.pid])
+    assert seen, "no crawl process"
+    return seen
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+
+
+def wait_gone(pids: set[int], seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = {p for p in pids if alive(p)}
+        if not left:
+            return set()
+        time.sleep(0.1)
+    return {p for p in pids if alive(p)}
+
+
+def db_rows(db: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def findings_of(out: Path) -> set[tuple[str, str, str | None]]:
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    return {(f["check"], f["url"], f["page"]) for f in doc["findings"]}
+
+
+def crawl_requests(sample_site) -> Counter[tuple[str, str]]:
+    """What the crawl asked the sample site for since its reset, by (method, path): the
+    report's evidence shots (a browser of its own) and the resources a rendered page loads are
+    left out, and so are the probes for a not-found page (a new random path each time)."""
+    asked: Counter[tuple[str, str]] = Counter()
+    for (method, path, agent, dest), n in sample_site.server.requests().items():
+        if "patrol/" in agent and dest in ("", "document") and "/patrol-missing-" not in path:
+            asked[(method, path)] += n
+    return asked
+
+
+def fetched_twice(urls: set[str], asked: Counter, reference: Counter, base: str) -> dict[str, tuple[int, int]]:
+    """URLs among ``urls`` asked for more often than an uninterrupted run asks for them."""
+    host = urlsplit(base).netloc
+    twice = {}
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+        except ValueError:              # the site's deliberately invalid links
+            continue
+        if parts.netloc != host:
+            continue
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        n = asked[("GET", path)] + asked[("HEAD", path)]
+        ref = reference[("GET", path)] + reference[("HEAD", path)]
+        if n > ref:
+            twice[url] = (n, ref)
+    return twice
+
+
+@dataclass
+class Reference:
+    findings: set
+    requests: Counter
+
+
+@pytest.fixture(scope="module")
+def reference(sample_site, tmp_path_factory) -> Reference:
+    """The findings of an uninterrupted run, and what it asked the site for."""
+    tmp = tmp_path_factory.mktemp("reference")
+    config = write_config(tmp, sample_site, SLOW)
+    sample_site.server.reset()
+    proc = run_patrol("run", "--config", str(config), "--out", str(tmp / "report"), "--quiet", "--checks", CHECKS)
+    assert proc.returncode == 0, proc.stderr
+    return Reference(findings_of(tmp / "report"), crawl_requests(sample_site))
+
+
+def test_sigterm_stops_every_process_keeps_the_pages_and_resume_fetches_nothing_twice(
+        sample_site, tmp_path, reference):
+    config = write_config(tmp_path, sample_site, SLOW)
+    out, db = tmp_path / "out", tmp_path / "patrol.db"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    tree = run_until_pages(proc, out, 12)
+
+    # One writer: a second run on the same database refuses, saying why.
+    second = run_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    assert second.returncode == 2
+    assert "another patrol is writing to this database" in second.stderr
+    assert f"process {proc.pid}" in second.stderr
+
+    tree |= descendants([proc.pid])
+    proc.send_signal(signal.SIGTERM)
+    left = wait_gone(tree | {proc.pid}, 10.0)
+    assert not left, f"processes of the run still running 10 s after SIGTERM: {left}"
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "patrol run --resume" in stderr
+
+    (run_id, status), = db_rows(db, "SELECT id, status FROM run")
+    assert status == "interrupted"
+    (result_status, pages), = db_rows(db, "SELECT status, pages FROM siteresult WHERE run_id = ?", run_id)
+    stored = [url for url, in db_rows(db, "SELECT url FROM page WHERE run_id = ?", run_id)]
+    assert result_status == "interrupted" and pages == len(stored) >= 12
+    report = out / f"run-{run_id}"
+    doc = json.loads((report / "findings.json").read_text(encoding="utf-8"))
+    assert doc["run"]["status"] == "interrupted" and doc["run"]["complete"] is False
+    assert "巡检未完成" in (report / "report.html").read_text(encoding="utf-8")
+
+    # Not an inspection until it is finished.
+    assert _quota_count(db, config) == 0
+
+    pages_done, links_done = journal_state(out)
+    assert set(stored) == pages_done
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS)
+    assert resumed.returncode == 0, resumed.stderr
+    assert db_rows(db, "SELECT id, status FROM run") == [(run_id, "completed")]
+    assert findings_of(report) == reference.findings
+
+    # Both attempts together asked for nothing recorded more often than one run does; what was
+    # in flight at the signal (answered, not recorded) may be asked for again.
+    asked = crawl_requests(sample_site)
+    assert not fetched_twice(pages_done | links_done, asked, reference.requests, sample_site.base)
+    extra = sum(max(0, n - reference.requests[key]) for key, n in asked.items())
+    assert extra <= 0.05 * sum(reference.requests.values()) + 3, extra
+    assert not list((out / ".journal").iterdir()), "the finished run's journal is removed"
+    assert _quota_count(db, config) == 1
+
+
+def _quota_count(db: Path, config: Path) -> int:
+    from datetime import date
+
+    from patrol.config import load_config
+    from patrol.store import Store
+    from reports.quota import quota_grid
+    today = date.today()
+    grid = quota_grid(Store(f"sqlite:///{db}"), today.year, load_config(config), today=today)
+    return sum(row.counts[today.month - 1] for row in grid.rows)
+
+
+def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, tmp_path, reference):
+    """kill -9 of patrol: the crawl processes stop by themselves (parent-death signal); the run
+    left marked running is taken as interrupted by the next run holding the lock, and resumes."""
+    config = write_config(tmp_path, sample_site, SLOW)
+    out, db = tmp_path / "out", tmp_path / "patrol.db"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    tree = run_until_pages(proc, out, 8)
+    proc.kill()
+    proc.communicate(timeout=30)
+    left = wait_gone(tree, 10.0)
+    assert not left, f"crawl processes still running 10 s after their parent was killed: {left}"
+    assert db_rows(db, "SELECT status FROM run") == [("running",)]
+    pages_done, links_done = journal_state(out)
+    assert len(pages_done) >= 8
+
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS)
+    assert resumed.returncode == 0, resumed.stderr
+    assert db_rows(db, "SELECT status FROM run") == [("completed",)]
+    assert findings_of(out / "run-1") == reference.findings
+    # What the killed run had recorded (synced to disk) is not fetched again.
+    assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
+                             sample_site.base)
+
+
+def test_second_signal_stops_at_once(sample_site, tmp_path):
+    config = write_config(tmp_path, sample_site, SLOW)
+    out = tmp_path / "out"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+    tree = run_until_pages(proc, out, 5)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    tree |= descendants([proc.pid])
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 3.0
+    assert proc.returncode == 128 + signal.SIGINT
+    assert not wait_gone(tree, 5.0)
+
+
+def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site, tmp_path):
+    from patrol.store import Store
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True})
+    store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
+    run = store.start_run(time.strftime("%Y-%m"), journal=str(tmp_path / "gone"))
+    store.finish_run(run.id, "interrupted")
+    proc = run_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+    assert proc.returncode == 0, proc.stderr
+    assert f"run {run.id} of {run.period} was interrupted" in proc.stderr
+    assert "patrol run --resume" in proc.stderr
