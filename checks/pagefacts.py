@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from checks.dates import parse_date, url_date
+from checks.dates import Written, find_date, parse_date, resolve_years, url_date
 from checks.model import LinkRef, ListItem
 
 # --- zones -------------------------------------------------------------------------------
@@ -116,6 +116,8 @@ class PageFacts:
     more_links: list[LinkRef] = field(default_factory=list)   # anchor: the block's heading
     pagination: list[str] = field(default_factory=list)       # URLs of list pages 2..n
     needs_render: bool = False                       # an empty list that a script fills
+    headline: str = ""                               # h1 / .title / ArticleTitle meta
+    published_from: str = ""                         # label | date_element | meta
 
 
 # --- zone classification, cached per (tag, class, id) ---------------------------------------
@@ -605,6 +607,9 @@ def _same_site(url: str, page_url: str) -> bool:
 def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
                 exclude: set[str]) -> list[ListItem]:
     items: list[ListItem] = []
+    evidence: list[tuple[Written | None, date | None]] = []
+    group_of: list[int] = []
+    groups: dict[int, int] = {}
     seen: set[str] = set()
     for entry in entries:
         if not entry.anchors:
@@ -626,18 +631,52 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
         if not url or url in seen or url in exclude:
             continue
         rest = "".join(entry.rest)
-        found = parse_date(rest, today=today) if rest.strip() else None
-        source = "list" if found else None
-        if found is None:
-            from_url = url_date(url)
-            if from_url:
-                found, source = from_url[0], "url" if from_url[1] == "day" else "url_month"
-        if found is None and len(title) < MIN_UNDATED_TITLE:
+        written = _list_date(rest) if rest.strip() else None
+        from_url = url_date(url)
+        if written is None and from_url is None and len(title) < MIN_UNDATED_TITLE:
             continue
         seen.add(url)
-        items.append(ListItem(title=title[:200], url=url, date=found.isoformat() if found else None,
-                              date_source=source or ""))
+        parent = entry.el.getparent()
+        group_of.append(groups.setdefault(id(parent), len(groups)))
+        evidence.append((written, from_url[0] if from_url else None))
+        item = ListItem(title=title[:200], url=url)
+        if written is None and from_url:
+            item.date = from_url[0].isoformat()
+            item.date_source = "url" if from_url[1] == "day" else "url_month"
+        items.append(item)
+    if not items:
+        return items
+    # Years of month-day dates from the evidence of the page's lists (one list per container).
+    by_group: list[list[int]] = [[] for _ in groups]
+    for i, g in enumerate(group_of):
+        by_group[g].append(i)
+    resolved = resolve_years([[(evidence[i][0], evidence[i][1]) for i in members] for members in by_group],
+                             today=today)
+    for members, row in zip(by_group, resolved):
+        for i, (found, source) in zip(members, row):
+            if evidence[i][0] is None:
+                continue                       # no date shown: the URL's, set above
+            items[i].date = found.isoformat() if found else None
+            items[i].date_source = source
     return items
+
+
+_DATE_NOISE = re.compile(r"\d{1,2}[:：]\d{2}(?:[:：]\d{2})?|(?:发布|更新|发文|成文)?(?:日期|时间)[:：]?|"
+                         r"[\s\[\]【】()（）<>〔〕|｜:：,，.。\-/]+")
+
+
+def _list_date(rest: str) -> Written | None:
+    """The date an entry shows beside its title: a date that stands on its own (``[03-16]``,
+    ``2026-11-10 09:30``, ``发布时间：…``) or opens or closes the entry's other text, not one
+    inside a sentence (``开庭与庭审直播公告（3月19日开庭）``)."""
+    written = find_date(rest)
+    if written is None:
+        return None
+    before = _DATE_NOISE.sub("", rest[:written.start])
+    after = _DATE_NOISE.sub("", rest[written.end:])
+    if not before or not after or len(before) + len(after) <= 12:
+        return written
+    return None
 
 
 def _has_placeholder(text: str) -> bool:

@@ -1,0 +1,68 @@
+"""``patrol extract FILE|URL``: what patrol reads from one page, as the crawl reads it.
+
+The page is decoded, parsed and turned into a ``PageSnapshot`` by the same functions the
+crawler uses (``crawler.pages``), and the columns it names are found by
+``checks.columns.discover`` on a one-page crawl.  Used by the command and by
+``benchmarks/realpages_benchmark.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from checks.columns import discover
+from checks.model import LinkRef, PageSnapshot, SiteCrawl
+from crawler import pages
+from crawler.urls import skip_scheme
+
+
+def read_page(body: bytes, url: str, *, today: date | None = None,
+              content_type: str = "") -> PageSnapshot | None:
+    """The snapshot of one page's bytes, or None when there is no HTML to parse."""
+    text, encoding = pages.decode_html(body, content_type)
+    tree = pages.parse_html(text)
+    if tree is None:
+        return None
+    links: list[LinkRef] = []
+    for raw, tag, anchor in pages.iter_links(tree, url):
+        if skip_scheme(raw):
+            continue
+        links.append(LinkRef(url=raw.split("#")[0], tag=tag, anchor=anchor))
+    return pages.snapshot(tree, url=url, final_url=url, status=200, depth=0, links=links,
+                          rendered=False, encoding=encoding, content_type=content_type,
+                          referer=None, fetched_at=datetime.now(timezone.utc).isoformat(),
+                          today=today, html_text=text)
+
+
+def page_columns(snap: PageSnapshot) -> list[dict[str, str]]:
+    """The columns one homepage or column page names: ``[{name, url}]``, in page order."""
+    crawl = SiteCrawl(name=urlsplit(snap.url).hostname or snap.url, url=snap.url,
+                      pages=[snap], homepage_url=snap.url)
+    order = {}
+    for i, ref in enumerate(list(snap.nav_links) + list(snap.more_links) + list(snap.links)):
+        order.setdefault(ref.url, i)
+    found = [c for c in discover(crawl) if c.kind != "section"]
+    found.sort(key=lambda c: order.get(c.url, len(order)))
+    return [{"name": c.name, "url": c.url} for c in found]
+
+
+def describe(snap: PageSnapshot) -> dict[str, Any]:
+    """The JSON object ``patrol extract --format json`` prints."""
+    items = sorted(snap.list_items, key=lambda i: i.date or "", reverse=True)
+    return {
+        "url": snap.url,
+        "title": snap.headline or snap.title,
+        "page_title": snap.title,
+        "publish_date": snap.published,
+        "date_source": snap.published_from or None,
+        "text": snap.text,
+        "links": [{"url": r.url, "tag": r.tag, "anchor": r.anchor} for r in snap.links],
+        "items": [{"title": i.title, "url": i.url, "date": i.date, "date_source": i.date_source or None}
+                  for i in items],
+        "columns": page_columns(snap),
+    }
