@@ -12,7 +12,8 @@ described in that folder's README) and measures, with the functions the crawl us
 * stale pages judged fresh: each homepage with a labelled newest date is judged on three
   check days — three days after that date (fresh), the same day one and eight years later
   (stale); a page that shows no dated item must never be judged fresh;
-* articles: publish date exact (null when none is shown), headline exact (whitespace
+* articles: publish date exact (null when none is shown; a date read only from ``<meta>``
+  counts as none shown), headline exact (whitespace
   ignored), body captured (the labelled first and last 20 characters present in the main
   text, and no text of hidden blocks added);
 * crashes, and extraction time per page (parse + extract, median of ``--repeat`` runs), with
@@ -233,14 +234,16 @@ def _score_staleness(out: dict, label: dict, raw: bytes, url: str) -> None:
 def _score_article(out: dict, label: dict, snap, raw: bytes) -> None:
     a = out["articles"]
     a["pages"] += 1
-    got_date = snap.published if snap else None
+    # The label holds the date shown to readers: a date patrol read only from <meta> is
+    # reported as "meta" and compared as none shown.
+    got_date = snap.published if snap and snap.published_from != "meta" else None
     got_title = (snap.headline or snap.title) if snap else ""
     text = squeeze(snap.text if snap else "")
     wrong = {}
     if got_date == label.get("publish_date"):
         a["date_exact"] += 1
     else:
-        wrong["date"] = [label.get("publish_date"), got_date]
+        wrong["date"] = [label.get("publish_date"), got_date, snap.published_from if snap else None]
     if squeeze(got_title) == squeeze(label.get("title")):
         a["title_exact"] += 1
     else:

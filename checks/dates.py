@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 # Years outside this range are taken for numbers that only look like dates (IDs, phone numbers).
@@ -110,6 +110,57 @@ def parse_date(text: str, *, today: date) -> date | None:
     if found.year is not None:
         return found.on(found.year)
     return infer_year(found.month, found.day, today=today)
+
+
+_TIME_AFTER = re.compile(r"[\sT]*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?")
+_RELATIVE = re.compile(r"(\d{1,4})\s*(秒|分钟|小时|天|周|个月)前")
+_RELATIVE_UNITS = {"秒": timedelta(seconds=1), "分钟": timedelta(minutes=1), "小时": timedelta(hours=1),
+                   "天": timedelta(days=1), "周": timedelta(weeks=1), "个月": timedelta(days=30)}
+_DAY_WORD = re.compile(r"(今天|昨天|前天)\s*(?:(\d{1,2})[:：](\d{1,2}))?")
+_DAYS_BACK = {"今天": 0, "昨天": 1, "前天": 2}
+
+
+def parse_when(text: str, *, now: datetime) -> datetime | date | None:
+    """A date as people read it, with its time of day when one is written after it.
+
+    Everything :func:`find_date` reads (``[11-10]`` takes the latest such day not after
+    ``now``), and the relative dates that platforms show: ``刚刚``, ``3天前``, ``5小时前``,
+    ``昨天 12:00``.  A datetime keeps ``now``'s zone (naive when ``now`` is); a date without a
+    time comes back as a ``date``.  None when nothing fits or the date does not exist.
+    """
+    if not text:
+        return None
+    text = text.strip()
+    if text in ("刚刚", "just now"):
+        return now
+    m = _RELATIVE.search(text)
+    if m:
+        return now - int(m.group(1)) * _RELATIVE_UNITS[m.group(2)]
+    m = _DAY_WORD.search(text)
+    if m:
+        day = now.date() - timedelta(days=_DAYS_BACK[m.group(1)])
+        if m.group(2):
+            return _at(day, m.group(2), m.group(3), None, now)
+        return day
+    found = find_date(text)
+    if found is None:
+        return None
+    day = found.on(found.year) if found.year is not None else \
+        infer_year(found.month, found.day, today=now.date())
+    if day is None:
+        return None
+    t = _TIME_AFTER.match(text, found.end)
+    if t:
+        return _at(day, t.group(1), t.group(2), t.group(3), now)
+    return day
+
+
+def _at(day: date, hour: str, minute: str, second: str | None, now: datetime) -> datetime | date | None:
+    try:
+        return datetime(day.year, day.month, day.day, int(hour), int(minute), int(second or 0),
+                        tzinfo=now.tzinfo)
+    except ValueError:
+        return day                              # 25:70 is no time; the day stands
 
 
 def nearest_year(month: int, day: int, near: date, *, today: date | None = None) -> date | None:

@@ -74,6 +74,7 @@ _SPLIT_TOKENS = re.compile(r"[\s_\-]+")
 _WS = re.compile(r"\s+")
 _CRUMB_LABEL = re.compile(r"^.*?(?:当前位置|您的位置|您现在的位置|现在的位置|所在位置|位置)\s*[:：]?\s*")
 _CRUMB_TEXT = re.compile(r"(?:当前|您的|您现在的|现在的|所在)位置")
+_HIDING = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CRUMB_SEP = re.compile(r"\s*(?:>>|»|›|→|＞|>|/|\\|－>|->|—>)\s*")
 _MORE = re.compile(r"^[\s>»+\[【]*(?:更多|查看更多|more)[\s>»+.…\]】]*$", re.IGNORECASE)
 _PAGER_WORDS = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|上一页|上页|next|last|prev|previous|\d{1,4}|[<>«»]{1,2})$",
@@ -89,7 +90,7 @@ _CREATE_PAGE = re.compile(
     r"\s*,\s*['\"](\w+)['\"]")
 _PUB_LABELS = (
     re.compile(r"(?:发布时间|发布日期|发文日期|印发日期|公开日期|发稿时间)\s*[:：]?\s*([^\n]{6,40})"),
-    re.compile(r"(?:成文日期|更新时间|信息时间|日期|时间)\s*[:：]\s*([^\n]{6,40})"),
+    re.compile(r"(?:成文日期|生成日期|更新时间|信息时间|日期|时间)\s*[:：]\s*([^\n]{6,40})"),
 )
 _PUB_META = frozenset({"pubdate", "publishdate", "publish_date", "publishtime", "publish-date",
                        "article:published_time", "og:release_date", "dc.date", "dc.date.issued",
@@ -157,6 +158,18 @@ def _zone_of(tag: str, cls: str, ident: str) -> int:
 
 
 _date_class_cache: dict[str, bool] = {}
+_hides_cache: dict[str, bool] = {}
+
+
+def _hides(style: str) -> bool:
+    """Whether an inline style hides the element (``display:none``, ``visibility:hidden``)."""
+    found = _hides_cache.get(style)
+    if found is None:
+        found = ("none" in style or "hidden" in style) and bool(_HIDING.search(style))
+        if len(_hides_cache) < 20000:
+            _hides_cache[style] = found
+    return found
+
 
 
 def _is_date_class(cls: str) -> bool:
@@ -201,7 +214,6 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     base = _base_url(root, url)
     facts.title = _fold(root.findtext(".//title") or "")
-    published_meta = _meta_date(root, today)
     body = root.find("body")
     if body is None:
         body = root
@@ -213,11 +225,12 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     crumb_els: list[etree._Element] = []
     crumb_text_els: list[etree._Element] = []
     date_els: list[etree._Element] = []
+    heads: list[etree._Element] = []            # headline candidates: h1-h3, .title ...
     scripts: list[str] = []
     empty_lists = 0
 
-    def emit(text: str, zone: int, block: int, entry: int, anchor: int) -> None:
-        if zone == MAIN:
+    def emit(text: str, zone: int, block: int, entry: int, anchor: int, hidden: bool) -> None:
+        if zone == MAIN and not hidden:
             main_parts.append(text)
         if block >= 0:
             block_parts[block].append(text)
@@ -226,18 +239,20 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
         elif entry >= 0:
             entries[entry].rest.append(text)
 
-    def brk(zone: int, block: int, entry: int) -> None:
-        if zone == MAIN:
+    def brk(zone: int, block: int, entry: int, hidden: bool) -> None:
+        if zone == MAIN and not hidden:
             main_parts.append(BREAK)
         if block >= 0:
             block_parts[block].append(BREAK)
         if entry >= 0:
             entries[entry].rest.append(" ")
 
-    def walk(el: etree._Element, zone: int, block: int, entry: int, anchor: int) -> None:
+    def walk(el: etree._Element, zone: int, block: int, entry: int, anchor: int, hidden: bool) -> None:
         # Recursion is safe: libxml2's HTML parser nests at most 255 levels deep.
+        # ``hidden``: inside a block readers do not see (display:none, hidden); its text is no
+        # main text, but its links and list entries count (tab panes, drop-down menus).
         nonlocal empty_lists
-        parent_plain = zone == MAIN and block < 0 and entry < 0
+        parent_plain = zone == MAIN and block < 0 and entry < 0 and not hidden
         for child in el:
             tag = child.tag
             if tag.__class__ is str:
@@ -245,7 +260,11 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                     if tag == "script":
                         scripts.append(child.text or "")
                 else:
-                    czone, cblock, centry, canchor = zone, block, entry, anchor
+                    czone, cblock, centry, canchor, chidden = zone, block, entry, anchor, hidden
+                    if not hidden:
+                        style = child.get("style")
+                        if (style and _hides(style)) or child.get("hidden") is not None:
+                            chidden = True
                     cls = child.get("class")
                     ident = child.get("id")
                     if cls or ident or tag in _ZONE_TAGS:
@@ -259,8 +278,12 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                                     block_parts.append([])
                                     cblock = len(block_parts) - 1
                                 czone = opened
-                        if cls and czone == MAIN and _is_date_class(cls):
+                        if cls and czone == MAIN and not chidden and _is_date_class(cls):
                             date_els.append(child)
+                        if cls and czone == MAIN and not chidden and len(heads) < 40 and _is_title_class(cls):
+                            heads.append(child)
+                    if tag in _HEADLINE_TAGS and czone == MAIN and not chidden and len(heads) < 40:
+                        heads.append(child)
                     if czone == CHROME and (tag == "ul" or tag == "ol") and _is_link_list(child):
                         czone = NAV                # a header's plain list of links is its menu
                     if tag == "a":
@@ -274,13 +297,13 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                     elif tag in ENTRY_TAGS and czone == MAIN:
                         entries.append(_Entry(child))
                         centry = len(entries) - 1
-                    plain = czone == MAIN and cblock < 0 and centry < 0   # the common case, inlined
+                    plain = czone == MAIN and cblock < 0 and centry < 0 and not chidden   # the common case
                     is_block = tag in BLOCK_TAGS
                     if is_block:
                         if plain:
                             main_parts.append(BREAK)
                         else:
-                            brk(czone, cblock, centry)
+                            brk(czone, cblock, centry, chidden)
                     text = child.text
                     if text:
                         if "位置" in text and _CRUMB_TEXT.search(text):
@@ -288,9 +311,9 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                         if plain and canchor < 0:
                             main_parts.append(text)
                         else:
-                            emit(text, czone, cblock, centry, canchor)
+                            emit(text, czone, cblock, centry, canchor, chidden)
                     if len(child):
-                        walk(child, czone, cblock, centry, canchor)
+                        walk(child, czone, cblock, centry, canchor, chidden)
                     elif (cls or ident) and tag in _CONTAINER_TAGS and not (text and text.strip()) \
                             and _LISTISH.search(f"{cls or ''} {ident or ''}"):
                         empty_lists += 1
@@ -298,18 +321,18 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                         if parent_plain:
                             main_parts.append(BREAK)
                         else:
-                            brk(zone, block, entry)
+                            brk(zone, block, entry, hidden)
             tail = child.tail
             if tail:
                 if parent_plain and anchor < 0:
                     main_parts.append(tail)
                 else:
-                    emit(tail, zone, block, entry, anchor)
+                    emit(tail, zone, block, entry, anchor, hidden)
 
     if body.text:
-        emit(body.text, MAIN, -1, -1, -1)
+        emit(body.text, MAIN, -1, -1, -1, False)
     try:
-        walk(body, MAIN, -1, -1, -1)
+        walk(body, MAIN, -1, -1, -1, False)
     except RecursionError:                   # a tree parsed with huge_tree: keep what we have
         pass
 
@@ -344,13 +367,8 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
     facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
 
-    published = published_meta or _labelled_date(facts.text, today) or \
-        _labelled_date("\n".join(facts.blocks), today)
-    if published is None and len(facts.list_items) < 3:
-        for el in date_els:
-            published = parse_date(el.text_content(), today=today)
-            if published:
-                break
+    facts.headline = _headline(root, heads, facts.title)
+    published, facts.published_from = _published(facts, root, date_els, today)
     facts.published = published.isoformat() if published else None
     facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
     facts.needs_render = empty_lists > 0 and bool(scripts) and not facts.list_items
@@ -442,24 +460,137 @@ def _strip_fragment(url: str) -> str:
     return url[:cut] if cut >= 0 else url
 
 
+_GENERATED = re.compile(r"(?:页面生成时间|生成时间|generated)\s*[:：]?\s*([0-9][0-9:\-/ .]{7,24})", re.IGNORECASE)
+
+
 def _meta_date(root: etree._Element, today: date) -> date | None:
+    """The publish date a ``<meta>`` states, unless it is the time the page was generated
+    (TRS writes ``<meta name="others" content="页面生成时间 2022-04-24 10:00:43">`` and
+    often the same stamp as PubDate when it regenerates a page)."""
     head = root.find("head")
-    for meta in (head if head is not None else root).iter("meta"):
+    metas = list((head if head is not None else root).iter("meta"))
+    stamps = set()
+    for meta in metas:
+        m = _GENERATED.search(meta.get("content") or "")
+        if m:
+            stamps.add(_fold(m.group(1)))
+    for meta in metas:
         name = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
         if name in _PUB_META:
-            found = parse_date(meta.get("content") or "", today=today)
+            content = _fold(meta.get("content") or "")
+            if content in stamps:
+                continue
+            found = parse_date(content, today=today)
             if found:
                 return found
     return None
 
 
-def _labelled_date(text: str, today: date) -> date | None:
-    for pattern in _PUB_LABELS:
+def _labelled_date(text: str, today: date, patterns: tuple[re.Pattern[str], ...] = _PUB_LABELS) -> date | None:
+    for pattern in patterns:
         for m in pattern.finditer(text):
             found = parse_date(m.group(1), today=today)
             if found:
                 return found
     return None
+
+
+def _published(facts: PageFacts, root: etree._Element, date_els: list[etree._Element],
+               today: date) -> tuple[date | None, str]:
+    """The date readers see as the page's publish date, and where it was read: a 发布日期-style
+    label (``label``), the date line under the headline (``headline``), another date label
+    such as 成文日期 (``label``), an element classed as a date (``date_element``); the
+    ``<meta>`` PubDate only when the page shows none (``meta``)."""
+    found = _labelled_date(facts.text, today, _PUB_LABELS[:1])
+    if found:
+        return found, "label"
+    found = _date_under(facts.text, facts.headline)
+    if found:
+        return found, "headline"
+    found = _labelled_date(facts.text, today, _PUB_LABELS[1:]) or \
+        _labelled_date("\n".join(facts.blocks), today)
+    if found:
+        return found, "label"
+    if len(facts.list_items) < 3:
+        for el in date_els:
+            found = parse_date(el.text_content(), today=today)
+            if found:
+                return found, "date_element"
+    found = _meta_date(root, today)
+    return (found, "meta") if found else (None, "")
+
+
+def _date_under(text: str, headline: str) -> date | None:
+    """A full date on one of the lines right under the headline that stands on its own
+    (``2021-08-01 06:59  来源：新华社``, ``<li>2023-12-01 14:43</li>``)."""
+    if not headline:
+        return None
+    at = text.find(headline)
+    if at < 0:
+        return None
+    lines = text[at + len(headline):at + len(headline) + 400].split("\n")[1:7]
+    for line in lines:
+        written = find_date(line)
+        if written is None or written.year is None:
+            continue
+        before = _DATE_NOISE.sub("", line[:written.start])
+        after = _DATE_NOISE.sub("", line[written.end:])
+        # the date opens the line (来源 may follow) or is nearly all of it; a line that ends
+        # with a date is a related article's entry
+        if not before or len(before) + len(after) <= 6:
+            return written.on(written.year)
+    return None
+
+
+_HEADLINE_TAGS = frozenset({"h1", "h2", "h3"})
+_TITLE_CLASS_TOKENS = frozenset({"title", "tit", "bt", "biaoti", "headline", "article-title",
+                                 "arttitle", "news-title", "detail-title"})
+_title_class_cache: dict[str, bool] = {}
+
+
+def _is_title_class(cls: str) -> bool:
+    found = _title_class_cache.get(cls)
+    if found is None:
+        low = cls.lower()
+        tokens = set(low.split()) | set(_SPLIT_TOKENS.split(low))
+        found = bool(tokens & _TITLE_CLASS_TOKENS) or any(t.endswith("title") for t in low.split())
+        if len(_title_class_cache) < 20000:
+            _title_class_cache[cls] = found
+    return found
+
+
+_SQUEEZE = re.compile(r"[\s\u3000\u00a0]+")
+_TITLE_PARTS = re.compile(r"\s*(?:[_|｜—–]+|-{1,2}| - )\s*")
+
+
+def _headline(root: etree._Element, heads: list[etree._Element], title: str) -> str:
+    """The headline readers see: the ``ArticleTitle`` meta, else the heading or ``.title``
+    element whose text the ``<title>`` repeats (the <title> adds the site's name), else the
+    longest part of the ``<title>`` when it has a separator, else the first ``h1``."""
+    head = root.find("head")
+    for meta in (head if head is not None else root).iter("meta"):
+        if (meta.get("name") or "").lower() == "articletitle":
+            content = _fold(meta.get("content") or "")
+            if content:
+                return content
+    squeezed_title = _SQUEEZE.sub("", title)
+    best = ""
+    first_h1 = ""
+    for el in heads:
+        text = _fold(el.text_content())
+        if not (2 <= len(text) <= 200):
+            continue
+        if not first_h1 and el.tag == "h1":
+            first_h1 = text
+        squeezed = _SQUEEZE.sub("", text)
+        if len(squeezed) >= 4 and squeezed in squeezed_title and len(text) > len(best):
+            best = text
+    parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
+    if best and (len(parts) < 2 or len(_SQUEEZE.sub("", best)) * 2 >= max(len(_SQUEEZE.sub("", p)) for p in parts)):
+        return best
+    if len(parts) >= 2:
+        return max(parts, key=len).strip()
+    return best or first_h1 or title
 
 
 def _breadcrumb(crumb_els: list[etree._Element], text_els: list[etree._Element]) -> list[str]:

@@ -74,9 +74,17 @@ def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
     return body.decode(declared or "utf-8", "replace"), (declared or "utf-8") + "?"
 
 
+# End tags of the document that real pages also write in the middle (an included header
+# closing its own </html>).  Browsers ignore them and keep what follows in the body; libxml2
+# would drop it, so they are removed before parsing (the parser closes both at the end).
+_DOCUMENT_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+
+
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
+    """The page's tree, parsed as browsers do where libxml2 would lose content."""
     if not text.strip():
         return None
+    text = _DOCUMENT_END.sub("", text)
     try:
         return lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
