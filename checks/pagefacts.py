@@ -366,6 +366,7 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
     facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
+    facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
 
     facts.headline = _headline(root, heads, facts.title)
     published, facts.published_from = _published(facts, root, date_els, today)
@@ -626,6 +627,7 @@ def _more_name(a: _Anchor, label: str) -> str:
     if title:
         return title
     node = a.el.getparent()
+    href = a.href
     own = _fold(a.el.text_content())
     for _ in range(4):
         if node is None:
@@ -633,12 +635,19 @@ def _more_name(a: _Anchor, label: str) -> str:
         for h in _HEADINGS(node):
             if a.el in h.iterancestors() or h is a.el:
                 continue
+            if any((x.get("href") or "").strip() not in ("", href) for x in h.iter("a")):
+                continue                       # it links elsewhere: the block's lead article
             name = _fold(h.text_content())
             if name and len(name) <= 20 and not _MORE.match(name):
                 return name
         rest = _fold(node.text_content().replace(own, "", 1))
         if rest and len(rest) <= 16:
             return rest
+        for el in node.iter("span", "strong", "b", "em", "p", "div"):
+            if len(el) == 0 and el is not a.el:
+                name = _fold(el.text or "")
+                if 2 <= len(name) <= 8 and not _MORE.match(name) and not find_date(name):
+                    return name                # a short label standing alone (<span class=mark>要闻</span>)
         node = node.getparent()
     return label
 
@@ -647,6 +656,104 @@ _HEADINGS = etree.XPath(
     ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 "
     "or contains(@class,'tit') or contains(@class,'hd') or contains(@class,'bt') "
     "or contains(@class,'name') or contains(@class,'head')]")
+
+
+# Class/id tokens of the element that heads a block or a tab bar (栏目标题, 选项卡).
+_HEAD_TOKENS = frozenset({"title", "tit", "hd", "bt", "head", "heading", "tab", "tabs", "tabbar",
+                          "tab-title", "lmmc", "lm", "mark", "caption", "column-title"})
+_HEAD_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HEADING_NAME_MAX = 16      # characters of a block heading; longer is an article's title
+_head_cache: dict[str, bool] = {}
+_DIGITS = re.compile(r"\d+")
+
+
+def _heads_block(el: etree._Element) -> bool:
+    tag = el.tag
+    if tag in _HEAD_TAGS:
+        return True
+    label = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+    if not label:
+        return False
+    found = _head_cache.get(label)
+    if found is None:
+        low = label.lower()
+        tokens = set(low.split()) | set(_SPLIT_TOKENS.split(low))
+        found = bool(tokens & _HEAD_TOKENS) or any(t.endswith(("title", "tit")) for t in low.split())
+        if len(_head_cache) < 20000:
+            _head_cache[label] = found
+    return found
+
+
+def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], known: set[str]) -> list[LinkRef]:
+    """Links that head a block or a tab over a list (``<h3><a href="/zwgk/tzgg/">通知公告</a></h3>``,
+    ``<div class="title"><a …>开庭公告</a></div>``): the list's column, named by the heading.
+
+    A heading that links to a page shaped like the list's entries (``/zixun-xiangqing-86092.html``
+    among ``/zixun-xiangqing-…`` entries) is the block's lead article, not a column.
+    """
+    item_urls = {i.url for i in items}
+    shapes: dict[str, int] = {}
+    for i in items:
+        shape = _DIGITS.sub("#", i.url)
+        shapes[shape] = shapes.get(shape, 0) + 1
+    found: list[LinkRef] = []
+    seen = set(known)
+    for a in anchors:
+        if a.zone == FOOTER or a.zone == CRUMB:
+            continue
+        text = a.text()
+        if not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
+            continue
+        head = a.el.getparent()
+        for _ in range(2):
+            if head is None or _heads_block(head):
+                break
+            head = head.getparent()
+        if head is None or not _heads_block(head):
+            continue
+        url = _abs(base, a.href)
+        if not url or url in seen or url in item_urls or url_date(url) is not None:
+            continue
+        if shapes.get(_DIGITS.sub("#", url), 0) >= 2:
+            continue
+        if not _over_list(head):
+            continue
+        seen.add(url)
+        found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
+    return found
+
+
+def _in_heading(el: etree._Element) -> bool:
+    """Whether an entry sits in a block heading or a tab bar (``<div class="tab_tit"><ul><li>``)."""
+    node = el
+    for _ in range(3):
+        if node is None:
+            return False
+        if _heads_block(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _over_list(head: etree._Element) -> bool:
+    """Whether a list of links (two entries or more) follows the heading in its block."""
+    node = head
+    for _ in range(3):
+        if node is None:
+            return False
+        for n, sib in enumerate(node.itersiblings()):
+            if n >= 4:
+                break
+            if not isinstance(sib.tag, str):
+                continue
+            count = 0
+            for entry in sib.iter("li", "tr", "dd"):
+                if entry.find(".//a") is not None:
+                    count += 1
+                    if count >= 2:
+                        return True
+        node = node.getparent()
+    return False
 
 
 def _in_pager(el: etree._Element) -> bool:
@@ -764,8 +871,8 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
         rest = "".join(entry.rest)
         written = _list_date(rest) if rest.strip() else None
         from_url = url_date(url)
-        if written is None and from_url is None and len(title) < MIN_UNDATED_TITLE:
-            continue
+        if written is None and from_url is None and (len(title) < MIN_UNDATED_TITLE or _in_heading(entry.el)):
+            continue                           # a menu item, or a tab of a tab bar
         seen.add(url)
         parent = entry.el.getparent()
         group_of.append(groups.setdefault(id(parent), len(groups)))
