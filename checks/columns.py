@@ -90,8 +90,8 @@ class Column:
     url: str                                  # the column's first list page, as crawled
     key: str
     name: str = ""
-    name_from: str = ""                       # menu | breadcrumb | heading | title | config
-    found_by: list[str] = field(default_factory=list)   # menu, more, breadcrumb, config
+    name_from: str = ""                       # menu | breadcrumb | heading | directory | title | config
+    found_by: list[str] = field(default_factory=list)   # menu, more, breadcrumb, directory, config
     category: str = "none"
     category_from: str = ""                   # the keyword, or "config"
     parent: str = ""                          # the parent column's name, from the breadcrumb
@@ -117,8 +117,12 @@ class _Candidate:
 
 
 def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
-             table: dict[str, list[str]] | None = None) -> list[Column]:
-    """Every column of the crawled site, named and categorised, with the site's rules applied."""
+             table: dict[str, list[str]] | None = None, *, uncrawled: bool = False) -> list[Column]:
+    """Every column of the crawled site, named and categorised, with the site's rules applied.
+
+    Links found only in a directory of links (``dir_links``) count when they lead to a list
+    or a page of content; ``uncrawled=True`` (one page read on its own, nothing crawled)
+    keeps those not crawled as well."""
     table = table or keywords()
     index = _page_index(crawl)
     site_host = (urlsplit(crawl.homepage_url or crawl.url).hostname or "").lower()
@@ -154,7 +158,7 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
         target = index.get(key)
         if target is None:
             host = (urlsplit(url).hostname or "").lower()
-            if host != site_host or not _looks_like_page_url(url):
+            if not same_site(host, site_host) or not _looks_like_page_url(url):
                 return                         # another site, a file: not a column of this one
         cand = candidates.get(key)
         if cand is None:
@@ -166,6 +170,8 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
             offer(ref.url, "menu", ref.anchor)
         for ref in p.more_links:
             offer(ref.url, "more", ref.anchor)
+        for ref in p.dir_links:
+            offer(ref.url, "directory", ref.anchor)
         if p.breadcrumb:
             by_anchor = _anchors(p)
             for name in p.breadcrumb[1:]:
@@ -181,6 +187,8 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
         col = Column(url=cand.url, key=key, found_by=list(cand.found_by), page=page)
         _fill_pages(col, page, index)
         col.kind = _kind(page, index, chrome)
+        if cand.found_by == ["directory"] and col.kind not in ("list", "page") and not (uncrawled and page is None):
+            continue                           # a link in a directory that leads to no list: not a column
         if col.kind == "list" and page is not None and _is_section(page, key, candidates, page_of):
             col.kind = "section"
         col.name, col.name_from = _name(cand, page)
@@ -247,6 +255,15 @@ def _page_index(crawl: SiteCrawl) -> dict[str, PageSnapshot]:
 def page_index(crawl: SiteCrawl) -> dict[str, PageSnapshot]:
     """Crawled pages by :func:`column_key` of their URL and final URL."""
     return _page_index(crawl)
+
+
+def same_site(host: str, site_host: str) -> bool:
+    """The site's own host or one of its sub-sites (``gongbao.court.gov.cn`` of
+    ``www.court.gov.cn``, ``ny.alt.gov.cn`` of ``www.alt.gov.cn``)."""
+    if host == site_host:
+        return True
+    base = site_host[4:] if site_host.startswith("www.") else site_host
+    return base.count(".") >= 2 and host.endswith("." + base)
 
 
 def _looks_like_page_url(url: str) -> bool:
@@ -341,7 +358,7 @@ def _name(cand: _Candidate, page: PageSnapshot | None) -> tuple[str, str]:
             return names.most_common(1)[0][0], label
     if page is not None and page.breadcrumb and page.breadcrumb[-1] not in HOME_NAMES:
         return page.breadcrumb[-1], "breadcrumb"
-    for source, label in (("more", "heading"), ("breadcrumb", "breadcrumb")):
+    for source, label in (("more", "heading"), ("breadcrumb", "breadcrumb"), ("directory", "directory")):
         names = cand.names.get(source)
         if names:
             return names.most_common(1)[0][0], label

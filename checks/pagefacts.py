@@ -117,6 +117,7 @@ class PageFacts:
     more_links: list[LinkRef] = field(default_factory=list)   # anchor: the block's heading
     pagination: list[str] = field(default_factory=list)       # URLs of list pages 2..n
     needs_render: bool = False                       # an empty list that a script fills
+    dir_links: list[LinkRef] = field(default_factory=list)    # directories of columns
     headline: str = ""                               # h1 / .title / ArticleTitle meta
     published_from: str = ""                         # label | date_element | meta
 
@@ -348,7 +349,7 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
         text = a.text()
         if a.zone == FOOTER:
             continue
-        label = text or a.title
+        label = text or a.title or _img_alt(a.el)
         if _MORE.match(label) or (("more" in (a.el.get("class") or "").lower()) and len(label) <= 6):
             absolute = _abs(base, a.href)
             if absolute:
@@ -361,12 +362,13 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
             absolute = _abs(base, a.href)
             if absolute and absolute not in nav_seen:
                 nav_seen.add(absolute)
-                facts.nav_links.append(LinkRef(url=absolute, tag="a", anchor=label[:120]))
+                facts.nav_links.append(LinkRef(url=absolute, tag="a", anchor=_clean_name(label)[:120]))
     facts.more_links = more
     script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
     facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
     facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
+    facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
 
     facts.headline = _headline(root, heads, facts.title)
     published, facts.published_from = _published(facts, root, date_els, today)
@@ -701,7 +703,7 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
     for a in anchors:
         if a.zone == FOOTER or a.zone == CRUMB:
             continue
-        text = a.text()
+        text = _clean_name(a.text())
         if not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
         head = a.el.getparent()
@@ -720,6 +722,71 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
             continue
         seen.add(url)
         found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
+    return found
+
+
+_BULLETS = re.compile(r"^[\s·•●○■□◆◇▪▫►▶>»\-*]+|[\s>»]+$")
+
+
+def _clean_name(text: str) -> str:
+    """A menu or heading name without the bullets and arrows around it (``·教育质量提升工程``)."""
+    return _BULLETS.sub("", text) if text else text
+
+
+def _img_alt(el: etree._Element) -> str:
+    """The name of an image link (``<a><img alt="政务公开"></a>``)."""
+    img = el.find(".//img")
+    return _fold(img.get("alt") or img.get("title") or "") if img is not None else ""
+
+
+# An article's address rather than a column's: a long id in the file name or the query
+# (/chaoyang/tsjq/8a24f09a2c7625….html, content_5626689.htm, ShowArticle.aspx?ArticleID=130466).
+_ARTICLE_URL = re.compile(r"/[^/?]*(?:[0-9a-f]{16,}|\d{5,})[^/?]*$|[?&](?:article|doc|info|news|content)?id=\d{4,}",
+                          re.IGNORECASE)
+_WRAPPERS = frozenset({"li", "td", "tr", "dd", "dt", "span", "font", "b", "strong", "i", "em", "p"})
+LINK_LIST_MIN = 3          # short links side by side that make a directory of columns
+LINK_NAME_MAX = 12         # characters of a column name in such a directory
+
+
+def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
+    """Directories of columns outside any menu class: a container holding three or more short
+    links to undated pages of the site (``<div class="jumin_list">``, a table of 信息公开
+    sub-columns, a menu table with a misspelt id).  Links shaped like the page's list entries
+    (``ShowArticle.aspx?ArticleID=…``) are articles, not columns."""
+    shapes: dict[str, int] = {}
+    for i in items:
+        if i.date:                             # undated short entries may be the directory itself
+            shape = _DIGITS.sub("#", i.url)
+            shapes[shape] = shapes.get(shape, 0) + 1
+    item_urls = {i.url for i in items if i.date}
+    groups: dict[etree._Element, list[tuple[str, str]]] = {}
+    totals: dict[etree._Element, int] = {}
+    for a in anchors:
+        if a.zone != MAIN and a.zone != CHROME:
+            continue
+        node = a.el.getparent()
+        while node is not None and node.tag in _WRAPPERS:
+            node = node.getparent()
+        if node is None:
+            continue
+        key = node
+        totals[key] = totals.get(key, 0) + 1
+        text = _clean_name(a.text() or _img_alt(a.el))
+        if not (2 <= len(text) <= LINK_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
+            continue
+        url = _abs(base, a.href)
+        if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
+                or _ARTICLE_URL.search(url) or not _same_site(url, base):     # sub-sites: from menus only
+            continue
+        groups.setdefault(key, []).append((url, text))
+    found: list[LinkRef] = []
+    for key, links in groups.items():
+        if len(links) < LINK_LIST_MIN or len(links) * 3 < totals[key] * 2:
+            continue
+        for url, text in links:
+            if url not in seen:
+                seen.add(url)
+                found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
     return found
 
 
@@ -839,7 +906,10 @@ def _expand(urls: list[str]) -> list[str]:
 
 
 def _same_site(url: str, page_url: str) -> bool:
-    return urlsplit(url).netloc == urlsplit(page_url).netloc
+    try:
+        return urlsplit(url).netloc == urlsplit(page_url).netloc
+    except ValueError:                         # http://[broken/ : no site at all
+        return False
 
 
 def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
@@ -847,7 +917,7 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
     items: list[ListItem] = []
     evidence: list[tuple[Written | None, date | None]] = []
     group_of: list[int] = []
-    groups: dict[int, int] = {}
+    groups: dict[etree._Element, int] = {}     # lxml elements, not id(): proxies come and go
     seen: set[str] = set()
     for entry in entries:
         if not entry.anchors:
@@ -875,7 +945,7 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
             continue                           # a menu item, or a tab of a tab bar
         seen.add(url)
         parent = entry.el.getparent()
-        group_of.append(groups.setdefault(id(parent), len(groups)))
+        group_of.append(groups.setdefault(parent, len(groups)))
         evidence.append((written, from_url[0] if from_url else None))
         item = ListItem(title=title[:200], url=url)
         if written is None and from_url:

@@ -44,9 +44,9 @@ def page_columns(snap: PageSnapshot) -> list[dict[str, str]]:
     crawl = SiteCrawl(name=urlsplit(snap.url).hostname or snap.url, url=snap.url,
                       pages=[snap], homepage_url=snap.url)
     order = {}
-    for i, ref in enumerate(list(snap.nav_links) + list(snap.more_links) + list(snap.links)):
+    for i, ref in enumerate(list(snap.nav_links) + list(snap.more_links) + list(snap.dir_links) + list(snap.links)):
         order.setdefault(ref.url, i)
-    found = [c for c in discover(crawl) if c.kind != "section"]
+    found = [c for c in discover(crawl, uncrawled=True) if c.kind != "section"]
     found.sort(key=lambda c: order.get(c.url, len(order)))
     return [{"name": c.name, "url": c.url} for c in found]
 
