@@ -77,6 +77,7 @@ _CRUMB_TEXT = re.compile(r"(?:当前|您的|您现在的|现在的|所在)位置
 _HIDING = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CRUMB_SEP = re.compile(r"\s*(?:>>|»|›|→|＞|>|/|\\|－>|->|—>)\s*")
 _MORE = re.compile(r"^[\s>»+\[【]*(?:更多|查看更多|more)[\s>»+.…\]】]*$", re.IGNORECASE)
+_ARROWS = re.compile(r"^(?:>>|>>>|»»|»)$")          # a block's 更多 written as arrows only
 _PAGER_WORDS = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|上一页|上页|next|last|prev|previous|\d{1,4}|[<>«»]{1,2})$",
                           re.IGNORECASE)
 _NEXT_LAST = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|next|last)$", re.IGNORECASE)
@@ -350,7 +351,8 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
         if a.zone == FOOTER:
             continue
         label = text or a.title or _img_alt(a.el)
-        if _MORE.match(label) or (("more" in (a.el.get("class") or "").lower()) and len(label) <= 6):
+        if _MORE.match(label) or (("more" in (a.el.get("class") or "").lower()) and len(label) <= 6) \
+                or (_ARROWS.match(label) and not _in_pager(a.el)):
             absolute = _abs(base, a.href)
             if absolute:
                 more.append(LinkRef(url=absolute, tag="a", anchor=_more_name(a, label)[:120]))
@@ -686,6 +688,20 @@ def _heads_block(el: etree._Element) -> bool:
     return found
 
 
+def _article_shapes(items: list[ListItem]) -> tuple[set[str], dict[str, int]]:
+    """URLs of the page's articles (entries with a date or a long title; a short undated
+    entry may be a link of a directory of columns) and how many share each shape (digits
+    as ``#``)."""
+    urls: set[str] = set()
+    shapes: dict[str, int] = {}
+    for i in items:
+        if i.date or len(i.title) > HEADING_NAME_MAX:
+            urls.add(i.url)
+            shape = _DIGITS.sub("#", i.url)
+            shapes[shape] = shapes.get(shape, 0) + 1
+    return urls, shapes
+
+
 def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], known: set[str]) -> list[LinkRef]:
     """Links that head a block or a tab over a list (``<h3><a href="/zwgk/tzgg/">通知公告</a></h3>``,
     ``<div class="title"><a …>开庭公告</a></div>``): the list's column, named by the heading.
@@ -693,11 +709,7 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
     A heading that links to a page shaped like the list's entries (``/zixun-xiangqing-86092.html``
     among ``/zixun-xiangqing-…`` entries) is the block's lead article, not a column.
     """
-    item_urls = {i.url for i in items}
-    shapes: dict[str, int] = {}
-    for i in items:
-        shape = _DIGITS.sub("#", i.url)
-        shapes[shape] = shapes.get(shape, 0) + 1
+    item_urls, shapes = _article_shapes(items)
     found: list[LinkRef] = []
     seen = set(known)
     for a in anchors:
@@ -706,15 +718,18 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
         text = _clean_name(a.text())
         if not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
-        head = a.el.getparent()
-        for _ in range(2):
-            if head is None or _heads_block(head):
-                break
-            head = head.getparent()
-        if head is None or not _heads_block(head):
-            continue
+        if len(a.el) and any(child.tag in _HEAD_TAGS for child in a.el):
+            head = a.el                        # <a href=…><h3>中央要闻</h3></a>
+        else:
+            head = a.el.getparent()
+            for _ in range(2):
+                if head is None or _heads_block(head):
+                    break
+                head = head.getparent()
+            if head is None or not _heads_block(head):
+                continue
         url = _abs(base, a.href)
-        if not url or url in seen or url in item_urls or url_date(url) is not None:
+        if not url or url in seen or url in item_urls or url_date(url) is not None or _ARTICLE_URL.search(url):
             continue
         if shapes.get(_DIGITS.sub("#", url), 0) >= 2:
             continue
@@ -743,7 +758,7 @@ def _img_alt(el: etree._Element) -> str:
 # (/chaoyang/tsjq/8a24f09a2c7625….html, content_5626689.htm, ShowArticle.aspx?ArticleID=130466).
 _ARTICLE_URL = re.compile(r"/[^/?]*(?:[0-9a-f]{16,}|\d{5,})[^/?]*$|[?&](?:article|doc|info|news|content)?id=\d{4,}",
                           re.IGNORECASE)
-_WRAPPERS = frozenset({"li", "td", "tr", "dd", "dt", "span", "font", "b", "strong", "i", "em", "p"})
+_WRAPPERS = frozenset({"li", "td", "tr", "dd", "dt", "dl", "span", "font", "b", "strong", "i", "em", "p"})
 LINK_LIST_MIN = 3          # short links side by side that make a directory of columns
 LINK_NAME_MAX = 12         # characters of a column name in such a directory
 
@@ -753,14 +768,10 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
     links to undated pages of the site (``<div class="jumin_list">``, a table of 信息公开
     sub-columns, a menu table with a misspelt id).  Links shaped like the page's list entries
     (``ShowArticle.aspx?ArticleID=…``) are articles, not columns."""
-    shapes: dict[str, int] = {}
-    for i in items:
-        if i.date:                             # undated short entries may be the directory itself
-            shape = _DIGITS.sub("#", i.url)
-            shapes[shape] = shapes.get(shape, 0) + 1
-    item_urls = {i.url for i in items if i.date}
+    item_urls, shapes = _article_shapes(items)
     groups: dict[etree._Element, list[tuple[str, str]]] = {}
-    totals: dict[etree._Element, int] = {}
+    totals: dict[etree._Element, set[str]] = {}        # distinct links of each container
+    hrefs: dict[etree._Element, set[str]] = {}         # ... and those that name a column
     for a in anchors:
         if a.zone != MAIN and a.zone != CHROME:
             continue
@@ -770,7 +781,7 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
         if node is None:
             continue
         key = node
-        totals[key] = totals.get(key, 0) + 1
+        totals.setdefault(key, set()).add(a.href)
         text = _clean_name(a.text() or _img_alt(a.el))
         if not (2 <= len(text) <= LINK_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
@@ -779,9 +790,12 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
                 or _ARTICLE_URL.search(url) or not _same_site(url, base):     # sub-sites: from menus only
             continue
         groups.setdefault(key, []).append((url, text))
+        hrefs.setdefault(key, set()).add(a.href)
     found: list[LinkRef] = []
     for key, links in groups.items():
-        if len(links) < LINK_LIST_MIN or len(links) * 3 < totals[key] * 2:
+        # other links of the container, an image link beside its named twin aside
+        others = len(totals[key] - hrefs[key])
+        if len(links) < LINK_LIST_MIN or len(links) * 3 < (len(links) + others) * 2:
             continue
         for url, text in links:
             if url not in seen:
@@ -805,7 +819,7 @@ def _in_heading(el: etree._Element) -> bool:
 def _over_list(head: etree._Element) -> bool:
     """Whether a list of links (two entries or more) follows the heading in its block."""
     node = head
-    for _ in range(3):
+    for _ in range(4):
         if node is None:
             return False
         for n, sib in enumerate(node.itersiblings()):
