@@ -692,13 +692,15 @@ def _article_shapes(items: list[ListItem]) -> tuple[set[str], dict[str, int]]:
     """URLs of the page's articles (entries with a date or a long title; a short undated
     entry may be a link of a directory of columns) and how many share each shape (digits
     as ``#``)."""
-    urls: set[str] = set()
     shapes: dict[str, int] = {}
     for i in items:
         if i.date or len(i.title) > HEADING_NAME_MAX:
-            urls.add(i.url)
             shape = _DIGITS.sub("#", i.url)
             shapes[shape] = shapes.get(shape, 0) + 1
+    # an undated long title counts when others share its shape (a door page's two described
+    # tiles /Officer and /CityExams are no articles)
+    urls = {i.url for i in items if i.date or (len(i.title) > HEADING_NAME_MAX
+                                                and shapes[_DIGITS.sub("#", i.url)] >= 2)}
     return urls, shapes
 
 
@@ -761,6 +763,7 @@ _ARTICLE_URL = re.compile(r"/[^/?]*(?:[0-9a-f]{16,}|\d{5,})[^/?]*$|[?&](?:articl
 _WRAPPERS = frozenset({"li", "td", "tr", "dd", "dt", "dl", "span", "font", "b", "strong", "i", "em", "p"})
 LINK_LIST_MIN = 3          # short links side by side that make a directory of columns
 LINK_NAME_MAX = 12         # characters of a column name in such a directory
+IMAGE_NAME_MAX = 120       # ... of the title of an image link there (a door page's tiles)
 
 
 def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
@@ -782,8 +785,11 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
             continue
         key = node
         totals.setdefault(key, set()).add(a.href)
-        text = _clean_name(a.text() or _img_alt(a.el))
-        if not (2 <= len(text) <= LINK_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
+        text = _clean_name(a.text())
+        limit = LINK_NAME_MAX
+        if not text:                           # an image link: named by its title or alt
+            text, limit = _clean_name(_fold(a.title) or _img_alt(a.el)), IMAGE_NAME_MAX
+        if not (2 <= len(text) <= limit) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
         url = _abs(base, a.href)
         if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
