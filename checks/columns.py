@@ -57,6 +57,22 @@ def placeholder_phrases(path: Path | None = None) -> list[str]:
     return [str(p) for p in (_load(str(path or COLUMNS_FILE)).get("placeholders") or [])]
 
 
+def not_column_words(path: Path | None = None) -> list[str]:
+    """Words of links that are never columns (登录, 用户中心, 搜索, English, 无障碍, 字号 ...)."""
+    return [str(p) for p in (_load(str(path or COLUMNS_FILE)).get("not_columns") or [])]
+
+
+NOT_COLUMN_NAME_MAX = 10
+
+
+def is_tool_link(name: str, words: list[str] | None = None) -> bool:
+    """A sign-in, search, language, accessibility or font-size link (never a column)."""
+    name = name.strip()
+    if not name or len(name) > NOT_COLUMN_NAME_MAX:
+        return False
+    return any(w and w in name for w in (words if words is not None else not_column_words()))
+
+
 def categorise(name: str, *, table: dict[str, list[str]] | None = None) -> tuple[str, str]:
     """(category, the keyword that decided it); ("none", "") when no keyword matches.
 
@@ -136,25 +152,31 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
 
     # Later list pages belong to their first page, never to a column of their own.  Only
     # first pages vouch for them: page 2's pager links back to page 1 as well.
+    # A page named like a later page (TRS channel pages are index_257.html) that no list's
+    # pager reaches is a first page of its own: a column, and it vouches for its own pages.
     page_of: dict[str, str] = {}
-    for p in crawl.pages:
-        if is_later_page(p.url):
-            continue
-        own = column_key(p.url)
-        for later in p.pagination:
-            key = column_key(later)
-            if key != own:
-                page_of.setdefault(key, own)
+    firsts = [p for p in crawl.pages if not is_later_page(p.url)]
+    for pages in (firsts, [p for p in crawl.pages if is_later_page(p.url)]):
+        for p in pages:
+            own = column_key(p.url)
+            if own in page_of:
+                continue
+            for later in p.pagination:
+                key = column_key(later)
+                if key != own:
+                    page_of.setdefault(key, own)
 
     candidates: dict[str, _Candidate] = {}
 
+    tools = not_column_words()
+
     def offer(url: str, source: str, name: str) -> None:
         key = column_key(url)
-        if key in home_keys or name in HOME_NAMES:
+        if key in home_keys or name in HOME_NAMES or is_tool_link(name, tools):
             return
         key = page_of.get(key, key)
-        if key in home_keys or (key not in index and is_later_page(url)):
-            return
+        if key in home_keys or (key not in index and is_later_page(url) and not name.strip()):
+            return                             # an unnamed link to page N of some list
         target = index.get(key)
         if target is None:
             host = (urlsplit(url).hostname or "").lower()
