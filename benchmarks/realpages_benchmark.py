@@ -16,8 +16,9 @@ described in that folder's README) and measures, with the functions the crawl us
   counts as none shown), headline exact (whitespace
   ignored), body captured (the labelled first and last 20 characters present in the main
   text, and no text of hidden blocks added);
-* crashes, and extraction time per page (parse + extract, median of ``--repeat`` runs), with
-  the element count of each page.
+* crashes, and time per page (median of ``--repeat`` runs): ``pagefacts.extract`` on the
+  parsed tree, and the whole read (decode, parse, links, extract), with each page's element
+  count.
 
 Run: ``.venv/bin/python benchmarks/realpages_benchmark.py [--pages DIR] [--json OUT]``.
 """
@@ -42,6 +43,7 @@ import lxml.html  # noqa: E402
 from checks.columns import column_key  # noqa: E402
 from checks.freshness import judge_homepage  # noqa: E402
 from checks.model import CheckContext, SiteCrawl  # noqa: E402
+from checks.pagefacts import extract  # noqa: E402
 from crawler import pages as crawler_pages  # noqa: E402
 from patrol.extract import page_columns, read_page  # noqa: E402
 
@@ -135,15 +137,22 @@ def run(folder: Path, repeat: int) -> dict:
         today = date.fromisoformat(saved.group(0)) + timedelta(days=3) if saved else date(2026, 12, 1)
         try:
             snap = read_page(raw, url, today=today)
-            times = []
+            times, extract_times = [], []
+            text, _ = crawler_pages.decode_html(raw)
             for _ in range(repeat):
                 start = time.perf_counter()
                 read_page(raw, url, today=today)
                 times.append((time.perf_counter() - start) * 1000)
-            text, _ = crawler_pages.decode_html(raw)
+                tree = crawler_pages.parse_html(text)
+                if tree is not None:
+                    start = time.perf_counter()
+                    extract(tree, url, html_text=text, today=today)
+                    extract_times.append((time.perf_counter() - start) * 1000)
             tree = crawler_pages.parse_html(text)
             elements = sum(1 for el in tree.iter() if isinstance(el.tag, str)) if tree is not None else 0
-            out["timing"].append({"id": pid, "elements": elements, "ms": round(statistics.median(times), 2)})
+            out["timing"].append({"id": pid, "elements": elements,
+                                  "extract_ms": round(statistics.median(extract_times), 2) if extract_times else 0.0,
+                                  "ms": round(statistics.median(times), 2)})
             if label["kind"] in ("homepage", "column"):
                 _score_columns(out, label, snap, url)
                 _score_newest(out, label, snap)
@@ -265,7 +274,9 @@ def summary(out: dict) -> str:
     def ratio(x: int, y: int) -> str:
         return f"{x / y:.3f}" if y else "n/a"
 
-    portal = max(out["timing"], key=lambda t: t["elements"]) if out["timing"] else None
+    # the portal page nearest 700 elements, as the target is stated
+    portal = min(out["timing"], key=lambda t: abs(t["elements"] - 700)) if out["timing"] else None
+    largest = max(out["timing"], key=lambda t: t["elements"]) if out["timing"] else None
     lines = [
         f"pages: {out['pages']}  crashes: {len(out['crashes'])}",
         f"columns: labelled {c['labelled']}, found {c['found']}",
@@ -278,9 +289,14 @@ def summary(out: dict) -> str:
         f"title exact {a['title_exact']}/{a['pages']}  body captured {a['body_ok']}/{a['pages']}",
     ]
     if portal:
-        lines.append(f"extraction: median {statistics.median(t['ms'] for t in out['timing']):.2f} ms/page; "
-                     f"largest page {portal['id']} ({portal['elements']} elements) {portal['ms']:.2f} ms "
-                     f"(target < 5 ms at ~700 elements)")
+        lines.append(f"extraction (pagefacts.extract on the parsed tree): median "
+                     f"{statistics.median(t['extract_ms'] for t in out['timing']):.2f} ms/page; "
+                     f"{portal['id']} ({portal['elements']} elements) {portal['extract_ms']:.2f} ms "
+                     f"(target < 5 ms at ~700 elements); largest {largest['id']} ({largest['elements']} "
+                     f"elements) {largest['extract_ms']:.2f} ms")
+        lines.append(f"whole read (decode + parse + links + extract): median "
+                     f"{statistics.median(t['ms'] for t in out['timing']):.2f} ms/page; {portal['id']} "
+                     f"{portal['ms']:.2f} ms; largest {largest['ms']:.2f} ms")
     return "\n".join(lines)
 
 

@@ -745,9 +745,14 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
 _BULLETS = re.compile(r"^[\s·•●○■□◆◇▪▫►▶>»\-*]+|[\s>»]+$")
 
 
+_BULLET_CHARS = frozenset(" ·•●○■□◆◇▪▫►▶>»-*")
+
+
 def _clean_name(text: str) -> str:
     """A menu or heading name without the bullets and arrows around it (``·教育质量提升工程``)."""
-    return _BULLETS.sub("", text) if text else text
+    if text and (text[0] in _BULLET_CHARS or text[-1] in _BULLET_CHARS):
+        return _BULLETS.sub("", text)
+    return text
 
 
 def _img_alt(el: etree._Element) -> str:
@@ -773,18 +778,10 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
     (``ShowArticle.aspx?ArticleID=…``) are articles, not columns."""
     item_urls, shapes = _article_shapes(items)
     groups: dict[etree._Element, list[tuple[str, str]]] = {}
-    totals: dict[etree._Element, set[str]] = {}        # distinct links of each container
-    hrefs: dict[etree._Element, set[str]] = {}         # ... and those that name a column
+    hrefs: dict[etree._Element, set[str]] = {}         # links of each container that name a column
     for a in anchors:
         if a.zone != MAIN and a.zone != CHROME:
             continue
-        node = a.el.getparent()
-        while node is not None and node.tag in _WRAPPERS:
-            node = node.getparent()
-        if node is None:
-            continue
-        key = node
-        totals.setdefault(key, set()).add(a.href)
         text = _clean_name(a.text())
         limit = LINK_NAME_MAX
         if not text:                           # an image link: named by its title or alt
@@ -795,13 +792,25 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
         if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
                 or _ARTICLE_URL.search(url) or not _same_site(url, base):     # sub-sites: from menus only
             continue
-        groups.setdefault(key, []).append((url, text))
-        hrefs.setdefault(key, set()).add(a.href)
+        node = a.el.getparent()
+        while node is not None and node.tag in _WRAPPERS:
+            node = node.getparent()
+        if node is None:
+            continue
+        groups.setdefault(node, []).append((url, text))
+        hrefs.setdefault(node, set()).add(a.href)
     found: list[LinkRef] = []
-    for key, links in groups.items():
+    for node, links in groups.items():
+        if len(links) < LINK_LIST_MIN:
+            continue
         # other links of the container, an image link beside its named twin aside
-        others = len(totals[key] - hrefs[key])
-        if len(links) < LINK_LIST_MIN or len(links) * 3 < (len(links) + others) * 2:
+        others = set()
+        for x in node.iter("a"):
+            href = (x.get("href") or "").strip()
+            if href and not href.lower().startswith(_BAD_HREF):
+                others.add(href)
+        others -= hrefs[node]
+        if len(links) * 3 < (len(links) + len(others)) * 2:
             continue
         for url, text in links:
             if url not in seen:
