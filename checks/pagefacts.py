@@ -372,7 +372,7 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
     facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
 
-    facts.headline = _headline(root, heads, facts.title)
+    facts.headline = _headline(root, heads, facts.title, listing=len(facts.list_items) >= 5)
     published, facts.published_from = _published(facts, root, date_els, today)
     facts.published = published.isoformat() if published else None
     facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
@@ -568,10 +568,11 @@ _SQUEEZE = re.compile(r"[\s\u3000\u00a0]+")
 _TITLE_PARTS = re.compile(r"\s*(?:[_|｜—–]+|-{1,2}| - )\s*")
 
 
-def _headline(root: etree._Element, heads: list[etree._Element], title: str) -> str:
+def _headline(root: etree._Element, heads: list[etree._Element], title: str, listing: bool = False) -> str:
     """The headline readers see: the ``ArticleTitle`` meta, else the heading or ``.title``
     element whose text the ``<title>`` repeats (the <title> adds the site's name), else the
-    longest part of the ``<title>`` when it has a separator, else the first ``h1``."""
+    longest part of the ``<title>`` when it has a separator, else the first ``h1`` (on a page
+    that is no list: ``listing``), else the ``<title>``."""
     head = root.find("head")
     for meta in (head if head is not None else root).iter("meta"):
         if (meta.get("name") or "").lower() == "articletitle":
@@ -595,7 +596,9 @@ def _headline(root: etree._Element, heads: list[etree._Element], title: str) -> 
         return best
     if len(parts) >= 2:
         return max(parts, key=len).strip()
-    return best or first_h1 or title
+    if best or not first_h1 or listing:
+        return best or title                   # a homepage's or list's h1 is a slider's or a logo's
+    return first_h1
 
 
 def _breadcrumb(crumb_els: list[etree._Element], text_els: list[etree._Element]) -> list[str]:

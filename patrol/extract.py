@@ -21,6 +21,64 @@ from crawler import pages
 from crawler.urls import skip_scheme
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Print what patrol reads from one saved page or one URL."""
+    try:
+        today = date.fromisoformat(args.today) if args.today else date.today()
+    except ValueError:
+        print(f"patrol extract: --today must be YYYY-MM-DD, not {args.today!r}", file=sys.stderr)
+        return 2
+    target = args.target
+    content_type = ""
+    if target.startswith(("http://", "https://")):
+        from patrol.netfetch import fetch
+        result = fetch(target)
+        if result.error_kind or result.status is None:
+            print(f"patrol extract: {target}: {result.error_kind}: {result.error}", file=sys.stderr)
+            return 1
+        if result.status >= 400:
+            print(f"patrol extract: {target}: HTTP {result.status}", file=sys.stderr)
+            return 1
+        body, url = result.body, args.url or result.final_url or target
+        content_type = result.headers.get("content-type", "")
+    else:
+        path = Path(target)
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            print(f"patrol extract: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        url = args.url or path.resolve().as_uri()
+    snap = read_page(body, url, today=today, content_type=content_type)
+    if snap is None:
+        print(f"patrol extract: {target}: no HTML to read", file=sys.stderr)
+        return 1
+    data = describe(snap)
+    if args.format == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        print(_as_text(data))
+    return 0
+
+
+def _as_text(data: dict[str, Any]) -> str:
+    lines = [f"URL:       {data['url']}", f"标题 title: {data['title']}"]
+    if data["page_title"] and data["page_title"] != data["title"]:
+        lines.append(f"<title>:   {data['page_title']}")
+    lines.append(f"发布日期:   {data['publish_date'] or '无'}"
+                 + (f"  (from {data['date_source']})" if data["date_source"] else ""))
+    lines.append(f"栏目 columns ({len(data['columns'])}):")
+    lines += [f"  {c['name']}  {c['url']}" for c in data["columns"]]
+    lines.append(f"列表条目 items ({len(data['items'])}), newest first:")
+    lines += [f"  {i['date'] or '(无日期)':10}  {i['title']}  {i['url']}"
+              + (f"  [{i['date_source']}]" if i["date_source"] and i["date_source"] != "list" else "")
+              for i in data["items"]]
+    text = data["text"]
+    lines.append(f"正文 text ({len(text)} characters):")
+    lines.append(text if len(text) <= 2000 else text[:2000] + " …")
+    return "\n".join(lines)
+
+
 def read_page(body: bytes, url: str, *, today: date | None = None,
               content_type: str = "") -> PageSnapshot | None:
     """The snapshot of one page's bytes, or None when there is no HTML to parse."""
