@@ -397,7 +397,19 @@ def needs_render(tree: lxml.html.HtmlElement) -> bool:
 
 
 _HAS_SCRIPT = etree.XPath("boolean(//script)")
-_CONTAINER_TAGS = ("ul", "ol", "div", "table", "tbody")
+_BODY_SCRIPT_SRC = etree.XPath("boolean(//body//script[@src])")
+
+
+def menu_written_by_script(tree: lxml.html.HtmlElement, url: str = "http://localhost/") -> bool:
+    """True when a homepage shows no menu links and a script of its body may write them
+    (``<script src="/resource/js/home_top.js">`` where the top menu should be).
+
+    Used by ``render: auto`` for the homepage only: its menus name the site's columns.
+    """
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    if not _BODY_SCRIPT_SRC(root):
+        return False
+    return not extract(tree, url).nav_links
 
 
 def _empty_containers(root: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:

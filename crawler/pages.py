@@ -178,8 +178,11 @@ def snapshot(tree: lxml.html.HtmlElement, *, url: str, final_url: str, status: i
     return snap
 
 
-def needs_render(tree: lxml.html.HtmlElement) -> bool:
-    """An empty list container that a script fills: the page must be rendered to be judged."""
+def needs_render(tree: lxml.html.HtmlElement, *, homepage: str | None = None) -> bool:
+    """An empty list container that a script fills, or, on the ``homepage`` (its URL), no menu
+    but scripts that may write it: the page must be rendered to be judged."""
+    if homepage and _pagefacts is not None and _pagefacts.menu_written_by_script(tree, homepage):
+        return True
     if _pagefacts is not None and hasattr(_pagefacts, "needs_render"):
         return bool(_pagefacts.needs_render(tree))
     if not tree.xpath("//script"):
