@@ -184,10 +184,12 @@ def _is_date_class(cls: str) -> bool:
 
 
 class _Anchor:
-    __slots__ = ("el", "entry", "href", "parts", "title", "zone")
+    __slots__ = ("el", "entry", "href", "parent", "parts", "title", "zone")
 
-    def __init__(self, el: etree._Element, href: str, title: str, zone: int, entry: int) -> None:
+    def __init__(self, el: etree._Element, href: str, title: str, zone: int, entry: int,
+                 parent: etree._Element) -> None:
         self.el, self.href, self.title, self.zone, self.entry = el, href, title, zone, entry
+        self.parent = parent                   # kept from the walk: getparent() costs a lookup
         self.parts: list[str] | str = []
 
     def text(self) -> str:
@@ -197,10 +199,10 @@ class _Anchor:
 
 
 class _Entry:
-    __slots__ = ("anchors", "el", "rest")
+    __slots__ = ("anchors", "el", "parent", "rest")
 
-    def __init__(self, el: etree._Element) -> None:
-        self.el = el
+    def __init__(self, el: etree._Element, parent: etree._Element) -> None:
+        self.el, self.parent = el, parent
         self.rest: list[str] = []
         self.anchors: list[int] = []
 
@@ -292,12 +294,12 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                         href = child.get("href")
                         if href and not href.lstrip().lower().startswith(_BAD_HREF):
                             anchors.append(_Anchor(child, href.strip(), child.get("title") or "",
-                                                   czone, centry))
+                                                   czone, centry, el))
                             canchor = len(anchors) - 1
                             if centry >= 0:
                                 entries[centry].anchors.append(canchor)
                     elif tag in ENTRY_TAGS and czone == MAIN:
-                        entries.append(_Entry(child))
+                        entries.append(_Entry(child, el))
                         centry = len(entries) - 1
                     plain = czone == MAIN and cblock < 0 and centry < 0 and not chidden   # the common case
                     is_block = tag in BLOCK_TAGS
@@ -738,7 +740,7 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
         if len(a.el) and any(child.tag in _HEAD_TAGS for child in a.el):
             head = a.el                        # <a href=…><h3>中央要闻</h3></a>
         else:
-            head = a.el.getparent()
+            head = a.parent
             for _ in range(2):
                 if head is None or _heads_block(head):
                     break
@@ -807,7 +809,7 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
         if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
                 or _ARTICLE_URL.search(url) or not _same_site(url, base):     # sub-sites: from menus only
             continue
-        node = a.el.getparent()
+        node = a.parent
         while node is not None and node.tag in _WRAPPERS:
             node = node.getparent()
         if node is None:
@@ -988,7 +990,7 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
         if written is None and from_url is None and (len(title) < MIN_UNDATED_TITLE or _in_heading(entry.el)):
             continue                           # a menu item, or a tab of a tab bar
         seen.add(url)
-        parent = entry.el.getparent()
+        parent = entry.parent
         group_of.append(groups.setdefault(parent, len(groups)))
         evidence.append((written, from_url[0] if from_url else None))
         item = ListItem(title=title[:200], url=url)
