@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import yaml
 
 from checks.model import PageSnapshot, SiteCrawl
-from checks.pagefacts import is_later_page
+from checks.pagefacts import is_later_page, same_site
 
 COLUMNS_FILE = Path(__file__).resolve().parent.parent / "config" / "columns.yaml"
 CATEGORIES = ("dynamic", "notice", "yearly", "none")
@@ -277,15 +277,6 @@ def _page_index(crawl: SiteCrawl) -> dict[str, PageSnapshot]:
 def page_index(crawl: SiteCrawl) -> dict[str, PageSnapshot]:
     """Crawled pages by :func:`column_key` of their URL and final URL."""
     return _page_index(crawl)
-
-
-def same_site(host: str, site_host: str) -> bool:
-    """The site's own host or one of its sub-sites (``gongbao.court.gov.cn`` of
-    ``www.court.gov.cn``, ``ny.alt.gov.cn`` of ``www.alt.gov.cn``)."""
-    if host == site_host:
-        return True
-    base = site_host[4:] if site_host.startswith("www.") else site_host
-    return base.count(".") >= 2 and host.endswith("." + base)
 
 
 def _looks_like_page_url(url: str) -> bool:

@@ -670,7 +670,7 @@ def _more_name(a: _Anchor, label: str) -> str:
                 if 2 <= len(name) <= 8 and not _MORE.match(name) and not find_date(name):
                     return name                # a short label standing alone (<span class=mark>要闻</span>)
         node = node.getparent()
-    return label
+    return ""                                  # no name to be read: the column is named otherwise
 
 
 _HEADINGS = etree.XPath(
@@ -782,6 +782,7 @@ def _img_alt(el: etree._Element) -> str:
 # (/chaoyang/tsjq/8a24f09a2c7625….html, content_5626689.htm, ShowArticle.aspx?ArticleID=130466).
 _ARTICLE_URL = re.compile(r"/[^/?]*(?:[0-9a-f]{16,}|\d{5,})[^/?]*$|[?&](?:article|doc|info|news|content)?id=\d{4,}",
                           re.IGNORECASE)
+_BOXES = frozenset({"div", "center", "h4", "h5", "h6"})
 _WRAPPERS = frozenset({"li", "td", "tr", "dd", "dt", "dl", "span", "font", "b", "strong", "i", "em", "p"})
 LINK_LIST_MIN = 3          # short links side by side that make a directory of columns
 LINK_NAME_MAX = 12         # characters of a column name in such a directory
@@ -794,7 +795,7 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
     sub-columns, a menu table with a misspelt id).  Links shaped like the page's list entries
     (``ShowArticle.aspx?ArticleID=…``) are articles, not columns."""
     item_urls, shapes = _article_shapes(items)
-    groups: dict[etree._Element, list[tuple[str, str]]] = {}
+    groups: dict[etree._Element, list[tuple[str, str, bool]]] = {}   # (url, name, on the page's host)
     hrefs: dict[etree._Element, set[str]] = {}         # links of each container that name a column
     for a in anchors:
         if a.zone != MAIN and a.zone != CHROME:
@@ -803,18 +804,24 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
         limit = LINK_NAME_MAX
         if not text:                           # an image link: named by its title or alt
             text, limit = _clean_name(_fold(a.title) or _img_alt(a.el)), IMAGE_NAME_MAX
+            if ":" in text or "：" in text:
+                continue                       # 文章标题：… 作者：… 更新时间：…, not a name
         if not (2 <= len(text) <= limit) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
         url = _abs(base, a.href)
         if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
-                or _ARTICLE_URL.search(url) or not _same_site(url, base):     # sub-sites: from menus only
+                or _ARTICLE_URL.search(url):
+            continue
+        own = _same_site(url, base)
+        if not own and not same_site(_host(url), _host(base)):
             continue
         node = a.parent
-        while node is not None and node.tag in _WRAPPERS:
+        # up through the list item or cell, and any box that holds this one link alone
+        while node is not None and (node.tag in _WRAPPERS or (node.tag in _BOXES and len(node) == 1)):
             node = node.getparent()
         if node is None:
             continue
-        groups.setdefault(node, []).append((url, text))
+        groups.setdefault(node, []).append((url, text, own))
         hrefs.setdefault(node, set()).add(a.href)
     found: list[LinkRef] = []
     for node, links in groups.items():
@@ -829,7 +836,11 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
         others -= hrefs[node]
         if len(links) * 3 < (len(links) + len(others)) * 2:
             continue
-        for url, text in links:
+        if sum(1 for link in links if link[2]) * 2 < len(links):
+            links = [link for link in links if link[2]]   # a bar of the sub-sites' platforms
+            if len(links) < LINK_LIST_MIN:
+                continue
+        for url, text, _own in links:
             if url not in seen:
                 seen.add(url)
                 found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
@@ -949,6 +960,24 @@ def _expand(urls: list[str]) -> list[str]:
         for n in range(max(min(numbers), 2), min(max(numbers), MAX_PAGES) + 1):
             out.append(template.replace("{n}", str(n)))
     return out
+
+
+def same_site(host: str, site_host: str) -> bool:
+    """The site's own host or one of its sub-sites (``gongbao.court.gov.cn`` of
+    ``www.court.gov.cn``, ``ny.alt.gov.cn`` of ``www.alt.gov.cn``)."""
+    if not host or not site_host:
+        return False
+    if host == site_host:
+        return True
+    base = site_host[4:] if site_host.startswith("www.") else site_host
+    return base.count(".") >= 2 and host.endswith("." + base)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _same_site(url: str, page_url: str) -> bool:

@@ -202,3 +202,17 @@ def test_sign_in_user_centre_search_language_and_font_size_links_are_not_columns
     names = {c.name for c in discover(_site(_home(f'<div class="nav">{menu}</div>')))}
     assert "通知公告" in names
     assert not names & {"用户中心", "登录", "站内搜索", "English", "无障碍", "繁体版"}
+
+
+def test_a_grid_of_boxed_links_is_a_directory_but_a_bar_of_sub_site_platforms_is_not():
+    cells = [("/xxgk/zdxm/", "重大项目"), ("/xxgk/ghjh/", "规划计划"), ("/xxgk/gzbg/", "工作报告"),
+             ("http://xxgk.qx.gov.cn/columns/1481/", "法规文件")]
+    grid = "".join(f'<td><div align="center"><a href="{u}">{n}</a></div></td>' for u, n in cells)
+    bar = "".join(f'<li><a href="http://{h}.qx.gov.cn/"><b>{n}</b></a></li>'
+                  for h, n in [("splc", "审判流程公开"), ("ws", "裁判文书公开"), ("zx", "执行信息公开")])
+    home = snapshot(f'<html><body><table><tr>{grid}</tr></table><ul class="bar">{bar}</ul>'
+                    '<ul><li><a href="/zx/">资讯</a></li></ul></body></html>', "http://www.qx.gov.cn/", depth=0)
+    crawl = SiteCrawl(name="清溪", url="http://www.qx.gov.cn/", pages=[home], homepage_url="http://www.qx.gov.cn/")
+    names = {c.name for c in discover(crawl, uncrawled=True)}
+    assert {"重大项目", "规划计划", "工作报告", "法规文件"} <= names        # a sub-site among the site's own
+    assert not names & {"审判流程公开", "裁判文书公开", "执行信息公开"}      # the platforms' bar
