@@ -112,11 +112,12 @@ def parse_date(text: str, *, today: date) -> date | None:
     return infer_year(found.month, found.day, today=today)
 
 
-_TIME_AFTER = re.compile(r"[\sT]*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?")
-_RELATIVE = re.compile(r"(\d{1,4})\s*(秒|分钟|小时|天|周|个月)前")
+_TIME_AFTER = re.compile(r"[\sT\]】)）]*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?")
+# The whole text, as a platform shows it beside a post (not a sentence that mentions 今天).
+_RELATIVE = re.compile(r"(?:发布于|发表于)?\s*(\d{1,4})\s*(秒|分钟|小时|天|周|个月)前")
 _RELATIVE_UNITS = {"秒": timedelta(seconds=1), "分钟": timedelta(minutes=1), "小时": timedelta(hours=1),
                    "天": timedelta(days=1), "周": timedelta(weeks=1), "个月": timedelta(days=30)}
-_DAY_WORD = re.compile(r"(今天|昨天|前天)\s*(?:(\d{1,2})[:：](\d{1,2}))?")
+_DAY_WORD = re.compile(r"(?:发布于|发表于)?\s*(今天|昨天|前天)\s*(?:(\d{1,2})[:：](\d{1,2}))?")
 _DAYS_BACK = {"今天": 0, "昨天": 1, "前天": 2}
 
 
@@ -133,10 +134,10 @@ def parse_when(text: str, *, now: datetime) -> datetime | date | None:
     text = text.strip()
     if text in ("刚刚", "just now"):
         return now
-    m = _RELATIVE.search(text)
+    m = _RELATIVE.fullmatch(text)
     if m:
         return now - int(m.group(1)) * _RELATIVE_UNITS[m.group(2)]
-    m = _DAY_WORD.search(text)
+    m = _DAY_WORD.fullmatch(text)
     if m:
         day = now.date() - timedelta(days=_DAYS_BACK[m.group(1)])
         if m.group(2):

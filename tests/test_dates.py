@@ -149,3 +149,15 @@ def test_without_evidence_a_month_day_date_stays_undated():
 def test_a_resolved_date_is_never_after_the_check_day():
     [row] = resolve_years([[(md("12-30"), date(2026, 12, 29))]], today=date(2026, 12, 1))
     assert row == [(date(2025, 12, 30), YEAR_FROM_URL)]
+
+
+def test_relative_words_count_only_as_the_whole_date():
+    from datetime import datetime
+
+    from checks.dates import parse_when
+    now = datetime(2026, 11, 22, 15, 0)
+    assert parse_when("今天是2018年3月16日", now=now) == date(2018, 3, 16)   # a sentence, not 今天
+    assert parse_when("昨天 12:00", now=now) == datetime(2026, 11, 21, 12, 0)
+    assert parse_when("发布于 3天前", now=now) == datetime(2026, 11, 19, 15, 0)
+    assert parse_when("[11-10] 09:30", now=now) == datetime(2026, 11, 10, 9, 30)
+    assert parse_when("二〇二六年十一月十日", now=now) == date(2026, 11, 10)
