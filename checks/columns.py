@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import yaml
 
 from checks.model import PageSnapshot, SiteCrawl
-from checks.pagefacts import is_later_page
+from checks.pagefacts import is_later_page, same_site
 
 COLUMNS_FILE = Path(__file__).resolve().parent.parent / "config" / "columns.yaml"
 CATEGORIES = ("dynamic", "notice", "yearly", "none")
@@ -57,6 +57,22 @@ def placeholder_phrases(path: Path | None = None) -> list[str]:
     return [str(p) for p in (_load(str(path or COLUMNS_FILE)).get("placeholders") or [])]
 
 
+def not_column_words(path: Path | None = None) -> list[str]:
+    """Words of links that are never columns (登录, 用户中心, 搜索, English, 无障碍, 字号 ...)."""
+    return [str(p) for p in (_load(str(path or COLUMNS_FILE)).get("not_columns") or [])]
+
+
+NOT_COLUMN_NAME_MAX = 10
+
+
+def is_tool_link(name: str, words: list[str] | None = None) -> bool:
+    """A sign-in, search, language, accessibility or font-size link (never a column)."""
+    name = name.strip()
+    if not name or len(name) > NOT_COLUMN_NAME_MAX:
+        return False
+    return any(w and w in name for w in (words if words is not None else not_column_words()))
+
+
 def categorise(name: str, *, table: dict[str, list[str]] | None = None) -> tuple[str, str]:
     """(category, the keyword that decided it); ("none", "") when no keyword matches.
 
@@ -90,8 +106,8 @@ class Column:
     url: str                                  # the column's first list page, as crawled
     key: str
     name: str = ""
-    name_from: str = ""                       # menu | breadcrumb | heading | title | config
-    found_by: list[str] = field(default_factory=list)   # menu, more, breadcrumb, config
+    name_from: str = ""                       # menu | breadcrumb | heading | directory | title | config
+    found_by: list[str] = field(default_factory=list)   # menu, more, breadcrumb, directory, config
     category: str = "none"
     category_from: str = ""                   # the keyword, or "config"
     parent: str = ""                          # the parent column's name, from the breadcrumb
@@ -117,8 +133,12 @@ class _Candidate:
 
 
 def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
-             table: dict[str, list[str]] | None = None) -> list[Column]:
-    """Every column of the crawled site, named and categorised, with the site's rules applied."""
+             table: dict[str, list[str]] | None = None, *, uncrawled: bool = False) -> list[Column]:
+    """Every column of the crawled site, named and categorised, with the site's rules applied.
+
+    Links found only in a directory of links (``dir_links``) count when they lead to a list
+    or a page of content; ``uncrawled=True`` (one page read on its own, nothing crawled)
+    keeps those not crawled as well."""
     table = table or keywords()
     index = _page_index(crawl)
     site_host = (urlsplit(crawl.homepage_url or crawl.url).hostname or "").lower()
@@ -132,29 +152,35 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
 
     # Later list pages belong to their first page, never to a column of their own.  Only
     # first pages vouch for them: page 2's pager links back to page 1 as well.
+    # A page named like a later page (TRS channel pages are index_257.html) that no list's
+    # pager reaches is a first page of its own: a column, and it vouches for its own pages.
     page_of: dict[str, str] = {}
-    for p in crawl.pages:
-        if is_later_page(p.url):
-            continue
-        own = column_key(p.url)
-        for later in p.pagination:
-            key = column_key(later)
-            if key != own:
-                page_of.setdefault(key, own)
+    firsts = [p for p in crawl.pages if not is_later_page(p.url)]
+    for pages in (firsts, [p for p in crawl.pages if is_later_page(p.url)]):
+        for p in pages:
+            own = column_key(p.url)
+            if own in page_of:
+                continue
+            for later in p.pagination:
+                key = column_key(later)
+                if key != own:
+                    page_of.setdefault(key, own)
 
     candidates: dict[str, _Candidate] = {}
 
+    tools = not_column_words()
+
     def offer(url: str, source: str, name: str) -> None:
         key = column_key(url)
-        if key in home_keys or name in HOME_NAMES:
+        if key in home_keys or name in HOME_NAMES or is_tool_link(name, tools):
             return
         key = page_of.get(key, key)
-        if key in home_keys or (key not in index and is_later_page(url)):
-            return
+        if key in home_keys or (key not in index and is_later_page(url) and not name.strip()):
+            return                             # an unnamed link to page N of some list
         target = index.get(key)
         if target is None:
             host = (urlsplit(url).hostname or "").lower()
-            if host != site_host or not _looks_like_page_url(url):
+            if not same_site(host, site_host) or not _looks_like_page_url(url):
                 return                         # another site, a file: not a column of this one
         cand = candidates.get(key)
         if cand is None:
@@ -166,6 +192,8 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
             offer(ref.url, "menu", ref.anchor)
         for ref in p.more_links:
             offer(ref.url, "more", ref.anchor)
+        for ref in p.dir_links:
+            offer(ref.url, "directory", ref.anchor)
         if p.breadcrumb:
             by_anchor = _anchors(p)
             for name in p.breadcrumb[1:]:
@@ -181,6 +209,8 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
         col = Column(url=cand.url, key=key, found_by=list(cand.found_by), page=page)
         _fill_pages(col, page, index)
         col.kind = _kind(page, index, chrome)
+        if cand.found_by == ["directory"] and col.kind not in ("list", "page") and not (uncrawled and page is None):
+            continue                           # a link in a directory that leads to no list: not a column
         if col.kind == "list" and page is not None and _is_section(page, key, candidates, page_of):
             col.kind = "section"
         col.name, col.name_from = _name(cand, page)
@@ -341,7 +371,7 @@ def _name(cand: _Candidate, page: PageSnapshot | None) -> tuple[str, str]:
             return names.most_common(1)[0][0], label
     if page is not None and page.breadcrumb and page.breadcrumb[-1] not in HOME_NAMES:
         return page.breadcrumb[-1], "breadcrumb"
-    for source, label in (("more", "heading"), ("breadcrumb", "breadcrumb")):
+    for source, label in (("more", "heading"), ("breadcrumb", "breadcrumb"), ("directory", "directory")):
         names = cand.names.get(source)
         if names:
             return names.most_common(1)[0][0], label

@@ -28,6 +28,8 @@ CATEGORY_NAMES = {"dynamic": "动态要闻类", "notice": "通知公告/政策�
                   "none": "无更新要求"}
 # Order in which the report lists columns: problems first.
 STATUS_ORDER = {"stale": 0, "empty": 1, "unknown": 2, "fresh": 3, "no_rule": 4, "ignored": 5}
+# Entries that show only month and day, with no evidence of the year anywhere on the page.
+YEARLESS_NOTE = "条目日期未标明年份，且无法从网址、列表顺序或页面其他日期确定年份，视为未更新"
 # Dates this far after the check date are typing mistakes, not news.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -192,7 +194,8 @@ def _judge_column(col: Column, index: dict[str, PageSnapshot], today: date,
         row["status"] = "no_rule"
     elif found.latest is None:
         row["status"] = "stale"
-        row["note"] = row["note"] or "栏目条目均无发布日期，视为未更新"
+        row["note"] = row["note"] or (YEARLESS_NOTE if any(i.date_source == "yearless" for i in items)
+                                      else "栏目条目均无发布日期，视为未更新")
     else:
         row["status"] = "stale" if row["days"] > threshold else "fresh"
     return row
@@ -296,7 +299,8 @@ def judge_homepage(crawl: SiteCrawl, index: dict[str, PageSnapshot], today: date
         result["note"] = f"首页为导航页，按 {len(second)} 个二级页面判断"
     if found.latest is None:
         result["status"] = "stale"
-        result["note"] = result["note"] or "首页条目均无发布日期，视为未更新"
+        result["note"] = result["note"] or (YEARLESS_NOTE if any(i.date_source == "yearless" for i in home.list_items)
+                                            else "首页条目均无发布日期，视为未更新")
         return result
     days = (today - found.latest).days
     result.update(latest=found.latest.isoformat(), days=days, latest_title=found.title,

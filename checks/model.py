@@ -83,6 +83,9 @@ class PageSnapshot:
     more_links: list[LinkRef] = field(default_factory=list)  # 更多 links; anchor: the block's heading
     pagination: list[str] = field(default_factory=list)      # URLs of list pages 2..n
     needs_render: bool = False   # as served, an empty list container that a script fills
+    dir_links: list[LinkRef] = field(default_factory=list)   # directories of columns (link lists)
+    headline: str = ""           # the headline readers see (h1, .title, ArticleTitle meta)
+    published_from: str = ""     # where ``published`` was read: label | date_element | meta
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every value and costs more than parsing.
@@ -90,13 +93,14 @@ class PageSnapshot:
         data["links"] = [[r.url, r.tag, r.anchor] for r in self.links]
         data["nav_links"] = [[r.url, r.tag, r.anchor] for r in self.nav_links]
         data["more_links"] = [[r.url, r.tag, r.anchor] for r in self.more_links]
-        data["list_items"] = [[i.title, i.url, i.date] for i in self.list_items]
+        data["dir_links"] = [[r.url, r.tag, r.anchor] for r in self.dir_links]
+        data["list_items"] = [[i.title, i.url, i.date, i.date_source] for i in self.list_items]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PageSnapshot":
         data = dict(data)
-        for name in ("links", "nav_links", "more_links"):
+        for name in ("links", "nav_links", "more_links", "dir_links"):
             items = data.get(name)
             if items and isinstance(items[0], list):      # the compact form crawls write
                 data[name] = list(starmap(LinkRef, items))

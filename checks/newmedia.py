@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from checks.dates import parse_when
 from checks.model import CheckContext, CheckOutput, Finding, LinkResult, Severity
 
 RULES_PATH = Path(__file__).resolve().parent.parent / "config" / "newmedia.yaml"
@@ -109,16 +110,6 @@ def post_day(value: datetime | date | None, tz: tzinfo = CHINA_TZ) -> date | Non
     return value
 
 
-_CN_DATE = re.compile(
-    r"(?P<y>\d{4})\s*[年/.\-]\s*(?P<m>\d{1,2})\s*[月/.\-]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?")
-_MONTH_DAY = re.compile(
-    r"^(?P<m>\d{1,2})\s*[月/\-]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{1,2}))?$")
-_RELATIVE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|周|个月)前$")
-_DAY_WORD = re.compile(r"^(?P<word>今天|昨天|前天)\s*(?:(?P<H>\d{1,2})[:：](?P<M>\d{1,2}))?$")
-
-
 def parse_post_date(raw: Any, *, now: datetime | None = None, tz: tzinfo = CHINA_TZ) -> datetime | date | None:
     """Turn a post's date as platforms write it into an aware datetime (or a date).
 
@@ -147,21 +138,7 @@ def parse_post_date(raw: Any, *, now: datetime | None = None, tz: tzinfo = CHINA
         return None
     if re.fullmatch(r"\d{10}(\d{3})?(\.\d+)?", text):
         return _from_timestamp(float(text), tz)
-    if text in ("刚刚", "just now"):
-        return now
-    m = _RELATIVE.match(text)
-    if m:
-        n, unit = int(m["n"]), m["unit"]
-        delta = {"秒": timedelta(seconds=n), "分钟": timedelta(minutes=n), "小时": timedelta(hours=n),
-                 "天": timedelta(days=n), "周": timedelta(weeks=n), "个月": timedelta(days=30 * n)}[unit]
-        return now - delta
-    m = _DAY_WORD.match(text)
-    if m:
-        back = {"今天": 0, "昨天": 1, "前天": 2}[m["word"]]
-        day = now.date() - timedelta(days=back)
-        return datetime(day.year, day.month, day.day, int(m["H"] or 0), int(m["M"] or 0), tzinfo=tz) \
-            if m["H"] else day
-    iso = _parse_iso(text, tz)
+    iso = _parse_iso(text, tz)                 # machine formats first: ISO 8601, RFC 822
     if iso is not None:
         return iso
     try:
@@ -171,28 +148,9 @@ def parse_post_date(raw: Any, *, now: datetime | None = None, tz: tzinfo = CHINA
             return value if value.tzinfo else value.replace(tzinfo=tz)
     except (TypeError, ValueError, IndexError):
         pass
-    m = _CN_DATE.search(text)
-    if m:
-        try:
-            if m["H"] is None:
-                return date(int(m["y"]), int(m["m"]), int(m["d"]))
-            return datetime(int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"]), int(m["M"]),
-                            int(m["S"] or 0), tzinfo=tz)
-        except ValueError:
-            return None
-    m = _MONTH_DAY.match(text)
-    if m:
-        try:
-            year = now.year
-            day = date(year, int(m["m"]), int(m["d"]))
-            if day > now.date():
-                day = date(year - 1, int(m["m"]), int(m["d"]))
-            if m["H"]:
-                return datetime(day.year, day.month, day.day, int(m["H"]), int(m["M"]), tzinfo=tz)
-            return day
-        except ValueError:
-            return None
-    return None
+    # Dates as people write them (2026年11月8日 09:15, [11-08], 3天前, 昨天 12:00): the one
+    # parser of checks.dates, in the account's zone.
+    return parse_when(text, now=now)
 
 
 def _parse_iso(text: str, tz: tzinfo) -> datetime | date | None:

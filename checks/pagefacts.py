@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from checks.dates import parse_date, url_date
+from checks.dates import Written, find_date, parse_date, resolve_years, url_date
 from checks.model import LinkRef, ListItem
 
 # --- zones -------------------------------------------------------------------------------
@@ -74,8 +74,10 @@ _SPLIT_TOKENS = re.compile(r"[\s_\-]+")
 _WS = re.compile(r"\s+")
 _CRUMB_LABEL = re.compile(r"^.*?(?:当前位置|您的位置|您现在的位置|现在的位置|所在位置|位置)\s*[:：]?\s*")
 _CRUMB_TEXT = re.compile(r"(?:当前|您的|您现在的|现在的|所在)位置")
+_HIDING = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CRUMB_SEP = re.compile(r"\s*(?:>>|»|›|→|＞|>|/|\\|－>|->|—>)\s*")
 _MORE = re.compile(r"^[\s>»+\[【]*(?:更多|查看更多|more)[\s>»+.…\]】]*$", re.IGNORECASE)
+_ARROWS = re.compile(r"^(?:>>|>>>|»»|»)$")          # a block's 更多 written as arrows only
 _PAGER_WORDS = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|上一页|上页|next|last|prev|previous|\d{1,4}|[<>«»]{1,2})$",
                           re.IGNORECASE)
 _NEXT_LAST = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|next|last)$", re.IGNORECASE)
@@ -89,7 +91,7 @@ _CREATE_PAGE = re.compile(
     r"\s*,\s*['\"](\w+)['\"]")
 _PUB_LABELS = (
     re.compile(r"(?:发布时间|发布日期|发文日期|印发日期|公开日期|发稿时间)\s*[:：]?\s*([^\n]{6,40})"),
-    re.compile(r"(?:成文日期|更新时间|信息时间|日期|时间)\s*[:：]\s*([^\n]{6,40})"),
+    re.compile(r"(?:成文日期|生成日期|更新时间|信息时间|日期|时间)\s*[:：]\s*([^\n]{6,40})"),
 )
 _PUB_META = frozenset({"pubdate", "publishdate", "publish_date", "publishtime", "publish-date",
                        "article:published_time", "og:release_date", "dc.date", "dc.date.issued",
@@ -116,6 +118,9 @@ class PageFacts:
     more_links: list[LinkRef] = field(default_factory=list)   # anchor: the block's heading
     pagination: list[str] = field(default_factory=list)       # URLs of list pages 2..n
     needs_render: bool = False                       # an empty list that a script fills
+    dir_links: list[LinkRef] = field(default_factory=list)    # directories of columns
+    headline: str = ""                               # h1 / .title / ArticleTitle meta
+    published_from: str = ""                         # label | date_element | meta
 
 
 # --- zone classification, cached per (tag, class, id) ---------------------------------------
@@ -155,6 +160,18 @@ def _zone_of(tag: str, cls: str, ident: str) -> int:
 
 
 _date_class_cache: dict[str, bool] = {}
+_hides_cache: dict[str, bool] = {}
+
+
+def _hides(style: str) -> bool:
+    """Whether an inline style hides the element (``display:none``, ``visibility:hidden``)."""
+    found = _hides_cache.get(style)
+    if found is None:
+        found = ("none" in style or "hidden" in style) and bool(_HIDING.search(style))
+        if len(_hides_cache) < 20000:
+            _hides_cache[style] = found
+    return found
+
 
 
 def _is_date_class(cls: str) -> bool:
@@ -167,10 +184,12 @@ def _is_date_class(cls: str) -> bool:
 
 
 class _Anchor:
-    __slots__ = ("el", "entry", "href", "parts", "title", "zone")
+    __slots__ = ("el", "entry", "href", "parent", "parts", "title", "zone")
 
-    def __init__(self, el: etree._Element, href: str, title: str, zone: int, entry: int) -> None:
+    def __init__(self, el: etree._Element, href: str, title: str, zone: int, entry: int,
+                 parent: etree._Element) -> None:
         self.el, self.href, self.title, self.zone, self.entry = el, href, title, zone, entry
+        self.parent = parent                   # kept from the walk: getparent() costs a lookup
         self.parts: list[str] | str = []
 
     def text(self) -> str:
@@ -180,10 +199,10 @@ class _Anchor:
 
 
 class _Entry:
-    __slots__ = ("anchors", "el", "rest")
+    __slots__ = ("anchors", "el", "parent", "rest")
 
-    def __init__(self, el: etree._Element) -> None:
-        self.el = el
+    def __init__(self, el: etree._Element, parent: etree._Element) -> None:
+        self.el, self.parent = el, parent
         self.rest: list[str] = []
         self.anchors: list[int] = []
 
@@ -199,7 +218,6 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     base = _base_url(root, url)
     facts.title = _fold(root.findtext(".//title") or "")
-    published_meta = _meta_date(root, today)
     body = root.find("body")
     if body is None:
         body = root
@@ -211,11 +229,12 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     crumb_els: list[etree._Element] = []
     crumb_text_els: list[etree._Element] = []
     date_els: list[etree._Element] = []
+    heads: list[etree._Element] = []            # headline candidates: h1-h3, .title ...
     scripts: list[str] = []
     empty_lists = 0
 
-    def emit(text: str, zone: int, block: int, entry: int, anchor: int) -> None:
-        if zone == MAIN:
+    def emit(text: str, zone: int, block: int, entry: int, anchor: int, hidden: bool) -> None:
+        if zone == MAIN and not hidden:
             main_parts.append(text)
         if block >= 0:
             block_parts[block].append(text)
@@ -224,18 +243,20 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
         elif entry >= 0:
             entries[entry].rest.append(text)
 
-    def brk(zone: int, block: int, entry: int) -> None:
-        if zone == MAIN:
+    def brk(zone: int, block: int, entry: int, hidden: bool) -> None:
+        if zone == MAIN and not hidden:
             main_parts.append(BREAK)
         if block >= 0:
             block_parts[block].append(BREAK)
         if entry >= 0:
             entries[entry].rest.append(" ")
 
-    def walk(el: etree._Element, zone: int, block: int, entry: int, anchor: int) -> None:
+    def walk(el: etree._Element, zone: int, block: int, entry: int, anchor: int, hidden: bool) -> None:
         # Recursion is safe: libxml2's HTML parser nests at most 255 levels deep.
+        # ``hidden``: inside a block readers do not see (display:none, hidden); its text is no
+        # main text, but its links and list entries count (tab panes, drop-down menus).
         nonlocal empty_lists
-        parent_plain = zone == MAIN and block < 0 and entry < 0
+        parent_plain = zone == MAIN and block < 0 and entry < 0 and not hidden
         for child in el:
             tag = child.tag
             if tag.__class__ is str:
@@ -243,7 +264,11 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                     if tag == "script":
                         scripts.append(child.text or "")
                 else:
-                    czone, cblock, centry, canchor = zone, block, entry, anchor
+                    czone, cblock, centry, canchor, chidden = zone, block, entry, anchor, hidden
+                    if not hidden:
+                        style = child.get("style")
+                        if (style and _hides(style)) or child.get("hidden") is not None:
+                            chidden = True
                     cls = child.get("class")
                     ident = child.get("id")
                     if cls or ident or tag in _ZONE_TAGS:
@@ -257,28 +282,32 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                                     block_parts.append([])
                                     cblock = len(block_parts) - 1
                                 czone = opened
-                        if cls and czone == MAIN and _is_date_class(cls):
+                        if cls and czone == MAIN and not chidden and _is_date_class(cls):
                             date_els.append(child)
+                        if cls and czone == MAIN and not chidden and len(heads) < 40 and _is_title_class(cls):
+                            heads.append(child)
+                    if tag in _HEADLINE_TAGS and czone == MAIN and not chidden and len(heads) < 40:
+                        heads.append(child)
                     if czone == CHROME and (tag == "ul" or tag == "ol") and _is_link_list(child):
                         czone = NAV                # a header's plain list of links is its menu
                     if tag == "a":
                         href = child.get("href")
                         if href and not href.lstrip().lower().startswith(_BAD_HREF):
                             anchors.append(_Anchor(child, href.strip(), child.get("title") or "",
-                                                   czone, centry))
+                                                   czone, centry, el))
                             canchor = len(anchors) - 1
                             if centry >= 0:
                                 entries[centry].anchors.append(canchor)
                     elif tag in ENTRY_TAGS and czone == MAIN:
-                        entries.append(_Entry(child))
+                        entries.append(_Entry(child, el))
                         centry = len(entries) - 1
-                    plain = czone == MAIN and cblock < 0 and centry < 0   # the common case, inlined
+                    plain = czone == MAIN and cblock < 0 and centry < 0 and not chidden   # the common case
                     is_block = tag in BLOCK_TAGS
                     if is_block:
                         if plain:
                             main_parts.append(BREAK)
                         else:
-                            brk(czone, cblock, centry)
+                            brk(czone, cblock, centry, chidden)
                     text = child.text
                     if text:
                         if "位置" in text and _CRUMB_TEXT.search(text):
@@ -286,9 +315,9 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                         if plain and canchor < 0:
                             main_parts.append(text)
                         else:
-                            emit(text, czone, cblock, centry, canchor)
+                            emit(text, czone, cblock, centry, canchor, chidden)
                     if len(child):
-                        walk(child, czone, cblock, centry, canchor)
+                        walk(child, czone, cblock, centry, canchor, chidden)
                     elif (cls or ident) and tag in _CONTAINER_TAGS and not (text and text.strip()) \
                             and _LISTISH.search(f"{cls or ''} {ident or ''}"):
                         empty_lists += 1
@@ -296,18 +325,18 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                         if parent_plain:
                             main_parts.append(BREAK)
                         else:
-                            brk(zone, block, entry)
+                            brk(zone, block, entry, hidden)
             tail = child.tail
             if tail:
                 if parent_plain and anchor < 0:
                     main_parts.append(tail)
                 else:
-                    emit(tail, zone, block, entry, anchor)
+                    emit(tail, zone, block, entry, anchor, hidden)
 
     if body.text:
-        emit(body.text, MAIN, -1, -1, -1)
+        emit(body.text, MAIN, -1, -1, -1, False)
     try:
-        walk(body, MAIN, -1, -1, -1)
+        walk(body, MAIN, -1, -1, -1, False)
     except RecursionError:                   # a tree parsed with huge_tree: keep what we have
         pass
 
@@ -323,8 +352,9 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
         text = a.text()
         if a.zone == FOOTER:
             continue
-        label = text or a.title
-        if _MORE.match(label) or (("more" in (a.el.get("class") or "").lower()) and len(label) <= 6):
+        label = text or a.title or _img_alt(a.el)
+        if _MORE.match(label) or (("more" in (a.el.get("class") or "").lower()) and len(label) <= 6) \
+                or (_ARROWS.match(label) and not _in_pager(a.el)):
             absolute = _abs(base, a.href)
             if absolute:
                 more.append(LinkRef(url=absolute, tag="a", anchor=_more_name(a, label)[:120]))
@@ -336,19 +366,16 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
             absolute = _abs(base, a.href)
             if absolute and absolute not in nav_seen:
                 nav_seen.add(absolute)
-                facts.nav_links.append(LinkRef(url=absolute, tag="a", anchor=label[:120]))
+                facts.nav_links.append(LinkRef(url=absolute, tag="a", anchor=_clean_name(label)[:120]))
     facts.more_links = more
     script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
     facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
+    facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
+    facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
 
-    published = published_meta or _labelled_date(facts.text, today) or \
-        _labelled_date("\n".join(facts.blocks), today)
-    if published is None and len(facts.list_items) < 3:
-        for el in date_els:
-            published = parse_date(el.text_content(), today=today)
-            if published:
-                break
+    facts.headline = _headline(root, heads, facts.title, listing=len(facts.list_items) >= 5)
+    published, facts.published_from = _published(facts, root, date_els, today)
     facts.published = published.isoformat() if published else None
     facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
     facts.needs_render = empty_lists > 0 and bool(scripts) and not facts.list_items
@@ -372,7 +399,19 @@ def needs_render(tree: lxml.html.HtmlElement) -> bool:
 
 
 _HAS_SCRIPT = etree.XPath("boolean(//script)")
-_CONTAINER_TAGS = ("ul", "ol", "div", "table", "tbody")
+_BODY_SCRIPT_SRC = etree.XPath("boolean(//body//script[@src])")
+
+
+def menu_written_by_script(tree: lxml.html.HtmlElement, url: str = "http://localhost/") -> bool:
+    """True when a homepage shows no menu links and a script of its body may write them
+    (``<script src="/resource/js/home_top.js">`` where the top menu should be).
+
+    Used by ``render: auto`` for the homepage only: its menus name the site's columns.
+    """
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    if not _BODY_SCRIPT_SRC(root):
+        return False
+    return not extract(tree, url).nav_links
 
 
 def _empty_containers(root: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
@@ -440,24 +479,140 @@ def _strip_fragment(url: str) -> str:
     return url[:cut] if cut >= 0 else url
 
 
+_GENERATED = re.compile(r"(?:页面生成时间|生成时间|generated)\s*[:：]?\s*([0-9][0-9:\-/ .]{7,24})", re.IGNORECASE)
+
+
 def _meta_date(root: etree._Element, today: date) -> date | None:
+    """The publish date a ``<meta>`` states, unless it is the time the page was generated
+    (TRS writes ``<meta name="others" content="页面生成时间 2022-04-24 10:00:43">`` and
+    often the same stamp as PubDate when it regenerates a page)."""
     head = root.find("head")
-    for meta in (head if head is not None else root).iter("meta"):
+    metas = list((head if head is not None else root).iter("meta"))
+    stamps = set()
+    for meta in metas:
+        m = _GENERATED.search(meta.get("content") or "")
+        if m:
+            stamps.add(_fold(m.group(1)))
+    for meta in metas:
         name = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
         if name in _PUB_META:
-            found = parse_date(meta.get("content") or "", today=today)
+            content = _fold(meta.get("content") or "")
+            if content in stamps:
+                continue
+            found = parse_date(content, today=today)
             if found:
                 return found
     return None
 
 
-def _labelled_date(text: str, today: date) -> date | None:
-    for pattern in _PUB_LABELS:
+def _labelled_date(text: str, today: date, patterns: tuple[re.Pattern[str], ...] = _PUB_LABELS) -> date | None:
+    for pattern in patterns:
         for m in pattern.finditer(text):
             found = parse_date(m.group(1), today=today)
             if found:
                 return found
     return None
+
+
+def _published(facts: PageFacts, root: etree._Element, date_els: list[etree._Element],
+               today: date) -> tuple[date | None, str]:
+    """The date readers see as the page's publish date, and where it was read: a 发布日期-style
+    label (``label``), the date line under the headline (``headline``), another date label
+    such as 成文日期 (``label``), an element classed as a date (``date_element``); the
+    ``<meta>`` PubDate only when the page shows none (``meta``)."""
+    found = _labelled_date(facts.text, today, _PUB_LABELS[:1])
+    if found:
+        return found, "label"
+    found = _date_under(facts.text, facts.headline)
+    if found:
+        return found, "headline"
+    found = _labelled_date(facts.text, today, _PUB_LABELS[1:]) or \
+        _labelled_date("\n".join(facts.blocks), today)
+    if found:
+        return found, "label"
+    if len(facts.list_items) < 3:
+        for el in date_els:
+            found = parse_date(el.text_content(), today=today)
+            if found:
+                return found, "date_element"
+    found = _meta_date(root, today)
+    return (found, "meta") if found else (None, "")
+
+
+def _date_under(text: str, headline: str) -> date | None:
+    """A full date on one of the lines right under the headline that stands on its own
+    (``2021-08-01 06:59  来源：新华社``, ``<li>2023-12-01 14:43</li>``)."""
+    if not headline:
+        return None
+    at = text.find(headline)
+    if at < 0:
+        return None
+    lines = text[at + len(headline):at + len(headline) + 400].split("\n")[1:7]
+    for line in lines:
+        written = find_date(line)
+        if written is None or written.year is None:
+            continue
+        before = _DATE_NOISE.sub("", line[:written.start])
+        after = _DATE_NOISE.sub("", line[written.end:])
+        # the date opens the line (来源 may follow) or is nearly all of it; a line that ends
+        # with a date is a related article's entry
+        if not before or len(before) + len(after) <= 6:
+            return written.on(written.year)
+    return None
+
+
+_HEADLINE_TAGS = frozenset({"h1", "h2", "h3"})
+_TITLE_CLASS_TOKENS = frozenset({"title", "tit", "bt", "biaoti", "headline", "article-title",
+                                 "arttitle", "news-title", "detail-title"})
+_title_class_cache: dict[str, bool] = {}
+
+
+def _is_title_class(cls: str) -> bool:
+    found = _title_class_cache.get(cls)
+    if found is None:
+        low = cls.lower()
+        tokens = set(low.split()) | set(_SPLIT_TOKENS.split(low))
+        found = bool(tokens & _TITLE_CLASS_TOKENS) or any(t.endswith("title") for t in low.split())
+        if len(_title_class_cache) < 20000:
+            _title_class_cache[cls] = found
+    return found
+
+
+_SQUEEZE = re.compile(r"[\s\u3000\u00a0]+")
+_TITLE_PARTS = re.compile(r"\s*(?:[_|｜—–]+|-{1,2}| - )\s*")
+
+
+def _headline(root: etree._Element, heads: list[etree._Element], title: str, listing: bool = False) -> str:
+    """The headline readers see: the ``ArticleTitle`` meta, else the heading or ``.title``
+    element whose text the ``<title>`` repeats (the <title> adds the site's name), else the
+    longest part of the ``<title>`` when it has a separator, else the first ``h1`` (on a page
+    that is no list: ``listing``), else the ``<title>``."""
+    head = root.find("head")
+    for meta in (head if head is not None else root).iter("meta"):
+        if (meta.get("name") or "").lower() == "articletitle":
+            content = _fold(meta.get("content") or "")
+            if content:
+                return content
+    squeezed_title = _SQUEEZE.sub("", title)
+    best = ""
+    first_h1 = ""
+    for el in heads:
+        text = _fold(el.text_content())
+        if not (2 <= len(text) <= 200):
+            continue
+        if not first_h1 and el.tag == "h1":
+            first_h1 = text
+        squeezed = _SQUEEZE.sub("", text)
+        if len(squeezed) >= 4 and squeezed in squeezed_title and len(text) > len(best):
+            best = text
+    parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
+    if best and (len(parts) < 2 or len(_SQUEEZE.sub("", best)) * 2 >= max(len(_SQUEEZE.sub("", p)) for p in parts)):
+        return best
+    if len(parts) >= 2:
+        return max(parts, key=len).strip()
+    if best or not first_h1 or listing:
+        return best or title                   # a homepage's or list's h1 is a slider's or a logo's
+    return first_h1
 
 
 def _breadcrumb(crumb_els: list[etree._Element], text_els: list[etree._Element]) -> list[str]:
@@ -493,6 +648,7 @@ def _more_name(a: _Anchor, label: str) -> str:
     if title:
         return title
     node = a.el.getparent()
+    href = a.href
     own = _fold(a.el.text_content())
     for _ in range(4):
         if node is None:
@@ -500,20 +656,228 @@ def _more_name(a: _Anchor, label: str) -> str:
         for h in _HEADINGS(node):
             if a.el in h.iterancestors() or h is a.el:
                 continue
+            if any((x.get("href") or "").strip() not in ("", href) for x in h.iter("a")):
+                continue                       # it links elsewhere: the block's lead article
             name = _fold(h.text_content())
             if name and len(name) <= 20 and not _MORE.match(name):
                 return name
         rest = _fold(node.text_content().replace(own, "", 1))
         if rest and len(rest) <= 16:
             return rest
+        for el in node.iter("span", "strong", "b", "em", "p", "div"):
+            if len(el) == 0 and el is not a.el:
+                name = _fold(el.text or "")
+                if 2 <= len(name) <= 8 and not _MORE.match(name) and not find_date(name):
+                    return name                # a short label standing alone (<span class=mark>要闻</span>)
         node = node.getparent()
-    return label
+    return ""                                  # no name to be read: the column is named otherwise
 
 
 _HEADINGS = etree.XPath(
     ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 "
     "or contains(@class,'tit') or contains(@class,'hd') or contains(@class,'bt') "
     "or contains(@class,'name') or contains(@class,'head')]")
+
+
+# Class/id tokens of the element that heads a block or a tab bar (栏目标题, 选项卡).
+_HEAD_TOKENS = frozenset({"title", "tit", "hd", "bt", "head", "heading", "tab", "tabs", "tabbar",
+                          "tab-title", "lmmc", "lm", "mark", "caption", "column-title"})
+_HEAD_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HEADING_NAME_MAX = 16      # characters of a block heading; longer is an article's title
+_head_cache: dict[str, bool] = {}
+_DIGITS = re.compile(r"\d+")
+
+
+def _heads_block(el: etree._Element) -> bool:
+    tag = el.tag
+    if tag in _HEAD_TAGS:
+        return True
+    label = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+    if not label:
+        return False
+    found = _head_cache.get(label)
+    if found is None:
+        low = label.lower()
+        tokens = set(low.split()) | set(_SPLIT_TOKENS.split(low))
+        found = bool(tokens & _HEAD_TOKENS) or any(t.endswith(("title", "tit")) for t in low.split())
+        if len(_head_cache) < 20000:
+            _head_cache[label] = found
+    return found
+
+
+def _article_shapes(items: list[ListItem]) -> tuple[set[str], dict[str, int]]:
+    """URLs of the page's articles (entries with a date or a long title; a short undated
+    entry may be a link of a directory of columns) and how many share each shape (digits
+    as ``#``)."""
+    shapes: dict[str, int] = {}
+    for i in items:
+        if i.date or len(i.title) > HEADING_NAME_MAX:
+            shape = _DIGITS.sub("#", i.url)
+            shapes[shape] = shapes.get(shape, 0) + 1
+    # an undated long title counts when others share its shape (a door page's two described
+    # tiles /Officer and /CityExams are no articles)
+    urls = {i.url for i in items if i.date or (len(i.title) > HEADING_NAME_MAX
+                                                and shapes[_DIGITS.sub("#", i.url)] >= 2)}
+    return urls, shapes
+
+
+def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], known: set[str]) -> list[LinkRef]:
+    """Links that head a block or a tab over a list (``<h3><a href="/zwgk/tzgg/">通知公告</a></h3>``,
+    ``<div class="title"><a …>开庭公告</a></div>``): the list's column, named by the heading.
+
+    A heading that links to a page shaped like the list's entries (``/zixun-xiangqing-86092.html``
+    among ``/zixun-xiangqing-…`` entries) is the block's lead article, not a column.
+    """
+    item_urls, shapes = _article_shapes(items)
+    found: list[LinkRef] = []
+    seen = set(known)
+    for a in anchors:
+        if a.zone == FOOTER or a.zone == CRUMB:
+            continue
+        text = _clean_name(a.text())
+        if not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
+            continue
+        if len(a.el) and any(child.tag in _HEAD_TAGS for child in a.el):
+            head = a.el                        # <a href=…><h3>中央要闻</h3></a>
+        else:
+            head = a.parent
+            for _ in range(2):
+                if head is None or _heads_block(head):
+                    break
+                head = head.getparent()
+            if head is None or not _heads_block(head):
+                continue
+        url = _abs(base, a.href)
+        if not url or url in seen or url in item_urls or url_date(url) is not None or _ARTICLE_URL.search(url):
+            continue
+        if shapes.get(_DIGITS.sub("#", url), 0) >= 2:
+            continue
+        if not _over_list(head):
+            continue
+        seen.add(url)
+        found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
+    return found
+
+
+_BULLETS = re.compile(r"^[\s·•●○■□◆◇▪▫►▶>»\-*]+|[\s>»]+$")
+
+
+_BULLET_CHARS = frozenset(" ·•●○■□◆◇▪▫►▶>»-*")
+
+
+def _clean_name(text: str) -> str:
+    """A menu or heading name without the bullets and arrows around it (``·教育质量提升工程``)."""
+    if text and (text[0] in _BULLET_CHARS or text[-1] in _BULLET_CHARS):
+        return _BULLETS.sub("", text)
+    return text
+
+
+def _img_alt(el: etree._Element) -> str:
+    """The name of an image link (``<a><img alt="政务公开"></a>``)."""
+    img = el.find(".//img")
+    return _fold(img.get("alt") or img.get("title") or "") if img is not None else ""
+
+
+# An article's address rather than a column's: a long id in the file name or the query
+# (/chaoyang/tsjq/8a24f09a2c7625….html, content_5626689.htm, ShowArticle.aspx?ArticleID=130466).
+_ARTICLE_URL = re.compile(r"/[^/?]*(?:[0-9a-f]{16,}|\d{5,})[^/?]*$|[?&](?:article|doc|info|news|content)?id=\d{4,}",
+                          re.IGNORECASE)
+_BOXES = frozenset({"div", "center", "h4", "h5", "h6"})
+_WRAPPERS = frozenset({"li", "td", "tr", "dd", "dt", "dl", "span", "font", "b", "strong", "i", "em", "p"})
+LINK_LIST_MIN = 3          # short links side by side that make a directory of columns
+LINK_NAME_MAX = 12         # characters of a column name in such a directory
+IMAGE_NAME_MAX = 120       # ... of the title of an image link there (a door page's tiles)
+
+
+def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
+    """Directories of columns outside any menu class: a container holding three or more short
+    links to undated pages of the site (``<div class="jumin_list">``, a table of 信息公开
+    sub-columns, a menu table with a misspelt id).  Links shaped like the page's list entries
+    (``ShowArticle.aspx?ArticleID=…``) are articles, not columns."""
+    item_urls, shapes = _article_shapes(items)
+    groups: dict[etree._Element, list[tuple[str, str, bool]]] = {}   # (url, name, on the page's host)
+    hrefs: dict[etree._Element, set[str]] = {}         # links of each container that name a column
+    for a in anchors:
+        if a.zone != MAIN and a.zone != CHROME:
+            continue
+        text = _clean_name(a.text())
+        limit = LINK_NAME_MAX
+        if not text:                           # an image link: named by its title or alt
+            text, limit = _clean_name(_fold(a.title) or _img_alt(a.el)), IMAGE_NAME_MAX
+            if ":" in text or "：" in text:
+                continue                       # 文章标题：… 作者：… 更新时间：…, not a name
+        if not (2 <= len(text) <= limit) or _MORE.match(text) or _PAGER_WORDS.match(text):
+            continue
+        url = _abs(base, a.href)
+        if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
+                or _ARTICLE_URL.search(url):
+            continue
+        own = _same_site(url, base)
+        if not own and not same_site(_host(url), _host(base)):
+            continue
+        node = a.parent
+        # up through the list item or cell, and any box that holds this one link alone
+        while node is not None and (node.tag in _WRAPPERS or (node.tag in _BOXES and len(node) == 1)):
+            node = node.getparent()
+        if node is None:
+            continue
+        groups.setdefault(node, []).append((url, text, own))
+        hrefs.setdefault(node, set()).add(a.href)
+    found: list[LinkRef] = []
+    for node, links in groups.items():
+        if len(links) < LINK_LIST_MIN:
+            continue
+        # other links of the container, an image link beside its named twin aside
+        others = set()
+        for x in node.iter("a"):
+            href = (x.get("href") or "").strip()
+            if href and not href.lower().startswith(_BAD_HREF):
+                others.add(href)
+        others -= hrefs[node]
+        if len(links) * 3 < (len(links) + len(others)) * 2:
+            continue
+        if sum(1 for link in links if link[2]) * 2 < len(links):
+            links = [link for link in links if link[2]]   # a bar of the sub-sites' platforms
+            if len(links) < LINK_LIST_MIN:
+                continue
+        for url, text, _own in links:
+            if url not in seen:
+                seen.add(url)
+                found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
+    return found
+
+
+def _in_heading(el: etree._Element) -> bool:
+    """Whether an entry sits in a block heading or a tab bar (``<div class="tab_tit"><ul><li>``)."""
+    node = el
+    for _ in range(3):
+        if node is None:
+            return False
+        if _heads_block(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _over_list(head: etree._Element) -> bool:
+    """Whether a list of links (two entries or more) follows the heading in its block."""
+    node = head
+    for _ in range(4):
+        if node is None:
+            return False
+        for n, sib in enumerate(node.itersiblings()):
+            if n >= 4:
+                break
+            if not isinstance(sib.tag, str):
+                continue
+            count = 0
+            for entry in sib.iter("li", "tr", "dd"):
+                if entry.find(".//a") is not None:
+                    count += 1
+                    if count >= 2:
+                        return True
+        node = node.getparent()
+    return False
 
 
 def _in_pager(el: etree._Element) -> bool:
@@ -598,13 +962,37 @@ def _expand(urls: list[str]) -> list[str]:
     return out
 
 
+def same_site(host: str, site_host: str) -> bool:
+    """The site's own host or one of its sub-sites (``gongbao.court.gov.cn`` of
+    ``www.court.gov.cn``, ``ny.alt.gov.cn`` of ``www.alt.gov.cn``)."""
+    if not host or not site_host:
+        return False
+    if host == site_host:
+        return True
+    base = site_host[4:] if site_host.startswith("www.") else site_host
+    return base.count(".") >= 2 and host.endswith("." + base)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def _same_site(url: str, page_url: str) -> bool:
-    return urlsplit(url).netloc == urlsplit(page_url).netloc
+    try:
+        return urlsplit(url).netloc == urlsplit(page_url).netloc
+    except ValueError:                         # http://[broken/ : no site at all
+        return False
 
 
 def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
                 exclude: set[str]) -> list[ListItem]:
     items: list[ListItem] = []
+    evidence: list[tuple[Written | None, date | None]] = []
+    group_of: list[int] = []
+    groups: dict[etree._Element, int] = {}     # lxml elements, not id(): proxies come and go
     seen: set[str] = set()
     for entry in entries:
         if not entry.anchors:
@@ -626,18 +1014,52 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
         if not url or url in seen or url in exclude:
             continue
         rest = "".join(entry.rest)
-        found = parse_date(rest, today=today) if rest.strip() else None
-        source = "list" if found else None
-        if found is None:
-            from_url = url_date(url)
-            if from_url:
-                found, source = from_url[0], "url" if from_url[1] == "day" else "url_month"
-        if found is None and len(title) < MIN_UNDATED_TITLE:
-            continue
+        written = _list_date(rest) if rest.strip() else None
+        from_url = url_date(url)
+        if written is None and from_url is None and (len(title) < MIN_UNDATED_TITLE or _in_heading(entry.el)):
+            continue                           # a menu item, or a tab of a tab bar
         seen.add(url)
-        items.append(ListItem(title=title[:200], url=url, date=found.isoformat() if found else None,
-                              date_source=source or ""))
+        parent = entry.parent
+        group_of.append(groups.setdefault(parent, len(groups)))
+        evidence.append((written, from_url[0] if from_url else None))
+        item = ListItem(title=title[:200], url=url)
+        if written is None and from_url:
+            item.date = from_url[0].isoformat()
+            item.date_source = "url" if from_url[1] == "day" else "url_month"
+        items.append(item)
+    if not items:
+        return items
+    # Years of month-day dates from the evidence of the page's lists (one list per container).
+    by_group: list[list[int]] = [[] for _ in groups]
+    for i, g in enumerate(group_of):
+        by_group[g].append(i)
+    resolved = resolve_years([[(evidence[i][0], evidence[i][1]) for i in members] for members in by_group],
+                             today=today)
+    for members, row in zip(by_group, resolved):
+        for i, (found, source) in zip(members, row):
+            if evidence[i][0] is None:
+                continue                       # no date shown: the URL's, set above
+            items[i].date = found.isoformat() if found else None
+            items[i].date_source = source
     return items
+
+
+_DATE_NOISE = re.compile(r"\d{1,2}[:：]\d{2}(?:[:：]\d{2})?|(?:发布|更新|发文|成文)?(?:日期|时间)[:：]?|"
+                         r"[\s\[\]【】()（）<>〔〕|｜:：,，.。\-/]+")
+
+
+def _list_date(rest: str) -> Written | None:
+    """The date an entry shows beside its title: a date that stands on its own (``[03-16]``,
+    ``2026-11-10 09:30``, ``发布时间：…``) or opens or closes the entry's other text, not one
+    inside a sentence (``开庭与庭审直播公告（3月19日开庭）``)."""
+    written = find_date(rest)
+    if written is None:
+        return None
+    before = _DATE_NOISE.sub("", rest[:written.start])
+    after = _DATE_NOISE.sub("", rest[written.end:])
+    if not before or not after or len(before) + len(after) <= 12:
+        return written
+    return None
 
 
 def _has_placeholder(text: str) -> bool:

@@ -74,9 +74,17 @@ def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
     return body.decode(declared or "utf-8", "replace"), (declared or "utf-8") + "?"
 
 
+# End tags of the document that real pages also write in the middle (an included header
+# closing its own </html>).  Browsers ignore them and keep what follows in the body; libxml2
+# would drop it, so they are removed before parsing (the parser closes both at the end).
+_DOCUMENT_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+
+
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
+    """The page's tree, parsed as browsers do where libxml2 would lose content."""
     if not text.strip():
         return None
+    text = _DOCUMENT_END.sub("", text)
     try:
         return lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
@@ -170,8 +178,11 @@ def snapshot(tree: lxml.html.HtmlElement, *, url: str, final_url: str, status: i
     return snap
 
 
-def needs_render(tree: lxml.html.HtmlElement) -> bool:
-    """An empty list container that a script fills: the page must be rendered to be judged."""
+def needs_render(tree: lxml.html.HtmlElement, *, homepage: str | None = None) -> bool:
+    """An empty list container that a script fills, or, on the ``homepage`` (its URL), no menu
+    but scripts that may write it: the page must be rendered to be judged."""
+    if homepage and _pagefacts is not None and _pagefacts.menu_written_by_script(tree, homepage):
+        return True
     if _pagefacts is not None and hasattr(_pagefacts, "needs_render"):
         return bool(_pagefacts.needs_render(tree))
     if not tree.xpath("//script"):

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "reports.cli:cmd_schedule",
     "probe": "patrol.probe:cmd_probe",
     "text": "patrol.textcmd:cmd_text",
+    "extract": "patrol.extract:cmd_extract",
 }
 
 
@@ -99,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     config_arg(p)
     p.add_argument("--format", choices=["text", "jsonl"], default="text")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="publication date (default: today)")
+
+    p = add("extract", "show what patrol reads from one page: title, publish date, text, dated "
+                       "list items and the columns it names")
+    p.add_argument("target", metavar="FILE|URL", help="a saved HTML file or an http(s) URL")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--url", metavar="U", help="the address a FILE was saved from (for links and dates in URLs)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="the day of the check, for years of MM-DD dates "
+                                                         "(default: today)")
 
     p = add("demo", "start the bundled sample site, patrol it and write the report")
     p.add_argument("--out", metavar="DIR", default="patrol-out/demo", help="output folder")

@@ -35,7 +35,8 @@ def findings_document(store: Store, run_id: int, data: RunData | None = None) ->
         "sites": [{"name": e.site.name, "url": e.site.url, "pages": e.result.pages,
                    "score": e.result.score, "veto": list(e.result.veto or []),
                    "kind": e.site.kind, "department": e.site.department, "links": e.result.links,
-                   "broken": e.result.broken, "status": e.result.status}
+                   "broken": e.result.broken, "status": e.result.status,
+                   "columns": site_columns(e.stats)}
                   for e in data.sites],
         "findings": [{"check": f.check, "severity": f.severity, "site": f.site,
                       "department": f.department, "url": f.url, "page": f.page,
@@ -43,6 +44,22 @@ def findings_document(store: Store, run_id: int, data: RunData | None = None) ->
                       "state": f.state, "first_seen_run": f.first_seen_run}
                      for f in data.findings],
     }
+
+
+def site_columns(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every column the freshness check judged: name, url, category, newest date and where it
+    was read (``list``, ``url``, ``article``, ``list_year_url`` …), status (``fresh``,
+    ``stale``, ``empty``, ``no_rule``, ``unknown``, ``ignored``)."""
+    fresh = stats.get("freshness") if isinstance(stats, dict) else None
+    rows = fresh.get("columns") if isinstance(fresh, dict) else None
+    out = []
+    for r in rows or []:
+        if isinstance(r, dict):
+            out.append({"name": r.get("name"), "url": r.get("url"), "category": r.get("category"),
+                        "newest": r.get("latest"), "newest_source": r.get("basis"),
+                        "newest_title": r.get("latest_title") or "", "days": r.get("days"),
+                        "status": r.get("status"), "found_by": r.get("found_by") or []})
+    return out
 
 
 def _iso(value: Any) -> str | None:

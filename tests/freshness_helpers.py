@@ -37,7 +37,8 @@ def snapshot(html: str, url: str, *, depth: int = 1, rendered: bool = False, sta
         links=links, rendered=rendered, published=facts.published, breadcrumb=facts.breadcrumb,
         nav_links=facts.nav_links, list_items=facts.list_items, placeholder=facts.placeholder,
         blocks=facts.blocks, more_links=facts.more_links, pagination=facts.pagination,
-        needs_render=facts.needs_render)
+        needs_render=facts.needs_render, dir_links=facts.dir_links, headline=facts.headline,
+        published_from=facts.published_from)
 
 
 def list_page(url: str, name: str, dates: list[str | None], *, nav: list[tuple[str, str]] = (),

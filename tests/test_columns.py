@@ -162,3 +162,57 @@ def test_rules_may_be_the_config_dataclasses():
     crawl = _site(_home(), snapshot(list_page("", "通知公告", ["2026-11-10"], nav=MENU), S + "/zwgk/tzgg/"))
     cols = {c.key: c for c in discover(crawl, [ColumnRule(url="/zwgk/tzgg/", ignore=True)])}
     assert cols[column_key(S + "/zwgk/tzgg/")].ignore is True
+
+
+def test_a_trs_channel_page_named_like_page_n_is_a_column():
+    """政府文件 lives at /zwgk/index_257.html: no list's pager reaches it, a menu names it."""
+    home = _home(f'<div class="nav"><a href="{S}/zwgk/index_257.html">政府文件</a></div>')
+    channel = snapshot(list_page("", "政府文件", ["2026-11-01", "2026-10-20"], nav=MENU), S + "/zwgk/index_257.html")
+    cols = {c.name: c for c in discover(_site(home, channel))}
+    assert cols["政府文件"].kind == "list" and cols["政府文件"].url == S + "/zwgk/index_257.html"
+    uncrawled = {c.name: c for c in discover(_site(home))}
+    assert uncrawled["政府文件"].kind == "missing"                 # named in a menu: still a column
+
+
+def test_block_headings_tabs_and_directories_name_columns_not_articles():
+    lead = '<div class="title"><a href="/zx/xq-86092.html">连任国家主席——习近平引领中国走向强盛</a></div>'
+    items = "".join(f'<li><a href="/zx/xq-8600{i}.html">第{i}条要闻标题示例文字内容</a></li>' for i in range(3))
+    html = (f'<div class="focus"><span class="mark">要闻</span>{lead}<ul>{items}</ul>'
+            f'<div class="more_news"><a href="/zx/list-23.html">更多</a></div></div>'
+            '<div class="box"><h3><a href="/zwgk/tzgg/">通知公告</a><a href="/zwgk/zcwj/">政策文件</a></h3>'
+            '<ul><li><a href="/zwgk/tzgg/a1.html">关于开展安全检查的通知全文</a><span>[03-06]</span></li>'
+            '<li><a href="/zwgk/tzgg/a2.html">关于做好防汛工作的通知全文</a><span>[02-26]</span></li></ul></div>'
+            '<div class="quick"><dl><dt><a href="/wycx"><img src="1.jpg"></a></dt><dd><a href="/wycx">查询指南</a></dd></dl>'
+            '<dl><dd><a href="/wydk">·贷款指南</a></dd></dl><dl><dd><a href="/ywwd/">经办网点</a></dd></dl></div>')
+    home = _home(html)
+    cols = {c.url: (c.name, c.found_by) for c in discover(_site(home), uncrawled=True)}
+    assert cols[S + "/zx/list-23.html"] == ("要闻", ["more"])          # not the lead article's title
+    assert "more" in cols[S + "/zwgk/tzgg/"][1] and cols[S + "/zwgk/zcwj/"] == ("政策文件", ["more"])
+    assert cols[S + "/wydk"] == ("贷款指南", ["directory"])
+    assert not any("xq-" in u for u in cols)
+    # crawled, a directory link that leads to no list is no column
+    empty = snapshot("<html><body><p>请拨打服务电话</p></body></html>", S + "/ywwd/")
+    assert S + "/ywwd/" not in {c.url for c in discover(_site(home, empty))}
+
+
+def test_sign_in_user_centre_search_language_and_font_size_links_are_not_columns():
+    tools = [("/uc/", "用户中心"), ("/login.jsp", "登录"), ("/search/", "站内搜索"), ("/en/", "English"),
+             ("/wza/", "无障碍"), ("/zh/", "繁体版"), ("/zwgk/tzgg/", "通知公告")]
+    menu = "".join(f'<a href="{u}">{n}</a>' for u, n in tools)
+    names = {c.name for c in discover(_site(_home(f'<div class="nav">{menu}</div>')))}
+    assert "通知公告" in names
+    assert not names & {"用户中心", "登录", "站内搜索", "English", "无障碍", "繁体版"}
+
+
+def test_a_grid_of_boxed_links_is_a_directory_but_a_bar_of_sub_site_platforms_is_not():
+    cells = [("/xxgk/zdxm/", "重大项目"), ("/xxgk/ghjh/", "规划计划"), ("/xxgk/gzbg/", "工作报告"),
+             ("http://xxgk.qx.gov.cn/columns/1481/", "法规文件")]
+    grid = "".join(f'<td><div align="center"><a href="{u}">{n}</a></div></td>' for u, n in cells)
+    bar = "".join(f'<li><a href="http://{h}.qx.gov.cn/"><b>{n}</b></a></li>'
+                  for h, n in [("splc", "审判流程公开"), ("ws", "裁判文书公开"), ("zx", "执行信息公开")])
+    home = snapshot(f'<html><body><table><tr>{grid}</tr></table><ul class="bar">{bar}</ul>'
+                    '<ul><li><a href="/zx/">资讯</a></li></ul></body></html>', "http://www.qx.gov.cn/", depth=0)
+    crawl = SiteCrawl(name="清溪", url="http://www.qx.gov.cn/", pages=[home], homepage_url="http://www.qx.gov.cn/")
+    names = {c.name for c in discover(crawl, uncrawled=True)}
+    assert {"重大项目", "规划计划", "工作报告", "法规文件"} <= names        # a sub-site among the site's own
+    assert not names & {"审判流程公开", "裁判文书公开", "执行信息公开"}      # the platforms' bar

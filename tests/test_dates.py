@@ -81,3 +81,83 @@ def test_parse_iso_reads_stored_dates_and_rejects_garbage():
     assert parse_iso("2026-11-10T09:30:00") == date(2026, 11, 10)
     assert parse_iso("not a date") is None
     assert parse_iso(None) is None
+
+
+# --- years of month-day dates from the page's evidence ------------------------------------
+
+from checks.dates import (YEAR_FROM_ORDER, YEAR_FROM_PAGE, YEAR_FROM_URL, Written,  # noqa: E402
+                          find_date, nearest_year, resolve_years)
+
+
+def md(text):
+    found = find_date(text)
+    assert found is not None and found.year is None
+    return found
+
+
+def test_find_date_tells_a_written_year_from_a_missing_one():
+    assert find_date("[2018-03-16]").year == 2018
+    assert find_date("[03-16]") == Written(None, 3, 16, 1, 6)
+    assert find_date("二〇一八年三月十六日").year == 2018
+    assert find_date("02-29").year is None and find_date("02-30") is None
+
+
+def test_nearest_year_follows_the_url_across_new_year():
+    assert nearest_year(3, 8, date(2018, 3, 7)) == date(2018, 3, 8)
+    assert nearest_year(12, 30, date(2019, 1, 2)) == date(2018, 12, 30)
+    assert nearest_year(1, 2, date(2018, 12, 30)) == date(2019, 1, 2)
+    assert nearest_year(1, 2, date(2018, 12, 30), today=date(2018, 12, 31)) == date(2018, 1, 2)
+
+
+def test_a_2018_homepage_checked_years_later_keeps_its_2018_dates():
+    """t20180316_ in the URL: the page is eight years old, not 'updated this March'."""
+    today = date(2026, 3, 20)
+    [[first, second]] = resolve_years([[(md("03-16"), date(2018, 3, 16)), (md("03-15"), date(2018, 3, 1))]],
+                                      today=today)
+    assert first == (date(2018, 3, 16), YEAR_FROM_URL)
+    assert second == (date(2018, 3, 15), YEAR_FROM_URL)
+
+
+def test_list_order_carries_the_year_across_a_year_boundary():
+    group = [(find_date("2019-01-08"), None), (md("01-03"), None), (md("12-28"), None),
+             (md("12-20"), None), (find_date("2018-12-11"), None)]
+    [row] = resolve_years([group], today=date(2026, 11, 1))
+    assert row == [(date(2019, 1, 8), "list"), (date(2019, 1, 3), YEAR_FROM_ORDER),
+                   (date(2018, 12, 28), YEAR_FROM_ORDER), (date(2018, 12, 20), YEAR_FROM_ORDER),
+                   (date(2018, 12, 11), "list")]
+
+
+def test_an_unordered_list_says_nothing_about_years():
+    group = [(find_date("2018-01-20"), None), (md("05-03"), None), (find_date("2018-03-01"), None)]
+    [row] = resolve_years([group], today=date(2026, 11, 1))
+    # the other lists' dates still place it: the page's newest date is 2018-03-01
+    assert row[1] == (date(2017, 5, 3), YEAR_FROM_PAGE)
+
+
+def test_other_lists_of_the_page_give_the_year_within_a_month():
+    news = [(find_date("[2018-03-16]"), None)]
+    notices = [(md("[03-06]"), None), (md("[09-01]"), None)]
+    _, row = resolve_years([news, notices], today=date(2026, 12, 1))
+    assert row == [(date(2018, 3, 6), YEAR_FROM_PAGE), (date(2017, 9, 1), YEAR_FROM_PAGE)]
+
+
+def test_without_evidence_a_month_day_date_stays_undated():
+    [row] = resolve_years([[(md("03-16"), None), (None, None)]], today=date(2026, 12, 1))
+    assert row == [(None, "yearless"), (None, "")]
+
+
+def test_a_resolved_date_is_never_after_the_check_day():
+    [row] = resolve_years([[(md("12-30"), date(2026, 12, 29))]], today=date(2026, 12, 1))
+    assert row == [(date(2025, 12, 30), YEAR_FROM_URL)]
+
+
+def test_relative_words_count_only_as_the_whole_date():
+    from datetime import datetime
+
+    from checks.dates import parse_when
+    now = datetime(2026, 11, 22, 15, 0)
+    assert parse_when("今天是2018年3月16日", now=now) == date(2018, 3, 16)   # a sentence, not 今天
+    assert parse_when("昨天 12:00", now=now) == datetime(2026, 11, 21, 12, 0)
+    assert parse_when("发布于 3天前", now=now) == datetime(2026, 11, 19, 15, 0)
+    assert parse_when("[11-10] 09:30", now=now) == datetime(2026, 11, 10, 9, 30)
+    assert parse_when("二〇二六年十一月十日", now=now) == date(2026, 11, 10)

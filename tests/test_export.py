@@ -72,3 +72,16 @@ def test_report_html_escapes_crawled_text(area, tmp_path: Path) -> None:
     assert "<script" not in html.lower()
     # Self-contained: nothing is loaded from elsewhere when the file is opened.
     assert 'src="http' not in html and "<link " not in html and "@import" not in html
+
+
+def test_findings_json_lists_each_sites_columns(area, tmp_path: Path) -> None:
+    paths = write_outputs(area.store, area.runs[0], tmp_path / "o", area.cfg, screenshots=0)
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    site = next(s for s in doc["sites"] if s["name"] == "清溪区人民政府")
+    by_name = {c["name"]: c for c in site["columns"]}
+    assert set(by_name) == {"要闻", "政策文件", "通知公告"}
+    assert by_name["要闻"] == {"name": "要闻", "url": area.base + "/news/", "category": "dynamic",
+                              "newest": "2026-10-01", "newest_source": "list", "newest_title": "清溪区召开常务会议",
+                              "days": 20, "status": "stale", "found_by": []}
+    assert (by_name["政策文件"]["status"], by_name["政策文件"]["newest"]) == ("empty", None)
+    assert all(s["columns"] == [] for s in doc["sites"] if s["name"] != "清溪区人民政府")

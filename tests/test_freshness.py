@@ -357,3 +357,21 @@ def test_box_of_other_news_on_a_column_page_does_not_make_it_fresh():
     out, rows = run(crawl)
     assert rows["通知公告"]["status"] == "stale" and rows["通知公告"]["latest"] == ago(200)
     assert [f.url for f in out.findings if f.check == "column_stale"] == [S + "/zwgk/tzgg/"]
+
+
+def test_a_column_whose_yearless_dates_have_no_evidence_is_undated_not_this_year():
+    """[03-16] with opaque article URLs and no other date on the page: the year cannot be
+    read, so the column is not updated as far as anyone can tell, and says why."""
+    from checks.freshness import YEARLESS_NOTE
+    items = "".join(f'<li><a href="/zwgk/tzgg/{h}.html">关于第{i}批事项办理情况的公告</a><span>[03-1{i}]</span></li>'
+                    for i, h in enumerate(["8a24fe83622bebd8", "8a24fe83622cfebd"]))
+    base = "http://www.qx.gov.cn"
+    home = snapshot(f'<html><body><div class="nav"><a href="/zwgk/tzgg/">通知公告</a></div></body></html>',
+                    base + "/", depth=0, today=date(2026, 3, 20))
+    column = snapshot(f'<html><body><ul class="list">{items}</ul></body></html>', base + "/zwgk/tzgg/",
+                      today=date(2026, 3, 20))
+    assert [i.date for i in column.list_items] == [None, None]
+    crawl = SiteCrawl(name="清溪", url=base + "/", pages=[home, column], homepage_url=base + "/")
+    out = check_site(crawl, CheckContext(site="清溪", today="2026-03-20"))
+    (row,) = [r for r in out.facts["columns"] if r["name"] == "通知公告"]
+    assert (row["status"], row["latest"], row["note"]) == ("stale", None, YEARLESS_NOTE)

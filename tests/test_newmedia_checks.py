@@ -353,3 +353,17 @@ def test_real_text_checker_flags_a_post_when_available():
     out = check_account(account(), [post(1, "中华人民共合国成立纪念日活动")], ctx(), text_checker=checker)
     assert any(f.detail.get("wrong") and "共合国" in f.detail["wrong"] for f in out.findings), \
         [f.to_dict() for f in out.findings]
+
+
+@pytest.mark.parametrize("raw, day", [
+    ("[11-10]", date(2026, 11, 10)),
+    ("二〇二六年十一月十日", date(2026, 11, 10)),
+    ("发布于 3天前", date(2026, 11, 19)),
+    ("2026年11月8日 23:30:15", date(2026, 11, 8)),
+])
+def test_post_dates_are_read_by_the_one_date_parser(raw, day):
+    from checks.dates import parse_when
+    value = parse_post_date(raw, now=NOW)
+    assert Post("x", date=value).day() == day
+    naive = parse_when(raw, now=NOW.replace(tzinfo=None))
+    assert (naive.date() if isinstance(naive, datetime) else naive) == day

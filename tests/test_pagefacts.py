@@ -41,7 +41,11 @@ def test_homepage_list_items_carry_dates_in_each_form(home):
         "关于做好2026年度政务公开工作的通知": "2026-10-20",       # [10-20]
         "关于开展9月份安全生产大检查的通知": "2026-09-15",
     }
-    assert all(i.date_source == "list" for i in home.list_items)
+    sources = {i.title: i.date_source for i in home.list_items}
+    # [10-20] and [09-15] show no year: it is read from their URLs (t20261020_880), not assumed
+    assert sources.pop("关于做好2026年度政务公开工作的通知") == "list_year_url"
+    assert sources.pop("关于开展9月份安全生产大检查的通知") == "list_year_url"
+    assert set(sources.values()) == {"list"}
     assert all(i.url.startswith(SITE + "/") for i in home.list_items)
 
 
@@ -71,9 +75,11 @@ def test_trs_list_with_short_dates_breadcrumb_and_script_pagination():
     assert not facts.placeholder and not facts.needs_render
 
 
-def test_year_of_short_dates_follows_the_check_date():
+def test_year_of_short_dates_comes_from_the_item_urls():
     facts = facts_of("list_trs.html", SITE + "/zwgk/tzgg/", today=date(2027, 1, 5))
-    assert [i.date for i in facts.list_items] == ["2026-11-10", "2026-10-28", "2026-12-30"]
+    # [12-30] links t20251230_100.html: December 2025, although the check is in January 2027
+    assert [i.date for i in facts.list_items] == ["2026-11-10", "2026-10-28", "2025-12-30"]
+    assert {i.date_source for i in facts.list_items} == {"list_year_url"}
 
 
 def test_table_rows_with_document_numbers_and_chinese_dates():

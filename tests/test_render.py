@@ -245,3 +245,47 @@ def test_page_whose_rendering_fails_is_judged_as_served(sample_site, browser, tm
     assert any(e.startswith(f"rendering failed for {url}") for e in site_record["errors"])
     # A link's result may be written more than once; the last record is the result.
     assert [link for link in links if link["url"] == url][-1]["kind"] == "ok"
+
+
+def test_homepage_whose_menu_a_script_writes_is_rendered(browser, tmp_path):
+    """The served homepage has no menu, only the script that writes it (real district portals
+    do this): render: auto renders it, and the menu's columns are read from the rendered page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    files = {
+        "/": ('<html><head><meta charset="utf-8"><title>清溪区人民政府</title></head><body>'
+              '<div id="top"><script src="/menu.js"></script></div>'
+              '<ul><li><a href="/zwgk/tzgg/202611/t20261110_1.html">关于开展安全检查的通知全文</a>'
+              '<span>2026-11-10</span></li></ul></body></html>', "text/html; charset=utf-8"),
+        "/menu.js": ('document.write(\'<div class="nav"><a href="/zwgk/tzgg/">通知公告</a>'
+                     '<a href="/zwdt/">政务动态</a></div>\');', "application/javascript"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body, ctype = files.get(self.path, ("<html><body>x</body></html>", "text/html"))
+            data = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        site = Site(name="清溪", url=url, render="auto", max_depth=0, max_pages=3)
+        job = job_for(site, "2026-11-22", tmp_path / "out.jsonl")
+        job["sites"] = [site_job(site, ["links", "freshness"], "2026-11-22")]
+        pages, _links, _site = run_crawl(job, tmp_path)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    (home,) = [p for p in pages if p["url"] == url]
+    assert home["rendered"] is True
+    assert {ref[2] for ref in home["nav_links"]} == {"通知公告", "政务动态"}

@@ -418,7 +418,8 @@ class SiteSpider(scrapy.Spider):
 
     def _needs_render(self, meta: dict[str, Any], tree: Any) -> bool:
         return (not meta.get("playwright") and self.render != "never" and not meta.get("render_failed")
-                and (self.render == "always" or pages.needs_render(tree)))
+                and (self.render == "always"
+                     or pages.needs_render(tree, homepage=meta.get("origin") if meta.get("depth") == 0 else None)))
 
     def _render_elsewhere(self, response: Response) -> None:
         meta = response.meta

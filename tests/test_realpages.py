@@ -1,0 +1,125 @@
+"""Saved pages of real government sites (tests/fixtures/realpages/, labelled by reading them):
+dates, headlines and article text as a person reads them."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from checks.columns import column_key
+from checks.freshness import judge_homepage
+from checks.model import CheckContext, SiteCrawl
+from crawler.pages import decode_html, parse_html
+from patrol.extract import read_page
+
+PAGES = Path(__file__).resolve().parent / "fixtures" / "realpages"
+ARTICLES = ["govcn-article", "govcn-article-2021", "wanzai-article-2015"]
+
+
+def squeeze(text):
+    return re.sub(r"[\s\u3000\u00a0]+", "", text or "")
+
+
+def label(pid):
+    return json.loads((PAGES / f"{pid}.json").read_text(encoding="utf-8"))
+
+
+def read(pid, url, today):
+    return read_page((PAGES / f"{pid}.html").read_bytes(), url, today=today)
+
+
+def homepage_verdict(pid, today):
+    url = f"http://{label(pid)['site_host']}/"
+    snap = read(pid, url, today)
+    crawl = SiteCrawl(name=pid, url=url, pages=[snap], homepage_url=url)
+    return judge_homepage(crawl, {column_key(url): snap}, today, CheckContext(site=pid, today=today.isoformat()))
+
+
+# --- articles ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pid", ARTICLES)
+def test_article_headline_date_and_body_as_labelled(pid):
+    want = label(pid)
+    snap = read(pid, f"http://{want['site_host']}/a.html", date(2026, 12, 1))
+    assert squeeze(snap.headline) == squeeze(want["title"])
+    assert snap.headline != snap.title                        # not the <title> with the site's name
+    shown = snap.published if snap.published_from != "meta" else None
+    assert shown == want["publish_date"]
+    text = squeeze(snap.text)
+    assert squeeze(want["body_start"]) in text and squeeze(want["body_end"]) in text
+
+
+def test_content_after_a_stray_html_end_tag_stays_in_the_body():
+    """gov.cn's included header closes its own </html> before the article."""
+    raw = (PAGES / "govcn-article.html").read_bytes()
+    assert raw.count(b"</html>") == 2
+    tree = parse_html(decode_html(raw)[0])
+    assert "53365.53" in tree.find("body").text_content()
+    small = parse_html("<html><body><p>页头</p></body></html><div>正文内容在这里</div></html>")
+    assert "正文内容在这里" in small.find("body").text_content()
+
+
+def test_hidden_blocks_stay_out_of_the_main_text_but_their_links_count():
+    snap = read("govcn-article-2021", "http://www.gov.cn/a.html", date(2026, 12, 1))
+    # a hidden share-substr block repeats the summary ("王勇在河北张家口详细检查…")
+    # which the body says once
+    assert (PAGES / "govcn-article-2021.html").read_text(encoding="utf-8").count("张家口详细检查冬奥会") == 3   # meta, hidden, body
+    assert snap.text.count("张家口详细检查冬奥会") == 1
+    html = ('<html><body><h1>关于开展安全检查的通知</h1><div style="DISPLAY: none">隐藏的分享摘要文字</div>'
+            '<p hidden>另一段隐藏文字</p><p>正文第一段。</p>'
+            '<div style="display:none"><ul class="list"><li><a href="/a/202611/t20261110_1.html">'
+            '隐藏标签页里的通知标题</a><span>11-10</span></li></ul></div></body></html>')
+    snap = read_page(html.encode(), "http://www.qx.gov.cn/", today=date(2026, 11, 22))
+    assert "隐藏" not in snap.text and "正文第一段" in snap.text
+    assert [(i.title, i.date) for i in snap.list_items] == [("隐藏标签页里的通知标题", "2026-11-10")]
+
+
+def test_a_visible_publish_date_beats_a_meta_that_is_the_generation_time():
+    snap = read("wanzai-article-2015", "http://www.wanzai.gov.cn/a.html", date(2026, 12, 1))
+    assert (snap.published, snap.published_from) == ("2017-05-15", "label")   # PubDate says 2022-04-24
+    html = ('<html><head><meta name="PubDate" content="2026-11-20 10:00:43">'
+            '<meta name="others" content="页面生成时间 2026-11-20 10:00:43">'
+            '<title>通知_清溪区人民政府</title></head><body><h1>通知</h1><p>正文。</p></body></html>')
+    snap = read_page(html.encode(), "http://www.qx.gov.cn/a.html", today=date(2026, 11, 22))
+    assert snap.published is None
+    kept = read_page(html.replace("页面生成时间 2026-11-20 10:00:43", "").encode(),
+                     "http://www.qx.gov.cn/a.html", today=date(2026, 11, 22))
+    assert (kept.published, kept.published_from) == ("2026-11-20", "meta")
+
+
+def test_headline_from_h1_not_the_title_and_the_date_line_under_it():
+    want = label("govcn-article-2021")
+    snap = read("govcn-article-2021", "http://www.gov.cn/a.html", date(2026, 12, 1))
+    assert snap.headline == want["title"]
+    assert (snap.published, snap.published_from) == ("2021-08-01", "headline")
+
+
+# --- yearless dates on homepages -------------------------------------------------------------
+
+def test_a_2018_homepage_with_yearless_dates_is_stale_years_later():
+    """bjgjj shows 03-15 without a year; t20180315_ in the URL says which year."""
+    newest = label("bjgjj-home")["newest_item"]["date"]
+    snap = read("bjgjj-home", "http://www.bjgjj.gov.cn/", date(2026, 3, 18))
+    assert max(i.date for i in snap.list_items if i.date) == newest
+    assert homepage_verdict("bjgjj-home", date(2018, 3, 18))["status"] == "fresh"
+    later = homepage_verdict("bjgjj-home", date(2026, 3, 18))
+    assert later["status"] == "stale" and later["latest"] == newest
+
+
+def test_yearless_lists_take_the_year_of_the_pages_dated_lists():
+    """bjchy's notices show [03-06]; its news lists show [2018-03-16]: no item is from 2026."""
+    snap = read("bjchy-home", "http://www.bjchy.gov.cn/", date(2026, 3, 19))
+    dated = [i for i in snap.list_items if i.date]
+    assert any(i.date_source == "list_year_page" for i in dated)
+    assert max(i.date for i in dated) == label("bjchy-home")["newest_item"]["date"]
+    assert homepage_verdict("bjchy-home", date(2026, 3, 19))["status"] == "stale"
+
+
+def test_a_date_inside_an_entry_sentence_is_not_its_list_date():
+    """court.gov.cn: '开庭与庭审直播公告（3月19日开庭）' is the hearing day; the page shows no dates."""
+    snap = read("court-home", "http://www.court.gov.cn/", date(2018, 3, 20))
+    assert label("court-home")["newest_item"] is None
+    assert not [i for i in snap.list_items if i.date_source.startswith("list")]
