@@ -993,6 +993,7 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
     evidence: list[tuple[Written | None, date | None]] = []
     group_of: list[int] = []
     groups: dict[etree._Element, int] = {}     # lxml elements, not id(): proxies come and go
+    page_host = _host(base)
     seen: set[str] = set()
     for entry in entries:
         if not entry.anchors:
@@ -1016,6 +1017,8 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
         rest = "".join(entry.rest)
         written = _list_date(rest) if rest.strip() else None
         from_url = url_date(url)
+        if from_url and written is None and not same_site(_host(url), page_host):
+            from_url = None                    # another site's date, not shown on this page
         if written is None and from_url is None and (len(title) < MIN_UNDATED_TITLE or _in_heading(entry.el)):
             continue                           # a menu item, or a tab of a tab bar
         seen.add(url)

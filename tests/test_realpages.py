@@ -123,3 +123,18 @@ def test_a_date_inside_an_entry_sentence_is_not_its_list_date():
     snap = read("court-home", "http://www.court.gov.cn/", date(2018, 3, 20))
     assert label("court-home")["newest_item"] is None
     assert not [i for i in snap.list_items if i.date_source.startswith("list")]
+
+
+def test_another_sites_url_date_is_not_a_date_this_page_shows():
+    """bjft's only dated link is a document of the city's platform (content_….shtml of
+    2017-07-06) in its 信息公开 link block: the page shows no dated item."""
+    html = ('<html><body><ul>'
+            '<li><a href="http://zfxxgk.beijing.gov.cn/110000/zdbz/2017-07/06/content_ea57.shtml">依申请公开申请流程</a></li>'
+            '<li><a href="http://xxgk.qx.gov.cn/2026-11/10/content_1.shtml">区政府常务会议研究部署安全生产</a></li>'
+            '<li><a href="/zwgk/tzgg/202611/t20261112_2.html">关于开展冬季安全检查的通知</a></li>'
+            '</ul></body></html>')
+    snap = read_page(html.encode(), "http://www.qx.gov.cn/", today=date(2026, 11, 22))
+    dates = {i.title: (i.date, i.date_source) for i in snap.list_items}
+    assert dates["依申请公开申请流程"] == (None, "")                          # another site's
+    assert dates["区政府常务会议研究部署安全生产"] == ("2026-11-10", "url")    # the site's own sub-site
+    assert dates["关于开展冬季安全检查的通知"] == ("2026-11-12", "url")
