@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -97,10 +98,16 @@ def read_page(body: bytes, url: str, *, today: date | None = None,
                           today=today, html_text=text)
 
 
+_HOMEPAGE_PATH = re.compile(r"/(?:(?:index|default|main|home)\.(?:s?html?|jsp|php|aspx?))?", re.IGNORECASE)
+
+
 def page_columns(snap: PageSnapshot) -> list[dict[str, str]]:
     """The columns one homepage or column page names: ``[{name, url}]``, in page order."""
-    crawl = SiteCrawl(name=urlsplit(snap.url).hostname or snap.url, url=snap.url,
-                      pages=[snap], homepage_url=snap.url)
+    parts = urlsplit(snap.url)
+    # A homepage stands for the site; any other page is one of its columns, the site's root
+    # being the homepage (so a column page lists itself, named by its own menu entry).
+    home = snap.url if _HOMEPAGE_PATH.fullmatch(parts.path or "/") else f"{parts.scheme}://{parts.netloc}/"
+    crawl = SiteCrawl(name=parts.hostname or snap.url, url=home, pages=[snap], homepage_url=home)
     order = {}
     for i, ref in enumerate(list(snap.nav_links) + list(snap.more_links) + list(snap.dir_links) + list(snap.links)):
         order.setdefault(ref.url, i)

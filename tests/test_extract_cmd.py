@@ -89,3 +89,13 @@ def test_a_url_is_fetched_and_read_whole_past_a_stray_html_end_tag(capsys, serve
     assert data["date_source"] in ("meta", None)
     assert main(["extract", server + "/missing.html"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_a_column_page_lists_its_menus_columns_and_itself(capsys):
+    label = json.loads((PAGES / "ordos-egb-column.json").read_text(encoding="utf-8"))
+    url = "http://www.example.gov.cn/xxgk/xxgknb/"
+    data = run_json(capsys, str(PAGES / "ordos-egb-column.html"), "--url", url, "--today", "2020-10-01")
+    columns = {c["url"]: c["name"] for c in data["columns"]}
+    assert columns[url] == "信息公开年报"                                   # the page itself
+    assert columns["http://www.example.gov.cn/xxgk/xxgkgd/"] == "信息公开规定"
+    assert data["items"][0]["date"] == label["newest_item"]["date"]
