@@ -370,7 +370,8 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.more_links = more
     script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
-    facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
+    facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination},
+                                   page_date=_labelled_full_date(facts.text))
     facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
     facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
 
@@ -512,6 +513,16 @@ def _labelled_date(text: str, today: date, patterns: tuple[re.Pattern[str], ...]
             if found:
                 return found
     return None
+
+
+def _labelled_full_date(text: str) -> date | None:
+    """The page's own 发布日期/发布时间, when it is written with its year (evidence for the
+    years of month-day dates in its lists)."""
+    if "发布" not in text and "日期" not in text:
+        return None
+    m = _PUB_LABELS[0].search(text)
+    written = find_date(m.group(1)) if m else None
+    return written.on(written.year) if written is not None and written.year is not None else None
 
 
 def _published(facts: PageFacts, root: etree._Element, date_els: list[etree._Element],
@@ -988,7 +999,7 @@ def _same_site(url: str, page_url: str) -> bool:
 
 
 def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
-                exclude: set[str]) -> list[ListItem]:
+                exclude: set[str], page_date: date | None = None) -> list[ListItem]:
     items: list[ListItem] = []
     evidence: list[tuple[Written | None, date | None]] = []
     group_of: list[int] = []
@@ -1037,7 +1048,7 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
     for i, g in enumerate(group_of):
         by_group[g].append(i)
     resolved = resolve_years([[(evidence[i][0], evidence[i][1]) for i in members] for members in by_group],
-                             today=today)
+                             today=today, page_date=page_date)
     for members, row in zip(by_group, resolved):
         for i, (found, source) in zip(members, row):
             if evidence[i][0] is None:

@@ -138,3 +138,13 @@ def test_another_sites_url_date_is_not_a_date_this_page_shows():
     assert dates["依申请公开申请流程"] == (None, "")                          # another site's
     assert dates["区政府常务会议研究部署安全生产"] == ("2026-11-10", "url")    # the site's own sub-site
     assert dates["关于开展冬季安全检查的通知"] == ("2026-11-12", "url")
+
+
+def test_an_articles_own_publish_date_gives_the_year_of_its_related_list():
+    html = ('<html><body><h1>关于开展冬季安全检查的通知</h1><p>发布日期：2018-03-20</p><p>正文内容。</p>'
+            '<div class="related"><ul><li><a href="/a/1.html">关于做好防汛工作的通知全文</a><span>03-16</span></li>'
+            '<li><a href="/a/2.html">关于开展春季植树活动的通知</a><span>03-02</span></li></ul></div></body></html>')
+    snap = read_page(html.encode("utf-8"), "http://www.qx.gov.cn/a/3.html", today=date(2026, 3, 25))
+    assert snap.published == "2018-03-20"
+    assert [(i.date, i.date_source) for i in snap.list_items] == [("2018-03-16", "list_year_page"),
+                                                                   ("2018-03-02", "list_year_page")]
