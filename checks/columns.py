@@ -156,11 +156,11 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
     # pager reaches is a first page of its own: a column, and it vouches for its own pages.
     page_of: dict[str, str] = {}
     firsts = [p for p in crawl.pages if not is_later_page(p.url)]
-    for pages in (firsts, [p for p in crawl.pages if is_later_page(p.url)]):
+    for channels, pages in ((False, firsts), (True, [p for p in crawl.pages if is_later_page(p.url)])):
         for p in pages:
             own = column_key(p.url)
-            if own in page_of:
-                continue
+            if channels and own in page_of:
+                continue                       # a later page of some list after all
             for later in p.pagination:
                 key = column_key(later)
                 if key != own:
