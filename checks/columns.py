@@ -209,7 +209,8 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
         col = Column(url=cand.url, key=key, found_by=list(cand.found_by), page=page)
         _fill_pages(col, page, index)
         col.kind = _kind(page, index, chrome)
-        if cand.found_by == ["directory"] and col.kind not in ("list", "page") and not (uncrawled and page is None):
+        if cand.found_by == ["directory"] and col.kind not in ("list", "page") \
+                and not (uncrawled and page is None):
             continue                           # a link in a directory that leads to no list: not a column
         if col.kind == "list" and page is not None and _is_section(page, key, candidates, page_of):
             col.kind = "section"
