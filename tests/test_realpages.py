@@ -16,7 +16,7 @@ from crawler.pages import decode_html, parse_html
 from patrol.extract import read_page
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "realpages"
-ARTICLES = ["govcn-article", "govcn-article-2021", "wanzai-article-2015"]
+ARTICLES = ["govcn-article", "govcn-article-2021", "wanzai-article-2015", "zjfgw-article", "cmse-article"]
 
 
 def squeeze(text):
