@@ -49,7 +49,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"patrol extract: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        url = args.url or path.resolve().as_uri()
+        url = args.url or saved_from(body) or path.resolve().as_uri()
     snap = read_page(body, url, today=today, content_type=content_type)
     if snap is None:
         print(f"patrol extract: {target}: no HTML to read", file=sys.stderr)
@@ -60,6 +60,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     else:
         print(_as_text(data))
     return 0
+
+
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(https?://[^\s>]+?)\s*-->", re.IGNORECASE)
+
+
+def saved_from(body: bytes) -> str | None:
+    """The address a browser wrote into the page it saved (``<!-- saved from url=(0027)http://… -->``)."""
+    m = _SAVED_FROM.search(body[:4096])
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def _as_text(data: dict[str, Any]) -> str:
