@@ -984,6 +984,7 @@ def same_site(host: str, site_host: str) -> bool:
     return base.count(".") >= 2 and host.endswith("." + base)
 
 
+@lru_cache(maxsize=65536)
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -991,11 +992,17 @@ def _host(url: str) -> str:
         return ""
 
 
-def _same_site(url: str, page_url: str) -> bool:
+@lru_cache(maxsize=65536)
+def _netloc(url: str) -> str | None:
     try:
-        return urlsplit(url).netloc == urlsplit(page_url).netloc
+        return urlsplit(url).netloc
     except ValueError:                         # http://[broken/ : no site at all
-        return False
+        return None
+
+
+def _same_site(url: str, page_url: str) -> bool:
+    here = _netloc(url)
+    return here is not None and here == _netloc(page_url)
 
 
 def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
