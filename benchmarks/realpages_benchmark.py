@@ -1,8 +1,9 @@
 """How well patrol reads saved pages of real government sites, against labels written by hand.
 
-Reads every ``<id>.html`` + ``<id>.json`` pair of a labelled folder (default
-``../shared/data/realpages`` beside the repository, or ``--pages DIR``; the label format is
-described in that folder's README) and measures, with the functions the crawl uses
+Reads every ``<id>.html`` + ``<id>.json`` pair of the labelled folders (default
+``../shared/data/realpages`` beside the repository and ``tests/fixtures/realpages``, which adds
+pages labelled after the rules were written; or ``--pages DIR``, repeatable; the label format
+is described in the first folder's README) and measures, with the functions the crawl uses
 (``patrol.extract.read_page``, ``checks.columns.discover``, ``checks.freshness``):
 
 * columns of homepages and column pages: recall and precision by URL, and with names
@@ -47,7 +48,7 @@ from checks.pagefacts import extract  # noqa: E402
 from crawler import pages as crawler_pages  # noqa: E402
 from patrol.extract import page_columns, read_page  # noqa: E402
 
-DEFAULT_PAGES = ROOT.parent / "shared" / "data" / "realpages"
+DEFAULT_PAGES = [ROOT.parent / "shared" / "data" / "realpages", ROOT / "tests" / "fixtures" / "realpages"]
 _WS = re.compile(r"[\s\u3000\u00a0]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -113,8 +114,14 @@ def visible_text(raw: bytes) -> str:
     return squeeze(tree.text_content())
 
 
-def run(folder: Path, repeat: int) -> dict:
-    labels = sorted(folder.glob("*.json"))
+def run(folders: list[Path], repeat: int) -> dict:
+    labels: list[Path] = []
+    seen: set[str] = set()
+    for folder in folders:                   # a page id once, from the first folder holding it
+        for path in sorted(folder.glob("*.json")):
+            if path.stem not in seen and path.with_suffix(".html").exists():
+                seen.add(path.stem)
+                labels.append(path)
     out: dict = {"pages": 0, "crashes": [], "columns": {"labelled": 0, "found": 0, "url_hits": 0,
                                                          "named_hits": 0, "found_url_ok": 0,
                                                          "found_named_ok": 0},
@@ -303,15 +310,18 @@ def summary(out: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="folder of labelled pages")
+    parser.add_argument("--pages", type=Path, action="append",
+                        help="folder of labelled pages (repeatable; default: ../shared/data/realpages "
+                             "and tests/fixtures/realpages)")
     parser.add_argument("--repeat", type=int, default=5, help="timing runs per page (median)")
     parser.add_argument("--json", type=Path, help="write all details to this file")
     parser.add_argument("--details", action="store_true", help="print per-page misses")
     args = parser.parse_args(argv)
-    if not args.pages.is_dir():
-        print(f"no labelled pages at {args.pages}", file=sys.stderr)
+    folders = [p for p in (args.pages or DEFAULT_PAGES) if p.is_dir()]
+    if not folders:
+        print(f"no labelled pages at {', '.join(str(p) for p in args.pages or DEFAULT_PAGES)}", file=sys.stderr)
         return 2
-    out = run(args.pages, max(1, args.repeat))
+    out = run(folders, max(1, args.repeat))
     print(summary(out))
     if args.details:
         for row in out["columns"].get("per_page", []):

@@ -156,11 +156,11 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
     # pager reaches is a first page of its own: a column, and it vouches for its own pages.
     page_of: dict[str, str] = {}
     firsts = [p for p in crawl.pages if not is_later_page(p.url)]
-    for pages in (firsts, [p for p in crawl.pages if is_later_page(p.url)]):
+    for channels, pages in ((False, firsts), (True, [p for p in crawl.pages if is_later_page(p.url)])):
         for p in pages:
             own = column_key(p.url)
-            if own in page_of:
-                continue
+            if channels and own in page_of:
+                continue                       # a later page of some list after all
             for later in p.pagination:
                 key = column_key(later)
                 if key != own:
@@ -209,7 +209,8 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
         col = Column(url=cand.url, key=key, found_by=list(cand.found_by), page=page)
         _fill_pages(col, page, index)
         col.kind = _kind(page, index, chrome)
-        if cand.found_by == ["directory"] and col.kind not in ("list", "page") and not (uncrawled and page is None):
+        if cand.found_by == ["directory"] and col.kind not in ("list", "page") \
+                and not (uncrawled and page is None):
             continue                           # a link in a directory that leads to no list: not a column
         if col.kind == "list" and page is not None and _is_section(page, key, candidates, page_of):
             col.kind = "section"

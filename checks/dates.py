@@ -194,7 +194,8 @@ def resolve_years(groups: list[list[tuple[Written | None, date | None]]], *, tod
     strongest evidence there is: the entry's URL; the dated entries around it in the same list,
     read newest first, a year boundary being where month-day jumps up (only in a list whose
     dates do run newest first); else the newest date established anywhere on the page or the
-    page's own publish date (the latest year that keeps it within 30 days after that date).  None is never after ``today``; with no evidence the entry stays
+    page's own publish date (the latest year that keeps it within 30 days after that date).
+    A year so found never puts the date after ``today``; with no evidence the entry stays
     undated (``None``, source ``yearless``) rather than being given the current year.
     """
     out: list[list[tuple[date | None, str]]] = []

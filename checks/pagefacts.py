@@ -370,7 +370,8 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.more_links = more
     script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
-    facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination})
+    facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination},
+                                   page_date=_labelled_full_date(facts.text))
     facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
     facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
 
@@ -512,6 +513,16 @@ def _labelled_date(text: str, today: date, patterns: tuple[re.Pattern[str], ...]
             if found:
                 return found
     return None
+
+
+def _labelled_full_date(text: str) -> date | None:
+    """The page's own 发布日期/发布时间, when it is written with its year (evidence for the
+    years of month-day dates in its lists)."""
+    if "发布" not in text and "日期" not in text:
+        return None
+    m = _PUB_LABELS[0].search(text)
+    written = find_date(m.group(1)) if m else None
+    return written.on(written.year) if written is not None and written.year is not None else None
 
 
 def _published(facts: PageFacts, root: etree._Element, date_els: list[etree._Element],
@@ -973,6 +984,7 @@ def same_site(host: str, site_host: str) -> bool:
     return base.count(".") >= 2 and host.endswith("." + base)
 
 
+@lru_cache(maxsize=65536)
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -980,19 +992,26 @@ def _host(url: str) -> str:
         return ""
 
 
-def _same_site(url: str, page_url: str) -> bool:
+@lru_cache(maxsize=65536)
+def _netloc(url: str) -> str | None:
     try:
-        return urlsplit(url).netloc == urlsplit(page_url).netloc
+        return urlsplit(url).netloc
     except ValueError:                         # http://[broken/ : no site at all
-        return False
+        return None
+
+
+def _same_site(url: str, page_url: str) -> bool:
+    here = _netloc(url)
+    return here is not None and here == _netloc(page_url)
 
 
 def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today: date,
-                exclude: set[str]) -> list[ListItem]:
+                exclude: set[str], page_date: date | None = None) -> list[ListItem]:
     items: list[ListItem] = []
     evidence: list[tuple[Written | None, date | None]] = []
     group_of: list[int] = []
     groups: dict[etree._Element, int] = {}     # lxml elements, not id(): proxies come and go
+    page_host = _host(base)
     seen: set[str] = set()
     for entry in entries:
         if not entry.anchors:
@@ -1016,6 +1035,8 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
         rest = "".join(entry.rest)
         written = _list_date(rest) if rest.strip() else None
         from_url = url_date(url)
+        if from_url and written is None and not same_site(_host(url), page_host):
+            from_url = None                    # another site's date, not shown on this page
         if written is None and from_url is None and (len(title) < MIN_UNDATED_TITLE or _in_heading(entry.el)):
             continue                           # a menu item, or a tab of a tab bar
         seen.add(url)
@@ -1034,7 +1055,7 @@ def _list_items(entries: list[_Entry], anchors: list[_Anchor], base: str, today:
     for i, g in enumerate(group_of):
         by_group[g].append(i)
     resolved = resolve_years([[(evidence[i][0], evidence[i][1]) for i in members] for members in by_group],
-                             today=today)
+                             today=today, page_date=page_date)
     for members, row in zip(by_group, resolved):
         for i, (found, source) in zip(members, row):
             if evidence[i][0] is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -48,7 +49,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"patrol extract: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        url = args.url or path.resolve().as_uri()
+        url = args.url or saved_from(body) or path.resolve().as_uri()
     snap = read_page(body, url, today=today, content_type=content_type)
     if snap is None:
         print(f"patrol extract: {target}: no HTML to read", file=sys.stderr)
@@ -59,6 +60,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     else:
         print(_as_text(data))
     return 0
+
+
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(https?://[^\s>]+?)\s*-->", re.IGNORECASE)
+
+
+def saved_from(body: bytes) -> str | None:
+    """The address a browser wrote into the page it saved (``<!-- saved from url=(0027)http://… -->``)."""
+    m = _SAVED_FROM.search(body[:4096])
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def _as_text(data: dict[str, Any]) -> str:
@@ -97,10 +107,16 @@ def read_page(body: bytes, url: str, *, today: date | None = None,
                           today=today, html_text=text)
 
 
+_HOMEPAGE_PATH = re.compile(r"/(?:(?:index|default|main|home)\.(?:s?html?|jsp|php|aspx?))?", re.IGNORECASE)
+
+
 def page_columns(snap: PageSnapshot) -> list[dict[str, str]]:
     """The columns one homepage or column page names: ``[{name, url}]``, in page order."""
-    crawl = SiteCrawl(name=urlsplit(snap.url).hostname or snap.url, url=snap.url,
-                      pages=[snap], homepage_url=snap.url)
+    parts = urlsplit(snap.url)
+    # A homepage stands for the site; any other page is one of its columns, the site's root
+    # being the homepage (so a column page lists itself, named by its own menu entry).
+    home = snap.url if _HOMEPAGE_PATH.fullmatch(parts.path or "/") else f"{parts.scheme}://{parts.netloc}/"
+    crawl = SiteCrawl(name=parts.hostname or snap.url, url=home, pages=[snap], homepage_url=home)
     order = {}
     for i, ref in enumerate(list(snap.nav_links) + list(snap.more_links) + list(snap.dir_links) + list(snap.links)):
         order.setdefault(ref.url, i)

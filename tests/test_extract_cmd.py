@@ -36,7 +36,7 @@ def test_a_saved_yearless_homepage_years_later(capsys):
 def test_an_article_file_gives_headline_visible_date_and_its_source(capsys):
     label = json.loads((PAGES / "wanzai-article-2015.json").read_text(encoding="utf-8"))
     data = run_json(capsys, str(PAGES / "wanzai-article-2015.html"))
-    assert data["url"].startswith("file://")
+    assert data["url"].startswith("http://www.wanzai.gov.cn/wzxrmzf/tjgb/201705/")   # the browser's note
     assert (data["title"], data["publish_date"], data["date_source"]) == (label["title"], "2017-05-15", "label")
     assert "".join(label["body_end"].split()) in "".join(data["text"].split())
 
@@ -89,3 +89,23 @@ def test_a_url_is_fetched_and_read_whole_past_a_stray_html_end_tag(capsys, serve
     assert data["date_source"] in ("meta", None)
     assert main(["extract", server + "/missing.html"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_a_column_page_lists_its_menus_columns_and_itself(capsys):
+    label = json.loads((PAGES / "ordos-egb-column.json").read_text(encoding="utf-8"))
+    url = "http://www.example.gov.cn/xxgk/xxgknb/"
+    data = run_json(capsys, str(PAGES / "ordos-egb-column.html"), "--url", url, "--today", "2020-10-01")
+    columns = {c["url"]: c["name"] for c in data["columns"]}
+    assert columns[url] == "信息公开年报"                                   # the page itself
+    assert columns["http://www.example.gov.cn/xxgk/xxgkgd/"] == "信息公开规定"
+    assert data["items"][0]["date"] == label["newest_item"]["date"]
+
+
+def test_a_browser_saved_file_is_read_at_the_address_it_was_saved_from(capsys, tmp_path):
+    page = tmp_path / "home.html"
+    page.write_bytes(b"<!-- saved from url=(0027)http://www.qx.gov.cn/ -->\n"
+                     + '<html><body><div class="nav"><a href="/zwgk/tzgg/">通知公告</a></div></body></html>'
+                     .encode("utf-8"))
+    data = run_json(capsys, str(page))
+    assert data["url"] == "http://www.qx.gov.cn/"
+    assert data["columns"] == [{"name": "通知公告", "url": "http://www.qx.gov.cn/zwgk/tzgg/"}]

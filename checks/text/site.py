@@ -16,21 +16,13 @@ from datetime import date
 
 import ahocorasick
 
+from checks.dates import parse_iso as parse_date
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from checks.text.lexicon import own_vocabulary
 from checks.text.checker import TextChecker
 from checks.text.flags import CHECKS, TextFlag, make_flag
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
-
-
-def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def check_site(crawl: SiteCrawl, ctx: CheckContext, checker: TextChecker | None = None) -> CheckOutput:

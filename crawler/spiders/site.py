@@ -418,8 +418,12 @@ class SiteSpider(scrapy.Spider):
 
     def _needs_render(self, meta: dict[str, Any], tree: Any) -> bool:
         return (not meta.get("playwright") and self.render != "never" and not meta.get("render_failed")
-                and (self.render == "always"
-                     or pages.needs_render(tree, homepage=meta.get("origin") if meta.get("depth") == 0 else None)))
+                and (self.render == "always" or pages.needs_render(tree, homepage=self._homepage_of(meta))))
+
+    @staticmethod
+    def _homepage_of(meta: dict[str, Any]) -> str | None:
+        """The start page's URL when this response is it (its menus name the columns)."""
+        return meta.get("origin") if meta.get("depth") == 0 else None
 
     def _render_elsewhere(self, response: Response) -> None:
         meta = response.meta
