@@ -41,7 +41,11 @@ MIN_CHAR_LOGP = -12.0
 # 在 和 有 也 都 就 …, about 1 in 400 characters) is not taken: such a character next to a
 # word is far more often ordinary writing (教育不深入) than a slip.
 EDGE_MAX_CHAR_LOGP = -6.0
-NAMES_VERSION = 2              # of the variants' rules: a change makes the cached matchers stale
+# In a name of at most this many characters, a replaced character that makes a dictionary word
+# inside it excuses the variant (外教部 is a university's office); in a longer name the rest of
+# the name says what was meant (中华任民共和国, 全国人民代表大汇).
+SHORT_NAME_LEN = 4
+NAMES_VERSION = 4              # of the variants' rules: a change makes the cached matchers stale
 KEEP_MATCHERS = 4              # cached matchers kept (each change of the data files makes one)
 
 
@@ -54,11 +58,14 @@ class NameMatcher:
         """``names``: (name, kind, source) rows; ``confusion(char)``: {other: kind};
         ``logp``: the dictionary's word log-probabilities.  ``inside_words=False`` (the fixed
         expressions): a replaced character that makes a dictionary word inside the name does
-        not excuse the variant (二十大精深, 四个全免: 精深 and 全免 are words, the phrases wrong)."""
+        not excuse the variant (二十大精深, 四个全免: 精深 and 全免 are words, the phrases wrong),
+        nor does a common character at its edge (马克思主一, 共同富与: an expression is long and
+        fixed, where 教育不深入 next to 教育部 is ordinary writing)."""
         self.logp = logp
         self.exceptions = tuple(exceptions)
-        # An expression holds names (习近平新时代…思想): a name inside it does not excuse it.
-        self.inside_only = not inside_words
+        # A name or abbreviation inside the match (习近平 in the guiding thought, 组织部 in
+        # 中央组织部) does not excuse it; one across its edge does (中阳县 in 中共中阳县委).
+        self.inside_only = True
         standard = {name for name, _, _ in names}
         variants: dict[str, tuple[str, str, str, int]] = {}
         typed_for: dict[str, list[str]] = {}          # the names share most of their characters
@@ -72,14 +79,15 @@ class NameMatcher:
                         other for other, how in confusion(char).items()
                         if how == "shape" or get(other, -99.0) >= MIN_CHAR_LOGP]
                 head, tail = name[:k], name[k + 1:]
-                edge = k == 0 or k == last
+                edge = (k == 0 or k == last) and inside_words
                 for other in others:
                     if edge and get(other, -99.0) >= EDGE_MAX_CHAR_LOGP:
                         continue
                     variant = head + other + tail
                     if variant in standard or variant in logp or variant in variants:
                         continue
-                    if inside_words and self._in_word(variant, k, 0, len(variant)):
+                    if inside_words and len(name) <= SHORT_NAME_LEN \
+                            and self._in_word(variant, k, 0, len(variant)):
                         continue
                     variants[variant] = (name, kind, source, k)
         self.count = len(variants)
@@ -196,7 +204,7 @@ def cached_matcher(data_dir: Path, model, file: str = "names.txt", inside_words:
     the settings and NAMES_VERSION), else built and stored there."""
     from patrol.cache import cache_dir, read_cached, write_cached
 
-    digest = hashlib.sha1(repr((NAMES_VERSION, model.key, MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP, file,
+    digest = hashlib.sha1(repr((NAMES_VERSION, model.key, MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP, SHORT_NAME_LEN, file,
                                 inside_words)).encode())
     for name in (file, "exceptions.txt"):
         path = data_dir / name
