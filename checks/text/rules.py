@@ -10,6 +10,7 @@ Files (TSV, ``#`` comments say where the entries come from):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -78,6 +79,10 @@ def load_rules(data_dir: Path) -> list[Rule]:
                           source=f"outdated.tsv:{number}"))
     for number, phrase in read_exceptions(data_dir / "exceptions.txt"):
         rules.append(Rule("exception", phrase, source=f"exceptions.txt:{number}"))
+    countries = data_dir / "countries.txt"
+    if countries.exists():
+        for number, row in read_table(countries, 1):
+            rules.append(Rule("foreign", row[0].strip(), source=f"countries.txt:{number}"))
     return rules
 
 
@@ -86,12 +91,23 @@ def read_exceptions(path: Path) -> list[tuple[int, str]]:
     return [(number, row[0]) for number, row in read_table(path, 1)]
 
 
+VARIANTS_STANDARDISED = date(2002, 3, 31)
+# Words that begin with 原 without meaning "former" (原则上, 原因 …).
+NOT_FORMER = ("原则", "原因", "原告", "原料", "原来", "原始", "原本", "原件", "原文", "原有", "原籍", "原地",
+              "原状", "原值", "原价", "原样", "原理", "原创", "原生")
+CLAUSE_END = "。！？；;!?\n"
+YEAR_IN_TEXT = re.compile(r"(1[89]\d\d|20\d\d)\s*年")
+
+
 class RuleMatcher:
     """All data-file rules in one automaton; ``match`` gives the flags for one text."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self.automaton = ahocorasick.Automaton()
         by_pattern: dict[str, list[Rule]] = {}
+        # Another country's name right before an outdated name: that country's body.
+        self.foreign = tuple(sorted({r.pattern for r in rules if r.kind == "foreign"}, key=len, reverse=True))
+        rules = [r for r in rules if r.kind != "foreign"]
         for rule in rules:
             by_pattern.setdefault(rule.pattern, []).append(rule)
         for pattern, group in by_pattern.items():
@@ -130,12 +146,29 @@ class RuleMatcher:
                 taken_until = end
         return flags
 
-    @staticmethod
-    def _flag(text: str, start: int, end: int, rule: Rule, published: date) -> TextFlag | None:
+    def _former_or_foreign(self, text: str, start: int, effective: date) -> bool:
+        """An outdated name that the text means as it was: after 原 (原国家工商行政管理局), after
+        another country's name (意大利文化部), or in a clause dated before the change
+        (1988年…工商行政管理局令, 2017年，区国土资源局…)."""
+        if self.foreign and text[max(0, start - 8):start].endswith(self.foreign):
+            return True
+        clause_start = max((text.rfind(c, 0, start) for c in CLAUSE_END), default=-1) + 1
+        before = text[max(clause_start, start - 6):start]
+        k = before.rfind("原")
+        if k >= 0 and not before.startswith(NOT_FORMER, k) and not any(c in before[k:] for c in "，,、 "):
+            return True
+        clause = text[clause_start:start]
+        return any(int(year) < effective.year for year in YEAR_IN_TEXT.findall(clause))
+
+    def _flag(self, text: str, start: int, end: int, rule: Rule, published: date) -> TextFlag | None:
         if rule.pattern.endswith("部") and text[end:end + 1] in ("门", "署"):
             return None         # 农业部门, 环境保护部署: a department, not the ministry
         rule_id = f"{rule.source} {rule.pattern}→{rule.suggestion}"
         if rule.kind == "typo":
+            # Standard forms of variant words date from the 第一批异形词整理表 (in force
+            # 2002-03-31): in text published before, such a form is only 疑似 (帐目 in 1953).
+            if rule.note in ("规范用字", "异形词整理表") and published < VARIANTS_STANDARDISED:
+                return make_flag("typo", text, start, end, rule.suggestion, rule_id, 0.5)
             return make_flag("typo", text, start, end, rule.suggestion, rule_id, 0.95)
         if rule.kind == "serious":
             return make_flag("serious_error", text, start, end, rule.suggestion, rule_id, 0.98)
@@ -147,6 +180,8 @@ class RuleMatcher:
             before = text[max(0, start - 2):start]
             after = text[end:end + 12]
             if any(m in before for m in FORMER_MARKERS_BEFORE) or any(m in after for m in FORMER_MARKERS_AFTER):
+                return None
+            if self._former_or_foreign(text, start, rule.effective):
                 return None
             return make_flag("wrong_expression", text, start, end, rule.suggestion,
                              f"{rule_id}（{rule.effective.isoformat()}起）", 0.9)
