@@ -6,10 +6,15 @@ Documents (each checked as ``patrol text`` checks a file, with its own publicati
   https://github.com/LawRefBook/Laws): every law, regulation and judicial interpretation whose
   path's MD5 starts with c-f (the others, and the local regulations under DLC/, are what
   config/text/official.txt was derived from); dated by the newest date of its header;
-- the documents of ``benchmarks/realtext/texts/`` (government work reports, Party congress
-  reports, State Council documents and county pages, each listed with its source in
-  ``benchmarks/realtext/SOURCES.tsv``), dated by the year given there (1 July);
-- any further folder given with ``--extra DIR`` (with a SOURCES.tsv of the same form).
+- the documents of ``benchmarks/realtext/texts/`` (government work reports of the State
+  Council, the provinces and a district; Party congress reports; State Council and local
+  government documents; county pages), each listed with its source and licence note in
+  ``benchmarks/realtext/texts/SOURCES.tsv``, dated by the date in the file name or the year
+  given there (1 July).  These are official documents (著作权法 第五条) or their summaries; none
+  of them was read to build config/text/;
+- any further folder given with ``--extra DIR`` (with a SOURCES.tsv of the same form): the
+  figures in the README add a folder of 新闻联播 transcripts, 12345 replies and county news
+  that is not shipped (its copyright is not the state's).
 
 Every flag is written to ``benchmarks/realtext/flags.tsv``; ``benchmarks/realtext/judged.tsv``
 holds a person's verdict on a sample of them (``error``: a real slip, ``false``: a false alarm,
@@ -79,7 +84,7 @@ def folder_documents(folder: Path):
                 except ValueError:
                     pass
             lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-            yield f"{folder.name}:{row['file']}", published, lines
+            yield row["file"], published, lines
 
 
 def main() -> int:
@@ -103,7 +108,7 @@ def main() -> int:
     kinds = Counter()
     started = time.process_time()
     for name, published, lines in docs:
-        source = name.split(":", 1)[0]
+        source = name.split(":", 1)[0] if name.startswith("laws:") else name.split("/", 1)[0]
         chars[source] += sum(len(line) for line in lines)
         for number, (line, found) in enumerate(zip(lines, check_lines(checker, lines, published)), 1):
             for f in found:

@@ -94,7 +94,7 @@ def main() -> int:
     hand_found = sum(any(f.check == "serious_error" and right in f.suggestion
                          for f in checker.check(s, TODAY)) for s, right in HAND)
     false = [s for s in clean if any(f.check == "serious_error" for f in checker.check(s, TODAY))]
-    print(f"| measure | value | target |\n|---|---|---|")
+    print("| measure | value | target |\n|---|---|---|")
     print(f"| generated slips found as serious_error (right form suggested) | {found} of {len(cases)} "
           f"({found / len(cases):.1%}) | >= 95 % |")
     print(f"| hand-written real slips found | {hand_found} of {len(HAND)} | all |")

@@ -17,7 +17,6 @@ from checks.text.flags import LABELS
 from checks.text.lexicon import own_vocabulary
 from checks.text.privacy import mask_spans
 
-
 # Line ends of any convention (str.splitlines would also split at U+2028, \x1c, \x85 ...).
 LINE_END = re.compile(r"\r\n|\r|\n")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -17,7 +17,6 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from sqlmodel import select
 
 from checks.text.flags import CATEGORIES as TEXT_CATEGORIES
-
 from patrol.store import FindingRow, LinkUse, Page, Store
 from reports import charts, scoring
 from reports.data import (

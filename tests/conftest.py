@@ -85,7 +85,7 @@ def free_port() -> int:
     return _free_port()
 
 
-def layer_data_dir(root) -> "Path":
+def layer_data_dir(root) -> Path:
     """config/text/ with the statistical layer asserting as it did before precision came first
     (assert_statistical: true, suspect_score 2.5): the tests of the layer itself use it."""
     import shutil
@@ -100,7 +100,7 @@ def layer_data_dir(root) -> "Path":
         text = text.replace("assert_statistical: false", "assert_statistical: true")
         import re
 
-        text = re.sub(r"^suspect_score: [0-9.]+", "suspect_score: 2.5", text, flags=re.M)
+        text = re.sub(r"^suspect_score: [0-9.]+", "suspect_score: 2.5", text, flags=re.MULTILINE)
         path.write_text(text, encoding="utf-8")
     return target
 

@@ -136,8 +136,8 @@ def derive_official(paths: list[Path], min_docs: int = 2, floor: float = 1.0) ->
     from checks.text.lexicon import windows
 
     checker = TextChecker(data_dir=DATA_DIR)
-    keys: set[str] = set(getattr(checker.expressions.forward, "keys", lambda: [])())
-    keys |= {k[::-1] for k in getattr(checker.expressions.backward, "keys", lambda: [])()}
+    keys: set[str] = set(getattr(checker.expressions.forward, "keys", list)())
+    keys |= {k[::-1] for k in getattr(checker.expressions.backward, "keys", list)()}
     documents = []
     for _, text in iter_documents(paths):
         documents.append(text)

@@ -14,13 +14,11 @@ import re
 from collections import Counter
 from datetime import date
 
-import ahocorasick
-
 from checks.dates import parse_iso as parse_date
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
-from checks.text.lexicon import own_vocabulary
 from checks.text.checker import TextChecker
 from checks.text.flags import CHECKS, TextFlag, make_flag
+from checks.text.lexicon import own_vocabulary
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 

@@ -22,7 +22,7 @@ S = TypeVar("S", bound=Span)
 class SpanIndex:
     """A fixed set of ``(start, end)`` spans, which may overlap one another."""
 
-    __slots__ = ("_starts", "_reach")
+    __slots__ = ("_reach", "_starts")
 
     def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
         ordered = sorted(spans)
@@ -30,8 +30,7 @@ class SpanIndex:
         self._reach: list[int] = []          # the furthest end of the spans up to each one
         top = -1
         for _, end in ordered:
-            if end > top:
-                top = end
+            top = max(top, end)
             self._reach.append(top)
 
     def overlaps(self, start: int, end: int) -> bool:
@@ -43,7 +42,7 @@ class SpanIndex:
 class DisjointSpans:
     """Spans added one by one, each only if it overlaps none of those already there."""
 
-    __slots__ = ("_starts", "_ends")
+    __slots__ = ("_ends", "_starts")
 
     def __init__(self) -> None:
         self._starts: list[int] = []

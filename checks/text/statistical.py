@@ -27,7 +27,6 @@ import importlib.util
 import itertools
 import marshal
 import math
-import os
 import re
 import threading
 from dataclasses import dataclass
