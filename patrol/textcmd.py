@@ -15,6 +15,7 @@ from typing import TextIO
 from checks.text import TextChecker, TextFlag, highlight
 from checks.text.flags import LABELS
 from checks.text.lexicon import own_vocabulary
+from checks.text.rules import judicial
 from checks.text.privacy import mask_spans
 
 # Line ends of any convention (str.splitlines would also split at U+2028, \x1c, \x85 ...).
@@ -111,6 +112,13 @@ def check_lines(checker: TextChecker, lines: list[str], published: date) -> list
     """
     check = checker.check
     results = [check(line, published) for line in lines]
+    if any(f.check == "wrong_expression" and f.rule.startswith("outdated.tsv") and not f.suspected
+           for flags in results for f in flags) and judicial("\n".join(lines)):
+        # A judgment or case names its parties as they were: outdated names only 疑似.
+        for flags in results:
+            for f in flags:
+                if f.rule.startswith("outdated.tsv"):
+                    f.suspected, f.severity, f.confidence = True, "warning", 0.5
     words = {f.wrong for flags in results for f in flags if f.rule.startswith("statistical:")}
     if words:
         min_contexts = checker.settings.get("site_vocabulary", {}).get("min_contexts", 3)

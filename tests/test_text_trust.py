@@ -128,3 +128,37 @@ def test_patrol_text_prints_categories_and_never_asserts_a_statistical_flag(tmp_
     findings = [f for line in result.stdout.decode().splitlines() for f in json.loads(line)["findings"]]
     assert [(f["wrong"], f["category"], f["suspected"]) for f in findings] == [
         ("行政效律", "typo", True), ("四个全免", "political", False)]
+
+
+@pytest.mark.parametrize("text, day", [
+    ("限定或者变相限定单位或者个人经营。", LATE),              # 定单 across two words
+    ("习近平总书记念兹在兹。", LATE),                          # 记念 across two words
+    ("总台联合意大利文化部等机构。", LATE),                    # another country's ministry
+    ("1988年11月3日原国家工商行政管理局令第1号公布。", LATE),  # dated, and 原
+    ("2017年，区国土资源局开展执法检查。", LATE),              # a clause dated before the change
+])
+def test_rules_read_their_context(checker, text, day):
+    assert [f for f in checker.check(text, day) if not f.suspected] == []
+
+
+def test_rules_still_fire_where_they_should(checker):
+    assert ("wrong_expression", "国土资源局", "自然资源局") in found(checker, "区国土资源局开展执法检查。")
+    assert ("typo", "定单", "订单") in found(checker, "企业接到定单后组织生产。")
+
+
+def test_older_or_officially_written_forms_are_only_suspected(checker):
+    # A variant form before the 2002 standard, a banned word before the 2016 list, a variant
+    # form that official text still writes (成份 in the drug laws).
+    for text, day in (("按月审核收支帐目。", date(1953, 1, 2)),
+                      ("保障残废军人的生活待遇。", date(1953, 1, 2)),
+                      ("药品所含成份与标准不符。", date(2019, 8, 26))):
+        flags = checker.check(text, day)
+        assert flags and all(f.suspected and f.severity == "warning" for f in flags), text
+
+
+def test_a_case_names_its_parties_as_they_were(tmp_path):
+    draft = tmp_path / "case.txt"
+    draft.write_text("原告王某诉怀宁国土局。\n一审判决后，怀宁国土局不服判决，提起上诉。\n", encoding="utf-8")
+    result = patrol(str(draft), "--format", "jsonl", "--date", "2025-01-01")
+    findings = [f for line in result.stdout.decode().splitlines() for f in json.loads(line)["findings"]]
+    assert findings and all(f["suspected"] for f in findings if f["check"] == "wrong_expression")

@@ -135,9 +135,14 @@ def derive_official(paths: list[Path], min_docs: int = 2, floor: float = 1.0) ->
     from checks.text.checker import TextChecker
     from checks.text.lexicon import windows
 
+    from checks.text.rules import VARIANT_NOTES, read_table
+
     checker = TextChecker(data_dir=DATA_DIR)
     keys: set[str] = set(getattr(checker.expressions.forward, "keys", list)())
     keys |= {k[::-1] for k in getattr(checker.expressions.backward, "keys", list)()}
+    # Variant forms (异形词) that official text still writes (成份 in the drug laws).
+    keys |= {row[0] for _, row in read_table(DATA_DIR / "typos.tsv", 2)
+             if len(row) > 2 and row[2] in VARIANT_NOTES}
     documents = []
     for _, text in iter_documents(paths):
         documents.append(text)
@@ -157,8 +162,9 @@ def derive_official(paths: list[Path], min_docs: int = 2, floor: float = 1.0) ->
 
 OFFICIAL_HEADER = """\
 # Official-usage lexicon (政务用语): strings that real official text writes, around places
-# the statistical layer would flag, and one-character variants of the fixed expressions that
-# are right words (富余 in 富余劳动力).  A statistical flag whose span, alone or with one or two
+# the statistical layer would flag, one-character variants of the fixed expressions that are
+# right words (富余 in 富余劳动力), and variant forms of typos.tsv that official text writes
+# (成份: only 疑似 where it stands).  A statistical flag whose span, alone or with one or two
 # neighbours, is such a string is not reported, nor is a near miss of an expression that is one
 # (checks/text/lexicon.py).
 # Source: derived by `python -m checks.text.derive official` from the national laws,

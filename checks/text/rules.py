@@ -92,6 +92,18 @@ def read_exceptions(path: Path) -> list[tuple[int, str]]:
 
 
 VARIANTS_STANDARDISED = date(2002, 3, 31)
+VARIANT_NOTES = ("规范用字", "异形词整理表")         # typos.tsv notes of variant forms, not misspellings
+# The news agency's list of banned words is of 2016: in older text its words (残废军人 in a 1953
+# regulation) are only 疑似, but for those about Taiwan, which were never right.
+BANNED_SINCE = date(2016, 1, 1)
+# A judgment or a case names its parties as they were (怀宁国土局 in a case about 2015):
+# in such a text an outdated name is only 疑似.
+JUDICIAL_WORDS = ("原告", "被告", "上诉人", "被上诉人", "一审", "二审", "判决", "裁定", "再审", "申请人")
+
+
+def judicial(text: str) -> bool:
+    """Whether ``text`` reads as a judgment or a case (two of JUDICIAL_WORDS)."""
+    return sum(1 for word in JUDICIAL_WORDS if word in text) >= 2
 # Words that begin with 原 without meaning "former" (原则上, 原因 …).
 NOT_FORMER = ("原则", "原因", "原告", "原料", "原来", "原始", "原本", "原件", "原文", "原有", "原籍", "原地",
               "原状", "原值", "原价", "原样", "原理", "原创", "原生")
@@ -108,6 +120,7 @@ class RuleMatcher:
         # Another country's name right before an outdated name: that country's body.
         self.foreign = tuple(sorted({r.pattern for r in rules if r.kind == "foreign"}, key=len, reverse=True))
         rules = [r for r in rules if r.kind != "foreign"]
+        self.variant_sources = frozenset(r.source for r in rules if r.kind == "typo" and r.note in VARIANT_NOTES)
         for rule in rules:
             by_pattern.setdefault(rule.pattern, []).append(rule)
         for pattern, group in by_pattern.items():
@@ -146,6 +159,13 @@ class RuleMatcher:
                 taken_until = end
         return flags
 
+    def is_variant(self, rule_id: str) -> bool:
+        """Whether the flag's rule (``typos.tsv:98 定单→订单``) is a variant form's."""
+        return rule_id.split(" ", 1)[0] in self.variant_sources
+
+    def _judicial(self, text: str) -> bool:
+        return judicial(text)
+
     def _former_or_foreign(self, text: str, start: int, effective: date) -> bool:
         """An outdated name that the text means as it was: after 原 (原国家工商行政管理局), after
         another country's name (意大利文化部), or in a clause dated before the change
@@ -167,12 +187,14 @@ class RuleMatcher:
         if rule.kind == "typo":
             # Standard forms of variant words date from the 第一批异形词整理表 (in force
             # 2002-03-31): in text published before, such a form is only 疑似 (帐目 in 1953).
-            if rule.note in ("规范用字", "异形词整理表") and published < VARIANTS_STANDARDISED:
+            if rule.note in VARIANT_NOTES and published < VARIANTS_STANDARDISED:
                 return make_flag("typo", text, start, end, rule.suggestion, rule_id, 0.5)
             return make_flag("typo", text, start, end, rule.suggestion, rule_id, 0.95)
         if rule.kind == "serious":
             return make_flag("serious_error", text, start, end, rule.suggestion, rule_id, 0.98)
         if rule.kind == "banned":
+            if published < BANNED_SINCE and "涉台" not in rule.note:
+                return make_flag("wrong_expression", text, start, end, rule.suggestion, rule_id, 0.5)
             return make_flag("wrong_expression", text, start, end, rule.suggestion, rule_id, 0.9)
         if rule.kind == "outdated":
             if rule.effective is None or published < rule.effective:
@@ -184,5 +206,6 @@ class RuleMatcher:
             if self._former_or_foreign(text, start, rule.effective):
                 return None
             return make_flag("wrong_expression", text, start, end, rule.suggestion,
-                             f"{rule_id}（{rule.effective.isoformat()}起）", 0.9)
+                             f"{rule_id}（{rule.effective.isoformat()}起）",
+                             0.5 if self._judicial(text) else 0.9)
         return None
