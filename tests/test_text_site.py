@@ -85,12 +85,14 @@ def test_id_number_is_a_privacy_leak_finding_without_the_number():
 
 def test_rare_variant_of_the_sites_own_name_is_a_consistency_typo():
     usual = [page(n, f"清溪区第{n}次常务会议在清溪区政府召开，清溪区各部门参加。") for n in range(4)]
-    variant = page(9, "青溪区防汛工作会议召开。")
+    # 轻溪区 is no word (青溪, a place's name, would be one: a variant that is a word or a
+    # name is left alone, tests/test_text_trust.py).
+    variant = page(9, "轻溪区防汛工作会议召开。")
     crawl = SiteCrawl(name="s", url="http://127.0.0.1:8000/", pages=usual + [variant])
     out = check_site(crawl, ctx())
     found = [f for f in by_check(out, "typo") if f.detail["rule"].startswith("consistency")]
     assert [(f.detail["wrong"], f.detail["suggestion"], f.page) for f in found] == [
-        ("青溪区", "清溪区", variant.url)]
+        ("轻溪区", "清溪区", variant.url)]
     assert "12次" in found[0].detail["rule"]
 
 

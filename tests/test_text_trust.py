@@ -162,3 +162,20 @@ def test_a_case_names_its_parties_as_they_were(tmp_path):
     result = patrol(str(draft), "--format", "jsonl", "--date", "2025-01-01")
     findings = [f for line in result.stdout.decode().splitlines() for f in json.loads(line)["findings"]]
     assert findings and all(f["suspected"] for f in findings if f["check"] == "wrong_expression")
+
+
+def test_site_consistency_leaves_a_variant_that_is_a_word_or_a_name():
+    from checks.model import CheckContext, PageSnapshot, SiteCrawl
+    from checks.text.site import check_site
+
+    def page(n, text):
+        url = f"http://127.0.0.1:8000/art/{n}.html"
+        return PageSnapshot(url=url, final_url=url, status=200, depth=1, title="", text=text,
+                            published="2026-10-01")
+
+    pages = [page(n, f"《宜春市志》第{n}卷记载了宜春市志书编纂的经过，清溪区第{n}次会议。") for n in range(8)]
+    # 史志 is a word (宜春史志, a book), 青溪 a place's name: neither is a slip of the usual form.
+    pages.append(page(99, "市地方志办公室编印《宜春史志》一书。青溪区政府召开会议。"))
+    out = check_site(SiteCrawl(name="s", url="http://127.0.0.1:8000/", pages=pages),
+                     CheckContext(site="s", today="2026-11-01"))
+    assert [f.detail["wrong"] for f in out.findings if f.detail["rule"].startswith("consistency:")] == []

@@ -147,8 +147,11 @@ def _consistency(units: list[tuple[str, str, str, date]], checker: TextChecker,
                 if _word_logp(model, run, i + k) > max_word_logp:
                     continue        # the variant is a common word here (公式 beside 公示)
                 start = run_match.start() + i
+                if checker.official.covers(text, start + k, start + k + 1):
+                    continue        # official text writes it so
                 if protected is None:
-                    protected = checker.protected_spans(text, ("measure",))
+                    protected = (checker.protected_spans(text, ("measure",)) + checker.official.name_spans(text)
+                                 + checker.officeholders.name_spans(text))
                 if any(s <= start + k < e for s, e in protected):
                     continue        # a name or a measure word (4个街道 is not 各街道)
                 spans = taken.setdefault((url, field), [])
