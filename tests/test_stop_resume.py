@@ -240,8 +240,13 @@ def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, 
     left marked running is taken as interrupted by the next run holding the lock, and resumes."""
     config = write_config(tmp_path, sample_site, SLOW)
     out, db = tmp_path / "out", tmp_path / "patrol.db"
+    # The report folder holds last month's report: it must not pass for this run's.
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "findings.json").write_text('{"run": {"id": 7, "status": "completed"}, "findings": []}')
+    (report / "report.html").write_text("<html>上月的报告</html>", encoding="utf-8")
     sample_site.server.reset()
-    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS, "--out", str(report))
     tree = run_until_pages(proc, out, 8)
     proc.kill()
     proc.communicate(timeout=30)
@@ -250,11 +255,15 @@ def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, 
     assert db_rows(db, "SELECT status FROM run") == [("running",)]
     pages_done, links_done = journal_state(out)
     assert len(pages_done) >= 8
+    shown = json.loads((report / "findings.json").read_text(encoding="utf-8"))
+    assert shown["run"]["id"] == 1 and shown["run"]["status"] == "running" and not shown["run"]["complete"]
+    assert "巡检未完成" in (report / "report.html").read_text(encoding="utf-8")
 
-    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS)
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS,
+                         "--out", str(report))
     assert resumed.returncode == 0, resumed.stderr
     assert db_rows(db, "SELECT status FROM run") == [("completed",)]
-    assert findings_of(out / "run-1") == reference.findings
+    assert findings_of(report) == reference.findings
     # What the killed run had recorded (synced to disk) is not fetched again.
     assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
                              sample_site.base)
