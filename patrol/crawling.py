@@ -448,6 +448,8 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
     links that were found but not yet checked; the readers take the old outputs and the new."""
     workdir = workdir.resolve()         # the crawl processes work in the project's folder
     workdir.mkdir(parents=True, exist_ok=True)
+    if resume:
+        wait_for_earlier_crawls(workdir)
     journal = read_journal(workdir) if resume else {"attempt": -1, "sites": {}}
     attempt = int(journal.get("attempt", -1)) + 1
     earlier: dict[str, list[dict[str, Any]]] = {name: list(files) for name, files in journal.get("sites", {}).items()}
@@ -479,6 +481,34 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
                 {"file": Path(w.outputs[site.name]).name, "shard": shard, "shards": shards})
     write_journal(workdir, {"attempt": attempt, "sites": files})
     return crawls
+
+
+JOURNAL_LOCK = ".crawling"
+
+
+def wait_for_earlier_crawls(workdir: Path, timeout: float = 15.0) -> None:
+    """Wait until no crawl process of an earlier attempt holds the journal (a patrol killed
+    with SIGKILL: its crawl processes take a few seconds to stop after it)."""
+    try:
+        import fcntl
+        fd = os.open(workdir / JOURNAL_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except (OSError, ImportError):
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    from patrol.runlock import LockBusy
+                    raise LockBusy(f"{workdir}: crawl processes of the interrupted run are still "
+                                   "running; stop them, then resume") from None
+                time.sleep(0.1)
+    finally:
+        os.close(fd)
 
 
 def read_journal(workdir: Path) -> dict[str, Any]:
@@ -559,7 +589,8 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
                 job["journal"] = _earlier_outputs(earlier[site.name], workdir, shard, shards)
             jobs.append(job)
         job = {"sites": jobs, "outputs": w.outputs, "crawl": asdict(crawl), "resolver": resolver,
-               "progress": progress and not w.sharded, "parent": os.getpid()}
+               "progress": progress and not w.sharded, "parent": os.getpid(),
+               "journal_lock": str(workdir / JOURNAL_LOCK)}
         job_path = workdir / f"job-{attempt}-{w.index}.json"
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         w.log_path = workdir / f"{prefix}{w.index}.log"
