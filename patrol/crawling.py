@@ -64,6 +64,7 @@ class Worker:
     idle_received: int | None = None
     alive: bool = True
     closed: bool = False            # a shard that said its output is complete
+    retried: bool = False           # started again after the first process crashed
     progress: list[int] = field(default_factory=lambda: [0, 0, 0])
 
     @property
@@ -119,6 +120,9 @@ class Crawls:
     # Outputs of earlier attempts of this run, by site (``patrol run --resume``).
     previous: dict[str, list[Path]] = field(default_factory=dict)
     _readers: dict[str, OutputReader] | None = None
+    # How the processes were started (``start_crawls``): a crashed one is started again so.
+    start_args: dict[str, Any] = field(default_factory=dict)
+    interrupting: bool = False
 
     @property
     def readers(self) -> dict[str, OutputReader]:
@@ -142,14 +146,28 @@ class Crawls:
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
             Router(sharded, self.progress, on_tick=feed).run()
-        for w in self.workers:
-            assert w.proc is not None
-            while not w.closed:
-                try:
-                    w.proc.wait(timeout=READ_EVERY_S)
+        restarted: dict[str, str] = {}
+        for i, w in enumerate(list(self.workers)):
+            while True:
+                assert w.proc is not None
+                while not w.closed:
+                    try:
+                        w.proc.wait(timeout=READ_EVERY_S)
+                        break
+                    except subprocess.TimeoutExpired:
+                        feed()
+                code = w.proc.returncode
+                if not code or w.sharded or w.retried or not self.start_args:
                     break
-                except subprocess.TimeoutExpired:
-                    feed()
+                # A crawl process that crashed (the browser took it down, the kernel killed it
+                # for memory): its sites start again once, from what it had written.
+                note = (f"the crawl process ended with {_exit_reason(code)}; its sites were crawled again "
+                        "from its journal")
+                tail = _tail(w.log_path) if w.log_path else ""
+                w = self._restart(w)
+                self.workers[i] = w
+                for site, _, _ in w.sites:
+                    restarted[site.name] = note + (f" ({tail})" if tail else "")
         results: dict[str, SiteCrawl] = {}
         for site in self.sites:
             crawl_result = readers[site.name].result()
@@ -161,8 +179,32 @@ class Crawls:
                     tail = _tail(w.log_path) if w.log_path else ""
                     crawl_result.errors.append(f"crawl process exited with code {code}"
                                                + (f": {tail}" if tail else ""))
+            if site.name in restarted:
+                crawl_result.stats["restarted"] = restarted[site.name]
             results[site.name] = crawl_result
         return results
+
+    def _restart(self, old: Worker) -> Worker:
+        """A new crawl process for the sites of ``old``, which replays their outputs so far."""
+        self.feed()
+        if old.proc is not None:
+            stopping.kill_group(old.proc.pid)       # Playwright's driver, left without its process
+        args = self.start_args
+        workdir: Path = args["workdir"]
+        journal = read_journal(workdir)
+        attempt = int(journal.get("attempt", 0)) + 1
+        names = {site.name for site, _, _ in old.sites}
+        earlier = {name: files for name, files in journal.get("sites", {}).items() if name in names}
+        new = Worker(old.index, list(old.sites), retried=True)
+        _start_workers([new], workdir, args["checks"], args["day"], args["crawl"], args["resolver"],
+                       self.progress, _can_fork(), attempt=attempt, earlier=earlier)
+        for site, shard, shards in new.sites:
+            journal.setdefault("sites", {}).setdefault(site.name, []).append(
+                {"file": Path(new.outputs[site.name]).name, "shard": shard, "shards": shards})
+            self.readers[site.name].replace(Path(old.outputs[site.name]), Path(new.outputs[site.name]))
+        journal["attempt"] = attempt
+        write_journal(workdir, journal)
+        return new
 
     def interrupt(self, grace: float = STOP_GRACE_S) -> dict[str, SiteCrawl]:
         """Stop the crawl processes and return what they had crawled.
@@ -170,6 +212,7 @@ class Crawls:
         Each is asked to stop (SIGTERM: Scrapy closes the spider, which writes its last
         records, and the browser); whatever is still running after ``grace`` seconds, with the
         browsers the crawl processes started, is killed.  The outputs are read meanwhile."""
+        self.interrupting = True
         pids = [w.proc.pid for w in self.workers if w.proc is not None and w.proc.poll() is None]
         tree = stopping.descendants(pids)
         for w in self.workers:
@@ -209,7 +252,7 @@ class Crawls:
         tree = set(known or ()) | stopping.descendants(pids)
         for pid in pids:
             stopping.kill_group(pid)
-        stopping.kill_all(tree)
+        stopping.kill_all(set(pids) | tree)
 
     def reap(self, timeout: float = 30.0) -> None:
         """Wait for the processes to exit (a shard closing its browser); stop those that hang."""
@@ -467,7 +510,9 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         gc.collect()
         gc.freeze()
     previous = {site.name: [workdir / f["file"] for f in earlier.get(site.name, [])] for site in sites}
-    crawls = Crawls(sites, workers, progress, previous=previous)
+    crawls = Crawls(sites, workers, progress, previous=previous,
+                    start_args={"workdir": workdir, "checks": checks, "day": day, "crawl": crawl,
+                                "resolver": resolver})
     try:
         _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
                        attempt=attempt, earlier=earlier)
@@ -817,6 +862,21 @@ class OutputReader:
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
 
+    def replace(self, old: Path, new: Path) -> None:
+        """A crashed crawl process's output becomes an earlier attempt's (its records are
+        kept, its missing end is no error), and its replacement's output is read instead."""
+        self.feed()
+        fh = self._files.pop(old, None)
+        if fh is not None:
+            fh.close()
+        if old in self.paths:
+            self.paths.remove(old)
+            self.previous.append(old)
+        self._rest.pop(old, None)
+        self._damaged.discard(old)
+        self.paths.append(new)
+        self._rest[new] = b""
+
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""
         crawl = self.crawl
@@ -871,6 +931,15 @@ def _norm(url: str) -> str:
         return normalize(url)
     except InvalidURL:
         return url
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
 
 
 def _tail(path: Path, lines: int = 5) -> str:

@@ -203,6 +203,8 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
             ctx = check_context(cfg, site, today, facts)
             out = run_checks(crawl, ctx, checks)
+            if crawl.stats.get("restarted"):
+                out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
             site_score = score(out.findings, out.veto, cfg)
             result = {
                 "status": "failed" if crawl_failed(crawl) else "completed",

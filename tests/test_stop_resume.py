@@ -296,3 +296,28 @@ def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site
     assert proc.returncode == 0, proc.stderr
     assert f"run {run.id} of {run.period} was interrupted" in proc.stderr
     assert "patrol run --resume" in proc.stderr
+
+
+def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, tmp_path, reference):
+    """The crawl process dies (the browser took it down, an out-of-memory kill): its site is
+    crawled again once from what it had written, the run completes, and the report says so."""
+    config = write_config(tmp_path, sample_site, SLOW)
+    out = tmp_path / "out"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    run_until_pages(proc, out, 8)
+    crawlers = [pid for pid in descendants([proc.pid])
+                if Path(f"/proc/{pid}/comm").read_text().strip().startswith("patrol-crawl")]
+    assert crawlers
+    pages_done, links_done = journal_state(out)
+    os.kill(crawlers[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    report = out / "run-1"
+    assert findings_of(report) == reference.findings
+    assert "重新抓取一次" in (report / "report.html").read_text(encoding="utf-8")
+    db = tmp_path / "patrol.db"
+    (status, stats), = db_rows(db, "SELECT status, stats FROM siteresult")
+    assert status == "completed" and "SIGKILL" in json.loads(stats)["crawl"]["restarted"]
+    assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
+                             sample_site.base)
