@@ -321,3 +321,30 @@ def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, 
     assert status == "completed" and "SIGKILL" in json.loads(stats)["crawl"]["restarted"]
     assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
                              sample_site.base)
+
+
+def test_killed_after_the_crawl_resumes_without_fetching_anything(sample_site, tmp_path, reference):
+    """kill -9 once the crawl has finished, while patrol checks, stores or writes the report:
+    a resume fetches nothing; a run killed after it was recorded complete re-renders."""
+    config = write_config(tmp_path, sample_site, SLOW)
+    out, db = tmp_path / "out", tmp_path / "patrol.db"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    deadline = time.monotonic() + 180
+    while not any(b'{"type":"site"' in p.read_bytes() for p in (out / ".journal").glob("*/crawl-*.jsonl")):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate(timeout=30)
+    (status,), = db_rows(db, "SELECT status FROM run")
+    sample_site.server.reset()
+    if status == "running":
+        resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS)
+        assert resumed.returncode == 0, resumed.stderr
+        assert not crawl_requests(sample_site), "a finished crawl's journal is all a resume needs"
+    else:       # killed while writing the report: it is rebuilt from the store
+        assert status == "completed"
+        again = run_patrol("report", "--config", str(config), "--run", "1", "--out", str(out / "run-1"))
+        assert again.returncode == 0, again.stderr
+    assert db_rows(db, "SELECT status FROM run") == [("completed",)]
+    assert findings_of(out / "run-1") == reference.findings
