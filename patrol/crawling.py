@@ -517,7 +517,7 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
                        attempt=attempt, earlier=earlier)
     except BaseException:
-        crawls.stop()
+        crawls.kill_now()           # nothing crawled yet: nothing to wait for
         raise
     files = dict(earlier)
     for w in workers:

@@ -183,7 +183,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
         elif not resume and crawling is not None:
             if run is not None and run.id is not None and store is not None:
                 store.finish_run(run.id, "failed")
-            shutil.rmtree(journal, ignore_errors=True)
+            _remove_journal(journal)
         raise
     assert run.id is not None and store is not None
     started = time.monotonic()
@@ -259,9 +259,17 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     finally:
         crawling.reap(timeout=5 if outcome.interrupted else 30.0)
         store.unlock()
-    if status == "completed":
-        shutil.rmtree(journal, ignore_errors=True)
+    if status == "completed" or kind != "run":      # only `patrol run` resumes
+        _remove_journal(journal)
     return outcome
+
+
+def _remove_journal(journal: Path) -> None:
+    shutil.rmtree(journal, ignore_errors=True)
+    try:
+        journal.parent.rmdir()          # .journal itself, once no run keeps one there
+    except OSError:
+        pass
 
 
 def _local_date(moment: datetime) -> date:
