@@ -73,7 +73,8 @@ def patrol_cmd(config: Path, *extra: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    paths = [str(REPO), os.environ.get("PYTHONPATH")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
 def broken(out: Path) -> set[str]:
@@ -93,8 +94,10 @@ def journal_pages(out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=5300, help="site size (5300, as the link-check benchmark)")
-    parser.add_argument("--stop-at", type=float, default=0.4, help="stop when this share of the pages is crawled (0.4)")
+    parser.add_argument("--pages", type=int, default=5300,
+                        help="site size (5300, as the link-check benchmark)")
+    parser.add_argument("--stop-at", type=float, default=0.4,
+                        help="stop when this share of the pages is crawled (0.4)")
     parser.add_argument("--signal", choices=["TERM", "INT", "HUP", "KILL"], default="TERM")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "resume")
@@ -171,12 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         f"site: {pages} pages (link-check benchmark site, --pages {args.pages}); patrol run --checks links, "
         f"fast, concurrency {args.concurrency}",
         f"uninterrupted run: {total_ref} requests, {len(ref_broken)} broken links, {ref_wall:.1f} s",
-        f"stopped with SIG{args.signal} at {at_signal} pages in the journal ({sum(first.values())} requests); "
+        f"stopped with SIG{args.signal} at {at_signal} pages in the journal "
+        f"({sum(first.values())} requests); "
         f"patrol exited {proc.returncode} after {stop_wall:.1f} s",
-        f"stopped + resumed: {total} requests; fetched twice: {twice} ({pct:.2f} % of the uninterrupted run's)",
+        f"stopped + resumed: {total} requests; fetched twice: {twice} "
+        f"({pct:.2f} % of the uninterrupted run's)",
         f"broken links equal to the uninterrupted run's: {'yes' if res_broken == ref_broken else 'NO'}"
         + ("" if res_broken == ref_broken else
-           f" (only uninterrupted: {sorted(ref_broken - res_broken)[:5]}, only resumed: {sorted(res_broken - ref_broken)[:5]})"),
+           f" (only uninterrupted: {sorted(ref_broken - res_broken)[:5]}, "
+           f"only resumed: {sorted(res_broken - ref_broken)[:5]})"),
         f"target (at most 5 % fetched twice): {'met' if pct <= 5.0 else 'NOT met'}",
     ]
     print("\n".join(lines))

@@ -495,7 +495,8 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         wait_for_earlier_crawls(workdir)
     journal = read_journal(workdir) if resume else {"attempt": -1, "sites": {}}
     attempt = int(journal.get("attempt", -1)) + 1
-    earlier: dict[str, list[dict[str, Any]]] = {name: list(files) for name, files in journal.get("sites", {}).items()}
+    earlier: dict[str, list[dict[str, Any]]] = {name: list(files)
+                                                for name, files in journal.get("sites", {}).items()}
     if not sites:
         return Crawls([], [], progress)
     workers = plan(sites, crawl.fast, processes or os.cpu_count() or 1)
@@ -612,11 +613,13 @@ def _sync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int, shards: int) -> list[dict[str, Any]]:
+def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int,
+                     shards: int) -> list[dict[str, Any]]:
     """The earlier outputs a shard replays: its own shard's when the split is the same,
     every one otherwise (the spider then keeps the URLs it owns)."""
     same = all(int(f.get("shards", 1)) == shards for f in earlier)
-    return [{"path": str(workdir / f["file"]), "shard": int(f.get("shard", 0)), "shards": int(f.get("shards", 1))}
+    return [{"path": str(workdir / f["file"]), "shard": int(f.get("shard", 0)),
+             "shards": int(f.get("shards", 1))}
             for f in earlier if not same or int(f.get("shard", 0)) == shard]
 
 

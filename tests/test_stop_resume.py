@@ -136,7 +136,8 @@ def crawl_requests(sample_site) -> Counter[tuple[str, str]]:
     return asked
 
 
-def fetched_twice(urls: set[str], asked: Counter, reference: Counter, base: str) -> dict[str, tuple[int, int]]:
+def fetched_twice(urls: set[str], asked: Counter, reference: Counter,
+                  base: str) -> dict[str, tuple[int, int]]:
     """URLs among ``urls`` asked for more often than an uninterrupted run asks for them."""
     host = urlsplit(base).netloc
     twice = {}
@@ -167,7 +168,8 @@ def reference(sample_site, tmp_path_factory) -> Reference:
     tmp = tmp_path_factory.mktemp("reference")
     config = write_config(tmp, sample_site, SLOW)
     sample_site.server.reset()
-    proc = run_patrol("run", "--config", str(config), "--out", str(tmp / "report"), "--quiet", "--checks", CHECKS)
+    proc = run_patrol("run", "--config", str(config), "--out", str(tmp / "report"), "--quiet",
+                      "--checks", CHECKS)
     assert proc.returncode == 0, proc.stderr
     return Reference(findings_of(tmp / "report"), crawl_requests(sample_site))
 

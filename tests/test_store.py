@@ -97,7 +97,8 @@ def test_a_store_without_the_journal_column_gets_it(tmp_path):
         conn.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, period VARCHAR NOT NULL, kind VARCHAR NOT NULL,"
                      " status VARCHAR NOT NULL, started DATETIME NOT NULL, finished DATETIME,"
                      " config_path VARCHAR NOT NULL, inspector VARCHAR NOT NULL, note VARCHAR NOT NULL)")
-        conn.execute("INSERT INTO run VALUES (1, '2026-10', 'run', 'completed', '2026-10-01 00:00:00', NULL, '', '', '')")
+        conn.execute("INSERT INTO run VALUES (1, '2026-10', 'run', 'completed', '2026-10-01 00:00:00',"
+                     " NULL, '', '', '')")
     store = Store(f"sqlite:///{db}")
     assert store.get_run(1).journal == ""
     run = store.start_run("2026-11", journal="/tmp/j")
