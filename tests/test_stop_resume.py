@@ -32,12 +32,12 @@ CHECKS = "links,freshness,text"
 SLOW = {**CRAWL, "delay": 0.05, "per_host": 2, "autothrottle": False}
 
 
-def write_config(tmp: Path, sample_site, crawl: dict) -> Path:
+def write_config(tmp: Path, sample_site, crawl: dict, **site: object) -> Path:
     m = sample_site.manifest
     main = next(s for s in m.sites if s["id"] == "main")
     cfg = {"inspector": {"name": "清溪区政务公开办公室"}, "database": "sqlite:///patrol.db",
            "output": str(tmp / "out"), "departments": [{"id": "zfb", "name": "区政府办公室"}],
-           "sites": [{"name": main["name"], "url": main["url"], "department": "zfb"}],
+           "sites": [{"name": main["name"], "url": main["url"], "department": "zfb", **site}],
            "leaders": m.leaders, "crawl": crawl}
     tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / "patrol.yaml"
@@ -290,7 +290,7 @@ def test_second_signal_stops_at_once(sample_site, tmp_path):
 
 def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site, tmp_path):
     from patrol.store import Store
-    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True})
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
     store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
     run = store.start_run(time.strftime("%Y-%m"), journal=str(tmp_path / "gone"))
     store.finish_run(run.id, "interrupted")
