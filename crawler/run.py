@@ -145,6 +145,7 @@ def run_job(job: dict[str, Any]) -> int:
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawler.spiders.site import SiteSpider
+    _hold_journal(job.get("journal_lock"))
     process = AsyncCrawlerProcess(settings_for(job))
     failures: list[BaseException] = []
     for site in job["sites"]:
@@ -156,6 +157,23 @@ def run_job(job: dict[str, Any]) -> int:
     _watch_stop_signals()
     process.start()
     return 1 if failures else 0
+
+
+_HELD: list[int] = []
+
+
+def _hold_journal(path: str | None) -> None:
+    """Hold a shared lock on the run's journal for as long as this process lives: a resume of
+    the run waits until no crawl process of an earlier attempt is writing to it."""
+    if not path:
+        return
+    try:
+        import fcntl
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        _HELD.append(fd)
+    except (OSError, ImportError):
+        pass
 
 
 # After a stop signal Scrapy closes the spiders (their last records are written) and the

@@ -136,7 +136,11 @@ def main(argv: list[str] | None = None, batch: bool = False) -> int:
         if batch:
             from patrol.gcpolicy import tune_for_batch
             tune_for_batch()
-        return int(handler(args) or 0)
+        # SIGTERM and SIGHUP stop any command as Ctrl-C does (its clean-up runs: servers it
+        # started, browsers); a run handles them itself (patrol/runner.py).
+        from patrol.stopping import StopSignals
+        with StopSignals():
+            return int(handler(args) or 0)
     except ConfigError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2

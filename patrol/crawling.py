@@ -64,6 +64,7 @@ class Worker:
     idle_received: int | None = None
     alive: bool = True
     closed: bool = False            # a shard that said its output is complete
+    retried: bool = False           # started again after the first process crashed
     progress: list[int] = field(default_factory=lambda: [0, 0, 0])
 
     @property
@@ -119,6 +120,9 @@ class Crawls:
     # Outputs of earlier attempts of this run, by site (``patrol run --resume``).
     previous: dict[str, list[Path]] = field(default_factory=dict)
     _readers: dict[str, OutputReader] | None = None
+    # How the processes were started (``start_crawls``): a crashed one is started again so.
+    start_args: dict[str, Any] = field(default_factory=dict)
+    interrupting: bool = False
 
     @property
     def readers(self) -> dict[str, OutputReader]:
@@ -142,14 +146,28 @@ class Crawls:
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
             Router(sharded, self.progress, on_tick=feed).run()
-        for w in self.workers:
-            assert w.proc is not None
-            while not w.closed:
-                try:
-                    w.proc.wait(timeout=READ_EVERY_S)
+        restarted: dict[str, str] = {}
+        for i, w in enumerate(list(self.workers)):
+            while True:
+                assert w.proc is not None
+                while not w.closed:
+                    try:
+                        w.proc.wait(timeout=READ_EVERY_S)
+                        break
+                    except subprocess.TimeoutExpired:
+                        feed()
+                code = w.proc.returncode
+                if not code or w.sharded or w.retried or not self.start_args:
                     break
-                except subprocess.TimeoutExpired:
-                    feed()
+                # A crawl process that crashed (the browser took it down, the kernel killed it
+                # for memory): its sites start again once, from what it had written.
+                note = (f"the crawl process ended with {_exit_reason(code)}; its sites were crawled again "
+                        "from its journal")
+                tail = _tail(w.log_path) if w.log_path else ""
+                w = self._restart(w)
+                self.workers[i] = w
+                for site, _, _ in w.sites:
+                    restarted[site.name] = note + (f" ({tail})" if tail else "")
         results: dict[str, SiteCrawl] = {}
         for site in self.sites:
             crawl_result = readers[site.name].result()
@@ -161,8 +179,32 @@ class Crawls:
                     tail = _tail(w.log_path) if w.log_path else ""
                     crawl_result.errors.append(f"crawl process exited with code {code}"
                                                + (f": {tail}" if tail else ""))
+            if site.name in restarted:
+                crawl_result.stats["restarted"] = restarted[site.name]
             results[site.name] = crawl_result
         return results
+
+    def _restart(self, old: Worker) -> Worker:
+        """A new crawl process for the sites of ``old``, which replays their outputs so far."""
+        self.feed()
+        if old.proc is not None:
+            stopping.kill_group(old.proc.pid)       # Playwright's driver, left without its process
+        args = self.start_args
+        workdir: Path = args["workdir"]
+        journal = read_journal(workdir)
+        attempt = int(journal.get("attempt", 0)) + 1
+        names = {site.name for site, _, _ in old.sites}
+        earlier = {name: files for name, files in journal.get("sites", {}).items() if name in names}
+        new = Worker(old.index, list(old.sites), retried=True)
+        _start_workers([new], workdir, args["checks"], args["day"], args["crawl"], args["resolver"],
+                       self.progress, _can_fork(), attempt=attempt, earlier=earlier)
+        for site, shard, shards in new.sites:
+            journal.setdefault("sites", {}).setdefault(site.name, []).append(
+                {"file": Path(new.outputs[site.name]).name, "shard": shard, "shards": shards})
+            self.readers[site.name].replace(Path(old.outputs[site.name]), Path(new.outputs[site.name]))
+        journal["attempt"] = attempt
+        write_journal(workdir, journal)
+        return new
 
     def interrupt(self, grace: float = STOP_GRACE_S) -> dict[str, SiteCrawl]:
         """Stop the crawl processes and return what they had crawled.
@@ -170,6 +212,7 @@ class Crawls:
         Each is asked to stop (SIGTERM: Scrapy closes the spider, which writes its last
         records, and the browser); whatever is still running after ``grace`` seconds, with the
         browsers the crawl processes started, is killed.  The outputs are read meanwhile."""
+        self.interrupting = True
         pids = [w.proc.pid for w in self.workers if w.proc is not None and w.proc.poll() is None]
         tree = stopping.descendants(pids)
         for w in self.workers:
@@ -209,7 +252,7 @@ class Crawls:
         tree = set(known or ()) | stopping.descendants(pids)
         for pid in pids:
             stopping.kill_group(pid)
-        stopping.kill_all(tree)
+        stopping.kill_all(set(pids) | tree)
 
     def reap(self, timeout: float = 30.0) -> None:
         """Wait for the processes to exit (a shard closing its browser); stop those that hang."""
@@ -448,9 +491,12 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
     links that were found but not yet checked; the readers take the old outputs and the new."""
     workdir = workdir.resolve()         # the crawl processes work in the project's folder
     workdir.mkdir(parents=True, exist_ok=True)
+    if resume:
+        wait_for_earlier_crawls(workdir)
     journal = read_journal(workdir) if resume else {"attempt": -1, "sites": {}}
     attempt = int(journal.get("attempt", -1)) + 1
-    earlier: dict[str, list[dict[str, Any]]] = {name: list(files) for name, files in journal.get("sites", {}).items()}
+    earlier: dict[str, list[dict[str, Any]]] = {name: list(files)
+                                                for name, files in journal.get("sites", {}).items()}
     if not sites:
         return Crawls([], [], progress)
     workers = plan(sites, crawl.fast, processes or os.cpu_count() or 1)
@@ -465,12 +511,14 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         gc.collect()
         gc.freeze()
     previous = {site.name: [workdir / f["file"] for f in earlier.get(site.name, [])] for site in sites}
-    crawls = Crawls(sites, workers, progress, previous=previous)
+    crawls = Crawls(sites, workers, progress, previous=previous,
+                    start_args={"workdir": workdir, "checks": checks, "day": day, "crawl": crawl,
+                                "resolver": resolver})
     try:
         _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
                        attempt=attempt, earlier=earlier)
     except BaseException:
-        crawls.stop()
+        crawls.kill_now()           # nothing crawled yet: nothing to wait for
         raise
     files = dict(earlier)
     for w in workers:
@@ -479,6 +527,34 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
                 {"file": Path(w.outputs[site.name]).name, "shard": shard, "shards": shards})
     write_journal(workdir, {"attempt": attempt, "sites": files})
     return crawls
+
+
+JOURNAL_LOCK = ".crawling"
+
+
+def wait_for_earlier_crawls(workdir: Path, timeout: float = 15.0) -> None:
+    """Wait until no crawl process of an earlier attempt holds the journal (a patrol killed
+    with SIGKILL: its crawl processes take a few seconds to stop after it)."""
+    try:
+        import fcntl
+        fd = os.open(workdir / JOURNAL_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except (OSError, ImportError):
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    from patrol.runlock import LockBusy
+                    raise LockBusy(f"{workdir}: crawl processes of the interrupted run are still "
+                                   "running; stop them, then resume") from None
+                time.sleep(0.1)
+    finally:
+        os.close(fd)
 
 
 def read_journal(workdir: Path) -> dict[str, Any]:
@@ -537,11 +613,13 @@ def _sync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int, shards: int) -> list[dict[str, Any]]:
+def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int,
+                     shards: int) -> list[dict[str, Any]]:
     """The earlier outputs a shard replays: its own shard's when the split is the same,
     every one otherwise (the spider then keeps the URLs it owns)."""
     same = all(int(f.get("shards", 1)) == shards for f in earlier)
-    return [{"path": str(workdir / f["file"]), "shard": int(f.get("shard", 0)), "shards": int(f.get("shards", 1))}
+    return [{"path": str(workdir / f["file"]), "shard": int(f.get("shard", 0)),
+             "shards": int(f.get("shards", 1))}
             for f in earlier if not same or int(f.get("shard", 0)) == shard]
 
 
@@ -559,7 +637,8 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
                 job["journal"] = _earlier_outputs(earlier[site.name], workdir, shard, shards)
             jobs.append(job)
         job = {"sites": jobs, "outputs": w.outputs, "crawl": asdict(crawl), "resolver": resolver,
-               "progress": progress and not w.sharded, "parent": os.getpid()}
+               "progress": progress and not w.sharded, "parent": os.getpid(),
+               "journal_lock": str(workdir / JOURNAL_LOCK)}
         job_path = workdir / f"job-{attempt}-{w.index}.json"
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         w.log_path = workdir / f"{prefix}{w.index}.log"
@@ -786,6 +865,21 @@ class OutputReader:
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
 
+    def replace(self, old: Path, new: Path) -> None:
+        """A crashed crawl process's output becomes an earlier attempt's (its records are
+        kept, its missing end is no error), and its replacement's output is read instead."""
+        self.feed()
+        fh = self._files.pop(old, None)
+        if fh is not None:
+            fh.close()
+        if old in self.paths:
+            self.paths.remove(old)
+            self.previous.append(old)
+        self._rest.pop(old, None)
+        self._damaged.discard(old)
+        self.paths.append(new)
+        self._rest[new] = b""
+
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""
         crawl = self.crawl
@@ -840,6 +934,15 @@ def _norm(url: str) -> str:
         return normalize(url)
     except InvalidURL:
         return url
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
 
 
 def _tail(path: Path, lines: int = 5) -> str:

@@ -183,7 +183,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
         elif not resume and crawling is not None:
             if run is not None and run.id is not None and store is not None:
                 store.finish_run(run.id, "failed")
-            shutil.rmtree(journal, ignore_errors=True)
+            _remove_journal(journal)
         raise
     assert run.id is not None and store is not None
     started = time.monotonic()
@@ -203,6 +203,8 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
             ctx = check_context(cfg, site, today, facts)
             out = run_checks(crawl, ctx, checks)
+            if crawl.stats.get("restarted"):
+                out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
             site_score = score(out.findings, out.veto, cfg)
             result = {
                 "status": "failed" if crawl_failed(crawl) else "completed",
@@ -257,9 +259,17 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     finally:
         crawling.reap(timeout=5 if outcome.interrupted else 30.0)
         store.unlock()
-    if status == "completed":
-        shutil.rmtree(journal, ignore_errors=True)
+    if status == "completed" or kind != "run":      # only `patrol run` resumes
+        _remove_journal(journal)
     return outcome
+
+
+def _remove_journal(journal: Path) -> None:
+    shutil.rmtree(journal, ignore_errors=True)
+    try:
+        journal.parent.rmdir()          # .journal itself, once no run keeps one there
+    except OSError:
+        pass
 
 
 def _local_date(moment: datetime) -> date:

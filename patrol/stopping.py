@@ -189,8 +189,9 @@ def kill_all(pids: Iterable[int], sig: int = signal.SIGKILL) -> None:
 
 
 def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
-    """Signal the process group that ``pid`` leads (a crawl process and Playwright's driver)."""
+    """Signal the process group that ``pid`` leads (a crawl process and Playwright's driver),
+    if any of it is left."""
     try:
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError, OSError):
-        kill_all([pid], sig)
+    except OSError:
+        pass

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import operator
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -249,7 +248,8 @@ class Store:
         with self.session() as s:
             ids = list(s.exec(select(Run.id).where(Run.status == "running")))
             if ids:
-                s.execute(update(Run).where(Run.id.in_(ids)).values(status="interrupted"))  # type: ignore[union-attr]
+                s.execute(update(Run).where(Run.id.in_(ids))  # type: ignore[union-attr]
+                          .values(status="interrupted"))
                 s.commit()
         return [i for i in ids if i is not None]
 
@@ -292,7 +292,8 @@ class Store:
             if site is None:
                 return
             for model in (Page, Link, LinkUse, FindingRow, SiteResult):
-                s.execute(delete(model).where(model.run_id == run_id, model.site_id == site.id))  # type: ignore[attr-defined]
+                s.execute(delete(model).where(model.run_id == run_id,  # type: ignore[attr-defined]
+                                              model.site_id == site.id))  # type: ignore[attr-defined]
             s.commit()
 
     # --- runs ------------------------------------------------------------------------------

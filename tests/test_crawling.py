@@ -307,3 +307,82 @@ def test_shard_messages_are_sent_together_and_an_idle_report_comes_after_them():
     assert at_idle == [{"url": "http://a/3", "depth": 1, "referer": "http://a/"},
                        {"idle": True, "received": 0, "sent": 4}]
     assert after == []
+
+
+# --- a resumed run: the outputs of the interrupted attempt come first -------------------------
+
+def test_resumed_outputs_take_the_earlier_attempts_records_and_only_the_new_end(tmp_path: Path):
+    from patrol.crawling import OutputReader
+    earlier = tmp_path / "crawl-0-0.jsonl"
+    # Stopped by SIGTERM: Scrapy closed the spider with "shutdown"; the last line is cut.
+    earlier.write_bytes(_line(_page(SITE.url, 0)) + _line(_page(SITE.url + "a/"))
+                        + _line({"type": "link", "url": SITE.url + "a/", "kind": "ok", "status": 200})
+                        + _line({**DONE, "reason": "shutdown"}) + _line(_page(SITE.url + "b/"))[:-9])
+    again = tmp_path / "crawl-r1-0-0.jsonl"
+    again.write_bytes(_line(_page(SITE.url + "a/")) + _line(_page(SITE.url + "c/")) + _line(DONE))
+    crawl = OutputReader([again], SITE, previous=[earlier]).result()
+    assert sorted(p.url for p in crawl.pages) == [SITE.url, SITE.url + "a/", SITE.url + "c/"]
+    assert crawl.links[SITE.url + "a/"].ok
+    assert not [e for e in crawl.errors if "partial" in e or "ends early" in e], crawl.errors
+
+
+def test_an_output_closed_by_a_stop_signal_is_not_a_finished_crawl(tmp_path: Path):
+    from patrol.crawling import load_crawl
+    out = tmp_path / "crawl-0-0.jsonl"
+    out.write_bytes(_line(_page(SITE.url, 0)) + _line({**DONE, "reason": "shutdown"}))
+    assert "the crawl did not finish; results are partial" in load_crawl([out], SITE).errors
+
+
+def test_the_journal_lists_each_attempts_outputs_and_survives_its_own_loss(tmp_path: Path):
+    from patrol.crawling import read_journal, write_journal
+    write_journal(tmp_path, {"attempt": 0, "sites": {"清溪": [{"file": "crawl-0-0.jsonl", "shard": 0, "shards": 1}]}})
+    assert read_journal(tmp_path)["sites"]["清溪"][0]["file"] == "crawl-0-0.jsonl"
+    # Lost (a crash before it was written): the outputs say whose they are.
+    (tmp_path / "journal.json").unlink()
+    (tmp_path / "crawl-0-0.jsonl").write_bytes(_line({"type": "start", "site": "清溪", "shard": 1, "shards": 2}))
+    (tmp_path / "job-0-0.json").write_text("{}", encoding="utf-8")
+    assert read_journal(tmp_path) == {"attempt": 0, "sites": {"清溪": [{"file": "crawl-0-0.jsonl", "shard": 1, "shards": 2}]}}
+
+
+def test_site_split_between_shards_stopped_and_resumed_is_crawled_once(sample_site, tmp_path: Path):
+    import time
+    from collections import Counter
+    from urllib.parse import urlsplit
+
+    from patrol.crawling import start_crawls
+    sample_site.server.reset()
+    site = Site(name="清溪", url=sample_site.base, render="auto")
+    cfg = Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2)
+    resolver = {"nameservers": [], "overrides": {}}
+    crawls = start_crawls([site], cfg, resolver, tmp_path, processes=2, checks=["links"])
+    deadline = time.monotonic() + 60
+    while sum(p.read_bytes().count(b'{"type":"page"') for p in tmp_path.glob("crawl-*.jsonl")) < 10:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    first = crawls.interrupt()["清溪"]
+    assert first.pages and all(w.proc.poll() is not None for w in crawls.workers)
+
+    def page_gets() -> Counter:
+        gets: Counter = Counter()
+        for (method, path, agent, dest), n in sample_site.server.requests().items():
+            if method == "GET" and "patrol/" in agent and dest in ("", "document"):
+                gets[path] += n
+        return gets
+    before = page_gets()
+    resumed = start_crawls([site], cfg, resolver, tmp_path, processes=2, checks=["links"], resume=True)
+    crawl = resumed.wait()["清溪"]
+    resumed.reap()
+    assert not [e for e in crawl.errors if "partial" in e or "exited" in e or "ends early" in e], crawl.errors
+    urls = [p.url for p in crawl.pages]
+    assert len(urls) == len(set(urls))
+    found = {(f.page, f.url, f.detail["kind"]) for f in check_site(crawl, CheckContext(site="清溪")).findings}
+    assert found == sample_site.manifest.broken_pairs()
+    # The pages the stopped attempt recorded were not asked for again (a redirect's end, "/"
+    # for one, is asked for by the check of the link that redirects there).
+    after = page_gets()
+    ends = {r.final_url for r in crawl.links.values() if r.redirects}
+    def path(url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    again = [p.url for p in first.pages if p.url not in ends and after[path(p.url)] > before[path(p.url)]]
+    assert not again

@@ -32,12 +32,12 @@ CHECKS = "links,freshness,text"
 SLOW = {**CRAWL, "delay": 0.05, "per_host": 2, "autothrottle": False}
 
 
-def write_config(tmp: Path, sample_site, crawl: dict) -> Path:
+def write_config(tmp: Path, sample_site, crawl: dict, **site: object) -> Path:
     m = sample_site.manifest
     main = next(s for s in m.sites if s["id"] == "main")
     cfg = {"inspector": {"name": "清溪区政务公开办公室"}, "database": "sqlite:///patrol.db",
            "output": str(tmp / "out"), "departments": [{"id": "zfb", "name": "区政府办公室"}],
-           "sites": [{"name": main["name"], "url": main["url"], "department": "zfb"}],
+           "sites": [{"name": main["name"], "url": main["url"], "department": "zfb", **site}],
            "leaders": m.leaders, "crawl": crawl}
     tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / "patrol.yaml"
@@ -136,7 +136,8 @@ def crawl_requests(sample_site) -> Counter[tuple[str, str]]:
     return asked
 
 
-def fetched_twice(urls: set[str], asked: Counter, reference: Counter, base: str) -> dict[str, tuple[int, int]]:
+def fetched_twice(urls: set[str], asked: Counter, reference: Counter,
+                  base: str) -> dict[str, tuple[int, int]]:
     """URLs among ``urls`` asked for more often than an uninterrupted run asks for them."""
     host = urlsplit(base).netloc
     twice = {}
@@ -167,7 +168,8 @@ def reference(sample_site, tmp_path_factory) -> Reference:
     tmp = tmp_path_factory.mktemp("reference")
     config = write_config(tmp, sample_site, SLOW)
     sample_site.server.reset()
-    proc = run_patrol("run", "--config", str(config), "--out", str(tmp / "report"), "--quiet", "--checks", CHECKS)
+    proc = run_patrol("run", "--config", str(config), "--out", str(tmp / "report"), "--quiet",
+                      "--checks", CHECKS)
     assert proc.returncode == 0, proc.stderr
     return Reference(findings_of(tmp / "report"), crawl_requests(sample_site))
 
@@ -220,7 +222,7 @@ def test_sigterm_stops_every_process_keeps_the_pages_and_resume_fetches_nothing_
     assert not fetched_twice(pages_done | links_done, asked, reference.requests, sample_site.base)
     extra = sum(max(0, n - reference.requests[key]) for key, n in asked.items())
     assert extra <= 0.05 * sum(reference.requests.values()) + 3, extra
-    assert not list((out / ".journal").iterdir()), "the finished run's journal is removed"
+    assert not (out / ".journal").exists(), "the finished run's journal is removed"
     assert _quota_count(db, config) == 1
 
 
@@ -240,8 +242,13 @@ def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, 
     left marked running is taken as interrupted by the next run holding the lock, and resumes."""
     config = write_config(tmp_path, sample_site, SLOW)
     out, db = tmp_path / "out", tmp_path / "patrol.db"
+    # The report folder holds last month's report: it must not pass for this run's.
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "findings.json").write_text('{"run": {"id": 7, "status": "completed"}, "findings": []}')
+    (report / "report.html").write_text("<html>上月的报告</html>", encoding="utf-8")
     sample_site.server.reset()
-    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS, "--out", str(report))
     tree = run_until_pages(proc, out, 8)
     proc.kill()
     proc.communicate(timeout=30)
@@ -250,11 +257,15 @@ def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, 
     assert db_rows(db, "SELECT status FROM run") == [("running",)]
     pages_done, links_done = journal_state(out)
     assert len(pages_done) >= 8
+    shown = json.loads((report / "findings.json").read_text(encoding="utf-8"))
+    assert shown["run"]["id"] == 1 and shown["run"]["status"] == "running" and not shown["run"]["complete"]
+    assert "巡检未完成" in (report / "report.html").read_text(encoding="utf-8")
 
-    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS)
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS,
+                         "--out", str(report))
     assert resumed.returncode == 0, resumed.stderr
     assert db_rows(db, "SELECT status FROM run") == [("completed",)]
-    assert findings_of(out / "run-1") == reference.findings
+    assert findings_of(report) == reference.findings
     # What the killed run had recorded (synced to disk) is not fetched again.
     assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
                              sample_site.base)
@@ -279,7 +290,7 @@ def test_second_signal_stops_at_once(sample_site, tmp_path):
 
 def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site, tmp_path):
     from patrol.store import Store
-    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True})
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
     store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
     run = store.start_run(time.strftime("%Y-%m"), journal=str(tmp_path / "gone"))
     store.finish_run(run.id, "interrupted")
@@ -287,3 +298,55 @@ def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site
     assert proc.returncode == 0, proc.stderr
     assert f"run {run.id} of {run.period} was interrupted" in proc.stderr
     assert "patrol run --resume" in proc.stderr
+
+
+def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, tmp_path, reference):
+    """The crawl process dies (the browser took it down, an out-of-memory kill): its site is
+    crawled again once from what it had written, the run completes, and the report says so."""
+    config = write_config(tmp_path, sample_site, SLOW)
+    out = tmp_path / "out"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    run_until_pages(proc, out, 8)
+    crawlers = [pid for pid in descendants([proc.pid])
+                if Path(f"/proc/{pid}/comm").read_text().strip().startswith("patrol-crawl")]
+    assert crawlers
+    pages_done, links_done = journal_state(out)
+    os.kill(crawlers[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    report = out / "run-1"
+    assert findings_of(report) == reference.findings
+    assert "重新抓取一次" in (report / "report.html").read_text(encoding="utf-8")
+    db = tmp_path / "patrol.db"
+    (status, stats), = db_rows(db, "SELECT status, stats FROM siteresult")
+    assert status == "completed" and "SIGKILL" in json.loads(stats)["crawl"]["restarted"]
+    assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
+                             sample_site.base)
+
+
+def test_killed_after_the_crawl_resumes_without_fetching_anything(sample_site, tmp_path, reference):
+    """kill -9 once the crawl has finished, while patrol checks, stores or writes the report:
+    a resume fetches nothing; a run killed after it was recorded complete re-renders."""
+    config = write_config(tmp_path, sample_site, SLOW)
+    out, db = tmp_path / "out", tmp_path / "patrol.db"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS)
+    deadline = time.monotonic() + 180
+    while not any(b'{"type":"site"' in p.read_bytes() for p in (out / ".journal").glob("*/crawl-*.jsonl")):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate(timeout=30)
+    (status,), = db_rows(db, "SELECT status FROM run")
+    sample_site.server.reset()
+    if status == "running":
+        resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", CHECKS)
+        assert resumed.returncode == 0, resumed.stderr
+        assert not crawl_requests(sample_site), "a finished crawl's journal is all a resume needs"
+    else:       # killed while writing the report: it is rebuilt from the store
+        assert status == "completed"
+        again = run_patrol("report", "--config", str(config), "--run", "1", "--out", str(out / "run-1"))
+        assert again.returncode == 0, again.stderr
+    assert db_rows(db, "SELECT status FROM run") == [("completed",)]
+    assert findings_of(out / "run-1") == reference.findings

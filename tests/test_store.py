@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from sqlalchemy import insert
+from sqlmodel import select
 
 from checks.model import Finding, LinkRef, LinkResult, ListItem, PageSnapshot, SiteCrawl
 from patrol import store as store_module
@@ -86,3 +87,40 @@ def test_rows_that_leave_out_a_defaulted_column_still_get_its_default(tmp_path):
         _insert_many(s.connection(), LinkUse, [{"run_id": run.id, "site_id": site.id, "page": "p", "url": "u"}])
         s.commit()
     assert _rows(tmp_path / "s.db", "linkuse") == [(1, run.id, site.id, "p", "u", "a", "")]
+
+
+# --- runs that stop: interrupted, resumed, and stores of an earlier version ---------------------
+
+def test_a_store_without_the_journal_column_gets_it(tmp_path):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, period VARCHAR NOT NULL, kind VARCHAR NOT NULL,"
+                     " status VARCHAR NOT NULL, started DATETIME NOT NULL, finished DATETIME,"
+                     " config_path VARCHAR NOT NULL, inspector VARCHAR NOT NULL, note VARCHAR NOT NULL)")
+        conn.execute("INSERT INTO run VALUES (1, '2026-10', 'run', 'completed', '2026-10-01 00:00:00',"
+                     " NULL, '', '', '')")
+    store = Store(f"sqlite:///{db}")
+    assert store.get_run(1).journal == ""
+    run = store.start_run("2026-11", journal="/tmp/j")
+    assert store.get_run(run.id).journal == "/tmp/j"
+
+
+def test_stale_running_runs_are_interrupted_and_a_resume_replaces_partial_results(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    done = store.start_run("2026-11")
+    store.finish_run(done.id, "completed")
+    killed = store.start_run("2026-11", journal=str(tmp_path))
+    assert store.resumable_run() is None
+    assert store.settle_stale_runs() == [killed.id]
+    assert store.resumable_run().id == killed.id
+    assert [r.id for r in store.interrupted_runs("2026-11")] == [killed.id]
+    assert store.interrupted_runs("2026-12") == []
+    store.save_site(killed.id, _crawl(), [], {"status": "interrupted", "pages": 2})
+    assert store.finished_sites(killed.id) == set()
+    store.clear_site(killed.id, "清溪")
+    store.save_site(killed.id, _crawl(), _findings(), {"status": "completed", "pages": 2})
+    assert store.finished_sites(killed.id) == {"清溪"}
+    with store.session() as s:
+        assert len(s.exec(select(Page).where(Page.run_id == killed.id)).all()) == 2
+    store.reopen_run(killed.id)
+    assert store.get_run(killed.id).status == "running"
