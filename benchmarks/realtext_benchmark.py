@@ -5,13 +5,13 @@ Documents (each checked as ``patrol text`` checks a file, with its own publicati
 - the held-out pool of LawRefBook/Laws (``--laws GITDIR``, a clone or ``fetch`` mirror of
   https://github.com/LawRefBook/Laws): every law, regulation and judicial interpretation whose
   path's MD5 starts with c-f (the others, and the local regulations under DLC/, are what
-  config/text/official.txt was derived from); dated by the newest date of its header;
+  patroldata/text/official.txt was derived from); dated by the newest date of its header;
 - the documents of ``benchmarks/realtext/texts/`` (government work reports of the State
   Council, the provinces and a district; Party congress reports; State Council and local
   government documents; county pages), each listed with its source and licence note in
   ``benchmarks/realtext/texts/SOURCES.tsv``, dated by the date in the file name or the year
   given there (1 July).  These are official documents (著作权法 第五条) or their summaries; none
-  of them was read to build config/text/;
+  of them was read to build patroldata/text/;
 - any further folder given with ``--extra DIR`` (with a SOURCES.tsv of the same form): the
   figures in the README add a folder of 新闻联播 transcripts, 12345 replies and county news
   that is not shipped (its copyright is not the state's).

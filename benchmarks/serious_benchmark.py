@@ -1,6 +1,6 @@
 """Serious slips: every fixed expression and standard name with one character typed wrong.
 
-Built by program from the shipped data (config/text/expressions.txt, names.txt and
+Built by program from the shipped data (patroldata/text/expressions.txt, names.txt and
 officeholders.tsv): each expression or name, at each of its characters, gets the commonest
 character typed for it by sound (same pinyin; else fuzzy pinyin, else a look-alike of
 shapes.txt) that makes no other expression; it is put inside a real sentence that writes the

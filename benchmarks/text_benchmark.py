@@ -3,7 +3,7 @@
 Data: ../shared/data/csc/odw.train.tsv (ECSpell, official document writing domain): label
 (number of errors) <TAB> text with errors <TAB> corrected text.  The file is split by the MD5
 of the text with errors: even digests are the *dev* half (used to tune
-config/text/statistical.yaml), odd digests the *test* half, which is what this reports by
+patroldata/text/statistical.yaml), odd digests the *test* half, which is what this reports by
 default.  Every sentence is checked with ``--date 2018-01-01``: the sentences carry no
 publication date and many were written before the 2018 institutional reform, so the
 outdated-name rule (which only applies to dated text) is kept out of the typo measurement.

@@ -4,7 +4,7 @@ A column is a list page reached from a navigation menu, a breadcrumb or a 更多
 with its further list pages (``index_1.html``, ``?page=2``).  Nothing here needs
 configuration: per-site rules (``sites[].columns``) only add, rename, re-categorise or ignore.
 
-Category keywords and the placeholder words of empty lists live in ``config/columns.yaml``.
+Category keywords and the placeholder words of empty lists live in ``patroldata/columns.yaml``.
 """
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ import yaml
 
 from checks.model import PageSnapshot, SiteCrawl
 from checks.pagefacts import is_later_page, same_site
+from patroldata import data_path
 
-COLUMNS_FILE = Path(__file__).resolve().parent.parent / "config" / "columns.yaml"
+COLUMNS_FILE = data_path("columns.yaml")
 CATEGORIES = ("dynamic", "notice", "yearly", "none")
 
 # Index documents that stand for their folder: /tzgg/ and /tzgg/index.html are one column.
@@ -47,7 +48,7 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def keywords(path: Path | None = None) -> dict[str, list[str]]:
-    """Category -> keywords, from config/columns.yaml."""
+    """Category -> keywords, from patroldata/columns.yaml."""
     cats = _load(str(path or COLUMNS_FILE)).get("categories") or {}
     return {c: [str(k) for k in (cats.get(c) or [])] for c in CATEGORIES}
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,8 +21,9 @@ import yaml
 from checks.columns import Column, column_key, discover, iframe_pages, keywords, page_index
 from checks.dates import parse_iso
 from checks.model import CheckContext, CheckOutput, Finding, ListItem, PageSnapshot, SiteCrawl
+from patroldata import data_path
 
-THRESHOLDS_FILE = Path(__file__).resolve().parent.parent / "config" / "thresholds.yaml"
+THRESHOLDS_FILE = data_path("thresholds.yaml")
 CATEGORY_NAMES = {"dynamic": "动态要闻类", "notice": "通知公告/政策文件类", "yearly": "人事/规划计划类",
                   "none": "无更新要求"}
 # Order in which the report lists columns: problems first.

@@ -3,7 +3,7 @@
 Pure functions: the posts arrive as ``Post`` objects (loaded by ``patrol.newmedia`` from a
 feed, a rendered page or an export), and this module turns them into findings and the facts
 the report shows (posts per month, latest post, reposts of authoritative sources this year).
-The rules' data (authoritative sources, placeholder phrases) lives in config/newmedia.yaml.
+The rules' data (authoritative sources, placeholder phrases) lives in patroldata/newmedia.yaml.
 """
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ import yaml
 
 from checks.dates import parse_when
 from checks.model import CheckContext, CheckOutput, Finding, LinkResult, Severity
+from patroldata import data_path
 
-RULES_PATH = Path(__file__).resolve().parent.parent / "config" / "newmedia.yaml"
+RULES_PATH = data_path("newmedia.yaml")
 
 try:
     from zoneinfo import ZoneInfo
@@ -95,7 +96,7 @@ class NewMediaRules:
 
 @lru_cache(maxsize=8)
 def load_rules(path: str | None = None) -> NewMediaRules:
-    """The rules of config/newmedia.yaml (or of the file at ``path``)."""
+    """The rules of patroldata/newmedia.yaml (or of the file at ``path``)."""
     data = yaml.safe_load(Path(path or RULES_PATH).read_text(encoding="utf-8")) or {}
     return NewMediaRules.from_dict(data)
 

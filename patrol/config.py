@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from patroldata import data_path
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
+CONFIG_DIR = PROJECT_ROOT / "config"       # the checkout's own config/ (patrol.example.yaml)
 
 
 class ConfigError(Exception):
@@ -261,7 +263,7 @@ def _check_resolver(res: Resolver, source: str) -> None:
 
 
 def _check_thresholds(values: dict[str, Any], source: str, key: str) -> None:
-    known = yaml.safe_load((CONFIG_DIR / "thresholds.yaml").read_text(encoding="utf-8"))
+    known = yaml.safe_load(data_path("thresholds.yaml").read_text(encoding="utf-8"))
     for section, entries in values.items():
         if section not in known:
             raise ConfigError(f"{source}: {key}.{section}: unknown threshold section "

@@ -1,4 +1,4 @@
-"""Thresholds: the defaults of config/thresholds.yaml, overridden by the config file and per site."""
+"""Thresholds: the defaults of patroldata/thresholds.yaml, overridden by the config file and per site."""
 from __future__ import annotations
 
 import copy
@@ -7,12 +7,13 @@ from typing import Any
 
 import yaml
 
-from patrol.config import CONFIG_DIR, Config, Site
+from patrol.config import Config, Site
+from patroldata import data_path
 
 
 @lru_cache(maxsize=1)
 def defaults() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((CONFIG_DIR / "thresholds.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(data_path("thresholds.yaml").read_text(encoding="utf-8"))
 
 
 def merged(cfg: Config | None = None, site: Site | None = None) -> dict[str, dict[str, Any]]:

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from patrol.store import FindingRow, Store
+from patroldata import data_path
 from reports.data import SEVERITY_ORDER, RunData, department_names, load_run, run_day
 from reports.render import environment
 
 if TYPE_CHECKING:
     from patrol.config import Config
 
-RULES_FILE = Path(__file__).resolve().parent.parent / "config" / "rectification.yaml"
+RULES_FILE = data_path("rectification.yaml")
 COLUMNS = ["序号", "网站/账号", "问题类型", "问题页面", "问题描述", "整改建议", "整改期限"]
 UNASSIGNED = ""          # findings of sites with no department
 UNASSIGNED_NAME = "未指定责任部门"
@@ -57,7 +58,7 @@ class Item:
 
 
 def load_rules(cfg: Config | None = None) -> dict[str, Any]:
-    """config/rectification.yaml, or ``rectification.yaml`` next to the config file."""
+    """patroldata/rectification.yaml, or ``rectification.yaml`` next to the config file."""
     candidates = []
     if cfg is not None and cfg.path and cfg.path != "<none>":
         candidates.append(Path(cfg.path).parent / "rectification.yaml")

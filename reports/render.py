@@ -272,7 +272,7 @@ def _counts(findings: list[FindingRow], severities: tuple[str, ...] = PROBLEM_SE
 
 
 def overview_groups(rules: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    """The overview's problem columns for websites or accounts (config/rectification.yaml)."""
+    """The overview's problem columns for websites or accounts (patroldata/rectification.yaml)."""
     groups = ((rules.get("overview_groups") or {}).get(kind)) or []
     return [{"label": str(g.get("label", "")), "checks": list(g.get("checks") or [])}
             for g in groups if isinstance(g, dict)]

@@ -1,4 +1,4 @@
-"""Site scores: 100-point deductions from the table in config/scoring.yaml.
+"""Site scores: 100-point deductions from the table in patroldata/scoring.yaml.
 
 A site's verdict has two parts that the report shows side by side: the single-veto items
 (单项否决, any one fails the site) and the score (below ``pass_score`` fails).
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from checks.model import Finding
+from patroldata import data_path
 
 if TYPE_CHECKING:
     from patrol.config import Config
 
-SCORING_FILE = Path(__file__).resolve().parent.parent / "config" / "scoring.yaml"
+SCORING_FILE = data_path("scoring.yaml")
 
 
 class ScoringError(ValueError):
@@ -26,7 +27,7 @@ class ScoringError(ValueError):
 
 
 def load_table(cfg: Config | None = None, path: Path | None = None) -> dict[str, Any]:
-    """The scoring table: config/scoring.yaml, or ``scoring.yaml`` next to the config file."""
+    """The scoring table: patroldata/scoring.yaml, or ``scoring.yaml`` next to the config file."""
     candidates = []
     if path is not None:
         candidates.append(Path(path))

@@ -86,12 +86,12 @@ def free_port() -> int:
 
 
 def layer_data_dir(root) -> Path:
-    """config/text/ with the statistical layer asserting as it did before precision came first
+    """patroldata/text/ with the statistical layer asserting as it did before precision came first
     (assert_statistical: true, suspect_score 2.5): the tests of the layer itself use it."""
     import shutil
     from pathlib import Path
 
-    source = Path(__file__).resolve().parent.parent / "config" / "text"
+    source = Path(__file__).resolve().parent.parent / "patroldata" / "text"
     target = Path(root) / "text-layer"
     if not target.exists():
         shutil.copytree(source, target)

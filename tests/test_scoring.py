@@ -17,7 +17,7 @@ def link(url: str, page: str, homepage: bool = False, severity: str = "error") -
 
 def test_default_table_comes_from_config_scoring_yaml() -> None:
     table = load_table()
-    assert table["source"].endswith("config/scoring.yaml")
+    assert table["source"].endswith("patroldata/scoring.yaml")
     assert table["checks"]["broken_link"]["homepage"] > table["checks"]["broken_link"]["other"]
 
 

@@ -6,7 +6,7 @@ import pytest
 from checks.text.context import ContextRules
 from checks.text.rules import DataFileError
 
-DATA = Path(__file__).resolve().parent.parent / "config" / "text"
+DATA = Path(__file__).resolve().parent.parent / "patroldata" / "text"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Near misses of the state's standard names (checks/text/names.py, config/text/names.txt)."""
+"""Near misses of the state's standard names (checks/text/names.py, patroldata/text/names.txt)."""
 from datetime import date
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pytest
 from checks.text import TextChecker
 from checks.text.names import NameMatcher, cached_matcher, load_names
 
-DATA = Path(__file__).resolve().parent.parent / "config" / "text"
+DATA = Path(__file__).resolve().parent.parent / "patroldata" / "text"
 TODAY = date(2024, 6, 1)
 
 

@@ -73,7 +73,7 @@ def test_banned_expression_is_wrong_expression(checker):
 
 def test_exception_phrase_suppresses_a_rule_inside_it(tmp_path):
     data = tmp_path / "text"
-    src = Path(__file__).resolve().parent.parent / "config" / "text"
+    src = Path(__file__).resolve().parent.parent / "patroldata" / "text"
     data.mkdir()
     for item in src.iterdir():
         (data / item.name).write_bytes(item.read_bytes())
@@ -93,7 +93,7 @@ def test_malformed_data_file_names_file_and_line(tmp_path):
 
 
 def test_every_data_file_states_its_source():
-    data = Path(__file__).resolve().parent.parent / "config" / "text"
+    data = Path(__file__).resolve().parent.parent / "patroldata" / "text"
     for path in data.iterdir():
         head = path.read_text(encoding="utf-8")[:1500]
         assert "Source" in head or "source" in head, path.name

@@ -7,7 +7,7 @@ import pytest
 from checks.text import TextChecker
 from checks.text.statistical import load_model
 
-DATA = Path(__file__).resolve().parent.parent / "config" / "text"
+DATA = Path(__file__).resolve().parent.parent / "patroldata" / "text"
 TODAY = date(2024, 6, 1)
 
 
@@ -89,7 +89,7 @@ def test_text_without_chinese_gives_nothing(checker):
     "拟聘用人员：李明，男，拟聘岗位：综合管理。",                   # a person's name
     "会议由黎红主任主持，李明同志作报告。",
     "培训机构依法依规开展培训业务。",                               # current official terms
-    "因地制宜、分类施策，完善扶贫项目。",                           # (config/text/words.txt)
+    "因地制宜、分类施策，完善扶贫项目。",                           # (patroldata/text/words.txt)
     "推进污水处理设施提标改造工程，依证监管排污单位。",
 ])
 def test_site_furniture_names_and_measure_words_are_not_flagged_even_as_suspected(checker, text):
@@ -112,7 +112,7 @@ def test_model_loads_from_its_compact_cache_in_a_new_process(tmp_path):
     import subprocess
     import sys
     code = ("import time; from pathlib import Path; from checks.text.statistical import load_model;"
-            "t = time.process_time(); m = load_model(Path('config/text')); "
+            "t = time.process_time(); m = load_model(Path('patroldata/text')); "
             "print(time.process_time() - t, len(m.logp))")
     env = {**os.environ, "PATROL_CACHE_DIR": str(tmp_path)}
     root = DATA.parent.parent

@@ -12,7 +12,7 @@ from checks.text.lexicon import OfficialLexicon, own_vocabulary, read_list
 from checks.text.rules import read_table
 from tests.test_text_cmd import patrol
 
-DATA = Path(__file__).resolve().parent.parent / "config" / "text"
+DATA = Path(__file__).resolve().parent.parent / "patroldata" / "text"
 LATE = date(2026, 11, 1)
 
 

@@ -2,7 +2,7 @@
 
 ``TextChecker(leaders, data_dir).check(text, published)`` proofreads one text;
 ``check_site(crawl, ctx)`` proofreads a whole crawl.  Pure functions over plain data: the
-word lists live in config/text/, the word frequencies come from jieba's bundled dictionary.
+word lists live in patroldata/text/, the word frequencies come from jieba's bundled dictionary.
 """
 from typing import Any
 

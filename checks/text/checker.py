@@ -17,8 +17,9 @@ from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import RuleMatcher, load_rules, load_yaml
 from checks.text.spans import outside
 from checks.text.statistical import Candidate, StatModel, load_model
+from patroldata import data_path
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
+DEFAULT_DATA_DIR = data_path("text")
 
 
 @lru_cache(maxsize=8)
@@ -175,7 +176,7 @@ class TextChecker:
                 + self.officeholders.name_spans(text) + self.official.name_spans(text))
 
     def protected_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
-        """Names and measure words (config/text/context.yaml): never statistical typos."""
+        """Names and measure words (patroldata/text/context.yaml): never statistical typos."""
         return self.context.protected_spans(text, self.model.logp, kinds)
 
     def candidates(self, text: str, floor: float = 0.0) -> list[Candidate]:

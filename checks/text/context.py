@@ -4,7 +4,7 @@ A unigram word model calls every rare character sequence suspicious, and names a
 nature: 柳溪镇 looks like a slip for 柳枝, 李明 for 黎明.  The writing around them says what
 they are — a place's name before 镇/街道, a person's name after 拟聘用人员： or before ，男 /
 同志 / 主任 — and a measure word after a number (5个工作日, 4个街道) is not 各 or 革.
-The cue lists live in config/text/context.yaml.
+The cue lists live in patroldata/text/context.yaml.
 """
 from __future__ import annotations
 

@@ -1,16 +1,16 @@
-"""Derive data files of config/text/ (run once, the results ship).
+"""Derive data files of patroldata/text/ (run once, the results ship).
 
-``python -m checks.text.derive`` rewrites ``config/text/pinyin.tsv``: every character of the
+``python -m checks.text.derive`` rewrites ``patroldata/text/pinyin.tsv``: every character of the
 CJK Unified Ideographs block that pypinyin knows, grouped by reading (with tone number).
 The checks read that file rather than pypinyin so that proofreading starts fast and gives the
 same answers whatever pypinyin version is installed.
 
-``python -m checks.text.derive domain PATH`` rewrites ``config/text/domain.txt``: the words of
+``python -m checks.text.derive domain PATH`` rewrites ``patroldata/text/domain.txt``: the words of
 official-document language, counted in the *corrected* sentences of the dev half (even MD5 of
 the sentence as written, the split of benchmarks/text_benchmark.py) of ECSpell's
 ``odw.train.tsv``.  The odd (test) half is never read.
 
-``python -m checks.text.derive official PATH...`` rewrites ``config/text/official.txt``, the
+``python -m checks.text.derive official PATH...`` rewrites ``patroldata/text/official.txt``, the
 official-usage lexicon (checks/text/lexicon.py), from real official text: each PATH is a folder
 of documents (``*.txt``/``*.md``, one document a file) or a file of documents separated by form
 feeds.  Every place the statistical layer would flag (gain of at least 1.0, below the 疑似
@@ -25,7 +25,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "config" / "text"
+from patroldata import PACKAGED
+
+DATA_DIR = PACKAGED / "text"            # derived files are written to the package
 
 
 def derive_pinyin_table() -> dict[str, tuple[str, str]]:
@@ -134,7 +136,6 @@ def derive_official(paths: list[Path], min_docs: int = 2, floor: float = 1.0) ->
 
     from checks.text.checker import TextChecker
     from checks.text.lexicon import windows
-
     from checks.text.rules import VARIANT_NOTES, read_table
 
     checker = TextChecker(data_dir=DATA_DIR)

@@ -2,7 +2,7 @@
 
 The statistical layer judges a character by jieba's general-language counts, which know little
 of the vocabulary of laws, regulations and government work: 收寄, 验视, 关衔, 禁行, 视情, 宜业
-are right in official text and look like slips to it.  ``config/text/official.txt`` lists the
+are right in official text and look like slips to it.  ``patroldata/text/official.txt`` lists the
 strings, around the places the statistical layer would flag, that real official text writes in
 at least two documents (derived by ``python -m checks.text.derive official``).  A statistical
 flag is dropped when the text around it, as written, is such a string: the flagged span itself
@@ -36,7 +36,7 @@ def windows(text: str, start: int, end: int) -> list[str]:
 
 
 def read_list(path: Path) -> list[str]:
-    """The first column of a list file of config/text/ (comments and blank lines skipped)."""
+    """The first column of a list file of patroldata/text/ (comments and blank lines skipped)."""
     if not path.exists():
         return []
     out = []

@@ -1,10 +1,10 @@
-"""Near misses of the standard names of config/text/names.txt: ``serious_error``.
+"""Near misses of the standard names of patroldata/text/names.txt: ``serious_error``.
 
 serious.tsv lists known misspellings of the state's names one by one, but every character of
 中华人民共和国 can be typed as any of its homophones or look-alikes.  A text that differs from a
 standard name in exactly one character, where that character is one the name's own is
 confused with (the statistical layer's confusion sets: same pinyin, another reading, fuzzy
-pinyin, config/text/shapes.txt), is reported as a serious wording error.  It is not when:
+pinyin, patroldata/text/shapes.txt), is reported as a serious wording error.  It is not when:
 
 - the variant is a dictionary word itself, another standard name, or inside a phrase of
   exceptions.txt (检察委员会 is a procuratorate's committee, not 监察委员会);

@@ -1,6 +1,6 @@
 """National office holders next to their titles: a serious error when the name is wrong.
 
-``config/text/officeholders.tsv`` lists who held each national post (国家主席, 国务院总理,
+``patroldata/text/officeholders.tsv`` lists who held each national post (国家主席, 国务院总理,
 全国人大常委会委员长 …) and when.  In text published on a date:
 
 - a title followed by a name (国务院总理李克强) must name a holder of that post at that date

@@ -1,4 +1,4 @@
-"""Rules from the data files of config/text/, matched with one Aho-Corasick automaton.
+"""Rules from the data files of patroldata/text/, matched with one Aho-Corasick automaton.
 
 Files (TSV, ``#`` comments say where the entries come from):
 
@@ -25,7 +25,7 @@ FORMER_MARKERS_AFTER = ("更名", "改名", "改为", "改称", "整合", "撤�
 
 
 class DataFileError(ValueError):
-    """A data file of config/text/ is malformed; the message names the file and line."""
+    """A data file of patroldata/text/ is malformed; the message names the file and line."""
 
 
 def load_yaml(text: str) -> object:

@@ -6,7 +6,7 @@ A noisy-channel check with a unigram word model taken from jieba's bundled dicti
    (a typo usually breaks the word it sits in: 大数局, 人民很行).
 2. Candidate corrections come from a *masked index* — every dictionary word with one
    character blanked out (数据 -> ``数?`` and ``?据``) — intersected with the character's
-   confusion set (same pinyin from config/text/pinyin.tsv, or look-alike from shapes.txt).
+   confusion set (same pinyin from patroldata/text/pinyin.tsv, or look-alike from shapes.txt).
    So a suspicious character costs about ten index look-ups, whatever its confusion set.
 3. A candidate is scored by how much it improves the best segmentation of the few characters
    around it (log-probability under the unigram model) minus the cost of the confusion
@@ -39,14 +39,14 @@ KEEP_MODELS = 4                 # cached models kept (each change of the data fi
 MAX_WORD = 4                 # longest dictionary word used by the segmentation window
 MASK_MIN_FREQ = 3            # dictionary words rarer than this never suggest a correction
 COVER_MIN_FREQ = 3           # ... nor make a character look correct
-EXTRA_WORD_FREQ = 2000       # frequency given to the words of config/text/words.txt
+EXTRA_WORD_FREQ = 2000       # frequency given to the words of patroldata/text/words.txt
 SKIP_LOGP = -6.0             # log-probability above which a lone character is not examined
 # ... and above which it is not examined between two covered neighbours (……的工作于今年……):
 # such a character is nearly always a one-character word.  Tuned on the dev half: recall
 # 0.488 -> 0.484 at the same precision, a sixth of the check's time saved.
 LONE_SKIP_LOGP = -9.0
 WINDOW = 3                   # characters each side of a suspicious one that are re-segmented
-# Files of config/text/ whose words join jieba's dictionary (current official vocabulary,
+# Files of patroldata/text/ whose words join jieba's dictionary (current official vocabulary,
 # website furniture such as 尾页 / 返回顶部).
 EXTRA_WORD_FILES = ("words.txt", "ui_words.txt")
 # Words of official-document language (derived from the dev half of the benchmark's corrected
@@ -607,7 +607,7 @@ def jieba_dict_path() -> Path:
 def model_key(data_dir: Path, built_with: tuple = ()) -> str:
     """Changes when jieba's dictionary or a source file in ``data_dir`` changes.
 
-    The data files are hashed by content (they are small), so a copy of config/text/ elsewhere
+    The data files are hashed by content (they are small), so a copy of patroldata/text/ elsewhere
     shares the cached model; jieba's 5 MB dictionary is identified by path, size and mtime.
     """
     digest = hashlib.sha1(f"v{MODEL_VERSION}".encode())

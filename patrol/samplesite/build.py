@@ -90,7 +90,7 @@ class Section:
 
 
 # The main site's columns for the "test" profile.  Article counts grow with the profile.
-# Freshness: dynamic 14 days, notice 183 days, yearly 365 days (config/thresholds.yaml).
+# Freshness: dynamic 14 days, notice 183 days, yearly 365 days (patroldata/thresholds.yaml).
 def _main_columns() -> list[Column]:
     return [
         Column("/xwzx/zwyw/", "政务要闻", "/xwzx/", "dynamic", "iso", 1, 12, 5, "news"),

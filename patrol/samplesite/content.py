@@ -1,4 +1,4 @@
-"""Chinese text for the sample site: titles and article paragraphs from config/samplesite.yaml.
+"""Chinese text for the sample site: titles and article paragraphs from patroldata/samplesite.yaml.
 
 The planted wording errors (typos, outdated institution names, a wrong leader title, a citizen
 ID number) are defined here, because the manifest must record exactly where they went.
@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from patrol.config import CONFIG_DIR
+from patroldata import data_path
 
-CORPUS_FILE: Path = CONFIG_DIR / "samplesite.yaml"
+CORPUS_FILE: Path = data_path("samplesite.yaml")
 
 # The configured leader the sample site misnames (a wrong title is a serious error).
 LEADER = {"name": "王建国", "title": "区长"}

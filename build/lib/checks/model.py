@@ -1,0 +1,233 @@
+"""Data that flows from the crawler into the checks and from the checks into the store.
+
+Everything here is plain data: no Scrapy, no database, no Jinja2.  The crawler builds one
+``PageSnapshot`` per crawled page and one ``LinkResult`` per distinct URL it checked; a
+``SiteCrawl`` holds all of them for one site, and every check turns these into ``Finding``s.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from itertools import starmap
+from typing import Any
+
+
+class Severity(str, Enum):
+    VETO = "veto"          # fails the site on its own (单项否决)
+    ERROR = "error"        # must be rectified
+    WARNING = "warning"    # early warning, or a suspected problem (疑似)
+    INFO = "info"
+
+
+class LinkKind(str, Enum):
+    """Why a link is broken: a closed set, so reports and scripts can rely on it."""
+
+    OK = "ok"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    REFUSED = "refused"
+    TLS = "tls"
+    SOFT_404 = "soft_404"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    INVALID_URL = "invalid_url"
+    # A failure of the connection that fits none of the above (reset, aborted transfer).
+    CONNECTION = "connection"
+
+
+@dataclass(slots=True)
+class LinkRef:
+    """One occurrence of a link on a page."""
+
+    url: str            # absolute, normalised target
+    tag: str            # a, img, script, link, iframe, area, embed, source, object, form
+    anchor: str = ""    # anchor text or alt/title, trimmed to 120 characters
+
+
+@dataclass(slots=True)
+class ListItem:
+    """An entry of a list (column) page: title, link and the date shown beside it."""
+
+    title: str
+    url: str
+    date: str | None = None     # ISO date when one was found on the list
+    date_source: str = ""       # where the date came from: list | url | url_month ("" when none)
+
+
+@dataclass(slots=True)
+class PageSnapshot:
+    """What the checks need to know about one crawled HTML page."""
+
+    url: str                    # the URL as crawled (normalised)
+    final_url: str              # after redirects
+    status: int
+    depth: int                  # clicks from the start page (homepage = 0)
+    title: str = ""
+    text: str = ""              # main text, whitespace folded
+    links: list[LinkRef] = field(default_factory=list)
+    rendered: bool = False      # rendered with a browser
+    encoding: str = ""
+    content_type: str = ""
+    referer: str | None = None
+    published: str | None = None        # ISO date from meta PubDate / 发布时间
+    breadcrumb: list[str] = field(default_factory=list)
+    nav_links: list[LinkRef] = field(default_factory=list)   # links in menus / nav bars
+    list_items: list[ListItem] = field(default_factory=list)
+    placeholder: bool = False    # shows 暂无信息 / 暂无数据
+    blocks: list[str] = field(default_factory=list)        # text of nav/header/footer blocks
+    fetched_at: str = ""
+    more_links: list[LinkRef] = field(default_factory=list)  # 更多 links; anchor: the block's heading
+    pagination: list[str] = field(default_factory=list)      # URLs of list pages 2..n
+    needs_render: bool = False   # as served, an empty list container that a script fills
+    dir_links: list[LinkRef] = field(default_factory=list)   # directories of columns (link lists)
+    headline: str = ""           # the headline readers see (h1, .title, ArticleTitle meta)
+    published_from: str = ""     # where ``published`` was read: label | date_element | meta
+
+    def to_dict(self) -> dict[str, Any]:
+        # By hand: dataclasses.asdict deep-copies every value and costs more than parsing.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["links"] = [[r.url, r.tag, r.anchor] for r in self.links]
+        data["nav_links"] = [[r.url, r.tag, r.anchor] for r in self.nav_links]
+        data["more_links"] = [[r.url, r.tag, r.anchor] for r in self.more_links]
+        data["dir_links"] = [[r.url, r.tag, r.anchor] for r in self.dir_links]
+        data["list_items"] = [[i.title, i.url, i.date, i.date_source] for i in self.list_items]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PageSnapshot":
+        data = dict(data)
+        for name in ("links", "nav_links", "more_links", "dir_links"):
+            items = data.get(name)
+            if items and isinstance(items[0], list):      # the compact form crawls write
+                data[name] = list(starmap(LinkRef, items))
+            elif items:
+                data[name] = [_make(LinkRef, x) for x in items]
+        if "list_items" in data:
+            data["list_items"] = [_make(ListItem, x) for x in data["list_items"]]
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _make(cls: type, value: Any) -> Any:
+    """A LinkRef/ListItem from its compact list form or a mapping."""
+    return cls(*value) if isinstance(value, (list, tuple)) else cls(**value)
+
+
+@dataclass(slots=True)
+class LinkResult:
+    """The outcome of checking one distinct URL once in a run."""
+
+    url: str
+    kind: str = LinkKind.OK.value
+    status: int | None = None
+    method: str = ""                    # HEAD or GET (the last one used)
+    redirects: list[str] = field(default_factory=list)   # chain of URLs after the first
+    final_url: str | None = None
+    content_type: str = ""
+    elapsed_ms: int | None = None
+    error: str = ""                     # human-readable reason
+    attempts: int = 1
+    internal: bool = True               # inside the crawl scope
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == LinkKind.OK.value
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LinkResult":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class SiteCrawl:
+    """All that one crawl of one site produced."""
+
+    name: str
+    url: str                            # configured start URL
+    department: str = ""
+    pages: list[PageSnapshot] = field(default_factory=list)
+    links: dict[str, LinkResult] = field(default_factory=dict)   # by URL
+    homepage_url: str = ""              # final URL of the start page
+    errors: list[str] = field(default_factory=list)               # crawl-level problems
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def pages_by_url(self) -> dict[str, PageSnapshot]:
+        return {p.url: p for p in self.pages}
+
+
+@dataclass
+class Finding:
+    """One problem, in the shape of ``findings.json``."""
+
+    check: str
+    severity: str
+    site: str
+    url: str
+    message: str
+    page: str | None = None
+    department: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    # Detail keys that identify *which* problem this is (not how it looked this time).
+    _IDENTITY_KEYS = ("kind", "wrong", "rule", "column", "account", "host")
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs: the same problem at the same place gets the same value."""
+        ident = {k: self.detail.get(k) for k in self._IDENTITY_KEYS if k in self.detail}
+        # A broken link is the same problem whatever HTTP code it answers this month.
+        if self.check == "broken_link" and "kind" in ident:
+            ident["kind"] = kind_family(str(ident["kind"]))
+        raw = json.dumps([self.check, self.site, self.url, self.page or "", ident],
+                         ensure_ascii=False, sort_keys=True)
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check, "severity": self.severity, "site": self.site,
+            "department": self.department, "url": self.url, "page": self.page,
+            "message": self.message, "detail": self.detail, "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        return cls(check=data["check"], severity=data["severity"], site=data["site"],
+                   url=data["url"], message=data.get("message", ""), page=data.get("page"),
+                   department=data.get("department", ""), detail=dict(data.get("detail") or {}))
+
+
+def kind_family(kind: str) -> str:
+    """http_404 -> http_4xx, http_503 -> http_5xx; other kinds are their own family."""
+    if kind.startswith("http_4"):
+        return "http_4xx"
+    if kind.startswith("http_5"):
+        return "http_5xx"
+    return kind
+
+
+@dataclass
+class CheckContext:
+    """What a site-level check may know besides the crawl: plain data, no config objects."""
+
+    site: str
+    department: str = ""
+    today: str = ""                                  # ISO date of the check
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    leaders: list[dict[str, str]] = field(default_factory=list)      # [{name, title}]
+    columns: list[dict[str, Any]] = field(default_factory=list)      # per-site column rules
+    facts: dict[str, Any] = field(default_factory=dict)              # measured by patrol/ (ipv6, probes)
+
+
+@dataclass
+class CheckOutput:
+    """A check's findings and the facts the report shows beside them (columns table, rates...)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    veto: list[str] = field(default_factory=list)    # single-veto ids this check triggers

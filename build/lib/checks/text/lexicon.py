@@ -1,0 +1,140 @@
+"""The official-usage lexicon: what real official text writes is not a slip.
+
+The statistical layer judges a character by jieba's general-language counts, which know little
+of the vocabulary of laws, regulations and government work: 收寄, 验视, 关衔, 禁行, 视情, 宜业
+are right in official text and look like slips to it.  ``patroldata/text/official.txt`` lists the
+strings, around the places the statistical layer would flag, that real official text writes in
+at least two documents (derived by ``python -m checks.text.derive official``).  A statistical
+flag is dropped when the text around it, as written, is such a string: the flagged span itself
+(禁行), or the span with one or two of its neighbours (卫健委 for the flag 健委, 科创板 for 创板).
+
+A slip rarely forms, with its neighbours, a string that two documents of official text write;
+a new term does, once it is in use.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+# (characters taken before, after) the flagged span: the span alone first.
+WINDOWS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
+
+
+# 《中华人民共和国行政区划简册》's abbreviations of the provinces, less those that are common
+# characters in ordinary writing (京 津 沪 渝 吉 黑 苏 浙 鲁 新 宁 青 云 川 贵 甘 蒙 藏 港 澳 台).
+PROVINCE_ABBREVIATIONS = "冀晋辽皖闽赣豫鄂湘粤桂琼蜀黔滇陕陇秦"
+
+
+def windows(text: str, start: int, end: int) -> list[str]:
+    """The flagged span and the spans one or two characters wider, inside ``text``."""
+    out = []
+    n = len(text)
+    for before, after in WINDOWS:
+        s, e = start - before, end + after
+        if s >= 0 and e <= n:
+            out.append(text[s:e])
+    return out
+
+
+def read_list(path: Path) -> list[str]:
+    """The first column of a list file of patroldata/text/ (comments and blank lines skipped)."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word = line.split("\t", 1)[0].strip()
+            if word:
+                out.append(word)
+    return out
+
+
+class OfficialLexicon:
+    """Strings of real official text (``official.txt``), the protected names (``protected.txt``,
+    ``places.txt``) and the words patrol never suggests (``denied.txt``)."""
+
+    def __init__(self, strings, names=(), denied=()) -> None:
+        self.strings = frozenset(strings)
+        self.names = frozenset(n for n in names if len(n) >= 2)
+        self.denied = tuple(sorted(set(denied)))
+        # The provinces' one-character abbreviations that are rare as characters otherwise:
+        # written on purpose (皖美, 兴陇, 回湘), never typed for a commoner homophone.
+        self.abbreviations = frozenset(PROVINCE_ABBREVIATIONS)
+        self._automaton = None
+        self._denied = None
+
+    @classmethod
+    def load(cls, data_dir: Path) -> OfficialLexicon:
+        names = read_list(data_dir / "protected.txt") + read_list(data_dir / "places.txt")
+        return cls(read_list(data_dir / "official.txt"), names, read_list(data_dir / "denied.txt"))
+
+    def name_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where protected names and places stand in ``text``: never statistical typos."""
+        if not self.names:
+            return []
+        automaton = self._automaton
+        if automaton is None:
+            import ahocorasick
+
+            automaton = self._automaton = ahocorasick.Automaton()
+            for name in self.names:
+                automaton.add_word(name, len(name))
+            automaton.make_automaton()
+        return [(end + 1 - length, end + 1) for end, length in automaton.iter(text)]
+
+    def is_denied(self, suggestion: str) -> bool:
+        """Whether ``suggestion`` contains a word patrol never suggests."""
+        if not self.denied or not suggestion:
+            return False
+        automaton = self._denied
+        if automaton is None:
+            import ahocorasick
+
+            automaton = self._denied = ahocorasick.Automaton()
+            for word in self.denied:
+                automaton.add_word(word, word)
+            automaton.make_automaton()
+        for _ in automaton.iter(suggestion):
+            return True
+        return False
+
+    def covers(self, text: str, start: int, end: int) -> bool:
+        """Whether official text writes ``text[start:end]`` as it stands here."""
+        strings = self.strings
+        for before, after in WINDOWS:
+            s, e = start - before, end + after
+            if s >= 0 and e <= len(text) and text[s:e] in strings:
+                return True
+        return False
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.strings
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+
+def own_vocabulary(words: set[str], texts, min_contexts: int = 3) -> set[str]:
+    """The ``words`` that ``texts`` write in at least ``min_contexts`` different surroundings.
+
+    A word no dictionary knows but that a document or a site uses again and again — its own
+    places, bodies, people and terms (柳溪镇 in a dozen articles, 关衔 all through the
+    regulations on customs ranks) — is its vocabulary, not a slip.  Occurrences count only
+    when their surroundings (three characters each side) differ: a title repeated on list
+    pages, or a sentence repeated, is one use.
+    """
+    if not words:
+        return set()
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    contexts: dict[str, set[str]] = {}
+    for text in texts:
+        for end_index, length in automaton.iter(text):
+            start, end = end_index + 1 - length, end_index + 1
+            seen = contexts.setdefault(text[start:end], set())
+            if len(seen) < min_contexts:
+                seen.add(text[max(0, start - 3):start] + "|" + text[end:end + 3])
+    return {word for word, seen in contexts.items() if len(seen) >= min_contexts}

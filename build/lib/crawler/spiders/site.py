@@ -1,0 +1,904 @@
+"""The site spider: crawls one site and checks every link on it once.
+
+Each distinct URL is fetched once per run.  In-scope pages are fetched with GET and parsed
+once (their response is also their link check); other links are checked with HEAD (GET when
+the server refuses HEAD) and their bodies are not downloaded, except HTML, which is needed to
+recognise soft-404 pages.  Redirects are followed here, not by Scrapy, so the chain is recorded
+and loops are told apart from long chains.
+
+Output is a JSON-lines file: a ``start`` record, one ``page`` record per crawled page as it is
+parsed, one ``link`` record per checked URL, a ``probe`` record per host whose not-found page
+was asked for, and a final ``site`` record when the crawl closes.  It is flushed and synced to
+disk every second: it is also the crawl's journal.  A job with ``journal`` (the outputs of an
+interrupted attempt of the same run) resumes the crawl: what they record is taken as done, and
+the links their pages carry that were not checked yet are the crawl's frontier.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DontCloseSpider,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+    StopDownload,
+)
+from scrapy.http import Response
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
+from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
+from checks.pagefacts import is_later_page
+from crawler import leancheck, pages
+from crawler.jsonlines import dumps_line, loads
+from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
+from crawler.middlewares import failure_detail, looks_tls
+from crawler.shards import ShardLink, owner
+from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
+
+PAGE, LINK, PROBE = "page", "link", "probe404"
+SYNC_EVERY_S = 1.0      # the output (the crawl's journal) is flushed and synced this often
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, site: dict[str, Any], output: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.site = site
+        self.output_path = output
+        self.start_url = normalize(site["url"])
+        self.scope = {host_of(self.start_url)} | {h.lower() for h in site.get("allowed_hosts", [])}
+        # A site that lives under a path of a shared host (www.example.gov.cn/jyj/) is that path.
+        start_path = urlsplit(self.start_url).path
+        self.prefix = start_path.rsplit("/", 1)[0] + "/" if start_path.count("/") > 1 else ""
+        self.start_host = host_of(self.start_url)
+        self.shard = int(site.get("shard", 0))
+        self.shards = max(1, int(site.get("shards", 1)))
+        # Each shard crawls its share of the page budget.
+        self.max_pages = -(-int(site.get("max_pages", 5000)) // self.shards)
+        self.link: ShardLink | None = None
+        self._progress_at = 0.0
+        self.max_depth = int(site.get("max_depth", 8))
+        self.render = site.get("render", "auto")
+        self.check_external = bool(site.get("check_external", True))
+        self.extract_facts = bool(site.get("facts", True))
+        self.today = date.fromisoformat(site["today"]) if site.get("today") else date.today()
+        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: invalid)
+        self.pages_scheduled = 0
+        self.pages_written = 0
+        self.seen: set[str] = set()                   # URLs already scheduled or resolved
+        self.results: dict[str, LinkResult] = {}
+        self.signatures: dict[str, tuple[str, str]] = {}   # url -> (host, signature) of 200 HTML
+        self.not_found: dict[str, str | None] = {}    # host -> signature of its not-found page
+        self.probed_hosts: set[str] = set()
+        self.homepage_final = self.start_url
+        self.traps = TrapGuard()
+        self.errors: list[str] = []
+        self.started = time.monotonic()
+        self._out = None
+        self._synced = 0.0
+        # Counted here and published to the stats collector at close (and for progress):
+        # inc_value on every response costs more than the counting.
+        self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
+                                       "pages": 0, "render_requests": 0}
+        self.broken_kinds: dict[str, int] = {}
+        # Links that are only checked go through the lean client (crawler/leancheck.py) when
+        # the crawl is fast; polite crawls check every link through Scrapy's downloader.
+        self.lean: LeanClient | None = None
+        # Lean checks in flight: work outside Scrapy's engine that keeps it open.
+        self.lean_inflight = 0
+        self.replayed = 0                               # pages taken from an earlier attempt
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_redirects = crawler.settings.getint("PATROL_MAX_REDIRECTS", 10)
+        # What DefaultHeadersMiddleware and UserAgentMiddleware would add, once for all requests.
+        spider.headers = {**crawler.settings.getdict("DEFAULT_REQUEST_HEADERS"),
+                          "User-Agent": crawler.settings.get("USER_AGENT")}
+        spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
+        spider.render_priority = crawler.settings.getint("PATROL_RENDER_PRIORITY", 100)
+        if spider.render != "never" and not spider.rendering and spider.shard == 0:
+            reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
+            spider.errors.append(f"JavaScript pages were not rendered: {reason}")
+        crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        if crawler.settings.getbool("PATROL_LEAN_CHECKS", False):
+            spider.lean = leancheck.from_settings(crawler.settings)
+        return spider
+
+    # --- scheduling --------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self._out is None:
+            self._out = _open_output(self.output_path)
+        self._write({"type": "start", "site": self.site["name"], "shard": self.shard, "shards": self.shards})
+        # What an earlier attempt recorded is loaded before anything else runs, so that a link
+        # routed here by another shard is already known.
+        replayed = self._load_journal(self.site["journal"]) if self.site.get("journal") else None
+        self.seen.add(self.start_url)
+        if self.shards > 1:
+            link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
+            try:
+                await link.open()
+            except (OSError, ValueError, AttributeError) as exc:
+                # No conversation with the parent: end now (the parent sees this process end)
+                # rather than wait for a "finish" that cannot arrive.
+                self.errors.append(f"shard {self.shard}: no link to the parent ({exc!r})")
+                self._finish()
+                return
+            self.link = link
+        if replayed is not None:
+            for request in self._resume(replayed):
+                yield request
+            if self.link is not None:
+                self.link.flush()
+            return
+        if self.link is not None and not self.link.owns(self.start_url):
+            return
+        self.pages_scheduled = 1
+        yield self._request(self.start_url, PAGE, depth=0, referer=None)
+        probe = self._probe_request(host_of(self.start_url), self.start_url)
+        if probe is not None:
+            yield probe
+
+    # --- resuming from the journal of an interrupted attempt --------------------------------
+
+    def _load_journal(self, files: list[dict[str, Any]]) -> list[PageSnapshot]:
+        """Take what earlier attempts recorded: their pages (returned, in crawl order), link
+        results, page signatures and not-found pages.  A page whose result was recorded but not
+        its page record (stopped between the two, or waiting for the browser) is not taken: it
+        is fetched again."""
+        pages: dict[str, PageSnapshot] = {}
+        links: dict[str, dict[str, Any]] = {}
+        for entry in files:
+            mine = None
+            if self.shards > 1 and int(entry.get("shards", 1)) != self.shards:
+                mine = self._owned
+            for record in _journal_records(entry["path"]):
+                kind = record.pop("type", None)
+                if kind == "probe":
+                    host = record.get("host")
+                    if host:
+                        self.probed_hosts.add(host)
+                        self.not_found[host] = record.get("signature")
+                    continue
+                url = record.get("url")
+                if not isinstance(url, str) or (mine is not None and not mine(url)):
+                    continue
+                if kind == "page":
+                    pages[url] = PageSnapshot.from_dict(record)
+                elif kind == "link":
+                    links[url] = record
+        for url, record in links.items():
+            if record.get("page") and url not in pages:
+                continue
+            result = LinkResult.from_dict(record)
+            self.results[url] = result
+            self.seen.add(url)
+            sig = record.get("sig")
+            if sig:
+                self.signatures[url] = (sig[0], sig[1])
+            self.counts["links_checked"] += 1
+            if not result.ok:
+                self.counts["broken"] += 1
+                self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
+        ordered = sorted(pages.values(), key=lambda p: p.depth)
+        for page in ordered:
+            self.seen.add(page.url)
+            final = _safe_normalize(page.final_url) if page.final_url else None
+            if final:
+                self.seen.add(final)
+            self.traps.allow(page.url)
+            self.pages_scheduled += 1
+            self.pages_written += 1
+            self.counts["pages"] += 1
+            if page.depth == 0 and page.url == self.start_url and final:
+                self.homepage_final = final
+        self.replayed = len(ordered)
+        return ordered
+
+    def _owned(self, url: str) -> bool:
+        return owner(url, self.shards) == self.shard
+
+    def _resume(self, pages: list[PageSnapshot]) -> Iterator[scrapy.Request]:
+        """The frontier: the start page if it was not crawled, then every link of the pages
+        crawled that is not known yet, as the crawl would have followed it."""
+        start_done = self.start_url in self.results or any(p.url == self.start_url for p in pages)
+        if not start_done and (self.link is None or self.link.owns(self.start_url)):
+            self.pages_scheduled += 1
+            yield self._request(self.start_url, PAGE, depth=0, referer=None)
+        # Hosts whose not-found page was not learnt yet: asked again, or their soft-404 pages
+        # would go unnoticed.
+        samples = {host: url for url, (host, _) in self.signatures.items()}
+        if not start_done:
+            samples.setdefault(self.start_host, self.start_url)
+        for host in sorted(samples.keys() - self.probed_hosts):
+            probe = self._probe_request(host, samples[host])
+            if probe is not None:
+                yield probe
+        for page in pages:
+            yield from self._follow(page.links, page.depth, page.url)
+
+    # --- shards: links another process owns go to it through the parent -------------------
+
+    def _routed(self, message: dict[str, Any]) -> bool:
+        """Schedule a link that another shard found and this one owns."""
+        url = message["url"]
+        if message.get("render"):
+            req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
+                                origin=message["origin"], render=self.rendering, chain=message.get("chain"))
+            if self.rendering:
+                self.counts["render_requests"] += 1
+                req.meta["unrendered"] = (base64.b64decode(message["body"]), message["ctype"].encode("latin-1"))
+            else:
+                req.meta["render_failed"] = True
+            self.crawler.engine.crawl(req)
+            return True
+        if url in self.seen:
+            return False
+        self.seen.add(url)
+        requests = list(self._schedule(url, message.get("depth", 1), message.get("referer")))
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        return bool(requests)
+
+    def _finish(self) -> None:
+        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="finished"))
+
+    def _is_idle(self) -> bool:
+        return self.lean_inflight == 0 and self.crawler.engine.spider_is_idle()
+
+    def _idle(self, spider: scrapy.Spider) -> None:
+        if spider is not self:
+            return
+        if self.lean_inflight:
+            # Checks in flight outside Scrapy: the last one to finish wakes the engine.
+            raise DontCloseSpider
+        if self.link is not None and self.link.idle():
+            raise DontCloseSpider
+
+    def _report_progress(self) -> None:
+        now = time.monotonic()
+        if self.link is not None and now - self._progress_at >= 1.0:
+            self._progress_at = now
+            counts = self.counts
+            self.link.send({"progress": [counts["pages"], counts["links_checked"], counts["broken"]]})
+
+    def _request(self, url: str, role: str, *, depth: int, referer: str | None,
+                 method: str = "GET", chain: list[str] | None = None, origin: str | None = None,
+                 render: bool = False) -> scrapy.Request:
+        meta: dict[str, Any] = {
+            "role": role, "depth": depth, "referer_url": referer, "origin": origin or url,
+            "chain": chain or [], "dont_redirect": True, "handle_httpstatus_all": True,
+            "t0": time.monotonic(),
+        }
+        priority = 0
+        if render:
+            # Rendered by scrapy-playwright (crawler.run sets its download handler).
+            meta["playwright"] = True
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+            # Ahead of the queue: the links a script fills in are the rest of the crawl.
+            priority = self.render_priority
+        headers = self.headers
+        if referer:
+            headers = {**headers, "Referer": referer}
+        self.counts["requests"] += 1
+        return scrapy.Request(url, method=method, meta=meta, headers=headers, dont_filter=True,
+                              priority=priority, callback=self.parse, errback=self.on_error)
+
+    def _probe_request(self, host: str, sample_url: str) -> scrapy.Request | None:
+        """Ask the host for a page that cannot exist, to learn what its not-found page looks like."""
+        if host in self.probed_hosts:
+            return None
+        self.probed_hosts.add(host)
+        parts = urlsplit(sample_url)
+        missing = f"{parts.scheme}://{parts.netloc}/patrol-missing-{secrets.token_hex(6)}.html"
+        return self._request(missing, PROBE, depth=0, referer=None)
+
+    def _follow(self, links: list[LinkRef], depth: int, page_url: str) -> Iterator[scrapy.Request]:
+        for ref in links:
+            url = ref.url
+            if url in self.seen:
+                continue
+            self.seen.add(url)
+            # A column's later list pages are one level, however long the 下一页 chain.
+            next_depth = depth if is_later_page(url) else depth + 1
+            if self.link is not None and not self.link.owns(url):
+                self.link.send_url(url, next_depth, page_url)
+                continue
+            yield from self._schedule(url, next_depth, page_url)
+        if self.link is not None:
+            self.link.flush(now=False)
+
+    def _schedule(self, url: str, depth: int, referer: str | None) -> Iterator[scrapy.Request]:
+        """The request(s) that check a new URL: crawl it as a page, or only check it."""
+        host = host_of(url)
+        internal = self._in_scope(url, host)
+        if not internal and not self.check_external:
+            return
+        if is_resource(url):
+            if self.lean is not None:
+                self._check_lean(url, referer, "HEAD")
+            else:
+                yield self._request(url, LINK, depth=depth, referer=referer, method="HEAD")
+            return
+        if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
+                and self.traps.allow(url)):
+            self.pages_scheduled += 1
+            yield self._request(url, PAGE, depth=depth, referer=referer)
+        elif self.lean is not None:
+            self._check_lean(url, referer, "GET")
+        else:
+            yield self._request(url, LINK, depth=depth, referer=referer)
+        probe = self._probe_request(host, url)
+        if probe is not None:
+            yield probe
+
+    def _in_scope(self, url: str, host: str | None = None) -> bool:
+        host = host or host_of(url)
+        if host not in self.scope:
+            return False
+        if self.prefix and host == self.start_host:
+            return urlsplit(url).path.startswith(self.prefix)
+        return True
+
+    # --- downloads ---------------------------------------------------------------------------
+
+    def _headers_received(self, headers: Any, body_length: int, request: scrapy.Request,
+                          spider: scrapy.Spider) -> None:
+        """Stop a download once its headers show it is not an HTML page we need to read."""
+        if spider is not self or request.method == "HEAD":
+            return
+        ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if ctype and not ctype.startswith(HTML_TYPES):
+            raise StopDownload(fail=False)
+
+    # Callbacks schedule their requests themselves and return nothing: Scrapy's processing of
+    # callback output (an async generator chain and worker tasks per response) cost more CPU
+    # than the rest of a page's handling.
+    def parse(self, response: Response) -> None:
+        crawl = self.crawler.engine.crawl
+        for request in self._handle(response):
+            crawl(request)
+
+    def on_error(self, failure: Failure) -> None:
+        crawl = self.crawler.engine.crawl
+        for request in self._on_error(failure):
+            crawl(request)
+
+    def _handle(self, response: Response) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        role, origin = meta["role"], meta["origin"]
+        self.counts["responses"] += 1
+        if 300 <= response.status < 400 and response.headers.get(b"Location"):
+            yield from self._redirect(response)
+            return
+        if role == PROBE:
+            self._learn_not_found(response)
+            return
+        if response.request.method == "HEAD" and response.status >= 400:
+            # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+            yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
+                                chain=meta["chain"], origin=origin)
+            return
+        result = self._result(response)
+        tree, encoding, title = None, "", None
+        if response.request.method == "GET":
+            tree, encoding, title = self._judge_html(result, response.body, response.url)
+        page = role == PAGE and tree is not None and result.ok and self._in_scope(response.url)
+        needs = page and self._needs_render(meta, tree)
+        if needs and not self.rendering and self.link is not None and self.shard != 0:
+            # One browser for the whole site: shard 0 renders the page and records its result,
+            # so the URL has one result (not one from each shard, the parent keeping whichever
+            # it happened to read last).
+            self._render_elsewhere(response)
+            return
+        self._record_final(result, response.url, meta["chain"], page=page)
+        if page:
+            yield from self._page(response, tree, encoding, title, needs)
+
+    def _needs_render(self, meta: dict[str, Any], tree: Any) -> bool:
+        return (not meta.get("playwright") and self.render != "never" and not meta.get("render_failed")
+                and (self.render == "always" or pages.needs_render(tree, homepage=self._homepage_of(meta))))
+
+    @staticmethod
+    def _homepage_of(meta: dict[str, Any]) -> str | None:
+        """The start page's URL when this response is it (its menus name the columns)."""
+        return meta.get("origin") if meta.get("depth") == 0 else None
+
+    def _render_elsewhere(self, response: Response) -> None:
+        meta = response.meta
+        assert self.link is not None
+        self.link.send({"render": True, "url": response.url, "origin": meta["origin"], "depth": meta["depth"],
+                        "referer": meta["referer_url"], "chain": meta["chain"],
+                        "body": base64.b64encode(response.body).decode("ascii"),
+                        "ctype": (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")})
+
+    def _judge_html(self, result: LinkResult, body: bytes, url: str) -> tuple[Any, str, str | None]:
+        """Parse an HTML answer; a 200 page that says "not found" is a soft-404, and the text of
+        the others is remembered to compare with the host's not-found page at the end.
+        Returns the tree, the encoding and the title when it was read (200 pages)."""
+        ctype = result.content_type
+        if not (ctype.startswith(HTML_TYPES) and body):
+            return None, "", None
+        text, encoding = pages.decode_html(body, ctype)
+        tree = pages.parse_html(text)
+        title = None
+        if tree is not None and result.status == 200:
+            title = pages.title_of(tree)
+            body_text = _quick_text(tree)
+            if looks_not_found(title, body_text):
+                result.kind = LinkKind.SOFT_404.value
+                result.error = f"页面提示不存在：{title[:60]}"
+            else:
+                # Compared with the not-found page of the host the link names, wherever its
+                # redirects led (as the probe of that host was).  A host whose not-found page
+                # answers 404 has no 200 page to be mistaken for it: its pages need no signature
+                # (its probe is answered before most of its pages).
+                host = host_of(result.url)
+                if host not in self.not_found or self.not_found[host] is not None:
+                    self.signatures[result.url] = (host, page_signature(title, body_text))
+        return tree, encoding, title
+
+    def _record_final(self, result: LinkResult, final_url: str, chain: list[str], page: bool = False) -> None:
+        self._record(result, page=page)
+        if not chain:
+            return
+        final = _safe_normalize(final_url)
+        if final and final != result.url and final in self.seen and final not in self.results:
+            # The redirect's target is a URL of its own: it was fetched, so it is checked too.
+            self._record(LinkResult(**{**result.to_dict(), "url": final, "redirects": [],
+                                       "internal": self._in_scope(final)}))
+
+    # --- links checked outside Scrapy ----------------------------------------------------------
+
+    def _check_lean(self, url: str, referer: str | None, method: str) -> None:
+        self.lean_inflight += 1
+        asyncio.ensure_future(self._lean(url, referer, method))
+
+    async def _lean(self, origin: str, referer: str | None, method: str) -> None:
+        """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would."""
+        assert self.lean is not None
+        t0 = time.monotonic()
+        chain: list[str] = []          # as the Scrapy path's meta["chain"]: origin first
+        url = origin
+        internal = self._in_scope(origin)
+        try:
+            while True:
+                try:
+                    answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET")
+                except FetchFailed as exc:
+                    if method == "HEAD" and exc.kind == LinkKind.CONNECTION.value:
+                        method = "GET"
+                        continue
+                    self._record(LinkResult(
+                        url=origin, kind=exc.kind, error=exc.message, method=method,
+                        redirects=chain[1:] + ([url] if chain else []), final_url=url,
+                        attempts=exc.attempts, elapsed_ms=int((time.monotonic() - t0) * 1000),
+                        internal=internal))
+                    return
+                self.counts["responses"] += 1
+                location = answer.header("location")
+                if 300 <= answer.status < 400 and location:
+                    chain = chain + [url]
+                    result = self._lean_result(origin, answer, chain, t0, internal)
+                    try:
+                        target = normalize(urljoin(url, location))
+                    except (InvalidURL, ValueError) as exc:
+                        result.kind = LinkKind.INVALID_URL.value
+                        result.error = f"重定向地址无效：{location[:100]} ({exc})"
+                        self._record(result)
+                        return
+                    if target in chain or _safe_normalize(url) == target:
+                        result.kind = LinkKind.REDIRECT_LOOP.value
+                        result.error = "重定向循环：" + " → ".join(chain + [target])
+                        self._record(result)
+                        return
+                    if len(chain) > self.max_redirects:
+                        result.kind = LinkKind.TOO_MANY_REDIRECTS.value
+                        result.error = f"超过 {self.max_redirects} 次重定向"
+                        self._record(result)
+                        return
+                    url = target
+                    continue
+                if method == "HEAD" and answer.status >= 400:
+                    # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+                    method = "GET"
+                    continue
+                result = self._lean_result(origin, answer, chain, t0, internal)
+                if method == "GET":
+                    self._judge_html(result, answer.body, answer.url)
+                self._record_final(result, answer.url, chain)
+                return
+        except Exception as exc:  # noqa: BLE001 - a bug here must not leave the crawl waiting for ever
+            self.errors.append(f"checking {origin} failed: {exc!r}"[:300])
+            self._record(LinkResult(url=origin, kind=LinkKind.CONNECTION.value, error=repr(exc)[:200],
+                                    method=method, internal=internal))
+        finally:
+            self.lean_inflight -= 1
+            if self.lean_inflight == 0:
+                self._wake_engine()
+
+    def _lean_result(self, origin: str, answer: Any, chain: list[str], t0: float,
+                     internal: bool) -> LinkResult:
+        return LinkResult(
+            url=origin, kind=kind_for_status(answer.status), status=answer.status, method=answer.method,
+            redirects=(chain[1:] + [answer.url]) if chain else [], final_url=answer.url,
+            content_type=answer.header("content-type").lower(),
+            elapsed_ms=int((time.monotonic() - t0) * 1000), attempts=answer.attempts, internal=internal)
+
+    def _wake_engine(self) -> None:
+        """Let the engine see it may be idle now, instead of at its next 5-second heartbeat."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    def _page(self, response: Response, tree: Any, encoding: str,
+              title: str | None = None, needs_render: bool | None = None) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        origin, depth = meta["origin"], meta["depth"]
+        rendered = bool(meta.get("playwright"))
+        if needs_render is None:
+            needs_render = self._needs_render(meta, tree)
+        if needs_render and self.rendering:
+            self.counts["render_requests"] += 1
+            req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
+                                origin=origin, render=True, chain=meta["chain"])
+            req.meta["unrendered"] = (response.body, response.headers.get(b"Content-Type"))
+            yield req
+            return
+        if depth == 0:
+            self.homepage_final = _safe_normalize(response.url) or self.start_url
+        links = self._links(tree, response.url)
+        snap = pages.snapshot(
+            tree, url=origin, final_url=response.url, status=response.status, depth=depth,
+            links=links, rendered=rendered, encoding=encoding,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+            referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
+            title=title)
+        self._write({"type": "page", **snap.to_dict()})
+        self.pages_written += 1
+        self.counts["pages"] += 1
+        self._report_progress()
+        yield from self._follow(links, depth, origin)
+
+    def _links(self, tree: Any, page_url: str) -> list[LinkRef]:
+        refs: list[LinkRef] = []
+        seen_here: set[tuple[str, str]] = set()
+        for raw, tag, anchor in pages.iter_links(tree, page_url):
+            if skip_scheme(raw):
+                continue
+            url = self._normalized.get(raw, "")
+            if url == "":
+                try:
+                    url = normalize(raw)
+                except InvalidURL as exc:
+                    url = None
+                    self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
+                                            internal=False, method=""))
+                    self.seen.add(raw)
+                if len(self._normalized) < 200_000:
+                    self._normalized[raw] = url
+            url = url or raw
+            if (url, tag) in seen_here:
+                continue
+            seen_here.add((url, tag))
+            refs.append(LinkRef(url=url, tag=tag, anchor=anchor))
+        return refs
+
+    def _redirect(self, response: Response) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        location = response.headers[b"Location"].decode("latin-1")
+        chain = meta["chain"] + [response.url]
+        origin = meta["origin"]
+        try:
+            target = normalize(urljoin(response.url, location))
+        except (InvalidURL, ValueError) as exc:
+            self._record(self._result(response, LinkKind.INVALID_URL.value,
+                                      f"重定向地址无效：{location[:100]} ({exc})", chain=chain))
+            return
+        if target in chain or _safe_normalize(response.url) == target:
+            if meta["role"] != PROBE:
+                self._record(self._result(response, LinkKind.REDIRECT_LOOP.value,
+                                          "重定向循环：" + " → ".join(chain + [target]), chain=chain))
+            return
+        if len(chain) > self.max_redirects:
+            if meta["role"] != PROBE:
+                self._record(self._result(response, LinkKind.TOO_MANY_REDIRECTS.value,
+                                          f"超过 {self.max_redirects} 次重定向", chain=chain))
+            return
+        role = meta["role"]
+        if role == PAGE:
+            if (not self._in_scope(target) or target in self.seen
+                    or (self.link is not None and not self.link.owns(target))):
+                # Off-site, or a page crawled on its own: only check where the redirect ends.
+                role = LINK
+            else:
+                self.seen.add(target)
+        method = response.request.method
+        yield self._request(target, role, depth=meta["depth"], referer=meta["referer_url"],
+                            method=method, chain=chain, origin=origin)
+
+    def _on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        request = failure.request
+        meta = request.meta
+        kind, message = classify_failure(failure)
+        if meta["role"] == PROBE:
+            return
+        if meta.get("playwright") and "unrendered" in meta:
+            # Rendering failed: judge the page as served, and say so.
+            self.errors.append(f"rendering failed for {request.url}: {message}"[:400])
+            body, ctype = meta["unrendered"]
+            response = scrapy.http.HtmlResponse(request.url, status=200, body=body,
+                                                headers={b"Content-Type": ctype or b"text/html"},
+                                                request=request.replace(meta={**meta, "playwright": False}))
+            tree = pages.parse_html(pages.decode_html(body, (ctype or b"").decode("latin-1"))[0])
+            if tree is not None:
+                yield from self._page_unrendered(response, tree)
+            return
+        if request.method == "HEAD" and kind in (LinkKind.CONNECTION.value,):
+            yield self._request(request.url, meta["role"], depth=meta["depth"],
+                                referer=meta["referer_url"], chain=meta["chain"], origin=meta["origin"])
+            return
+        self._record(LinkResult(
+            url=meta["origin"], kind=kind, error=message, method=request.method,
+            redirects=meta["chain"][1:] + ([request.url] if meta["chain"] else []),
+            final_url=request.url, attempts=meta.get("patrol_attempt", 1),
+            elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000),
+            internal=self._in_scope(meta["origin"])))
+
+    def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
+        meta = response.meta
+        links = self._links(tree, response.url)
+        snap = pages.snapshot(tree, url=meta["origin"], final_url=response.url, status=200,
+                              depth=meta["depth"], links=links, rendered=False, encoding="",
+                              content_type="text/html", referer=meta["referer_url"], fetched_at=_now(),
+                              facts=self.extract_facts, today=self.today)
+        self._write({"type": "page", **snap.to_dict()})
+        self.pages_written += 1
+        self.counts["pages"] += 1
+        yield from self._follow(links, meta["depth"], meta["origin"])
+
+    # --- results -----------------------------------------------------------------------------
+
+    def _result(self, response: Response, kind: str | None = None, error: str = "",
+                chain: list[str] | None = None) -> LinkResult:
+        meta = response.meta
+        chain = meta["chain"] if chain is None else chain
+        return LinkResult(
+            url=meta["origin"], kind=kind or kind_for_status(response.status), status=response.status,
+            method=response.request.method, redirects=(chain[1:] + [response.url]) if chain else [],
+            final_url=response.url,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
+            elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
+            attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
+
+    def _record(self, result: LinkResult, page: bool = False) -> None:
+        """Keep a URL's final result and write it now: the parent reads it while the crawl runs
+        rather than after.  A result changed later (a soft-404 found at the end) is written
+        again, and the later record wins."""
+        self.results[result.url] = result
+        self._write_link(result, page)
+        counts = self.counts
+        counts["links_checked"] += 1
+        if not result.ok:
+            counts["broken"] += 1
+            self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
+
+    def _learn_not_found(self, response: Response) -> None:
+        host = host_of(response.meta["origin"])      # the host asked, wherever it redirected
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if response.status != 200 or not ctype.startswith(HTML_TYPES):
+            self.not_found.setdefault(host, None)
+        else:
+            text, _ = pages.decode_html(response.body, ctype)
+            tree = pages.parse_html(text)
+            if tree is not None:
+                self.not_found[host] = page_signature(pages.title_of(tree), _quick_text(tree))
+        if host in self.not_found:
+            self._write({"type": "probe", "host": host, "signature": self.not_found[host]})
+
+    def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        if spider is not self:
+            return
+        home = {self.start_url, self.homepage_final}
+        for url, (host, signature) in self.signatures.items():
+            result = self.results.get(url)
+            if (result is None or not result.ok or url in home
+                    or (result.final_url and result.final_url != url
+                        and _safe_normalize(result.final_url) in home)):
+                continue
+            if self.not_found.get(host) and self.not_found[host] == signature:
+                result.kind = LinkKind.SOFT_404.value
+                result.error = "与该站点“页面不存在”页面相同"
+                self.counts["broken"] += 1
+                self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
+                self._write_link(result)            # written again: this record wins
+        if self.lean is not None:
+            self.lean.close()
+            self.counts["requests"] += self.lean.requests
+        self._publish_stats()
+        stats = self.crawler.stats.get_stats()
+        self._write({
+            "type": "site", "name": self.site["name"], "url": self.start_url, "shard": self.shard,
+            "owns_start": self.link is None or self.link.owns(self.start_url),
+            "homepage_url": self.homepage_final, "errors": self.errors, "reason": reason,
+            "stats": {
+                "duration_s": round(time.monotonic() - self.started, 2),
+                "requests": stats.get("patrol/requests", 0),
+                "retries": stats.get("patrol/retries", 0),
+                "pages": self.pages_written,
+                "render_requests": self.counts["render_requests"],
+                "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
+                "max_pages_reached": self.pages_scheduled >= self.max_pages,
+            },
+        })
+        self._out.close()
+        if self.link is not None:
+            # Everything is written: the parent may read it while this process shuts down
+            # (closing the browser, the reactor) rather than after.
+            self.link.send({"closed": True})
+
+    def _publish_stats(self) -> None:
+        stats = self.crawler.stats
+        for name, value in self.counts.items():
+            stats.set_value(f"patrol/{name}", value)
+        for kind, value in self.broken_kinds.items():
+            stats.set_value(f"patrol/broken_link/{kind}", value)
+        lean_retries = self.lean.retried if self.lean is not None else 0
+        if lean_retries:
+            stats.inc_value("patrol/retries", lean_retries)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self._out is None:
+            self._out = _open_output(self.output_path)
+        elif self._out.closed:          # a check that ends after the output was completed
+            return
+        self._out.write(dumps_line(record))
+        now = time.monotonic()
+        if now - self._synced >= SYNC_EVERY_S:
+            self._synced = now
+            self._out.flush()
+            try:
+                os.fsync(self._out.fileno())
+            except OSError:
+                pass
+
+    def _write_link(self, result: LinkResult, page: bool = False) -> None:
+        # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
+        record: dict[str, Any] = {"type": "link"}
+        for name in _LINK_FIELDS:
+            record[name] = getattr(result, name)
+        # For a resume: a page's record follows (it is fetched again if it is missing), and
+        # the signature compared with its host's not-found page at the end.
+        if page:
+            record["page"] = True
+        sig = self.signatures.get(result.url)
+        if sig is not None:
+            record["sig"] = sig
+        self._write(record)
+
+
+def _journal_records(path: str) -> Iterator[dict[str, Any]]:
+    """The records of an earlier attempt's output: whole lines only (the last may be cut)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return
+    lines = data.split(b"\n")
+    if not data.endswith(b"\n"):
+        lines.pop()
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except ValueError:
+            return                      # damaged from here on
+        if isinstance(record, dict):
+            yield record
+
+
+def _quick_text(tree: Any, limit: int = 5000) -> str:
+    """The body's text with whitespace folded, cut at ``limit`` characters."""
+    body = tree.find("body")
+    if body is None:
+        return ""
+    # Joining every text node and folding once is done in C: the same result as folding node
+    # by node, at a fraction of the cost.
+    return " ".join(" ".join(body.itertext()).split())[:limit]
+
+
+def _safe_normalize(url: str) -> str | None:
+    try:
+        return normalize(url)
+    except InvalidURL:
+        return None
+
+
+_LINK_FIELDS = tuple(LinkResult.__dataclass_fields__)
+# Every output file a spider of this process opened: a forked crawl process leaves with
+# os._exit, so it flushes and closes them itself (``close_outputs``) if a spider did not.
+_OUTPUTS: list[Any] = []
+
+
+def _open_output(path: str) -> Any:
+    fh = open(path, "wb")     # noqa: SIM115 - closed in _closed or close_outputs
+    _OUTPUTS.append(fh)
+    return fh
+
+
+def close_outputs() -> None:
+    for fh in _OUTPUTS:
+        try:
+            fh.close()
+        except (OSError, ValueError):
+            pass
+
+
+_CLOCK: tuple[int, str] = (0, "")
+
+
+def _now() -> str:
+    """The time, to the second, formatted once a second (a crawl fetches hundreds a second)."""
+    global _CLOCK
+    second = int(time.time())
+    clock = _CLOCK                      # one read, one write: the pair never comes apart
+    if second != clock[0]:
+        clock = _CLOCK = (second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds"))
+    return clock[1]
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """The closed-set kind and a readable message for a download that produced no response."""
+    exc = failure.value
+    text = f"{type(exc).__name__}: {exc}"
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        text += f" ({type(cause).__name__}: {cause})"
+    if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
+        return LinkKind.DNS.value, "域名无法解析"
+    if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
+        return LinkKind.REFUSED.value, "连接被拒绝"
+    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)) \
+            or "TimeoutError" in text:
+        return LinkKind.TIMEOUT.value, "访问超时"
+    detail = failure_detail(exc)
+    if looks_tls(text, detail):
+        return LinkKind.TLS.value, "HTTPS 握手失败"
+    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost,
+                        net_error.ConnectionDone, DownloadFailedError, ResponseDataLossError)):
+        if "TimeoutError" in detail or "timed out" in detail.lower():
+            return LinkKind.TIMEOUT.value, "访问超时"
+        return LinkKind.CONNECTION.value, "连接中断：" + (detail or text)[:120]
+    if isinstance(exc, ValueError):
+        return LinkKind.INVALID_URL.value, str(exc)[:200]
+    lowered = text.lower()
+    if "timeout" in lowered:
+        return LinkKind.TIMEOUT.value, "访问超时"
+    if "err_name_not_resolved" in lowered:
+        return LinkKind.DNS.value, "域名无法解析"
+    if "err_connection_refused" in lowered:
+        return LinkKind.REFUSED.value, "连接被拒绝"
+    return LinkKind.CONNECTION.value, text[:200]

@@ -1,0 +1,477 @@
+"""Running a patrol: crawl the sites in worker processes, check, store, report.
+
+The crawl of each site runs in a separate process (``python -m crawler.run``), several sites
+per process and one process per core, so the Twisted reactor is never restarted and both cores
+work.  Each crawl writes a JSON-lines file; this module reads it back into a ``SiteCrawl``,
+runs every site-level check on it, and stores the results in one transaction per site.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
+from patrol import runlock
+from patrol import thresholds as thresholds_mod
+from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
+from patrol.crawling import start_crawls
+from patrol.stopping import Interrupted, StopSignals
+
+if TYPE_CHECKING:
+    from patrol.store import Run, Store
+
+# Site-level checks, in report order: (name, "module:function").  A check whose module is not
+# installed is skipped; a check that fails is recorded on the site, never fatal to the run.
+SITE_CHECKS: list[tuple[str, str]] = [
+    ("links", "checks.links:check_site"),
+    ("freshness", "checks.freshness:check_site"),
+    ("text", "checks.text:check_site"),
+    ("ipv6", "checks.ipv6:check_site"),
+    ("availability", "checks.availability:check_site"),
+]
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    out_dir: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    findings: int = 0
+    interrupted: Interrupted | None = None      # the stop signal that ended the run early
+
+
+# --- crawling: see patrol/crawling.py ------------------------------------------------------
+
+# --- checking ------------------------------------------------------------------------------
+
+def check_context(cfg: Config, site: Site, today: date, facts: dict[str, Any] | None = None) -> CheckContext:
+    return CheckContext(
+        site=site.name, department=site.department, today=today.isoformat(),
+        thresholds=thresholds_mod.merged(cfg, site),
+        leaders=[{"name": x.name, "title": x.title} for x in cfg.leaders],
+        columns=[asdict(c) for c in site.columns], facts=facts or {})
+
+
+def _load_check(spec: str) -> Callable[[SiteCrawl, CheckContext], CheckOutput] | None:
+    module, func = spec.split(":")
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, func, None)
+
+
+def run_checks(crawl: SiteCrawl, ctx: CheckContext, only: list[str] | None = None) -> CheckOutput:
+    """Every site-level check on one crawl; their findings, facts (by check) and vetoes together."""
+    total = CheckOutput()
+    for name, spec in SITE_CHECKS:
+        if only is not None and name not in only:
+            continue
+        check = _load_check(spec)
+        if check is None:
+            continue
+        try:
+            out = check(crawl, ctx)
+        except Exception as exc:  # a check's bug must not lose the run's other results
+            crawl.errors.append(f"check {name} failed: {exc!r}")
+            total.facts[name] = {"error": "".join(traceback.format_exception_only(exc)).strip()}
+            continue
+        total.findings.extend(out.findings)
+        total.facts[name] = out.facts
+        total.veto.extend(v for v in out.veto if v not in total.veto)
+    return total
+
+
+def score(findings: list[Finding], veto: list[str], cfg: Config | None) -> float | None:
+    try:
+        from reports import scoring
+    except ImportError:
+        return None
+    return scoring.score_site(findings, veto, scoring.load_table(cfg))
+
+
+# --- a whole run ---------------------------------------------------------------------------
+
+def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None = None,
+           period: str | None = None, kind: str = "run", fast: bool = False, progress: bool = False,
+           today: date | None = None, store: Store | None = None,
+           checks: list[str] | None = None, resume: bool = False) -> RunOutcome:
+    """One run: crawl, check, store, report.  SIGINT, SIGTERM and SIGHUP stop it: the crawl
+    processes are stopped, what they crawled is stored, the run is recorded as
+    ``interrupted`` and its report says 巡检未完成 (``outcome.interrupted``).  ``resume``
+    continues the most recent interrupted run of ``kind`` from its journal instead."""
+    with StopSignals() as stop:
+        with runlock.acquire(cfg.database, _config_dir(cfg), what=f"patrol {kind}"):
+            return _patrol(cfg, stop, sites=sites, out_dir=out_dir, period=period, kind=kind, fast=fast,
+                           progress=progress, today=today, store=store, checks=checks, resume=resume)
+
+
+def _config_dir(cfg: Config) -> Path | None:
+    return Path(cfg.path).parent if cfg.path not in ("", "<none>", "<config>") else None
+
+
+def journal_root(cfg: Config) -> Path:
+    """Where runs keep their crawl journal until they complete: ``<output>/.journal``."""
+    return (Path(cfg.output) / ".journal").resolve()
+
+
+def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir: Path | None,
+            period: str | None, kind: str, fast: bool, progress: bool, today: date | None,
+            store: Store | None, checks: list[str] | None, resume: bool) -> RunOutcome:
+    today = today or date.today()
+    period = period or today.strftime("%Y-%m")
+    sites = cfg.sites if sites is None else sites
+    crawl_cfg = Crawl(**{**asdict(cfg.crawl), "fast": cfg.crawl.fast or fast})
+    resolver = asdict(cfg.resolver)
+    crawling = None
+    run: Run | None = None
+    done: set[str] = set()              # sites (and accounts) whose results are stored
+    try:
+        if resume:
+            store = store or open_store(cfg)
+            store.lock()
+            store.settle_stale_runs()
+            run = store.resumable_run(kind)
+            if run is None or not run.journal:
+                raise ConfigError("--resume: there is no interrupted run to continue"
+                                  + (" (the last one left no journal)" if run is not None else ""))
+            assert run.id is not None
+            period = run.period
+            today = _local_date(run.started)
+            done = store.finished_sites(run.id)
+            journal = Path(run.journal)
+            store.reopen_run(run.id)
+            log(progress, f"resuming run {run.id} ({period}) from {journal}")
+            crawling = start_crawls([s for s in sites if s.name not in done], crawl_cfg, resolver, journal,
+                                    progress=progress, checks=checks, today=today, resume=True)
+        else:
+            # The crawl processes start first: opening the store and loading the checks overlap
+            # their start-up.
+            journal = journal_root(cfg) / f"{period}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+            crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
+                                    checks=checks, today=today)
+            store = store or open_store(cfg)
+            store.lock()
+            store.settle_stale_runs()
+            earlier = store.interrupted_runs(period, kind)
+            if earlier and kind == "run":
+                print(f"patrol: run {earlier[0].id} of {period} was interrupted and is not counted; "
+                      f"`patrol run --resume` continues it (this run starts afresh)", file=sys.stderr)
+            run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name,
+                                  journal=str(journal.resolve()))
+        stop.on_force = crawling.kill_now
+    except BaseException:
+        if crawling is not None:
+            crawling.kill_now()
+            crawling.reap(timeout=5)
+        if resume and run is not None and run.id is not None and store is not None:
+            store.finish_run(run.id, "interrupted")       # still to be continued
+        elif not resume and crawling is not None:
+            if run is not None and run.id is not None and store is not None:
+                store.finish_run(run.id, "failed")
+            _remove_journal(journal)
+        raise
+    assert run.id is not None and store is not None
+    started = time.monotonic()
+    out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
+    outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
+    status = "failed"
+    try:
+        if not resume:
+            mark_outputs_running(store, run.id, out_dir, cfg)
+        from patrol.resolver import Resolver
+        resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
+        crawls = crawling.wait()
+        for site in sites:
+            if site.name in done:
+                continue
+            crawl = crawls[site.name]
+            facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
+            ctx = check_context(cfg, site, today, facts)
+            out = run_checks(crawl, ctx, checks)
+            if crawl.stats.get("restarted"):
+                out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
+            site_score = score(out.findings, out.veto, cfg)
+            result = {
+                "status": "failed" if crawl_failed(crawl) else "completed",
+                "pages": len(crawl.pages), "links": len(crawl.links),
+                "broken": out.facts.get("links", {}).get("broken", 0),
+                "score": site_score, "veto": out.veto, "stats": out.facts,
+                "error": "; ".join(crawl.errors)[:2000],
+            }
+            with stop.deferred():
+                if resume:
+                    store.clear_site(run.id, site.name)
+                store.save_site(run.id, crawl, out.findings, result)
+                done.add(site.name)
+            outcome.findings += len(out.findings)
+            outcome.sites.append({"name": site.name, **{k: result[k] for k in
+                                  ("pages", "links", "broken", "score", "veto", "status")}})
+        if checks is None or "newmedia" in checks:
+            _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
+        status = "completed"
+        log(progress, f"checked in {time.monotonic() - started:.1f} s")
+    except Interrupted as exc:
+        status = "interrupted"
+        outcome.interrupted = exc
+        print(f"\npatrol: {exc.name}: stopping the crawl and keeping what was crawled ...", file=sys.stderr)
+        partial = crawling.interrupt()
+        for site in sites:
+            if site.name in done or site.name not in partial:
+                continue
+            crawl = partial[site.name]
+            store.clear_site(run.id, site.name)
+            store.save_site(run.id, crawl, [], {
+                "status": "interrupted", "pages": len(crawl.pages), "links": len(crawl.links),
+                "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
+            outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
+                                  "broken": 0, "score": None, "veto": [], "status": "interrupted"})
+    except BaseException:
+        crawling.kill_now()
+        raise
+    finally:
+        store.finish_run(run.id, status)
+    try:
+        if status == "completed":
+            # Crawl processes still closing their browser meanwhile are waited for after.
+            follow_up(store, run.id)
+        # A spot check's report is read on screen at once; the monthly report gets the
+        # evidence shots.  An interrupted run's report says it is not complete.
+        outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
+                                        screenshots=0 if kind == "check" or status != "completed" else 6)
+    except Interrupted as exc:
+        outcome.interrupted = outcome.interrupted or exc
+        crawling.kill_now()
+    finally:
+        crawling.reap(timeout=5 if outcome.interrupted else 30.0)
+        store.unlock()
+    if status == "completed" or kind != "run":      # only `patrol run` resumes
+        _remove_journal(journal)
+    return outcome
+
+
+def _remove_journal(journal: Path) -> None:
+    shutil.rmtree(journal, ignore_errors=True)
+    try:
+        journal.parent.rmdir()          # .journal itself, once no run keeps one there
+    except OSError:
+        pass
+
+
+def _local_date(moment: datetime) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().date()
+
+
+def mark_outputs_running(store: Store, run_id: int, out_dir: Path, cfg: Config | None) -> None:
+    """A folder that holds an earlier run's report gets this run's at once (巡检未完成, no
+    results yet): if this run never finishes, nobody takes the old report for its own."""
+    if not any((out_dir / name).exists() for name in ("findings.json", "report.html", "findings.csv")):
+        return
+    write_outputs(store, run_id, out_dir, cfg, screenshots=0)
+
+
+def crawl_failed(crawl: SiteCrawl) -> bool:
+    """True when patrol could not do the crawl (a crashed or interrupted crawl process).
+
+    An unreachable homepage is a finding of a completed inspection, and counts toward the
+    yearly quota like any other."""
+    return any(marker in error for error in crawl.errors
+               for marker in ("did not finish", "exited with code", "wrote nothing"))
+
+
+def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date,
+            checks: list[str] | None = None, resolver: Any = None) -> dict[str, Any]:
+    """Facts that need the network or the store besides the crawl (IPv6, availability)."""
+    facts: dict[str, Any] = {}
+    wanted = (lambda name: checks is None or name in checks)
+    if crawl.pages and wanted("ipv6"):
+        from patrol import ipv6
+        try:
+            facts["ipv6"] = ipv6.measure(crawl, resolver, timeout=min(cfg.crawl.timeout, 10.0))
+        except Exception as exc:   # the measurement's failure is reported, the run goes on
+            crawl.errors.append(f"IPv6 measurement failed: {exc!r}")
+    if wanted("availability"):
+        from patrol import probe
+        try:
+            facts["availability"] = probe.availability(store, site.name, datetime.now(),
+                                                       thresholds_mod.merged(cfg, site),
+                                                       url=site.url, department=site.department)
+        except Exception as exc:
+            crawl.errors.append(f"availability figures failed: {exc!r}")
+    return facts
+
+
+def _newmedia(cfg: Config, store: Store, run_id: int, today: date, outcome: RunOutcome,
+              resolver: Any = None, skip: set[str] | None = None, stop: StopSignals | None = None) -> None:
+    accounts = [a for a in cfg.newmedia if a.name not in (skip or ())]
+    if not accounts:
+        return
+    from contextlib import nullcontext
+
+    from patrol import newmedia
+    for crawl, out in newmedia.inspect_accounts(cfg, accounts, today=today, store=store,
+                                                resolver=resolver, text_checker=text_checker(cfg)):
+        result = newmedia.site_result(crawl, out)
+        # A vanished or broken source is what the inspection found, not a missed inspection.
+        result["status"] = "completed"
+        result["stats"] = {"newmedia": result["stats"]}
+        result["score"] = score(out.findings, out.veto, cfg)
+        with stop.deferred() if stop is not None else nullcontext():
+            store.clear_site(run_id, crawl.name)
+            store.save_site(run_id, crawl, out.findings, result, kind="newmedia")
+            if skip is not None:
+                skip.add(crawl.name)
+        outcome.findings += len(out.findings)
+        outcome.sites.append({"name": crawl.name, "kind": "newmedia", "score": result["score"],
+                              "veto": out.veto})
+
+
+def text_checker(cfg: Config) -> Any:
+    try:
+        from checks.text import TextChecker
+    except ImportError:
+        return None
+    return TextChecker(leaders=[{"name": x.name, "title": x.title} for x in cfg.leaders])
+
+
+def follow_up(store: Store, run_id: int) -> None:
+    try:
+        from reports import loop
+    except ImportError:
+        return
+    loop.follow_up(store, run_id)
+
+
+def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None,
+                  screenshots: int = 6) -> dict[str, Path]:
+    from reports import export
+    return export.write_outputs(store, run_id, out_dir, cfg, screenshots=screenshots)
+
+
+def open_store(cfg: Config) -> Store:
+    from patrol.store import Store
+    base = Path(cfg.path).parent if cfg.path not in ("", "<none>", "<config>") else None
+    return Store(cfg.database, base_dir=base)
+
+
+def log(enabled: bool, message: str) -> None:
+    if enabled:
+        print(message, file=sys.stderr)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    sites = cfg.sites
+    if args.site:
+        known = {s.name for s in cfg.sites} | {a.name for a in cfg.newmedia}
+        unknown = [n for n in args.site if n not in known]
+        if unknown:
+            raise ConfigError(f"{cfg.path}: sites: no site or account named {unknown[0]!r}")
+        sites = [s for s in cfg.sites if s.name in args.site]
+        cfg.newmedia = [a for a in cfg.newmedia if a.name in args.site]
+    if args.period:
+        _check_period(args.period)
+        if getattr(args, "resume", False):
+            raise ConfigError("--resume continues a run in the month it started: no --period with it")
+    outcome = patrol(cfg, sites=sites, out_dir=Path(args.out) if args.out else None,
+                     period=args.period, fast=args.fast, progress=_progress(args),
+                     checks=parse_checks(args.checks), resume=getattr(args, "resume", False))
+    print_summary(outcome)
+    return finish_message(outcome, f"patrol run --resume{_config_hint(args)}")
+
+
+def _config_hint(args: argparse.Namespace) -> str:
+    return f" --config {args.config}" if getattr(args, "config", None) else ""
+
+
+def finish_message(outcome: RunOutcome, resume_command: str | None) -> int:
+    """The exit status of a run; an interrupted run says what it kept and how to go on."""
+    if outcome.interrupted is None:
+        return 0
+    pages = sum(s.get("pages") or 0 for s in outcome.sites if s.get("status") == "interrupted")
+    print(f"patrol: run {outcome.run_id} interrupted ({outcome.interrupted.name}): 巡检未完成; "
+          f"{pages} pages kept", file=sys.stderr)
+    if resume_command:
+        print(f"patrol: continue it with: {resume_command}", file=sys.stderr)
+    return outcome.interrupted.exit_code
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    url = args.url if "://" in args.url else "http://" + args.url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{args.url}: not an http(s) URL")
+    base: dict[str, Any] = {}
+    config_path = args.config or os.environ.get("PATROL_CONFIG")
+    if config_path:
+        loaded = load_config(config_path)
+        base = {"crawl": asdict(loaded.crawl), "resolver": asdict(loaded.resolver),
+                "thresholds": loaded.thresholds,
+                "leaders": [asdict(x) for x in loaded.leaders]}
+    out_dir = Path(args.out) if args.out else Path("patrol-out") / f"check-{parts.hostname}"
+    site: dict[str, Any] = {"name": parts.hostname, "url": url, "max_pages": args.max_pages}
+    if args.max_depth is not None:
+        site["max_depth"] = args.max_depth
+    if args.render:
+        site["render"] = args.render
+    cfg = config_from_dict({**base, "database": "sqlite:///" + str((out_dir / "patrol.db").resolve()),
+                            "sites": [site], "output": str(out_dir)}, source="patrol check")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcome = patrol(cfg, out_dir=out_dir, kind="check", fast=args.fast, progress=_progress(args),
+                     checks=parse_checks(args.checks))
+    print_summary(outcome)
+    return finish_message(outcome, None)
+
+
+def parse_checks(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    known = {name for name, _ in SITE_CHECKS} | {"newmedia"}
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"--checks: unknown check {name!r} (known: {', '.join(sorted(known))})")
+    return names
+
+
+def _check_period(period: str) -> None:
+    try:
+        datetime.strptime(period, "%Y-%m")
+    except ValueError:
+        raise ConfigError(f"--period: {period!r} is not YYYY-MM") from None
+
+
+def print_summary(outcome: RunOutcome) -> None:
+    for s in outcome.sites:
+        if s.get("kind") == "newmedia":
+            print(f"  {s['name']}（新媒体）: score {s.get('score')}, veto {', '.join(s['veto']) or '-'}")
+            continue
+        print(f"  {s['name']}: {s['pages']} pages, {s['links']} links checked, {s['broken']} broken"
+              f"{', veto: ' + ', '.join(s['veto']) if s['veto'] else ''}"
+              f"{' (crawl failed)' if s['status'] == 'failed' else ''}"
+              f"{' (巡检未完成: interrupted)' if s['status'] == 'interrupted' else ''}")
+    print(f"run {outcome.run_id}: {outcome.findings} findings")
+    for name, path in outcome.outputs.items():
+        print(f"  {name}: {path}")

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Build patrol's wheel, install it into a fresh virtual environment and use it from outside the
+# checkout: `patrol --version`, `patrol text` (the packaged word lists) and `patrol check` on a
+# page served on 127.0.0.1 (the packaged thresholds, scoring and report templates).
+# Usage: tools/wheel_smoke.sh [PYTHON]   (run by .ci/run after the tests)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=${1:-${PYTHON:-python3}}
+WORK=$(mktemp -d)
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+"$PY" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$WORK/dist" "$ROOT" >/dev/null
+WHEEL=$(ls "$WORK"/dist/patrol-*.whl)
+echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)"
+"$PY" -m venv "$WORK/venv"
+"$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL"
+
+cd "$WORK"                                     # outside the checkout: nothing of it on sys.path
+"$WORK/venv/bin/patrol" --version
+out=$(printf '深入开展扫黑险恶专项斗争。\n' | "$WORK/venv/bin/patrol" text - --format jsonl)
+echo "$out" | grep -q '"suggestion": "扫黑除恶"' || { echo "patrol text: no serious error found: $out" >&2; exit 1; }
+
+mkdir -p site
+cat > site/index.html <<'HTML'
+<html><head><meta charset="utf-8"><title>测试区人民政府</title></head>
+<body><h1>测试区人民政府</h1><a href="a.html">政务公开</a> <a href="missing.html">坏链接</a></body></html>
+HTML
+printf '<html><head><meta charset="utf-8"></head><body><p>发布日期：2026-11-01</p></body></html>' > site/a.html
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PY" -m http.server "$PORT" --bind 127.0.0.1 --directory site >/dev/null 2>&1 &
+SERVER=$!
+for _ in $(seq 50); do "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/')" 2>/dev/null && break; sleep 0.1; done
+"$WORK/venv/bin/patrol" check "http://127.0.0.1:$PORT/" --render never --quiet --out "$WORK/out"
+grep -q 'missing.html' "$WORK/out/findings.json" || { echo "patrol check: the broken link was not reported" >&2; exit 1; }
+echo "wheel smoke test: ok"
