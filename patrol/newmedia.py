@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from checks.links import kind_for_status
 from checks.model import CheckContext, CheckOutput, LinkKind, LinkResult, SiteCrawl
 from checks.newmedia import CHINA_TZ, Post, check_account, load_rules, parse_post_date, repost_source
 from patrol.config import Config, NewMedia
@@ -513,8 +514,8 @@ def check_links(urls: Iterable[str], *, resolver: Any = None, timeout: float = 1
                                    max_body=65536), "GET"
         if result.error_kind:
             kind = result.error_kind if result.error_kind in {k.value for k in LinkKind} else "connection"
-        elif result.status is not None and result.status >= 400:
-            kind = f"http_{result.status}"
+        elif result.status is not None:
+            kind = kind_for_status(result.status, result.headers.get("retry-after"))
         else:
             kind = LinkKind.OK.value
         host = (urlsplit(url).hostname or "").lower()
@@ -577,7 +578,7 @@ def inspect_accounts(cfg: Config, accounts: list[NewMedia] | None = None, *, tod
 
 def site_result(crawl: SiteCrawl, output: CheckOutput) -> dict[str, Any]:
     """The ``result`` argument of ``Store.save_site(..., kind="newmedia")`` for one account."""
-    broken = sum(1 for r in crawl.links.values() if not r.ok)
+    broken = sum(1 for r in crawl.links.values() if r.broken)
     status = output.facts.get("status", "ok")
     return {"status": "completed" if status in ("ok", "empty") else "failed", "pages": 0,
             "links": len(crawl.links), "broken": broken, "score": None, "veto": list(output.veto),

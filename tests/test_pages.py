@@ -37,7 +37,7 @@ def test_links_of_every_kind_are_extracted_with_anchor_text():
       <img src="/img/logo.png" alt="区徽"><iframe src="/map.html"></iframe>
       <a href="/files/plan.pdf">附件</a><object data="/flash/x.swf"></object></body></html>"""
     links = list(iter_links(parse_html(html), "http://x.gov.cn/index.html"))
-    by_url = {url: (tag, anchor) for url, tag, anchor in links}
+    by_url = {url: (tag, anchor) for url, tag, anchor, _ in links}
     assert by_url["http://x.gov.cn/zwgk/tzgg/a.html"] == ("a", "关于 开展 巡检的通知")
     assert by_url["http://x.gov.cn/css/site.css"][0] == "link"
     assert by_url["http://x.gov.cn/zwgk/js/app.js"][0] == "script"

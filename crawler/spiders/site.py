@@ -37,15 +37,22 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
-from checks.model import LinkKind, LinkRef, LinkResult
+from checks.links import (
+    checkable_fragment,
+    is_resource,
+    kind_for_status,
+    looks_not_found,
+    page_signature,
+    rate_limited,
+)
+from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
 from crawler.jsonlines import dumps_line
 from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
 from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink
-from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
+from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
 
 PAGE, LINK, PROBE = "page", "link", "probe404"
 
@@ -74,7 +81,11 @@ class SiteSpider(scrapy.Spider):
         self.check_external = bool(site.get("check_external", True))
         self.extract_facts = bool(site.get("facts", True))
         self.today = date.fromisoformat(site["today"]) if site.get("today") else date.today()
-        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: invalid)
+        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: not checked)
+        # normalised URL -> the form it is requested in (as the page wrote it), when they differ
+        self.written: dict[str, str] = {}
+        # Crawled pages that some link names a #fragment of: their id/name values are kept.
+        self.fragment_targets: dict[str, set[str]] = {}
         self.pages_scheduled = 0
         self.pages_written = 0
         self.seen: set[str] = set()                   # URLs already scheduled or resolved
@@ -90,7 +101,8 @@ class SiteSpider(scrapy.Spider):
         # Counted here and published to the stats collector at close (and for progress):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
-                                       "pages": 0, "render_requests": 0}
+                                       "pages": 0, "render_requests": 0, "page_errors": 0,
+                                       "rate_limited": 0}
         self.broken_kinds: dict[str, int] = {}
         # Links that are only checked go through the lean client (crawler/leancheck.py) when
         # the crawl is fast; polite crawls check every link through Scrapy's downloader.
@@ -137,7 +149,11 @@ class SiteSpider(scrapy.Spider):
             if not self.link.owns(self.start_url):
                 return
         self.pages_scheduled = 1
-        yield self._request(self.start_url, PAGE, depth=0, referer=None)
+        try:
+            written = request_form(self.site["url"])
+        except ValueError:
+            written = self.start_url
+        yield self._request(written, PAGE, depth=0, referer=None, origin=self.start_url)
         probe = self._probe_request(host_of(self.start_url), self.start_url)
         if probe is not None:
             yield probe
@@ -160,6 +176,8 @@ class SiteSpider(scrapy.Spider):
         if url in self.seen:
             return False
         self.seen.add(url)
+        if message.get("written"):
+            self.written.setdefault(url, message["written"])
         requests = list(self._schedule(url, message.get("depth", 1), message.get("referer")))
         for request in requests:
             self.crawler.engine.crawl(request)
@@ -227,7 +245,7 @@ class SiteSpider(scrapy.Spider):
             # A column's later list pages are one level, however long the 下一页 chain.
             next_depth = depth if is_later_page(url) else depth + 1
             if self.link is not None and not self.link.owns(url):
-                self.link.send_url(url, next_depth, page_url)
+                self.link.send_url(url, next_depth, page_url, self.written.get(url))
                 continue
             yield from self._schedule(url, next_depth, page_url)
         if self.link is not None:
@@ -239,20 +257,21 @@ class SiteSpider(scrapy.Spider):
         internal = self._in_scope(url, host)
         if not internal and not self.check_external:
             return
+        wire = self.written.pop(url, url)       # requested as the page wrote it
         if is_resource(url):
             if self.lean is not None:
-                self._check_lean(url, referer, "HEAD")
+                self._check_lean(url, referer, "HEAD", wire)
             else:
-                yield self._request(url, LINK, depth=depth, referer=referer, method="HEAD")
+                yield self._request(wire, LINK, depth=depth, referer=referer, method="HEAD", origin=url)
             return
         if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
                 and self.traps.allow(url)):
             self.pages_scheduled += 1
-            yield self._request(url, PAGE, depth=depth, referer=referer)
+            yield self._request(wire, PAGE, depth=depth, referer=referer, origin=url)
         elif self.lean is not None:
-            self._check_lean(url, referer, "GET")
+            self._check_lean(url, referer, "GET", wire)
         else:
-            yield self._request(url, LINK, depth=depth, referer=referer)
+            yield self._request(wire, LINK, depth=depth, referer=referer, origin=url)
         probe = self._probe_request(host, url)
         if probe is not None:
             yield probe
@@ -281,13 +300,66 @@ class SiteSpider(scrapy.Spider):
     # than the rest of a page's handling.
     def parse(self, response: Response) -> None:
         crawl = self.crawler.engine.crawl
-        for request in self._handle(response):
+        try:
+            requests = list(self._handle(response))
+        except Exception as exc:  # noqa: BLE001 - one page's failure is recorded on it, never lost
+            requests = self._page_failed(response, exc)
+        for request in requests:
             crawl(request)
 
     def on_error(self, failure: Failure) -> None:
         crawl = self.crawler.engine.crawl
-        for request in self._on_error(failure):
+        try:
+            requests = list(self._on_error(failure))
+        except Exception as exc:  # noqa: BLE001
+            meta = failure.request.meta
+            self.errors.append(f"handling the failure of {failure.request.url} failed: {exc!r}"[:300])
+            if meta.get("origin") and meta["origin"] not in self.results:
+                self._record(LinkResult(url=meta["origin"], kind=LinkKind.CONNECTION.value,
+                                        error=repr(exc)[:200], method=failure.request.method,
+                                        internal=self._in_scope(meta["origin"])))
+            requests = []
+        for request in requests:
             crawl(request)
+
+    def _page_failed(self, response: Response, exc: Exception) -> list[scrapy.Request]:
+        """A page whose handling raised: the page is written with a ``page_error`` saying why,
+        its answer is its link's result, and its links are still extracted and checked when
+        the tree can be had (the per-page facts, the likeliest to fail, are left out)."""
+        meta = response.meta
+        origin = meta.get("origin", response.url)
+        message = f"{type(exc).__name__}: {exc}"[:300]
+        self.logger.error("handling %s failed", response.url, exc_info=exc)
+        self.counts["page_errors"] += 1
+        if origin not in self.results:
+            try:
+                self._record(self._result(response))
+            except Exception:  # noqa: BLE001 - a response that cannot even be described
+                self._record(LinkResult(url=origin, kind=LinkKind.OK.value, status=response.status,
+                                        method=response.request.method, internal=self._in_scope(origin)))
+        if meta.get("role") != PAGE or response.request.method != "GET" or response.status != 200:
+            self.errors.append(f"handling {response.url} failed: {message}"[:300])
+            return []
+        links: list[LinkRef] = []
+        fragments: list[tuple[str, str]] = []
+        problems = [f"页面处理出错：{message}"]
+        tree = None
+        try:
+            ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            tree = pages.parse_html(pages.decode_html(response.body, ctype)[0])
+            if tree is not None:
+                links, fragments = self._links(tree, response.url, problems)
+        except Exception as again:  # noqa: BLE001
+            problems.append(f"链接提取出错：{type(again).__name__}: {again}"[:300])
+        snap = PageSnapshot(url=origin, final_url=_safe_normalize(response.url) or response.url,
+                            status=response.status, depth=meta.get("depth", 0), links=links,
+                            referer=meta.get("referer_url"), fetched_at=_now())
+        self.counts["page_errors"] -= 1             # counted again with the page's problems
+        try:
+            self._finish_page(snap, tree, problems, fragments)
+        except Exception as again:  # noqa: BLE001 - the page record without its anchors
+            self.errors.append(f"writing {response.url} failed: {again!r}"[:300])
+        return list(self._follow(links, meta.get("depth", 0), origin))
 
     def _handle(self, response: Response) -> Iterator[scrapy.Request]:
         meta = response.meta
@@ -299,7 +371,8 @@ class SiteSpider(scrapy.Spider):
         if role == PROBE:
             self._learn_not_found(response)
             return
-        if response.request.method == "HEAD" and response.status >= 400:
+        if (response.request.method == "HEAD" and response.status >= 400
+                and not rate_limited(response.status, response.headers.get(b"Retry-After"))):
             # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
             yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
                                 chain=meta["chain"], origin=origin)
@@ -370,16 +443,17 @@ class SiteSpider(scrapy.Spider):
 
     # --- links checked outside Scrapy ----------------------------------------------------------
 
-    def _check_lean(self, url: str, referer: str | None, method: str) -> None:
+    def _check_lean(self, url: str, referer: str | None, method: str, wire: str | None = None) -> None:
         self.lean_inflight += 1
-        asyncio.ensure_future(self._lean(url, referer, method))
+        asyncio.ensure_future(self._lean(url, referer, method, wire or url))
 
-    async def _lean(self, origin: str, referer: str | None, method: str) -> None:
-        """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would."""
+    async def _lean(self, origin: str, referer: str | None, method: str, wire: str) -> None:
+        """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would.
+        ``origin`` is the link's identity, ``wire`` the form it is requested in."""
         assert self.lean is not None
         t0 = time.monotonic()
         chain: list[str] = []          # as the Scrapy path's meta["chain"]: origin first
-        url = origin
+        url = wire
         internal = self._in_scope(origin)
         try:
             while True:
@@ -401,15 +475,17 @@ class SiteSpider(scrapy.Spider):
                     chain = chain + [url]
                     result = self._lean_result(origin, answer, chain, t0, internal)
                     try:
-                        target = normalize(urljoin(url, location))
+                        written = urljoin(url, location)
+                        normalize(written)              # raises for what cannot be fetched
+                        written = request_form(written)
                     except (InvalidURL, ValueError) as exc:
                         result.kind = LinkKind.INVALID_URL.value
                         result.error = f"重定向地址无效：{location[:100]} ({exc})"
                         self._record(result)
                         return
-                    if target in chain or _safe_normalize(url) == target:
+                    if written in chain:        # the very same request again
                         result.kind = LinkKind.REDIRECT_LOOP.value
-                        result.error = "重定向循环：" + " → ".join(chain + [target])
+                        result.error = "重定向循环：" + " → ".join(chain + [written])
                         self._record(result)
                         return
                     if len(chain) > self.max_redirects:
@@ -417,9 +493,10 @@ class SiteSpider(scrapy.Spider):
                         result.error = f"超过 {self.max_redirects} 次重定向"
                         self._record(result)
                         return
-                    url = target
+                    url = written
                     continue
-                if method == "HEAD" and answer.status >= 400:
+                if (method == "HEAD" and answer.status >= 400
+                        and not rate_limited(answer.status, answer.header("retry-after"))):
                     # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
                     method = "GET"
                     continue
@@ -440,7 +517,8 @@ class SiteSpider(scrapy.Spider):
     def _lean_result(self, origin: str, answer: Any, chain: list[str], t0: float,
                      internal: bool) -> LinkResult:
         return LinkResult(
-            url=origin, kind=kind_for_status(answer.status), status=answer.status, method=answer.method,
+            url=origin, kind=kind_for_status(answer.status, answer.header("retry-after")),
+            status=answer.status, method=answer.method,
             redirects=(chain[1:] + [answer.url]) if chain else [], final_url=answer.url,
             content_type=answer.header("content-type").lower(),
             elapsed_ms=int((time.monotonic() - t0) * 1000), attempts=answer.attempts, internal=internal)
@@ -468,42 +546,93 @@ class SiteSpider(scrapy.Spider):
             return
         if depth == 0:
             self.homepage_final = _safe_normalize(response.url) or self.start_url
-        links = self._links(tree, response.url)
+        problems: list[str] = []
+        links, fragments = self._links(tree, response.url, problems)
         snap = pages.snapshot(
-            tree, url=origin, final_url=response.url, status=response.status, depth=depth,
-            links=links, rendered=rendered, encoding=encoding,
+            tree, url=origin, final_url=_safe_normalize(response.url) or response.url,
+            status=response.status, depth=depth, links=links, rendered=rendered, encoding=encoding,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
             title=title)
+        self._finish_page(snap, tree, problems, fragments)
+        yield from self._follow(links, depth, origin)
+
+    def _finish_page(self, snap: PageSnapshot, tree: Any, problems: list[str],
+                     fragments: list[tuple[str, str]]) -> None:
+        """Add what the link check found on the page (problems, #fragment links, the page's
+        own anchors when a link names one) and write it."""
+        if problems:
+            snap.errors.extend(problems)
+            self.counts["page_errors"] += len(problems)
+        if fragments:
+            snap.fragments = [[url, fragment] for url, fragment in fragments]
+        wanted = self.fragment_targets.get(snap.url)
+        if wanted is not None:
+            snap.anchors = pages.anchor_names(tree, wanted)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         self.counts["pages"] += 1
         self._report_progress()
-        yield from self._follow(links, depth, origin)
 
-    def _links(self, tree: Any, page_url: str) -> list[LinkRef]:
+    def _links(self, tree: Any, page_url: str,
+               problems: list[str] | None = None) -> tuple[list[LinkRef], list[tuple[str, str]]]:
+        """The page's links (normalised, once per target and tag) and its links to a named
+        place of a page, as (target, fragment)."""
         refs: list[LinkRef] = []
+        fragments: list[tuple[str, str]] = []
         seen_here: set[tuple[str, str]] = set()
-        for raw, tag, anchor in pages.iter_links(tree, page_url):
-            if skip_scheme(raw):
-                continue
-            url = self._normalized.get(raw, "")
+        same_page: list[str] = []
+        normalized = self._normalized
+        for raw, tag, anchor, attr in pages.iter_links(tree, page_url, problems, same_page):
+            url = normalized.get(raw, "")
             if url == "":
-                try:
-                    url = normalize(raw)
-                except InvalidURL as exc:
-                    url = None
-                    self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
-                                            internal=False, method=""))
-                    self.seen.add(raw)
-                if len(self._normalized) < 200_000:
-                    self._normalized[raw] = url
-            url = url or raw
+                url = self._identify(raw)
+                if len(normalized) < 200_000:
+                    normalized[raw] = url
+            if url is None:
+                continue
+            if "#" in raw:
+                self._fragment(url, raw, fragments)
             if (url, tag) in seen_here:
                 continue
             seen_here.add((url, tag))
-            refs.append(LinkRef(url=url, tag=tag, anchor=anchor))
-        return refs
+            refs.append(LinkRef(url=url, tag=tag, anchor=anchor, attr=attr))
+        for raw in same_page:
+            url = normalized.get(raw, "") or _safe_normalize(raw)
+            if url:
+                self._fragment(url, raw, fragments)
+        return refs, fragments
+
+    def _identify(self, raw: str) -> str | None:
+        """A raw link's identity: its normalised URL, or the raw text for a link that cannot
+        work (recorded now with its kind); None for links that are not checked (tel: ...).
+        The form it is requested in is remembered when it differs from the identity."""
+        if not raw.startswith(("http://", "https://")):
+            verdict = scheme_verdict(raw)
+            if verdict is not None:
+                kind, message = verdict
+                if not kind:
+                    return None
+                self._record(LinkResult(url=raw, kind=kind, error=message, internal=False, method=""))
+                self.seen.add(raw)
+                return raw
+        try:
+            url = normalize(raw)
+        except InvalidURL as exc:
+            self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
+                                    internal=False, method=""))
+            self.seen.add(raw)
+            return raw
+        wire = request_form(raw)
+        if wire != url and url not in self.seen:
+            self.written.setdefault(url, wire)
+        return url
+
+    def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str]]) -> None:
+        fragment = raw.partition("#")[2]
+        if checkable_fragment(fragment):
+            fragments.append((url, fragment))
+            self.fragment_targets.setdefault(url, set()).add(fragment)
 
     def _redirect(self, response: Response) -> Iterator[scrapy.Request]:
         meta = response.meta
@@ -511,15 +640,19 @@ class SiteSpider(scrapy.Spider):
         chain = meta["chain"] + [response.url]
         origin = meta["origin"]
         try:
-            target = normalize(urljoin(response.url, location))
+            written = urljoin(response.url, location)
+            target = normalize(written)
+            written = request_form(written)          # the Location as the server wrote it
         except (InvalidURL, ValueError) as exc:
             self._record(self._result(response, LinkKind.INVALID_URL.value,
                                       f"重定向地址无效：{location[:100]} ({exc})", chain=chain))
             return
-        if target in chain or _safe_normalize(response.url) == target:
+        # A loop is the very same request again; the same identity with another session
+        # parameter (a server adding ;jsessionid=) is a step a browser takes too.
+        if written in chain:
             if meta["role"] != PROBE:
                 self._record(self._result(response, LinkKind.REDIRECT_LOOP.value,
-                                          "重定向循环：" + " → ".join(chain + [target]), chain=chain))
+                                          "重定向循环：" + " → ".join(chain + [written]), chain=chain))
             return
         if len(chain) > self.max_redirects:
             if meta["role"] != PROBE:
@@ -535,7 +668,7 @@ class SiteSpider(scrapy.Spider):
             else:
                 self.seen.add(target)
         method = response.request.method
-        yield self._request(target, role, depth=meta["depth"], referer=meta["referer_url"],
+        yield self._request(written, role, depth=meta["depth"], referer=meta["referer_url"],
                             method=method, chain=chain, origin=origin)
 
     def _on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -568,14 +701,13 @@ class SiteSpider(scrapy.Spider):
 
     def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
         meta = response.meta
-        links = self._links(tree, response.url)
-        snap = pages.snapshot(tree, url=meta["origin"], final_url=response.url, status=200,
-                              depth=meta["depth"], links=links, rendered=False, encoding="",
+        problems: list[str] = []
+        links, fragments = self._links(tree, response.url, problems)
+        snap = pages.snapshot(tree, url=meta["origin"], final_url=_safe_normalize(response.url) or response.url,
+                              status=200, depth=meta["depth"], links=links, rendered=False, encoding="",
                               content_type="text/html", referer=meta["referer_url"], fetched_at=_now(),
                               facts=self.extract_facts, today=self.today)
-        self._write({"type": "page", **snap.to_dict()})
-        self.pages_written += 1
-        self.counts["pages"] += 1
+        self._finish_page(snap, tree, problems, fragments)
         yield from self._follow(links, meta["depth"], meta["origin"])
 
     # --- results -----------------------------------------------------------------------------
@@ -585,7 +717,8 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         chain = meta["chain"] if chain is None else chain
         return LinkResult(
-            url=meta["origin"], kind=kind or kind_for_status(response.status), status=response.status,
+            url=meta["origin"], status=response.status,
+            kind=kind or kind_for_status(response.status, response.headers.get(b"Retry-After")),
             method=response.request.method, redirects=(chain[1:] + [response.url]) if chain else [],
             final_url=response.url,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
@@ -600,9 +733,11 @@ class SiteSpider(scrapy.Spider):
         self._write_link(result)
         counts = self.counts
         counts["links_checked"] += 1
-        if not result.ok:
+        if result.broken:
             counts["broken"] += 1
             self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
+        elif not result.ok:
+            counts["rate_limited"] += 1
 
     def _learn_not_found(self, response: Response) -> None:
         host = host_of(response.meta["origin"])      # the host asked, wherever it redirected
