@@ -24,7 +24,7 @@ GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn", "h
 LINK_ATTRS = {
     "a": "href", "area": "href", "link": "href", "img": "src", "script": "src", "iframe": "src",
     "frame": "src", "embed": "src", "source": "src", "object": "data", "video": "src", "audio": "src",
-    "track": "src",
+    "track": "src", "input": "src",
 }
 # Every element that can carry a link a browser fetches or a visitor follows.  A union of
 # narrow paths: one pass with a predicate on every element costs more on real pages.
@@ -163,10 +163,9 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str, problems: list[str] |
                 yield join(base, url), "style", "", "css"
             continue
         if tag == "applet":
+            # codebase is the folder code and archive are read from, not a file to fetch.
             codebase = (el.get("codebase") or "").strip()
             where = join(base, codebase) if codebase else base
-            if codebase:
-                yield where, tag, "", "codebase"
             for name in ("code", "archive"):
                 for part in (el.get(name) or "").split(","):
                     part = part.strip()
@@ -186,7 +185,8 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str, problems: list[str] |
                 if extra == "srcset":
                     for url in srcset_urls(raw):
                         yield join(base, url), tag, "", extra
-                elif raw[0] != "#":
+                elif raw[0] != "#" and not (extra == "codebase" and raw.endswith("/")):
+                    # An object's codebase is a file (the plugin's .cab), or a folder: not fetched.
                     yield join(base, raw), tag, "", extra
         style = el.get("style")
         if style and "url(" in style:

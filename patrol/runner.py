@@ -147,8 +147,13 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
                 }
                 store.save_site(run.id, crawl, out.findings, result)
                 outcome.findings += len(out.findings)
+                link_facts = out.facts.get("links", {})
                 outcome.sites.append({"name": site.name, **{k: result[k] for k in
-                                      ("pages", "links", "broken", "score", "veto", "status")}})
+                                      ("pages", "links", "broken", "score", "veto", "status")},
+                                      # Links the servers would not answer (429): not verified.
+                                      "not_verified": link_facts.get("rate_limited", 0),
+                                      # Problems handling pages: each is a page_error finding.
+                                      "page_errors": link_facts.get("page_errors", 0)})
             if checks is None or "newmedia" in checks:
                 _newmedia(cfg, store, run.id, today, outcome, resolver_obj)
             status = "completed"
@@ -328,6 +333,8 @@ def print_summary(outcome: RunOutcome) -> None:
             print(f"  {s['name']}（新媒体）: score {s.get('score')}, veto {', '.join(s['veto']) or '-'}")
             continue
         print(f"  {s['name']}: {s['pages']} pages, {s['links']} links checked, {s['broken']} broken"
+              f"{', ' + str(s['not_verified']) + ' not verified (rate limited)' if s.get('not_verified') else ''}"
+              f"{', ' + str(s['page_errors']) + ' page errors' if s.get('page_errors') else ''}"
               f"{', veto: ' + ', '.join(s['veto']) if s['veto'] else ''}"
               f"{' (crawl failed)' if s['status'] == 'failed' else ''}")
     print(f"run {outcome.run_id}: {outcome.findings} findings")

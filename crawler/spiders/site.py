@@ -173,6 +173,8 @@ class SiteSpider(scrapy.Spider):
                 req.meta["render_failed"] = True
             self.crawler.engine.crawl(req)
             return True
+        if message.get("fragments"):
+            self.fragment_targets.setdefault(url, set()).update(message["fragments"])
         if url in self.seen:
             return False
         self.seen.add(url)
@@ -245,7 +247,8 @@ class SiteSpider(scrapy.Spider):
             # A column's later list pages are one level, however long the 下一页 chain.
             next_depth = depth if is_later_page(url) else depth + 1
             if self.link is not None and not self.link.owns(url):
-                self.link.send_url(url, next_depth, page_url, self.written.get(url))
+                self.link.send_url(url, next_depth, page_url, self.written.get(url),
+                                   self.fragment_targets.get(url))
                 continue
             yield from self._schedule(url, next_depth, page_url)
         if self.link is not None:
