@@ -160,15 +160,17 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     others: list[Finding] = []
     anchors = _anchors_by_url(crawl)
     long_seen: set[str] = set()
-    for page in crawl.pages:
+    for page in [*crawl.pages, *crawl.sheets]:
         on_home = page.url in home_urls or page.final_url in home_urls
+        sheet = page.content_type.startswith("text/css")
         seen_here: set[str] = set()
         for ref in page.links:
             if len(ref.url) > LONG_URL and ref.url not in long_seen:
                 long_seen.add(ref.url)
                 others.append(Finding(
                     check="long_url", severity="warning", site=crawl.name, department=ctx.department,
-                    url=ref.url, page=page.url, message=f"链接地址过长（{len(ref.url)} 个字符），部分浏览器或服务器可能无法打开",
+                    url=ref.url, page=page.url,
+                    message=f"链接地址过长（{len(ref.url)} 个字符），部分浏览器或服务器可能无法打开",
                     detail={"length": len(ref.url), "tag": ref.tag}))
             result = crawl.links.get(ref.url)
             if result is None or result.ok or ref.url in seen_here:
@@ -181,6 +183,10 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
             }
             if ref.attr:
                 detail["attr"] = ref.attr
+            if sheet:
+                # Fixed in the stylesheet; seen on the pages that use it, the first of them here.
+                detail["stylesheet"] = page.url
+                detail["via"] = page.referer
             noun = link_noun(ref.tag, ref.attr)
             if noun:
                 detail["label"] = noun

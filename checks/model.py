@@ -175,6 +175,9 @@ class SiteCrawl:
     homepage_url: str = ""              # final URL of the start page
     errors: list[str] = field(default_factory=list)               # crawl-level problems
     stats: dict[str, Any] = field(default_factory=dict)
+    # Stylesheets read for their url()s and @imports: url, final_url, links and, as referer,
+    # the page that first used the stylesheet.
+    sheets: list[PageSnapshot] = field(default_factory=list)
 
     def pages_by_url(self) -> dict[str, PageSnapshot]:
         return {p.url: p for p in self.pages}

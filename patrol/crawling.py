@@ -614,6 +614,8 @@ class OutputReader:
         kind = record.pop("type", None)
         if kind == "page":
             crawl.pages.append(PageSnapshot.from_dict(record))
+        elif kind == "sheet":
+            crawl.sheets.append(PageSnapshot.from_dict(record))
         elif kind == "link":
             result = LinkResult.from_dict(record)
             crawl.links[result.url] = result

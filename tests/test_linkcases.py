@@ -42,6 +42,7 @@ PAGES = {
         <a href="/long?{LONG_QUERY}">很长的地址</a>
         <img src="/img/ok.png?v=2&amp;a=1"></body></html>""",
     "/extract.html": """<html manifest="/missing.appcache"><head><title>资源</title>
+        <link rel="stylesheet" href="/css/site.css"><link rel="stylesheet" href="/css/site.css?v=2">
         <style>
           .banner { background: url("/img/missing-block.png") }
           @import "/css/missing-import.css";
@@ -84,6 +85,16 @@ PAGES = {
         <a href="/busy.html">总是 429</a><a href="/busy503.pdf">503 加 Retry-After</a>
         <a href="/down.html">503 无 Retry-After</a></body></html>""",
     "/ok.html": "<html><head><title>正常</title></head><body>ok</body></html>",
+}
+# Stylesheets with every url() form; /css/site.css imports /css/more.css.
+SHEETS = {
+    "/css/site.css": """@charset "utf-8";
+        @import url("more.css");
+        .a { background: url(../img/ok.png) }
+        .b { background-image: url( '../img/missing-sheet-bg.png' ) }
+        @font-face { font-family: f; src: url("/font/missing-sheet.woff") format("woff"), url(data:font/woff;base64,AA) }
+        /* .c { background: url(../img/commented.png) } */""",
+    "/css/more.css": ".d { background: url(/img/missing-imported.gif) } .e { cursor: url(/img/ok.png), auto }",
 }
 RESOURCES = {"/img/ok.png", "/media/ok.mp4", "/img/ok.png?v=2&a=1"}
 # Answered 200 only when asked exactly so (the path and query bytes of the request line).
@@ -132,6 +143,8 @@ class Site:
             return 200, html, PAGES[path].encode("utf-8")
         if path in AS_WRITTEN:
             return 200, html, b"<html><head><title>ok</title></head><body>as written</body></html>"
+        if path.split("?")[0] in SHEETS:
+            return 200, {"Content-Type": "text/css"}, SHEETS[path.split("?")[0]].encode("utf-8")
         if path in RESOURCES:
             return 200, {"Content-Type": "application/octet-stream"}, b"x"
         if path == "/busy.html":
@@ -157,6 +170,7 @@ def patrol_check(url: str, out: Path, config: str, *extra: str) -> dict:
     assert proc.returncode == 0, proc.stderr
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     findings["stdout"] = proc.stdout
+    findings["report"] = (out / "report.html").read_text(encoding="utf-8")
     return findings
 
 
@@ -195,7 +209,10 @@ def expected_broken(base: str) -> set[tuple[str, str, str]]:
         (f"{base}/schemes.html", "ftp://ftp.example.gov.cn/pub/a.zip", "unsupported_scheme"),
         (f"{base}/schemes.html", "mailto:zwgk@", "invalid_mailto"),
         (f"{base}/limited.html", f"{base}/down.html", "http_503"),
-    } | {(f"{base}/extract.html", base + path, "http_404") for path in extract}
+    } | {(f"{base}/extract.html", base + path, "http_404") for path in extract} | {
+        (f"{base}/css/{sheet}", f"{base}{path}", "http_404")
+        for sheet in ("site.css", "site.css?v=2") for path in ("/img/missing-sheet-bg.png", "/font/missing-sheet.woff")
+    } | {(f"{base}/css/more.css", f"{base}/img/missing-imported.gif", "http_404")}
 
 
 def test_exactly_the_broken_links_of_every_kind_are_reported(fast_check, site):
@@ -241,6 +258,7 @@ def test_rate_limited_links_are_not_verified_never_broken(fast_check, site):
     assert site.requests.count(("GET", "/busy.html")) == 2
     assert ("GET", "/busy503.pdf") not in site.requests
     assert "2 not verified" in fast_check["stdout"]
+    assert "链接未核实" in fast_check["report"] and "busy.html" in fast_check["report"]
 
 
 def test_links_to_missing_anchors_are_warnings(fast_check, site):
@@ -260,6 +278,16 @@ def test_broken_links_say_where_they_sit(fast_check, site):
     assert labels["missing-2x.png"][:2] == ("img", "srcset")
     assert labels["missing-poster.jpg"][:2] == ("video", "poster")
     assert labels["missing-inline.png"][:2] == ("div", "style")
+
+
+def test_each_stylesheet_is_read_once_and_its_links_checked(fast_check, site):
+    reads = [r for r in site.requests if r[1].startswith("/css/site.css")]
+    assert sorted(reads) == [("GET", "/css/site.css"), ("GET", "/css/site.css?v=2")]
+    assert site.requests.count(("GET", "/css/more.css")) == 1
+    (finding,) = [f for f in fast_check["findings"] if f["url"].endswith("missing-sheet-bg.png")
+                  and f["page"].endswith("site.css")]
+    assert finding["detail"]["via"] == f"{site.base}/extract.html"
+    assert finding["message"].startswith("样式表引用")
 
 
 def test_polite_crawl_requests_as_written_too(site, tmp_path):

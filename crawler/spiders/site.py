@@ -39,6 +39,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from checks.links import (
     checkable_fragment,
+    extension,
     is_resource,
     kind_for_status,
     looks_not_found,
@@ -49,7 +50,7 @@ from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
 from crawler.jsonlines import dumps_line
-from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
+from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
 from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
@@ -262,10 +263,15 @@ class SiteSpider(scrapy.Spider):
             return
         wire = self.written.pop(url, url)       # requested as the page wrote it
         if is_resource(url):
+            # A stylesheet is read (once, as every URL): its url()s and @imports are links.
+            sheet = extension(url) == "css"
             if self.lean is not None:
-                self._check_lean(url, referer, "HEAD", wire)
+                self._check_lean(url, referer, "GET" if sheet else "HEAD", wire, sheet)
             else:
-                yield self._request(wire, LINK, depth=depth, referer=referer, method="HEAD", origin=url)
+                req = self._request(wire, LINK, depth=depth, referer=referer, method="GET" if sheet else "HEAD",
+                                    origin=url)
+                req.meta["sheet"] = sheet
+                yield req
             return
         if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
                 and self.traps.allow(url)):
@@ -295,7 +301,7 @@ class SiteSpider(scrapy.Spider):
         if spider is not self or request.method == "HEAD":
             return
         ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-        if ctype and not ctype.startswith(HTML_TYPES):
+        if ctype and not ctype.startswith(HTML_TYPES) and not ctype.startswith(CSS_TYPE):
             raise StopDownload(fail=False)
 
     # Callbacks schedule their requests themselves and return nothing: Scrapy's processing of
@@ -354,7 +360,7 @@ class SiteSpider(scrapy.Spider):
                 links, fragments = self._links(tree, response.url, problems)
         except Exception as again:  # noqa: BLE001
             problems.append(f"链接提取出错：{type(again).__name__}: {again}"[:300])
-        snap = PageSnapshot(url=origin, final_url=_safe_normalize(response.url) or response.url,
+        snap = PageSnapshot(url=origin, final_url=_trail(origin, meta.get("chain") or [], response.url)["final_url"],
                             status=response.status, depth=meta.get("depth", 0), links=links,
                             referer=meta.get("referer_url"), fetched_at=_now())
         self.counts["page_errors"] -= 1             # counted again with the page's problems
@@ -383,6 +389,12 @@ class SiteSpider(scrapy.Spider):
         result = self._result(response)
         tree, encoding, title = None, "", None
         if response.request.method == "GET":
+            if result.content_type.startswith(CSS_TYPE):
+                self._record_final(result, response.url, meta["chain"])
+                if response.status == 200:
+                    yield from self._sheet(origin, response.url, response.body, result.content_type,
+                                           meta["referer_url"], meta["depth"])
+                return
             tree, encoding, title = self._judge_html(result, response.body, response.url)
         page = role == PAGE and tree is not None and result.ok and self._in_scope(response.url)
         needs = page and self._needs_render(meta, tree)
@@ -446,13 +458,15 @@ class SiteSpider(scrapy.Spider):
 
     # --- links checked outside Scrapy ----------------------------------------------------------
 
-    def _check_lean(self, url: str, referer: str | None, method: str, wire: str | None = None) -> None:
+    def _check_lean(self, url: str, referer: str | None, method: str, wire: str | None = None,
+                    sheet: bool = False) -> None:
         self.lean_inflight += 1
-        asyncio.ensure_future(self._lean(url, referer, method, wire or url))
+        asyncio.ensure_future(self._lean(url, referer, method, wire or url, sheet))
 
-    async def _lean(self, origin: str, referer: str | None, method: str, wire: str) -> None:
+    async def _lean(self, origin: str, referer: str | None, method: str, wire: str, sheet: bool = False) -> None:
         """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would.
-        ``origin`` is the link's identity, ``wire`` the form it is requested in."""
+        ``origin`` is the link's identity, ``wire`` the form it is requested in; a ``sheet``
+        (stylesheet) is read and its links are checked too."""
         assert self.lean is not None
         t0 = time.monotonic()
         chain: list[str] = []          # as the Scrapy path's meta["chain"]: origin first
@@ -461,14 +475,15 @@ class SiteSpider(scrapy.Spider):
         try:
             while True:
                 try:
-                    answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET")
+                    answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET",
+                                                   read_css=sheet)
                 except FetchFailed as exc:
                     if method == "HEAD" and exc.kind == LinkKind.CONNECTION.value:
                         method = "GET"
                         continue
                     self._record(LinkResult(
                         url=origin, kind=exc.kind, error=exc.message, method=method,
-                        redirects=chain[1:] + ([url] if chain else []), final_url=url,
+                        **_trail(origin, chain, url),
                         attempts=exc.attempts, elapsed_ms=int((time.monotonic() - t0) * 1000),
                         internal=internal))
                     return
@@ -504,6 +519,14 @@ class SiteSpider(scrapy.Spider):
                     method = "GET"
                     continue
                 result = self._lean_result(origin, answer, chain, t0, internal)
+                if result.content_type.startswith(CSS_TYPE):
+                    self._record_final(result, answer.url, chain)
+                    if answer.status == 200 and answer.body:
+                        crawl = self.crawler.engine.crawl
+                        for request in self._sheet(origin, answer.url, answer.body, result.content_type,
+                                                   referer, 1):
+                            crawl(request)
+                    return
                 if method == "GET":
                     self._judge_html(result, answer.body, answer.url)
                 self._record_final(result, answer.url, chain)
@@ -522,7 +545,7 @@ class SiteSpider(scrapy.Spider):
         return LinkResult(
             url=origin, kind=kind_for_status(answer.status, answer.header("retry-after")),
             status=answer.status, method=answer.method,
-            redirects=(chain[1:] + [answer.url]) if chain else [], final_url=answer.url,
+            **_trail(origin, chain, answer.url),
             content_type=answer.header("content-type").lower(),
             elapsed_ms=int((time.monotonic() - t0) * 1000), attempts=answer.attempts, internal=internal)
 
@@ -552,12 +575,33 @@ class SiteSpider(scrapy.Spider):
         problems: list[str] = []
         links, fragments = self._links(tree, response.url, problems)
         snap = pages.snapshot(
-            tree, url=origin, final_url=_safe_normalize(response.url) or response.url,
+            tree, url=origin, final_url=_trail(origin, meta["chain"], response.url)["final_url"],
             status=response.status, depth=depth, links=links, rendered=rendered, encoding=encoding,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
             title=title)
         self._finish_page(snap, tree, problems, fragments)
+        yield from self._follow(links, depth, origin)
+
+    def _sheet(self, origin: str, url: str, body: bytes, ctype: str, referer: str | None,
+               depth: int) -> Iterator[scrapy.Request]:
+        """A stylesheet's url()s and @imports: written as a ``sheet`` record (the stylesheet is
+        where they are fixed; ``referer`` the page that first used it) and checked."""
+        try:
+            text = body.decode(pages.declared_encoding(ctype, b"") or "utf-8", "replace")
+            links: list[LinkRef] = []
+            seen_here: set[str] = set()
+            for raw in pages.css_urls(text):
+                found = self._identify(pages.join(url, raw))
+                if found is not None and found not in seen_here:
+                    seen_here.add(found)
+                    links.append(LinkRef(url=found, tag="css", anchor=""))
+        except Exception as exc:  # noqa: BLE001 - a stylesheet that cannot be read is said, not lost
+            self.errors.append(f"reading the stylesheet {url} failed: {exc!r}"[:300])
+            return
+        snap = PageSnapshot(url=origin, final_url=_safe_normalize(url) or url, status=200, depth=depth,
+                            links=links, content_type=ctype, referer=referer, fetched_at=_now())
+        self._write({"type": "sheet", **snap.to_dict()})
         yield from self._follow(links, depth, origin)
 
     def _finish_page(self, snap: PageSnapshot, tree: Any, problems: list[str],
@@ -697,8 +741,7 @@ class SiteSpider(scrapy.Spider):
             return
         self._record(LinkResult(
             url=meta["origin"], kind=kind, error=message, method=request.method,
-            redirects=meta["chain"][1:] + ([request.url] if meta["chain"] else []),
-            final_url=request.url, attempts=meta.get("patrol_attempt", 1),
+            **_trail(meta["origin"], meta["chain"], request.url), attempts=meta.get("patrol_attempt", 1),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000),
             internal=self._in_scope(meta["origin"])))
 
@@ -706,9 +749,10 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         problems: list[str] = []
         links, fragments = self._links(tree, response.url, problems)
-        snap = pages.snapshot(tree, url=meta["origin"], final_url=_safe_normalize(response.url) or response.url,
-                              status=200, depth=meta["depth"], links=links, rendered=False, encoding="",
-                              content_type="text/html", referer=meta["referer_url"], fetched_at=_now(),
+        final_url = _trail(meta["origin"], meta["chain"], response.url)["final_url"]
+        snap = pages.snapshot(tree, url=meta["origin"], final_url=final_url, status=200, depth=meta["depth"],
+                              links=links, rendered=False, encoding="", content_type="text/html",
+                              referer=meta["referer_url"], fetched_at=_now(),
                               facts=self.extract_facts, today=self.today)
         self._finish_page(snap, tree, problems, fragments)
         yield from self._follow(links, meta["depth"], meta["origin"])
@@ -722,8 +766,7 @@ class SiteSpider(scrapy.Spider):
         return LinkResult(
             url=meta["origin"], status=response.status,
             kind=kind or kind_for_status(response.status, response.headers.get(b"Retry-After")),
-            method=response.request.method, redirects=(chain[1:] + [response.url]) if chain else [],
-            final_url=response.url,
+            method=response.request.method, **_trail(meta["origin"], chain, response.url),
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
             attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
@@ -827,6 +870,16 @@ def _quick_text(tree: Any, limit: int = 5000) -> str:
     # Joining every text node and folding once is done in C: the same result as folding node
     # by node, at a fraction of the cost.
     return " ".join(" ".join(body.itertext()).split())[:limit]
+
+
+def _trail(origin: str, chain: list[str], last: str) -> dict[str, Any]:
+    """``redirects`` and ``final_url`` of a result, as identities (normalised): the requests
+    were sent as written, session parameters and all, and are told apart by what they name.
+    Without redirects the final URL is the link itself."""
+    if not chain:
+        return {"redirects": [], "final_url": origin}
+    redirects = [_safe_normalize(u) or u for u in chain[1:] + [last]]
+    return {"redirects": redirects, "final_url": redirects[-1]}
 
 
 def _safe_normalize(url: str) -> str | None:
