@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from checks.links import kind_for_status
 from checks.model import CheckContext, CheckOutput, LinkKind, LinkResult, SiteCrawl
 from checks.newmedia import CHINA_TZ, Post, check_account, load_rules, parse_post_date, repost_source
+from crawler.linkpolicy import get_after_head, kind_for_status
 from patrol.config import Config, NewMedia
 
 log = logging.getLogger(__name__)
@@ -508,8 +508,10 @@ def check_links(urls: Iterable[str], *, resolver: Any = None, timeout: float = 1
     def one(url: str) -> LinkResult:
         head = fetch(url, resolver=resolver, method="HEAD", timeout=timeout)
         result, method = head, "HEAD"
-        # Many platforms answer HEAD with 403/405/501 or drop it; only GET is the visitor's view.
-        if head.error_kind in ("connection", "timeout") or (head.status or 0) >= 400:
+        # The link check's rule (crawler.linkpolicy); platforms also let a HEAD time out, and
+        # with no retries here that costs one GET, not a round of them.
+        if (get_after_head(head.status, head.headers.get("retry-after"), head.error_kind)
+                or head.error_kind == LinkKind.TIMEOUT.value):
             result, method = fetch(url, resolver=resolver, method="GET", timeout=timeout,
                                    max_body=65536), "GET"
         if result.error_kind:

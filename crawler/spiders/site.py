@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -37,20 +37,13 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from checks.links import (
-    checkable_fragment,
-    extension,
-    is_resource,
-    kind_for_status,
-    looks_not_found,
-    page_signature,
-    rate_limited,
-)
+from checks.links import checkable_fragment, is_resource, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
 from crawler.jsonlines import dumps_line
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
+from crawler.linkpolicy import get_after_head, kind_for_status, method_for, next_hop, reads_stylesheet
 from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
@@ -263,15 +256,12 @@ class SiteSpider(scrapy.Spider):
             return
         wire = self.written.pop(url, url)       # requested as the page wrote it
         if is_resource(url):
-            # A stylesheet is read (once, as every URL): its url()s and @imports are links.
-            sheet = extension(url) == "css"
+            # Only checked; a stylesheet is read (once, as every URL): its url()s are links.
+            method, sheet = method_for(url), reads_stylesheet(url)
             if self.lean is not None:
-                self._check_lean(url, referer, "GET" if sheet else "HEAD", wire, sheet)
+                self._check_lean(url, referer, method, wire, sheet)
             else:
-                req = self._request(wire, LINK, depth=depth, referer=referer, method="GET" if sheet else "HEAD",
-                                    origin=url)
-                req.meta["sheet"] = sheet
-                yield req
+                yield self._request(wire, LINK, depth=depth, referer=referer, method=method, origin=url)
             return
         if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
                 and self.traps.allow(url)):
@@ -380,9 +370,8 @@ class SiteSpider(scrapy.Spider):
         if role == PROBE:
             self._learn_not_found(response)
             return
-        if (response.request.method == "HEAD" and response.status >= 400
-                and not rate_limited(response.status, response.headers.get(b"Retry-After"))):
-            # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+        if response.request.method == "HEAD" and get_after_head(response.status,
+                                                                response.headers.get(b"Retry-After")):
             yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
                                 chain=meta["chain"], origin=origin)
             return
@@ -478,7 +467,7 @@ class SiteSpider(scrapy.Spider):
                     answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET",
                                                    read_css=sheet)
                 except FetchFailed as exc:
-                    if method == "HEAD" and exc.kind == LinkKind.CONNECTION.value:
+                    if method == "HEAD" and get_after_head(failure=exc.kind):
                         method = "GET"
                         continue
                     self._record(LinkResult(
@@ -491,31 +480,15 @@ class SiteSpider(scrapy.Spider):
                 location = answer.header("location")
                 if 300 <= answer.status < 400 and location:
                     chain = chain + [url]
-                    result = self._lean_result(origin, answer, chain, t0, internal)
-                    try:
-                        written = urljoin(url, location)
-                        normalize(written)              # raises for what cannot be fetched
-                        written = request_form(written)
-                    except (InvalidURL, ValueError) as exc:
-                        result.kind = LinkKind.INVALID_URL.value
-                        result.error = f"重定向地址无效：{location[:100]} ({exc})"
+                    hop = next_hop(url, location, chain, self.max_redirects)
+                    if hop.kind:
+                        result = self._lean_result(origin, answer, chain, t0, internal)
+                        result.kind, result.error = hop.kind, hop.message
                         self._record(result)
                         return
-                    if written in chain:        # the very same request again
-                        result.kind = LinkKind.REDIRECT_LOOP.value
-                        result.error = "重定向循环：" + " → ".join(chain + [written])
-                        self._record(result)
-                        return
-                    if len(chain) > self.max_redirects:
-                        result.kind = LinkKind.TOO_MANY_REDIRECTS.value
-                        result.error = f"超过 {self.max_redirects} 次重定向"
-                        self._record(result)
-                        return
-                    url = written
+                    url = hop.url
                     continue
-                if (method == "HEAD" and answer.status >= 400
-                        and not rate_limited(answer.status, answer.header("retry-after"))):
-                    # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+                if method == "HEAD" and get_after_head(answer.status, answer.header("retry-after")):
                     method = "GET"
                     continue
                 result = self._lean_result(origin, answer, chain, t0, internal)
@@ -686,28 +659,15 @@ class SiteSpider(scrapy.Spider):
         location = response.headers[b"Location"].decode("latin-1")
         chain = meta["chain"] + [response.url]
         origin = meta["origin"]
-        try:
-            written = urljoin(response.url, location)
-            target = normalize(written)
-            written = request_form(written)          # the Location as the server wrote it
-        except (InvalidURL, ValueError) as exc:
-            self._record(self._result(response, LinkKind.INVALID_URL.value,
-                                      f"重定向地址无效：{location[:100]} ({exc})", chain=chain))
+        hop = next_hop(response.url, location, chain, self.max_redirects)
+        if hop.kind:
+            if meta["role"] != PROBE or hop.kind == LinkKind.INVALID_URL.value:
+                self._record(self._result(response, hop.kind, hop.message, chain=chain))
             return
-        # A loop is the very same request again; the same identity with another session
-        # parameter (a server adding ;jsessionid=) is a step a browser takes too.
-        if written in chain:
-            if meta["role"] != PROBE:
-                self._record(self._result(response, LinkKind.REDIRECT_LOOP.value,
-                                          "重定向循环：" + " → ".join(chain + [written]), chain=chain))
-            return
-        if len(chain) > self.max_redirects:
-            if meta["role"] != PROBE:
-                self._record(self._result(response, LinkKind.TOO_MANY_REDIRECTS.value,
-                                          f"超过 {self.max_redirects} 次重定向", chain=chain))
-            return
+        written = hop.url
         role = meta["role"]
         if role == PAGE:
+            target = _safe_normalize(written) or written
             if (not self._in_scope(target) or target in self.seen
                     or (self.link is not None and not self.link.owns(target))):
                 # Off-site, or a page crawled on its own: only check where the redirect ends.
@@ -735,7 +695,7 @@ class SiteSpider(scrapy.Spider):
             if tree is not None:
                 yield from self._page_unrendered(response, tree)
             return
-        if request.method == "HEAD" and kind in (LinkKind.CONNECTION.value,):
+        if request.method == "HEAD" and get_after_head(failure=kind):
             yield self._request(request.url, meta["role"], depth=meta["depth"],
                                 referer=meta["referer_url"], chain=meta["chain"], origin=meta["origin"])
             return
