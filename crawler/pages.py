@@ -28,14 +28,21 @@ LINK_ATTRS = {
 }
 # Every element that can carry a link a browser fetches or a visitor follows.  A union of
 # narrow paths: one pass with a predicate on every element costs more on real pages.
-LINK_XPATH = etree.XPath(
+_COMMON_PATHS = (
     "//a[@href]|//area[@href]|//link[@href]|//img[@src]|//script[@src]|//iframe[@src]|//frame[@src]"
     "|//embed[@src]|//source[@src]|//object[@data]|//video[@src]|//audio[@src]"
-    "|//meta[@http-equiv]|//base[@href]"
-    "|//img[@srcset]|//source[@srcset]|//video[@poster]|//input[@src]|//input[@formaction]"
+    "|//meta[@http-equiv]|//base[@href]|//input[@src]")
+LINK_XPATH = etree.XPath(_COMMON_PATHS)
+LINK_XPATH_ALL = etree.XPath(
+    _COMMON_PATHS
+    + "|//img[@srcset]|//source[@srcset]|//video[@poster]|//input[@formaction]"
     "|//button[@formaction]|//object[@codebase]|//applet|//track[@src]|//html[@manifest]|//style"
     "|//body[@background]|//table[@background]|//td[@background]|//th[@background]"
-    "|//*[contains(@style,'url(')]")
+    "|//*[contains(translate(@style,'URL','url'),'url(')]")
+# Words without which a page's source has none of the rarer links (srcset, CSS url(), background
+# ...): looking for them in the bytes costs less than looking for the elements in the tree.
+_RARE_MARKERS = (b"url(", b"@import", b"srcset", b"background", b"poster", b"formaction", b"manifest",
+                 b"codebase", b"applet", b"<track")
 # Attributes read besides the tag's usual one (LINK_ATTRS), by tag.
 EXTRA_ATTRS = {
     "img": ("srcset",), "source": ("srcset",), "video": ("poster",), "object": ("codebase",),
@@ -106,18 +113,31 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
             return None
 
 
+def may_have_rare_links(source: bytes) -> bool:
+    """False when the page's source cannot hold any of the rarer links."""
+    if source[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True             # UTF-16: the markers are not ASCII bytes there
+    lowered = source.lower()
+    return any(marker in lowered for marker in _RARE_MARKERS)
+
+
 def iter_links(tree: lxml.html.HtmlElement, page_url: str, problems: list[str] | None = None,
-               fragments: list[str] | None = None) -> Iterator[tuple[str, str, str, str]]:
+               fragments: list[str] | None = None,
+               source: bytes | None = None) -> Iterator[tuple[str, str, str, str]]:
     """(absolute raw URL, tag, anchor text, attribute) for every link of a page, in page order.
 
     The attribute is "" for a tag's usual one (a href, img src ...) and names the others
     (srcset, background, poster, style, css for a <style> block ...).  A ``<base href>`` that
     does not parse is ignored, as browsers do, and said in ``problems``; ``fragments`` gets the
-    absolute form of same-document ``#name`` links."""
+    absolute form of same-document ``#name`` links.  ``source``: the bytes the tree was parsed
+    from, when at hand (a page without the rarer links is read faster)."""
     base = page_url
-    for el in LINK_XPATH(tree):
+    rare = source is None or may_have_rare_links(source)
+    # Without the rarer links, images, sources, objects and videos carry their usual one only.
+    plain = PLAIN_TAGS if rare else PLAIN_TAGS | {"img", "source", "object", "video"}
+    for el in (LINK_XPATH_ALL if rare else LINK_XPATH)(tree):
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in PLAIN_TAGS:
+        if tag in plain:
             if tag == "link":
                 rel = (el.get("rel") or "").lower().split()
                 if rel and all(r in SKIPPED_LINK_RELS for r in rel):
@@ -132,12 +152,15 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str, problems: list[str] |
                     anchor = " ".join(text.split()) if text else ""
                     anchor = anchor or el.get("title") or el.get("alt") or ""
                     yield join(base, raw), tag, anchor[:120], ""
+                elif tag == "img":
+                    yield join(base, raw), tag, (el.get("alt") or el.get("title") or "")[:120], ""
                 else:
                     yield join(base, raw), tag, "", ""
-            style = el.get("style")
-            if style and "url(" in style:
-                for url in css_urls(style):
-                    yield join(base, url), tag, "", "style"
+            if rare:
+                style = el.get("style")
+                if style and "url(" in style.lower():
+                    for url in css_urls(style):
+                        yield join(base, url), tag, "", "style"
             continue
         if tag == "base":
             href = (el.get("href") or "").strip()
@@ -189,7 +212,7 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str, problems: list[str] |
                     # An object's codebase is a file (the plugin's .cab), or a folder: not fetched.
                     yield join(base, raw), tag, "", extra
         style = el.get("style")
-        if style and "url(" in style:
+        if style and "url(" in style.lower():
             for url in css_urls(style):
                 yield join(base, url), tag, "", "style"
 

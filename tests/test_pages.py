@@ -122,3 +122,15 @@ def test_anchor_names_are_ids_and_a_names_and_what_a_script_mentions():
     tree = parse_html('<html><body><h2 id="one">1</h2><a name="two">2</a><div name="three"></div>'
                       '<script>makeAnchor("four")</script></body></html>')
     assert anchor_names(tree, {"one", "four", "five"}) == ["four", "one", "two"]
+
+
+def test_a_page_without_the_rarer_links_is_read_the_same_with_its_source():
+    html = ('<html><body><a href="/a.html">a</a><img src="/i.png" alt="图"><input type="image" src="/go.png">'
+            '<div style="background:URL(/bg.png)"></div><TD BACKGROUND="/td.png"></TD></body></html>')
+    tree = parse_html(html)
+    with_source = list(iter_links(tree, "http://x.gov.cn/", source=html.encode()))
+    assert with_source == list(iter_links(tree, "http://x.gov.cn/"))
+    assert ("http://x.gov.cn/bg.png", "div", "", "style") in with_source
+    plain = '<html><body><a href="/a.html">a</a><img src="/i.png" alt="图"></body></html>'
+    assert list(iter_links(parse_html(plain), "http://x.gov.cn/", source=plain.encode())) == [
+        ("http://x.gov.cn/a.html", "a", "a", ""), ("http://x.gov.cn/i.png", "img", "图", "")]

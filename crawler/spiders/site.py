@@ -329,7 +329,6 @@ class SiteSpider(scrapy.Spider):
         origin = meta.get("origin", response.url)
         message = f"{type(exc).__name__}: {exc}"[:300]
         self.logger.error("handling %s failed", response.url, exc_info=exc)
-        self.counts["page_errors"] += 1
         if origin not in self.results:
             try:
                 self._record(self._result(response))
@@ -337,6 +336,8 @@ class SiteSpider(scrapy.Spider):
                 self._record(LinkResult(url=origin, kind=LinkKind.OK.value, status=response.status,
                                         method=response.request.method, internal=self._in_scope(origin)))
         if meta.get("role") != PAGE or response.request.method != "GET" or response.status != 200:
+            # Not a page: the crawl's errors say it (there is no page to carry a finding).
+            self.counts["page_errors"] += 1
             self.errors.append(f"handling {response.url} failed: {message}"[:300])
             return []
         links: list[LinkRef] = []
@@ -347,13 +348,12 @@ class SiteSpider(scrapy.Spider):
             ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             tree = pages.parse_html(pages.decode_html(response.body, ctype)[0])
             if tree is not None:
-                links, fragments = self._links(tree, response.url, problems)
+                links, fragments = self._links(tree, response.url, problems, response.body)
         except Exception as again:  # noqa: BLE001
             problems.append(f"链接提取出错：{type(again).__name__}: {again}"[:300])
         snap = PageSnapshot(url=origin, final_url=_trail(origin, meta.get("chain") or [], response.url)["final_url"],
                             status=response.status, depth=meta.get("depth", 0), links=links,
                             referer=meta.get("referer_url"), fetched_at=_now())
-        self.counts["page_errors"] -= 1             # counted again with the page's problems
         try:
             self._finish_page(snap, tree, problems, fragments)
         except Exception as again:  # noqa: BLE001 - the page record without its anchors
@@ -546,7 +546,7 @@ class SiteSpider(scrapy.Spider):
         if depth == 0:
             self.homepage_final = _safe_normalize(response.url) or self.start_url
         problems: list[str] = []
-        links, fragments = self._links(tree, response.url, problems)
+        links, fragments = self._links(tree, response.url, problems, response.body)
         snap = pages.snapshot(
             tree, url=origin, final_url=_trail(origin, meta["chain"], response.url)["final_url"],
             status=response.status, depth=depth, links=links, rendered=rendered, encoding=encoding,
@@ -594,16 +594,16 @@ class SiteSpider(scrapy.Spider):
         self.counts["pages"] += 1
         self._report_progress()
 
-    def _links(self, tree: Any, page_url: str,
-               problems: list[str] | None = None) -> tuple[list[LinkRef], list[tuple[str, str]]]:
+    def _links(self, tree: Any, page_url: str, problems: list[str] | None = None,
+               source: bytes | None = None) -> tuple[list[LinkRef], list[tuple[str, str]]]:
         """The page's links (normalised, once per target and tag) and its links to a named
-        place of a page, as (target, fragment)."""
+        place of a page, as (target, fragment).  ``source``: the bytes the tree was parsed from."""
         refs: list[LinkRef] = []
         fragments: list[tuple[str, str]] = []
         seen_here: set[tuple[str, str]] = set()
         same_page: list[str] = []
         normalized = self._normalized
-        for raw, tag, anchor, attr in pages.iter_links(tree, page_url, problems, same_page):
+        for raw, tag, anchor, attr in pages.iter_links(tree, page_url, problems, same_page, source):
             url = normalized.get(raw, "")
             if url == "":
                 url = self._identify(raw)
@@ -708,7 +708,7 @@ class SiteSpider(scrapy.Spider):
     def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
         meta = response.meta
         problems: list[str] = []
-        links, fragments = self._links(tree, response.url, problems)
+        links, fragments = self._links(tree, response.url, problems, response.body)
         final_url = _trail(meta["origin"], meta["chain"], response.url)["final_url"]
         snap = pages.snapshot(tree, url=meta["origin"], final_url=final_url, status=200, depth=meta["depth"],
                               links=links, rendered=False, encoding="", content_type="text/html",
