@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -105,7 +106,7 @@ AS_WRITTEN = {
 
 
 class Site:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[tuple[str, str]] = []
         site = self
 
@@ -132,10 +133,13 @@ class Site:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server_class = http.server.ThreadingHTTPServer
+        if ":" in host:
+            server_class = type("Server6", (http.server.ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self.server = server_class((host, 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://{'[' + host + ']' if ':' in host else host}:{self.server.server_address[1]}"
 
     def answer(self, path: str) -> tuple[int, dict[str, str], bytes]:
         html = {"Content-Type": "text/html; charset=utf-8"}
@@ -296,3 +300,16 @@ def test_polite_crawl_requests_as_written_too(site, tmp_path):
     findings = patrol_check(site.base + "/", tmp_path / "out", POLITE_CONFIG)
     assert AS_WRITTEN <= {path for _, path in site.requests}
     assert of(findings, "broken_link") == expected_broken(site.base)
+
+
+def test_links_are_requested_as_written_over_ipv6(tmp_path):
+    try:
+        site6 = Site("::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    try:
+        findings = patrol_check(site6.base + "/query.html", tmp_path / "out", CRAWL_CONFIG, "--fast")
+    finally:
+        site6.stop()
+    assert AS_WRITTEN <= {path for _, path in site6.requests}
+    assert of(findings, "broken_link") == set()
