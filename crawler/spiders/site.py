@@ -883,8 +883,13 @@ def _now() -> str:
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
-    """The closed-set kind and a readable message for a download that produced no response."""
+    """The closed-set kind and a readable message for a download that produced no response.
+    A failure of the lean client (crawler/handlers.py) carries its verdict: the same one a
+    fast crawl's link checks give."""
     exc = failure.value
+    kind = getattr(exc, "link_kind", None)
+    if kind:
+        return kind, getattr(exc, "link_message", "") or str(exc)
     text = f"{type(exc).__name__}: {exc}"
     cause = exc.__cause__ or exc.__context__
     if cause is not None:
