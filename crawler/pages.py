@@ -179,7 +179,15 @@ def iter_links(tree: lxml.html.HtmlElement, page_url: str, problems: list[str] |
             if (el.get("http-equiv") or "").lower() == "refresh":
                 m = REFRESH_RE.search(el.get("content") or "")
                 if m:
-                    yield join(base, m.group(1).strip()), "meta", "", ""
+                    target = m.group(1).strip()
+                    try:
+                        urlsplit(urljoin(base, target)).port    # noqa: B018 - raises for what is no URL
+                    except ValueError as exc:
+                        # The browser stays on the page: a fault of the page, not a link.
+                        if problems is not None:
+                            problems.append(f"<meta refresh> 的跳转地址无法解析：{target[:100]} ({exc})")
+                        continue
+                    yield join(base, target), "meta", "", ""
             continue
         if tag == "style":
             for url in css_urls(el.text or ""):

@@ -90,6 +90,13 @@ def test_links_in_every_attribute_and_in_css_are_extracted_with_their_attribute(
     }
 
 
+def test_a_refresh_to_what_is_no_url_is_said_not_followed():
+    html = '<html><head><meta http-equiv="refresh" content="0;url=http://[broken/x"></head></html>'
+    problems: list[str] = []
+    assert list(iter_links(parse_html(html), "http://x.gov.cn/p.html", problems)) == []
+    assert len(problems) == 1 and "http://[broken/x" in problems[0]
+
+
 def test_a_base_that_does_not_parse_is_ignored_and_said():
     html = '<html><head><base href="http://[broken/"></head><body><a href="a.html">a</a></body></html>'
     problems: list[str] = []
