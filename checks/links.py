@@ -216,7 +216,13 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     pairs.sort(key=lambda f: (not f.detail["homepage"], f.page or "", f.url))
     out.findings = list(pairs) + others
     home_result = crawl.links.get(homepage)
-    if not crawl.pages and home_result is not None and not home_result.ok:
+    if not crawl.pages and home_result is not None and not home_result.ok and not home_result.broken:
+        # The homepage would not answer (429): nothing was inspected, and nothing is known.
+        out.findings.insert(0, Finding(
+            check="link_unverified", severity="info", site=crawl.name, department=ctx.department,
+            url=homepage, page=None, detail={"kind": home_result.kind, "status": home_result.status},
+            message=f"巡检时网站首页限制访问（{home_result.status}），重试后仍未正常响应，本次未能核实"))
+    elif not crawl.pages and home_result is not None and not home_result.ok:
         # Nothing could be crawled: the inspection's finding is the homepage itself.  (The
         # site_unreachable veto is judged from the week's probes; this is one observation.)
         out.findings.insert(0, Finding(

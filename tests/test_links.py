@@ -109,3 +109,11 @@ def test_link_attribute_survives_the_compact_form():
                         links=[LinkRef("http://x/a", "a", "甲"), LinkRef("http://x/b.png", "td", "", "background")])
     again = PageSnapshot.from_dict(page.to_dict())
     assert again.links == page.links
+
+
+def test_a_rate_limited_homepage_is_not_verified_not_unreachable():
+    crawl = _crawl([], [LinkResult("http://x/", kind="rate_limited", status=429)])
+    (finding,) = check_site(crawl, CheckContext(site="站")).findings
+    assert (finding.check, finding.severity, finding.url) == ("link_unverified", "info", "http://x/")
+    gone = check_site(_crawl([], [LinkResult("http://x/", kind="refused")]), CheckContext(site="站")).findings
+    assert [f.check for f in gone] == ["site_unreachable"]
