@@ -109,6 +109,12 @@ class PageSnapshot:
         data["nav_links"] = [[r.url, r.tag, r.anchor] for r in self.nav_links]
         data["more_links"] = [[r.url, r.tag, r.anchor] for r in self.more_links]
         data["list_items"] = [[i.title, i.url, i.date] for i in self.list_items]
+        # Left out when empty (most pages): from_dict gives them their defaults.
+        for name in ("errors", "fragments"):
+            if not data[name]:
+                del data[name]
+        if data["anchors"] is None:
+            del data["anchors"]
         return data
 
     @classmethod

@@ -25,21 +25,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from checks.links import extension, is_resource, kind_for_status, rate_limited
+from checks.links import RESOURCE_EXTENSIONS, extension, kind_for_status, rate_limited
 from checks.model import LinkKind
 from crawler.urls import InvalidURL, normalize, request_form
 
-__all__ = ["Hop", "get_after_head", "kind_for_status", "method_for", "next_hop", "reads_stylesheet"]
+__all__ = ["Hop", "get_after_head", "kind_for_status", "next_hop", "resource_method", "retry_after_matters"]
 
 
-def reads_stylesheet(url: str) -> bool:
-    """A stylesheet is read (GET, its body) for the links in it."""
-    return extension(url) == "css"
+def resource_method(url: str) -> str | None:
+    """For a resource (an attachment, image, script, style sheet: never crawled as a page),
+    the first request: HEAD, or GET for a style sheet (read for its links); None for others."""
+    ext = extension(url)
+    if ext not in RESOURCE_EXTENSIONS:
+        return None
+    return "GET" if ext == "css" else "HEAD"
 
 
-def method_for(url: str) -> str:
-    """The first request for a link that is only checked."""
-    return "HEAD" if is_resource(url) and not reads_stylesheet(url) else "GET"
+def retry_after_matters(status: int) -> bool:
+    """Whether an answer's Retry-After header changes its verdict (only a 503's does): a
+    caller reads the header only then."""
+    return status == 503
 
 
 def get_after_head(status: int | None = None, retry_after: str | bytes | None = None,

@@ -123,7 +123,7 @@ def normalize(url: str) -> str:
     if scheme not in ("http", "https"):
         raise InvalidURL(f"unsupported scheme {scheme!r}")
     host = parts.hostname or ""
-    if not host or not _valid_host(host):
+    if host not in _IDNA_CACHE and (not host or not _valid_host(host)):
         raise InvalidURL(f"invalid host {parts.netloc!r}")
     if ":" in host:
         host_part = f"[{host}]"

@@ -1,14 +1,15 @@
 """The one link-check policy: method, HEAD→GET, redirect hops, kinds of final answers."""
 from __future__ import annotations
 
-from crawler.linkpolicy import get_after_head, kind_for_status, method_for, next_hop, reads_stylesheet
+from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 
 
-def test_attachments_and_images_are_asked_with_head_pages_and_stylesheets_with_get():
-    assert method_for("http://x/a/report.pdf") == "HEAD"
-    assert method_for("http://x/img/logo.png") == "HEAD"
-    assert method_for("http://x/css/site.css?v=3") == "GET" and reads_stylesheet("http://x/css/site.css?v=3")
-    assert method_for("http://x/list.html") == "GET"
+def test_attachments_and_images_are_asked_with_head_stylesheets_with_get_pages_are_no_resources():
+    assert resource_method("http://x/a/report.pdf") == "HEAD"
+    assert resource_method("http://x/img/logo.png") == "HEAD"
+    assert resource_method("http://x/css/site.css?v=3") == "GET"
+    assert resource_method("http://x/list.html") is None
+    assert retry_after_matters(503) and not retry_after_matters(429) and not retry_after_matters(404)
 
 
 def test_a_refused_or_dropped_head_is_asked_again_with_get_but_not_a_rate_limited_one():

@@ -37,13 +37,13 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from checks.links import checkable_fragment, is_resource, looks_not_found, page_signature
+from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
 from crawler.jsonlines import dumps_line
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
-from crawler.linkpolicy import get_after_head, kind_for_status, method_for, next_hop, reads_stylesheet
+from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
@@ -255,11 +255,11 @@ class SiteSpider(scrapy.Spider):
         if not internal and not self.check_external:
             return
         wire = self.written.pop(url, url)       # requested as the page wrote it
-        if is_resource(url):
-            # Only checked; a stylesheet is read (once, as every URL): its url()s are links.
-            method, sheet = method_for(url), reads_stylesheet(url)
+        method = resource_method(url)
+        if method is not None:
+            # Only checked; a stylesheet is read (GET, once as every URL): its url()s are links.
             if self.lean is not None:
-                self._check_lean(url, referer, method, wire, sheet)
+                self._check_lean(url, referer, method, wire, method == "GET")
             else:
                 yield self._request(wire, LINK, depth=depth, referer=referer, method=method, origin=url)
             return
@@ -370,8 +370,7 @@ class SiteSpider(scrapy.Spider):
         if role == PROBE:
             self._learn_not_found(response)
             return
-        if response.request.method == "HEAD" and get_after_head(response.status,
-                                                                response.headers.get(b"Retry-After")):
+        if response.request.method == "HEAD" and get_after_head(response.status, _retry_after(response)):
             yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
                                 chain=meta["chain"], origin=origin)
             return
@@ -725,7 +724,7 @@ class SiteSpider(scrapy.Spider):
         chain = meta["chain"] if chain is None else chain
         return LinkResult(
             url=meta["origin"], status=response.status,
-            kind=kind or kind_for_status(response.status, response.headers.get(b"Retry-After")),
+            kind=kind or kind_for_status(response.status, _retry_after(response)),
             method=response.request.method, **_trail(meta["origin"], chain, response.url),
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
@@ -830,6 +829,10 @@ def _quick_text(tree: Any, limit: int = 5000) -> str:
     # Joining every text node and folding once is done in C: the same result as folding node
     # by node, at a fraction of the cost.
     return " ".join(" ".join(body.itertext()).split())[:limit]
+
+
+def _retry_after(response: Response) -> bytes | None:
+    return response.headers.get(b"Retry-After") if retry_after_matters(response.status) else None
 
 
 def _trail(origin: str, chain: list[str], last: str) -> dict[str, Any]:
