@@ -223,6 +223,10 @@ def test_exactly_the_broken_links_of_every_kind_are_reported(fast_check, site):
     expected = expected_broken(site.base)
     assert found - expected == set(), "reported links that are not broken"
     assert expected - found == set(), "missed broken links"
+    # Nothing else: each of the other findings is pinned down by its own test below.
+    assert {f["check"] for f in fast_check["findings"]} == {
+        "broken_link", "page_error", "long_url", "link_unverified", "missing_anchor"}
+    assert sum(f["check"] != "broken_link" for f in fast_check["findings"]) == 2 + 1 + 2 + 2
 
 
 def test_links_are_requested_as_the_page_wrote_them(fast_check, site):
