@@ -7,8 +7,9 @@ millisecond of CPU per URL.  This client runs on the crawl's own asyncio event l
 asyncio reactor) and keeps every promise of the link check:
 
 * one exchange per call: HEAD, or GET that reads the headers and, only when asked (an HTML
-  page whose text decides soft-404), the body up to a size cap; the caller follows redirects
-  and falls back from HEAD to GET, as the spider does for Scrapy responses;
+  page whose text decides soft-404, a style sheet whose url()s are links), the body up to a
+  size cap; the caller follows redirects and falls back from HEAD to GET, by the rules of
+  ``crawler.linkpolicy``, as the spider does for Scrapy responses;
 * retries with exponential backoff on timeouts, broken connections, 5xx and 429, honouring
   ``Retry-After`` (seconds or an HTTP date) up to a maximum, the wait spent outside the host's
   slot (the same rules as ``crawler.middlewares.RetryBackoffMiddleware``);

@@ -1,13 +1,17 @@
 """The site spider: crawls one site and checks every link on it once.
 
-Each distinct URL is fetched once per run.  In-scope pages are fetched with GET and parsed
-once (their response is also their link check); other links are checked with HEAD (GET when
-the server refuses HEAD) and their bodies are not downloaded, except HTML, which is needed to
-recognise soft-404 pages.  Redirects are followed here, not by Scrapy, so the chain is recorded
-and loops are told apart from long chains.
+Each distinct URL (its normalised identity) is fetched once per run, requested as the page
+wrote it.  In-scope pages are fetched with GET and parsed once (their response is also their
+link check); other links are checked with HEAD (GET when the server refuses HEAD) and their
+bodies are not downloaded, except HTML, which is needed to recognise soft-404 pages, and style
+sheets, whose url()s are links too.  Redirects are followed here, not by Scrapy, so the chain
+is recorded and loops are told apart from long chains; what to ask and how to judge the answers
+is ``crawler.linkpolicy``'s.  A page whose handling fails is written with its error and its
+links are still checked.
 
-Output is a JSON-lines file: one ``page`` record per crawled page as it is parsed, then one
-``link`` record per checked URL and a final ``site`` record when the crawl closes.
+Output is a JSON-lines file: one ``page`` record per crawled page as it is parsed, one ``sheet``
+record per style sheet read, one ``link`` record per checked URL and a final ``site`` record
+when the crawl closes.
 """
 from __future__ import annotations
 
