@@ -40,6 +40,7 @@ _MAILBOX_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\.]+(\.[^@
 # Characters a browser percent-encodes when it requests a URL (besides non-ASCII).
 _UNSAFE_RE = re.compile(r'[\s"<>`{}|\\^]')
 
+_ASCII_PRINTABLE = "".join(chr(c) for c in range(33, 127))
 # Longer URLs are fetched; their length is a warning (old browsers and some servers stop at it).
 MAX_URL_LENGTH = 2048
 # A site's links name few hosts: their IDNA form is computed once (it is a tenth of normalize).
@@ -173,10 +174,14 @@ def _clean_path(path: str) -> str:
 def _clean_query(query: str) -> str:
     if not query:
         return ""
-    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+    if not query.isascii():
+        query = quote(query, safe=_ASCII_PRINTABLE)     # written unescaped: as UTF-8, as browsers
+    # Read and written back byte for byte (Latin-1 maps each byte to one character): an escape
+    # that is not UTF-8 (%FF, a GBK %D5%FE) stays itself instead of becoming U+FFFD.
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
              if k.lower() not in SESSION_PARAMS]
     pairs.sort()
-    return urlencode(pairs, quote_via=quote, safe="/:@!$'()*,;-._~")
+    return urlencode(pairs, quote_via=quote, safe="/:@!$'()*,;-._~", encoding="latin-1")
 
 
 def host_of(url: str) -> str:

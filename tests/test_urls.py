@@ -16,6 +16,9 @@ from crawler.urls import InvalidURL, TrapGuard, normalize, request_form, scheme_
     ("http://x.gov.cn", "http://x.gov.cn/"),
     ("http://[::1]:8080/新闻 动态.html", "http://[::1]:8080/%E6%96%B0%E9%97%BB%20%E5%8A%A8%E6%80%81.html"),
     ("http://x.gov.cn/a%20b.html", "http://x.gov.cn/a%20b.html"),
+    ("http://x.gov.cn/s?q=%FF&b=%d5%fe", "http://x.gov.cn/s?b=%D5%FE&q=%FF"),
+    ("http://x.gov.cn/s?q=政务 公开&a=%E6%94%BF", "http://x.gov.cn/s?a=%E6%94%BF&q=%E6%94%BF%E5%8A%A1%20%E5%85%AC%E5%BC%80"),
+    ("http://x.gov.cn/s?q=a+b", "http://x.gov.cn/s?q=a%20b"),
 ])
 def test_normalize_gives_one_spelling_per_target(raw, expected):
     assert normalize(raw) == expected
