@@ -8,9 +8,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from checks.model import CheckContext, CheckOutput, Finding, LinkKind, LinkResult, SiteCrawl, kind_family
+from checks.model import (
+    CheckContext,
+    CheckOutput,
+    Finding,
+    LinkKind,
+    LinkResult,
+    PageSnapshot,
+    SiteCrawl,
+    kind_family,
+)
 
 # Phrases that a not-found page shows.  Matched on a page's title, or on its whole text when
 # the page is short (a long article that merely mentions "404" is not a not-found page).
@@ -44,9 +53,28 @@ MESSAGES = {
     "too_many_redirects": "链接重定向次数过多",
     "invalid_url": "链接地址格式错误",
     "connection": "链接连接中断",
+    "local_file": "链接指向编辑者本机文件，公众无法打开",
+    "unsupported_scheme": "链接使用浏览器不支持的协议，公众无法打开",
+    "invalid_mailto": "邮件链接地址格式错误",
 }
 TAG_NOUNS = {"img": "图片", "script": "脚本", "link": "样式/资源", "iframe": "内嵌页面",
-             "frame": "内嵌页面", "embed": "嵌入资源", "source": "媒体", "object": "嵌入资源"}
+             "frame": "内嵌页面", "embed": "嵌入资源", "source": "媒体", "object": "嵌入资源",
+             "track": "字幕文件", "applet": "Java 小程序", "style": "样式表引用", "css": "样式表引用"}
+# Where the link sits when it is not the tag's usual attribute: the words of the report.
+ATTR_NOUNS = {"background": "背景图片", "style": "样式中的图片", "srcset": "图片", "poster": "视频封面",
+              "formaction": "表单提交地址", "manifest": "离线缓存清单", "codebase": "嵌入资源",
+              "css": "样式表引用", "@import": "样式表引用", "src": "图片按钮"}
+# Links longer than this are fetched, and reported as a warning (old browsers, proxies and
+# some servers stop at it).
+LONG_URL = 2048
+
+
+def checkable_fragment(fragment: str) -> bool:
+    """A #fragment that names a place on the page.  Left alone: empty and #top (browsers
+    scroll to the top without a target), script routes (#/path, #!x), parameters for a viewer
+    (#page=2) and text fragments (#:~:text=)."""
+    return (0 < len(fragment) <= 200 and fragment.lower() != "top" and "=" not in fragment
+            and not fragment.startswith(("/", "!", ":~:")))
 
 
 def looks_not_found(title: str, text: str) -> bool:
@@ -66,9 +94,18 @@ def page_signature(title: str, text: str) -> str:
     return hashlib.sha1(folded.encode("utf-8")).hexdigest()[:16]
 
 
-def kind_for_status(status: int) -> str:
-    """The kind of an HTTP answer; ``ok`` for everything below 400."""
+def rate_limited(status: int, retry_after: str | bytes | None = None) -> bool:
+    """429, or 503 with Retry-After: the server asks to come back later (rate limiting, a WAF),
+    which says nothing about the link."""
+    return status == 429 or (status == 503 and bool(retry_after))
+
+
+def kind_for_status(status: int, retry_after: str | bytes | None = None) -> str:
+    """The kind of a final HTTP answer (after the retries); ``ok`` for everything below 400.
+    ``retry_after``: the answer's Retry-After header, if any."""
     if status >= 400:
+        if rate_limited(status, retry_after):
+            return LinkKind.RATE_LIMITED.value
         return f"http_{status}"
     return LinkKind.OK.value
 
@@ -77,8 +114,13 @@ def is_broken_kind(kind: str) -> bool:
     return kind != LinkKind.OK.value
 
 
-def message_for(result: LinkResult, tag: str, attachment: bool) -> str:
-    noun = "附件" if attachment else TAG_NOUNS.get(tag, "")
+def link_noun(tag: str, attr: str = "") -> str:
+    """What a link is, in the report's words (背景图片, 样式表引用 ...); "" for a plain link."""
+    return ATTR_NOUNS.get(attr) or TAG_NOUNS.get(tag, "")
+
+
+def message_for(result: LinkResult, tag: str, attachment: bool, attr: str = "") -> str:
+    noun = "附件" if attachment else link_noun(tag, attr)
     if result.kind.startswith("http_"):
         return f"{noun}链接无法访问（{result.status}）"
     return (noun + MESSAGES.get(result.kind, "链接无法访问")) if noun else MESSAGES.get(result.kind, "链接无法访问")
@@ -105,40 +147,82 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     """One ``broken_link`` finding for every (broken target, page that carries it) pair.
 
     Homepage pairs come first, so reports and rectification lists start with what a visitor
-    sees first."""
+    sees first.  Besides: rate-limited links as not verified (``link_unverified``, info),
+    missing #fragment targets (``missing_anchor``, warning), over-long URLs (``long_url``,
+    warning) and what went wrong handling a page (``page_error``, info)."""
     out = CheckOutput()
     homepage = crawl.homepage_url or crawl.url
     home_urls = {crawl.url, homepage}
     by_kind: Counter[str] = Counter()
     broken_targets: set[str] = set()
+    unverified: set[str] = set()
     pairs: list[Finding] = []
-    for page in crawl.pages:
+    others: list[Finding] = []
+    anchors = _anchors_by_url(crawl)
+    long_seen: set[str] = set()
+    for page in [*crawl.pages, *crawl.sheets]:
         on_home = page.url in home_urls or page.final_url in home_urls
+        sheet = page.content_type.startswith("text/css")
         seen_here: set[str] = set()
         for ref in page.links:
+            if len(ref.url) > LONG_URL and ref.url not in long_seen:
+                long_seen.add(ref.url)
+                others.append(Finding(
+                    check="long_url", severity="warning", site=crawl.name, department=ctx.department,
+                    url=ref.url, page=page.url,
+                    message=f"链接地址过长（{len(ref.url)} 个字符），部分浏览器或服务器可能无法打开",
+                    detail={"length": len(ref.url), "tag": ref.tag}))
             result = crawl.links.get(ref.url)
             if result is None or result.ok or ref.url in seen_here:
                 continue
             seen_here.add(ref.url)
-            broken_targets.add(ref.url)
             detail = {
                 "kind": result.kind, "status": result.status, "tag": ref.tag,
                 "anchor": ref.anchor, "homepage": on_home, "internal": result.internal,
                 "attachment": is_attachment(ref.url),
             }
+            if ref.attr:
+                detail["attr"] = ref.attr
+            if sheet:
+                # Fixed in the stylesheet; seen on the pages that use it, the first of them here.
+                detail["stylesheet"] = page.url
+                detail["via"] = page.referer
+            noun = link_noun(ref.tag, ref.attr)
+            if noun:
+                detail["label"] = noun
             if result.redirects:
                 detail["redirects"] = result.redirects
             if result.error:
                 detail["error"] = result.error
+            if not result.broken:
+                unverified.add(ref.url)
+                others.append(Finding(
+                    check="link_unverified", severity="info", site=crawl.name, department=ctx.department,
+                    url=ref.url, page=page.url, detail=detail,
+                    message=f"{noun}链接未核实：目标服务器限制访问（{result.status}），重试后仍未正常响应"))
+                continue
+            broken_targets.add(ref.url)
             pairs.append(Finding(
                 check="broken_link", severity="error", site=crawl.name, department=ctx.department,
                 url=ref.url, page=page.url, detail=detail,
-                message=message_for(result, ref.tag, detail["attachment"]),
+                message=message_for(result, ref.tag, detail["attachment"], ref.attr),
             ))
+        others.extend(_missing_anchors(crawl, ctx, page, anchors))
+        for error in page.errors:
+            others.append(Finding(
+                check="page_error", severity="info", site=crawl.name, department=ctx.department,
+                url=page.url, page=page.url, message=f"页面未能完整检查：{error}"[:300],
+                detail={"error": error}))
     pairs.sort(key=lambda f: (not f.detail["homepage"], f.page or "", f.url))
-    out.findings = list(pairs)
+    out.findings = list(pairs) + others
     home_result = crawl.links.get(homepage)
-    if not crawl.pages and home_result is not None and not home_result.ok:
+    if not crawl.pages and home_result is not None and not home_result.ok and not home_result.broken:
+        # The homepage would not answer (429): nothing was inspected, and nothing is known.
+        out.findings.insert(0, Finding(
+            check="link_unverified", severity="info", site=crawl.name, department=ctx.department,
+            url=homepage, page=None, detail={"kind": home_result.kind, "status": home_result.status},
+            message=f"巡检时网站首页限制访问（{home_result.status}），重试后仍未正常响应，本次未能核实"))
+    elif not crawl.pages and home_result is not None and not home_result.ok:
         # Nothing could be crawled: the inspection's finding is the homepage itself.  (The
         # site_unreachable veto is judged from the week's probes; this is one observation.)
         out.findings.insert(0, Finding(
@@ -156,9 +240,46 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
         "broken_pairs": len(pairs),
         "broken_by_kind": dict(sorted(by_kind.items())),
         "homepage_broken": sum(1 for f in pairs if f.detail["homepage"]),
+        "rate_limited": len(unverified),
+        "missing_anchors": sum(1 for f in others if f.check == "missing_anchor"),
+        "page_errors": sum(1 for f in others if f.check == "page_error"),
         "rendered_pages": sum(1 for p in crawl.pages if p.rendered),
         **{k: v for k, v in crawl.stats.items() if k in ("duration_s", "trapped_paths", "requests")},
         "errors": crawl.errors,
     }
     return out
 
+
+def _anchors_by_url(crawl: SiteCrawl) -> dict[str, set[str]]:
+    """The names each crawled page offers to #fragment links, by its URL and final URL."""
+    found: dict[str, set[str]] = {}
+    for page in crawl.pages:
+        if page.anchors is not None:
+            names = set(page.anchors)
+            found[page.url] = names
+            found.setdefault(page.final_url, names)
+    return found
+
+
+def _missing_anchors(crawl: SiteCrawl, ctx: CheckContext, page: PageSnapshot,
+                     anchors: dict[str, set[str]]) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for target, fragment in page.fragments:
+        names = anchors.get(target)
+        if names is None or (target, fragment) in seen:
+            continue
+        seen.add((target, fragment))
+        if fragment in names or unquote(fragment) in names:
+            continue
+        result = crawl.links.get(target)
+        if result is not None and not result.ok:
+            continue                    # the page itself is broken: that is the finding
+        same = target in (page.url, page.final_url)
+        out.append(Finding(
+            check="missing_anchor", severity="warning", site=crawl.name, department=ctx.department,
+            url=f"{target}#{fragment}", page=page.url, detail={"fragment": fragment, "target": target,
+                                                                "same_page": same},
+            message=(f"页内锚点“#{fragment[:60]}”不存在" if same
+                     else f"链接指向的页面中没有锚点“#{fragment[:60]}”")))
+    return out

@@ -37,6 +37,17 @@ class LinkKind(str, Enum):
     INVALID_URL = "invalid_url"
     # A failure of the connection that fits none of the above (reset, aborted transfer).
     CONNECTION = "connection"
+    # Links no visitor can follow, found without a request.
+    LOCAL_FILE = "local_file"                   # file: (the editor's own disk)
+    UNSUPPORTED_SCHEME = "unsupported_scheme"   # ftp: and other schemes browsers do not open
+    INVALID_MAILTO = "invalid_mailto"           # mailto: whose address is not an address
+    # Still answered 429 (or 503 with Retry-After) after the retries: not known to be broken,
+    # so never counted or listed as broken; reported as not verified (未核实).
+    RATE_LIMITED = "rate_limited"
+
+
+# Kinds that say nothing about the link being broken.
+UNVERIFIED_KINDS = frozenset({LinkKind.RATE_LIMITED.value})
 
 
 @dataclass(slots=True)
@@ -46,6 +57,7 @@ class LinkRef:
     url: str            # absolute, normalised target
     tag: str            # a, img, script, link, iframe, area, embed, source, object, form
     anchor: str = ""    # anchor text or alt/title, trimmed to 120 characters
+    attr: str = ""      # the attribute when it is not the tag's usual one (srcset, style, background...)
 
 
 @dataclass(slots=True)
@@ -86,15 +98,27 @@ class PageSnapshot:
     dir_links: list[LinkRef] = field(default_factory=list)   # directories of columns (link lists)
     headline: str = ""           # the headline readers see (h1, .title, ArticleTitle meta)
     published_from: str = ""     # where ``published`` was read: label | date_element | meta
+    errors: list[str] = field(default_factory=list)          # what went wrong handling this page
+    fragments: list[list[str]] = field(default_factory=list)  # [target URL, fragment] of #name links
+    # The names a #fragment may point to (id, a name), kept when a link names one of this page's;
+    # None: not read, so no #fragment link to this page is judged.
+    anchors: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every value and costs more than parsing.
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        data["links"] = [[r.url, r.tag, r.anchor] for r in self.links]
+        data["links"] = [[r.url, r.tag, r.anchor, r.attr] if r.attr else [r.url, r.tag, r.anchor]
+                         for r in self.links]
         data["nav_links"] = [[r.url, r.tag, r.anchor] for r in self.nav_links]
         data["more_links"] = [[r.url, r.tag, r.anchor] for r in self.more_links]
         data["dir_links"] = [[r.url, r.tag, r.anchor] for r in self.dir_links]
         data["list_items"] = [[i.title, i.url, i.date, i.date_source] for i in self.list_items]
+        # Left out when empty (most pages): from_dict gives them their defaults.
+        for name in ("errors", "fragments"):
+            if not data[name]:
+                del data[name]
+        if data["anchors"] is None:
+            del data["anchors"]
         return data
 
     @classmethod
@@ -136,6 +160,11 @@ class LinkResult:
     def ok(self) -> bool:
         return self.kind == LinkKind.OK.value
 
+    @property
+    def broken(self) -> bool:
+        """Known not to work for a visitor (a rate-limited link is not known either way)."""
+        return self.kind != LinkKind.OK.value and self.kind not in UNVERIFIED_KINDS
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -156,6 +185,9 @@ class SiteCrawl:
     homepage_url: str = ""              # final URL of the start page
     errors: list[str] = field(default_factory=list)               # crawl-level problems
     stats: dict[str, Any] = field(default_factory=dict)
+    # Stylesheets read for their url()s and @imports: url, final_url, links and, as referer,
+    # the page that first used the stylesheet.
+    sheets: list[PageSnapshot] = field(default_factory=list)
 
     def pages_by_url(self) -> dict[str, PageSnapshot]:
         return {p.url: p for p in self.pages}

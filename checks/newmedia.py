@@ -356,7 +356,7 @@ def check_account(account: dict[str, Any], posts: list[Post], ctx: CheckContext,
         for p in posts:
             for link in dict.fromkeys([p.url, *p.links]):
                 result = link_results.get(link) if link else None
-                if result is None or result.ok:
+                if result is None or not result.broken:
                     continue
                 broken += 1
                 where = source_url if link == p.url else p.url

@@ -5,9 +5,10 @@ Scrapy — its scheduler, downloader slots, downloader middlewares (cookies, com
 retries with backoff) and the spider's callbacks — but the exchange itself is made by
 ``crawler.leancheck.LeanClient`` on the crawl's asyncio loop instead of Twisted's HTTP client,
 whose per-response machinery cost about a third of the crawl's CPU.  The handler keeps what
-the spider relies on: bodies are read only for HTML or untyped answers (as the spider's
+the spider relies on: bodies are read only for HTML, CSS or untyped answers (as the spider's
 ``headers_received`` rule stops the others), failures raise the exceptions the spider
-classifies (``timeout``, ``dns``, ``refused``, ``tls``, ``connection``), names are resolved by
+classifies (``timeout``, ``dns``, ``refused``, ``tls``, ``connection``) and carry the lean
+client's own verdict, so a polite crawl and a fast one judge a failure alike, names are resolved by
 the run's resolver, and every response header is kept (several ``Set-Cookie`` included).
 Requests through a proxy, or with a body, go to Scrapy's own HTTP handler.
 
@@ -104,15 +105,22 @@ class LeanDownloadHandler:
 
 
 def _scrapy_error(kind: str, message: str) -> Exception:
-    """The exception Scrapy's own handlers raise for a failure of this kind."""
+    """The exception Scrapy's own handlers raise for a failure of this kind (what retries and
+    other middlewares recognise), carrying the kind and message as ``link_kind`` and
+    ``link_message`` for the spider's classifier."""
+    exc: Exception
     if kind == LinkKind.DNS.value:
-        return CannotResolveHostError(message)
-    if kind == LinkKind.REFUSED.value:
-        return DownloadConnectionRefusedError(message)
-    if kind == LinkKind.TIMEOUT.value:
-        return DownloadTimeoutError(message)
-    if kind == LinkKind.TLS.value:
-        return DownloadFailedError(f"SSL: {message}")
-    if kind == LinkKind.INVALID_URL.value:
-        return ValueError(message)
-    return DownloadFailedError(message)
+        exc = CannotResolveHostError(message)
+    elif kind == LinkKind.REFUSED.value:
+        exc = DownloadConnectionRefusedError(message)
+    elif kind == LinkKind.TIMEOUT.value:
+        exc = DownloadTimeoutError(message)
+    elif kind == LinkKind.TLS.value:
+        exc = DownloadFailedError(f"SSL: {message}")
+    elif kind == LinkKind.INVALID_URL.value:
+        exc = ValueError(message)
+    else:
+        exc = DownloadFailedError(message)
+    exc.link_kind = kind            # type: ignore[attr-defined]
+    exc.link_message = message      # type: ignore[attr-defined]
+    return exc

@@ -7,8 +7,9 @@ millisecond of CPU per URL.  This client runs on the crawl's own asyncio event l
 asyncio reactor) and keeps every promise of the link check:
 
 * one exchange per call: HEAD, or GET that reads the headers and, only when asked (an HTML
-  page whose text decides soft-404), the body up to a size cap; the caller follows redirects
-  and falls back from HEAD to GET, as the spider does for Scrapy responses;
+  page whose text decides soft-404, a style sheet whose url()s are links), the body up to a
+  size cap; the caller follows redirects and falls back from HEAD to GET, by the rules of
+  ``crawler.linkpolicy``, as the spider does for Scrapy responses;
 * retries with exponential backoff on timeouts, broken connections, 5xx and 429, honouring
   ``Retry-After`` (seconds or an HTTP date) up to a maximum, the wait spent outside the host's
   slot (the same rules as ``crawler.middlewares.RetryBackoffMiddleware``);
@@ -44,9 +45,11 @@ IDLE_PER_HOST = 32              # kept-alive connections remembered per host
 DRAIN_LIMIT = 1 << 16           # an unwanted body this short is read past to keep the connection
 DRAIN_WAIT_S = 0.2              # ... when it arrives this soon
 HTML_TYPES = ("text/html", "application/xhtml")
+CSS_TYPE = "text/css"
 # Which answers' bodies are read: none, a 200 HTML page (link checks that may meet a soft-404
-# page), or any HTML or untyped answer (pages fetched for Scrapy).
-BODY_NONE, BODY_HTML_200, BODY_HTML = 0, 1, 2
+# page), any HTML, CSS or untyped answer (pages and stylesheets fetched for Scrapy), or a 200
+# stylesheet or HTML page (a stylesheet checked by the lean client: its url()s are links).
+BODY_NONE, BODY_HTML_200, BODY_HTML, BODY_CSS_200 = 0, 1, 2, 3
 
 
 class FetchFailed(Exception):
@@ -131,14 +134,16 @@ class LeanClient:
         return self._tls
 
     async def fetch(self, url: str, method: str = "HEAD", *, referer: str | None = None,
-                    read_body: bool = False) -> Fetched:
+                    read_body: bool = False, read_css: bool = False) -> Fetched:
         """One exchange with retries.  ``read_body``: for a GET answered 200 with HTML, read the
-        body (up to ``max_body``).  Raises FetchFailed when no answer could be had."""
+        body (up to ``max_body``); ``read_css``: the same for a stylesheet (or HTML).  Raises
+        FetchFailed when no answer could be had."""
+        body = BODY_CSS_200 if read_css else BODY_HTML_200 if read_body else BODY_NONE
         attempt = 1
         while True:
             wait: float | None = None
             try:
-                answer = await self._attempt(url, method, referer, read_body)
+                answer = await self._attempt(url, method, referer, body)
             except Unanswered as exc:
                 if attempt > self.retries:
                     raise FetchFailed(exc.kind, exc.message, attempt) from None
@@ -166,7 +171,7 @@ class LeanClient:
 
     # --- one attempt ---------------------------------------------------------------------
 
-    async def _attempt(self, url: str, method: str, referer: str | None, read_body: bool) -> Fetched:
+    async def _attempt(self, url: str, method: str, referer: str | None, body: int) -> Fetched:
         host, scheme, hostname, port, netloc, target = self._target(url)
         head = [f"{method} {target} HTTP/1.1", f"Host: {netloc}", f"User-Agent: {self.user_agent}",
                 f"Accept: {ACCEPT}", "Accept-Language: en", "Accept-Encoding: identity"]
@@ -176,8 +181,7 @@ class LeanClient:
         async with self._total, host.slots:
             await self._polite(host)
             self.requests += 1
-            return await self._send(host, scheme, hostname, port, url, method, request,
-                                    BODY_HTML_200 if read_body else BODY_NONE, self.timeout)
+            return await self._send(host, scheme, hostname, port, url, method, request, body, self.timeout)
 
     async def exchange(self, url: str, method: str, headers: list[tuple[str, str]],
                        timeout: float) -> Fetched:
@@ -312,7 +316,9 @@ class LeanClient:
                 return answer
             ctype = headers.get("content-type", "").lower()
             html = ctype.startswith(HTML_TYPES)
-            if (body == BODY_HTML_200 and status == 200 and html) or (body == BODY_HTML and (html or not ctype)):
+            if ((body == BODY_HTML_200 and status == 200 and html)
+                    or (body == BODY_HTML and (html or not ctype or ctype.startswith(CSS_TYPE)))
+                    or (body == BODY_CSS_200 and status == 200 and (html or ctype.startswith(CSS_TYPE)))):
                 try:
                     answer.body, complete = await self._read_body(reader, headers)
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError) as exc:

@@ -7,10 +7,14 @@ owner; every URL is still fetched once, by its owner.
 
 The messages are JSON lines: shards write to stdout, the parent writes to each shard's stdin.
 
-    shard → parent   {"url", "depth", "referer"}            a link another shard owns
+    shard → parent   {"url", "depth", "referer"[, "written", "fragments"]}
+                                                             a link another shard owns (and the
+                                                             form the page wrote it in, the
+                                                             #names links point to on it)
                      {"idle": true, "received": n}           nothing left to do, n links received
                      {"progress": [pages, links, broken]}    for the terminal
-    parent → shard   {"url", "depth", "referer"}            a link this shard owns
+    parent → shard   {"url", "depth", "referer"[, "written", "fragments"]}
+                                                             a link this shard owns
                      {"finish": true}                        every shard idle, nothing in flight
 
 Links for other shards are written in batches, at most FLUSH_EVERY_S apart: a write per page
@@ -103,9 +107,17 @@ class ShardLink:
             except (ValueError, OSError):   # the parent went away (and its pipe with it)
                 pass
 
-    def send_url(self, url: str, depth: int, referer: str | None) -> None:
+    def send_url(self, url: str, depth: int, referer: str | None, written: str | None = None,
+                 fragments: set[str] | None = None) -> None:
+        """``written``: the form to request ``url`` in, when the page wrote it otherwise;
+        ``fragments``: the #names links point to on that page (its owner keeps its anchors)."""
         self.sent += 1
-        self.queue({"url": url, "depth": depth, "referer": referer})
+        message: dict[str, Any] = {"url": url, "depth": depth, "referer": referer}
+        if written:
+            message["written"] = written
+        if fragments:
+            message["fragments"] = sorted(fragments)
+        self.queue(message)
 
     def idle(self) -> bool:
         """Report idleness (once per state); True when the spider must stay open."""

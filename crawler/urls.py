@@ -1,7 +1,10 @@
-"""URL normalisation, scope and trap guards for the crawl.
+"""URL normalisation, the form a URL is requested in, scope and trap guards for the crawl.
 
-Normalising before anything else is what lets the crawl fetch each URL once: the same target
-written with another case, port, fragment, session id or parameter order is one URL.
+Normalising is what lets the crawl fetch each URL once: the same target written with another
+case, port, fragment, session id or parameter order is one URL.  It gives a link's identity
+only.  The request sends the URL as the page wrote it (``request_form``): a server that needs
+its query in the written order, or its session parameter, answers 404 to the normalised form,
+and a working link would be reported broken.
 """
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import ipaddress
 import posixpath
 import re
 from collections import defaultdict
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
 
 from checks.links import extension, is_attachment, is_resource  # noqa: F401
 
@@ -20,9 +25,23 @@ SESSION_PARAMS = frozenset({
 })
 PATH_SESSION_RE = re.compile(r";(jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.IGNORECASE)
 
-UNFETCHED_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", "file:", "ftp:",
-                     "weixin:", "callto:", "blob:")
+# Schemes a visitor's device hands to an app (phone, mail, map, chat): not links to check.
+APP_SCHEMES = frozenset("""
+tel sms smsto mms javascript data about blob weixin wechat callto skype whatsapp market intent
+itms itms-apps itms-services alipay alipays taobao tmall mqq mqqwpa mqqapi tencent sinaweibo
+baidumap iosamap androidamap geo maps webcal facetime facetime-audio chrome view-source
+""".split())
+# Schemes no mainstream browser opens any more (Chrome and Firefox dropped FTP in 2021), or
+# that name a share on the editor's network: a link a visitor cannot follow.
+UNSUPPORTED_SCHEMES = frozenset("ftp ftps sftp gopher telnet news nntp smb ed2k thunder".split())
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_DRIVE_RE = re.compile(r"^[a-zA-Z]:[\\/]")
+_MAILBOX_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\.]+(\.[^@\s<>()\[\],;:\"\\.]+)+$")
+# Characters a browser percent-encodes when it requests a URL (besides non-ASCII).
+_UNSAFE_RE = re.compile(r'[\s"<>`{}|\\^]')
 
+_ASCII_PRINTABLE = "".join(chr(c) for c in range(33, 127))
+# Longer URLs are fetched; their length is a warning (old browsers and some servers stop at it).
 MAX_URL_LENGTH = 2048
 # A site's links name few hosts: their IDNA form is computed once (it is a tenth of normalize).
 _IDNA_CACHE: dict[str, str] = {}
@@ -33,16 +52,69 @@ class InvalidURL(ValueError):
 
 
 def skip_scheme(raw: str) -> bool:
-    """Links that are not fetched at all (mailto:, tel:, javascript: ...)."""
-    head = raw[:12].strip().lower()
-    return head.startswith(UNFETCHED_SCHEMES)
+    """Links that are not checked at all (tel:, javascript:, a well-formed mailto: ...)."""
+    return scheme_verdict(raw) == ("", "")
+
+
+def scheme_verdict(raw: str) -> tuple[str, str] | None:
+    """For a link that is not http(s): ``(kind, message)`` when it cannot work for the public
+    (``local_file``, ``unsupported_scheme``, ``invalid_mailto``), ``("", "")`` when it is not
+    checked at all (an app link: tel:, javascript:, a valid mailto: ...); None for http(s) and
+    scheme-less links, which are fetched."""
+    head = raw[:24].lstrip()
+    if head[:7].lower() in ("http://", "https:/"):
+        return None
+    if _DRIVE_RE.match(head):
+        return "local_file", "链接指向编辑者本机上的文件（盘符路径），公众无法打开"
+    m = _SCHEME_RE.match(head)
+    if m is None:
+        return None
+    scheme = m.group(1).lower()
+    if scheme in ("http", "https"):
+        return None
+    if scheme == "file":
+        return "local_file", "链接指向编辑者本机上的文件（file:），公众无法打开"
+    if scheme == "mailto":
+        return mailto_verdict(raw.strip())
+    if scheme in APP_SCHEMES:
+        return "", ""
+    if scheme in UNSUPPORTED_SCHEMES:
+        return "unsupported_scheme", f"链接使用 {scheme}: 协议，常用浏览器已不能打开"
+    # Neither the web nor a known app (a mistyped "htp:", a private scheme): nothing opens it.
+    return "unsupported_scheme", f"链接使用浏览器不支持的 {scheme}: 协议"
+
+
+def mailto_verdict(raw: str) -> tuple[str, str]:
+    """("invalid_mailto", message) when a mailto: link names an address that is not one."""
+    target = raw[len("mailto:"):].split("?", 1)[0]
+    try:
+        target = unquote(target, errors="strict")
+    except UnicodeDecodeError:
+        return "invalid_mailto", "邮件链接的地址无法解码"
+    addresses = [a.strip() for a in target.split(",")]
+    if target.strip() and not all(_MAILBOX_RE.match(a) for a in addresses):
+        bad = next(a for a in addresses if not _MAILBOX_RE.match(a))
+        return "invalid_mailto", f"邮件链接的地址格式错误：{bad[:80]}"
+    return "", ""
+
+
+def request_form(url: str) -> str:
+    """The URL as a browser requests it: the written URL without its fragment, with only the
+    percent-encoding a browser adds (spaces, non-ASCII, a few unsafe characters; IDNA host).
+    Query order, session parameters and escapes already there (even ``%FF``) are kept."""
+    url = url.strip()
+    cut = url.find("#")
+    if cut >= 0:
+        url = url[:cut]
+    if url.isascii() and not _UNSAFE_RE.search(url):
+        return url
+    return safe_url_string(url, "utf-8")
 
 
 def normalize(url: str) -> str:
-    """Canonical form of an absolute http(s) URL; raises InvalidURL for what cannot be fetched."""
+    """Canonical form of an absolute http(s) URL, for identity only (fetch once, fingerprints);
+    raises InvalidURL for what cannot be fetched."""
     url = url.strip()
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidURL("URL longer than 2048 characters")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -52,7 +124,7 @@ def normalize(url: str) -> str:
     if scheme not in ("http", "https"):
         raise InvalidURL(f"unsupported scheme {scheme!r}")
     host = parts.hostname or ""
-    if not host or not _valid_host(host):
+    if host not in _IDNA_CACHE and (not host or not _valid_host(host)):
         raise InvalidURL(f"invalid host {parts.netloc!r}")
     if ":" in host:
         host_part = f"[{host}]"
@@ -102,10 +174,14 @@ def _clean_path(path: str) -> str:
 def _clean_query(query: str) -> str:
     if not query:
         return ""
-    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+    if not query.isascii():
+        query = quote(query, safe=_ASCII_PRINTABLE)     # written unescaped: as UTF-8, as browsers
+    # Read and written back byte for byte (Latin-1 maps each byte to one character): an escape
+    # that is not UTF-8 (%FF, a GBK %D5%FE) stays itself instead of becoming U+FFFD.
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
              if k.lower() not in SESSION_PARAMS]
     pairs.sort()
-    return urlencode(pairs, quote_via=quote, safe="/:@!$'()*,;-._~")
+    return urlencode(pairs, quote_via=quote, safe="/:@!$'()*,;-._~", encoding="latin-1")
 
 
 def host_of(url: str) -> str:

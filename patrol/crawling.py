@@ -898,6 +898,8 @@ class OutputReader:
                 crawl.pages.append(page)
             else:                           # fetched again after a resume: the later one
                 crawl.pages[at] = page
+        elif kind == "sheet":
+            crawl.sheets.append(PageSnapshot.from_dict(record))
         elif kind == "link":
             result = LinkResult.from_dict(record)
             crawl.links[result.url] = result

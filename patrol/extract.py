@@ -97,10 +97,10 @@ def read_page(body: bytes, url: str, *, today: date | None = None,
     if tree is None:
         return None
     links: list[LinkRef] = []
-    for raw, tag, anchor in pages.iter_links(tree, url):
+    for raw, tag, anchor, attr in pages.iter_links(tree, url, source=body):
         if skip_scheme(raw):
             continue
-        links.append(LinkRef(url=raw.split("#")[0], tag=tag, anchor=anchor))
+        links.append(LinkRef(url=raw.split("#")[0], tag=tag, anchor=anchor, attr=attr))
     return pages.snapshot(tree, url=url, final_url=url, status=200, depth=0, links=links,
                           rendered=False, encoding=encoding, content_type=content_type,
                           referer=None, fetched_at=datetime.now(timezone.utc).isoformat(),

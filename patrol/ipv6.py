@@ -35,14 +35,13 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.model import SiteCrawl
+from checks.links import rate_limited
+from checks.model import LinkKind, SiteCrawl
+from crawler.linkpolicy import get_after_head
 from patrol.netfetch import FetchResult, fetch
 from patrol.resolver import ResolveError, Resolver, ip_literal, normalise_host, valid_hostname
 
 CAUSES = ("no_aaaa", "unreachable", "different_content")
-# HEAD answers that do not prove anything about GET: servers that refuse or mishandle HEAD.
-_HEAD_RETRY_STATUSES = range(400, 600)
-_HEAD_RETRY_ERRORS = ("connection", "tls")
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
@@ -286,11 +285,17 @@ def _check_url(runner: _Runner, url: str, crawl: SiteCrawl) -> dict[str, Any]:
         return out
     result = runner.fetch(url, socket.AF_INET6, "HEAD")
     out.update(fetches_v6=1, method="HEAD")
-    if (result.error_kind in _HEAD_RETRY_ERRORS
-            or (result.error_kind is None and result.status in _HEAD_RETRY_STATUSES)):
+    # The link check's rule (crawler.linkpolicy); a TLS failure of a HEAD is also asked again,
+    # as some servers' TLS front ends mishandle HEAD.
+    if (get_after_head(result.status, result.headers.get("retry-after"), result.error_kind)
+            or result.error_kind == LinkKind.TLS.value):
         result = runner.fetch(url, socket.AF_INET6, "GET")
         out.update(fetches_v6=2, method="GET")
     out.update(status=result.status, error_kind=result.error_kind, error=result.error)
+    if result.error_kind is None and rate_limited(result.status or 0, result.headers.get("retry-after")):
+        # Asked to come back later: nothing is known about IPv6 support, as for a broken link.
+        out["skip"] = True
+        return out
 
     def v4_ok() -> bool:
         known = crawl.links.get(url)

@@ -23,8 +23,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
+from checks.model import LinkKind
+from crawler.linkpolicy import next_hop
 from patrol.resolver import ResolveError, Resolver, normalise_host, valid_hostname
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; patrol/0.1; government website inspection)"
@@ -183,7 +185,6 @@ def fetch(url: str, *, resolver: Resolver | None = None, family: int | None = No
     resolver = resolver or Resolver()
     ex = _Exchange(timeout)
     result = FetchResult(url=url, final_url=url)
-    seen = {_loop_key(url)}
     current, verb = url, method.upper()
     try:
         while True:
@@ -195,23 +196,13 @@ def fetch(url: str, *, resolver: Resolver | None = None, family: int | None = No
             location = result.headers.get("location", "").strip()
             if not location:
                 break  # a 3xx without Location is the answer itself
-            try:
-                nxt = urljoin(current, _header_text(location))
-                scheme = urlsplit(nxt).scheme
-            except ValueError:
-                _fail(result, "invalid_url", f"redirect to a malformed URL {location!r}")
+            hop = next_hop(current, _header_text(location), [_loop_key(url), *result.redirects], max_redirects)
+            if hop.kind == LinkKind.REDIRECT_LOOP.value:
+                result.redirects.append(hop.url)
+            if hop.kind:
+                _fail(result, hop.kind, hop.message)
                 break
-            if scheme not in ("http", "https"):
-                _fail(result, "invalid_url", f"redirect to unsupported URL {nxt!r}")
-                break
-            if _loop_key(nxt) in seen:
-                result.redirects.append(nxt)
-                _fail(result, "redirect_loop", f"redirect loop back to {nxt}")
-                break
-            if len(result.redirects) >= max_redirects:
-                _fail(result, "too_many_redirects", f"more than {max_redirects} redirects")
-                break
-            seen.add(_loop_key(nxt))
+            nxt = hop.url
             result.redirects.append(nxt)
             if result.status == 303 or (result.status in (301, 302) and verb == "POST"):
                 verb = "GET"

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from checks.model import CheckContext, CheckOutput, LinkKind, LinkResult, SiteCrawl
 from checks.newmedia import CHINA_TZ, Post, check_account, load_rules, parse_post_date, repost_source
+from crawler.linkpolicy import get_after_head, kind_for_status
 from patrol.config import Config, NewMedia
 
 log = logging.getLogger(__name__)
@@ -507,14 +508,16 @@ def check_links(urls: Iterable[str], *, resolver: Any = None, timeout: float = 1
     def one(url: str) -> LinkResult:
         head = fetch(url, resolver=resolver, method="HEAD", timeout=timeout)
         result, method = head, "HEAD"
-        # Many platforms answer HEAD with 403/405/501 or drop it; only GET is the visitor's view.
-        if head.error_kind in ("connection", "timeout") or (head.status or 0) >= 400:
+        # The link check's rule (crawler.linkpolicy); platforms also let a HEAD time out, and
+        # with no retries here that costs one GET, not a round of them.
+        if (get_after_head(head.status, head.headers.get("retry-after"), head.error_kind)
+                or head.error_kind == LinkKind.TIMEOUT.value):
             result, method = fetch(url, resolver=resolver, method="GET", timeout=timeout,
                                    max_body=65536), "GET"
         if result.error_kind:
             kind = result.error_kind if result.error_kind in {k.value for k in LinkKind} else "connection"
-        elif result.status is not None and result.status >= 400:
-            kind = f"http_{result.status}"
+        elif result.status is not None:
+            kind = kind_for_status(result.status, result.headers.get("retry-after"))
         else:
             kind = LinkKind.OK.value
         host = (urlsplit(url).hostname or "").lower()
@@ -577,7 +580,7 @@ def inspect_accounts(cfg: Config, accounts: list[NewMedia] | None = None, *, tod
 
 def site_result(crawl: SiteCrawl, output: CheckOutput) -> dict[str, Any]:
     """The ``result`` argument of ``Store.save_site(..., kind="newmedia")`` for one account."""
-    broken = sum(1 for r in crawl.links.values() if not r.ok)
+    broken = sum(1 for r in crawl.links.values() if r.broken)
     status = output.facts.get("status", "ok")
     return {"status": "completed" if status in ("ok", "empty") else "failed", "pages": 0,
             "links": len(crawl.links), "broken": broken, "score": None, "veto": list(output.veto),

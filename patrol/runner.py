@@ -219,8 +219,13 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                 store.save_site(run.id, crawl, out.findings, result)
                 done.add(site.name)
             outcome.findings += len(out.findings)
+            link_facts = out.facts.get("links", {})
             outcome.sites.append({"name": site.name, **{k: result[k] for k in
-                                  ("pages", "links", "broken", "score", "veto", "status")}})
+                                  ("pages", "links", "broken", "score", "veto", "status")},
+                                  # Links the servers would not answer (429): not verified.
+                                  "not_verified": link_facts.get("rate_limited", 0),
+                                  # Problems handling pages: each is a page_error finding.
+                                  "page_errors": link_facts.get("page_errors", 0)})
         if checks is None or "newmedia" in checks:
             _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
         status = "completed"
@@ -469,6 +474,8 @@ def print_summary(outcome: RunOutcome) -> None:
             print(f"  {s['name']}（新媒体）: score {s.get('score')}, veto {', '.join(s['veto']) or '-'}")
             continue
         print(f"  {s['name']}: {s['pages']} pages, {s['links']} links checked, {s['broken']} broken"
+              f"{', ' + str(s['not_verified']) + ' not verified (rate limited)' if s.get('not_verified') else ''}"
+              f"{', ' + str(s['page_errors']) + ' page errors' if s.get('page_errors') else ''}"
               f"{', veto: ' + ', '.join(s['veto']) if s['veto'] else ''}"
               f"{' (crawl failed)' if s['status'] == 'failed' else ''}"
               f"{' (巡检未完成: interrupted)' if s['status'] == 'interrupted' else ''}")

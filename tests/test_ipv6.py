@@ -24,9 +24,11 @@ ROUTES4 = {
     "/gone.html": Route(404, "gone"),
     "/broken.html": Route(404, "broken"),
     "/home6.html": page("清溪区人民政府"),
+    "/busy6.html": page("网上办事"),
 }
 ROUTES6 = {**ROUTES4,
            "/v6diff.html": Route(404, "not on IPv6"),
+           "/busy6.html": Route(429, "too many requests", {"Retry-After": "1"}),
            "/home6.html": page("IPv6 测试页")}
 
 
@@ -227,6 +229,15 @@ def test_malformed_links_are_left_to_the_link_check(net):
     assert facts["links"]["rate"] == 1.0 and facts["hosts"] == []
     out = check_site(crawl, ctx_for(crawl, facts))
     assert out.facts["verdict"] == "pass"
+
+
+def test_a_link_rate_limited_over_ipv6_is_not_an_ipv6_failure(net):
+    port = net["port"]
+    base = f"http://www.qingxi.test:{port}"
+    crawl = site("限流", base, {"/": (0, ["/a.html", "/busy6.html"])})
+    facts = measure(crawl, resolver_for(net), timeout=5)
+    assert facts["failures"] == [] and facts["links"]["skipped_broken"] == 1
+    assert requests_to(net["v6"], "www.qingxi.test").count(("GET", "/busy6.html")) == 0   # 429: no GET after HEAD
 
 
 def test_hostname_site_measured_through_overrides_only(net):

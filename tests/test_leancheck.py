@@ -481,6 +481,8 @@ def test_handler_failures_are_the_exceptions_the_spider_classifies(sample_site):
         with pytest.raises(error) as info:
             _handler_fetch(url)
         assert classify_failure(Failure(info.value))[0] == kind, url
+        # The lean client's own verdict, message included, is what the spider records.
+        assert info.value.link_kind == kind and classify_failure(Failure(info.value))[1] == info.value.link_message
 
 
 # --- the lean client only in fast crawls (polite crawls keep one per-host limit) -----------------

@@ -1,17 +1,21 @@
 """The site spider: crawls one site and checks every link on it once.
 
-Each distinct URL is fetched once per run.  In-scope pages are fetched with GET and parsed
-once (their response is also their link check); other links are checked with HEAD (GET when
-the server refuses HEAD) and their bodies are not downloaded, except HTML, which is needed to
-recognise soft-404 pages.  Redirects are followed here, not by Scrapy, so the chain is recorded
-and loops are told apart from long chains.
+Each distinct URL (its normalised identity) is fetched once per run, requested as the page
+wrote it.  In-scope pages are fetched with GET and parsed once (their response is also their
+link check); other links are checked with HEAD (GET when the server refuses HEAD) and their
+bodies are not downloaded, except HTML, which is needed to recognise soft-404 pages, and style
+sheets, whose url()s are links too.  Redirects are followed here, not by Scrapy, so the chain
+is recorded and loops are told apart from long chains; what to ask and how to judge the answers
+is ``crawler.linkpolicy``'s.  A page whose handling fails is written with its error and its
+links are still checked.
 
 Output is a JSON-lines file: a ``start`` record, one ``page`` record per crawled page as it is
-parsed, one ``link`` record per checked URL, a ``probe`` record per host whose not-found page
-was asked for, and a final ``site`` record when the crawl closes.  It is flushed and synced to
-disk every second: it is also the crawl's journal.  A job with ``journal`` (the outputs of an
-interrupted attempt of the same run) resumes the crawl: what they record is taken as done, and
-the links their pages carry that were not checked yet are the crawl's frontier.
+parsed, one ``sheet`` record per style sheet read, one ``link`` record per checked URL, a
+``probe`` record per host whose not-found page was asked for, and a final ``site`` record when
+the crawl closes.  It is flushed and synced to disk every second: it is also the crawl's
+journal.  A job with ``journal`` (the outputs of an interrupted attempt of the same run)
+resumes the crawl: what they record is taken as done, and the links their pages carry that
+were not checked yet are the crawl's frontier.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -42,15 +46,16 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from checks.links import is_resource, kind_for_status, looks_not_found, page_signature
+from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
 from crawler.jsonlines import dumps_line, loads
-from crawler.leancheck import HTML_TYPES, FetchFailed, LeanClient
+from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
+from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink, owner
-from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, skip_scheme
+from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
 
 PAGE, LINK, PROBE = "page", "link", "probe404"
 SYNC_EVERY_S = 1.0      # the output (the crawl's journal) is flushed and synced this often
@@ -80,7 +85,11 @@ class SiteSpider(scrapy.Spider):
         self.check_external = bool(site.get("check_external", True))
         self.extract_facts = bool(site.get("facts", True))
         self.today = date.fromisoformat(site["today"]) if site.get("today") else date.today()
-        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: invalid)
+        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: not checked)
+        # normalised URL -> the form it is requested in (as the page wrote it), when they differ
+        self.written: dict[str, str] = {}
+        # Crawled pages that some link names a #fragment of: their id/name values are kept.
+        self.fragment_targets: dict[str, set[str]] = {}
         self.pages_scheduled = 0
         self.pages_written = 0
         self.seen: set[str] = set()                   # URLs already scheduled or resolved
@@ -97,7 +106,8 @@ class SiteSpider(scrapy.Spider):
         # Counted here and published to the stats collector at close (and for progress):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
-                                       "pages": 0, "render_requests": 0}
+                                       "pages": 0, "render_requests": 0, "page_errors": 0,
+                                       "rate_limited": 0}
         self.broken_kinds: dict[str, int] = {}
         # Links that are only checked go through the lean client (crawler/leancheck.py) when
         # the crawl is fast; polite crawls check every link through Scrapy's downloader.
@@ -155,7 +165,11 @@ class SiteSpider(scrapy.Spider):
         if self.link is not None and not self.link.owns(self.start_url):
             return
         self.pages_scheduled = 1
-        yield self._request(self.start_url, PAGE, depth=0, referer=None)
+        try:
+            written = request_form(self.site["url"])
+        except ValueError:
+            written = self.start_url
+        yield self._request(written, PAGE, depth=0, referer=None, origin=self.start_url)
         probe = self._probe_request(host_of(self.start_url), self.start_url)
         if probe is not None:
             yield probe
@@ -253,9 +267,13 @@ class SiteSpider(scrapy.Spider):
                 req.meta["render_failed"] = True
             self.crawler.engine.crawl(req)
             return True
+        if message.get("fragments"):
+            self.fragment_targets.setdefault(url, set()).update(message["fragments"])
         if url in self.seen:
             return False
         self.seen.add(url)
+        if message.get("written"):
+            self.written.setdefault(url, message["written"])
         requests = list(self._schedule(url, message.get("depth", 1), message.get("referer")))
         for request in requests:
             self.crawler.engine.crawl(request)
@@ -323,7 +341,8 @@ class SiteSpider(scrapy.Spider):
             # A column's later list pages are one level, however long the 下一页 chain.
             next_depth = depth if is_later_page(url) else depth + 1
             if self.link is not None and not self.link.owns(url):
-                self.link.send_url(url, next_depth, page_url)
+                self.link.send_url(url, next_depth, page_url, self.written.get(url),
+                                   self.fragment_targets.get(url))
                 continue
             yield from self._schedule(url, next_depth, page_url)
         if self.link is not None:
@@ -335,20 +354,23 @@ class SiteSpider(scrapy.Spider):
         internal = self._in_scope(url, host)
         if not internal and not self.check_external:
             return
-        if is_resource(url):
+        wire = self.written.pop(url, url)       # requested as the page wrote it
+        method = resource_method(url)
+        if method is not None:
+            # Only checked; a stylesheet is read (GET, once as every URL): its url()s are links.
             if self.lean is not None:
-                self._check_lean(url, referer, "HEAD")
+                self._check_lean(url, referer, method, wire, method == "GET")
             else:
-                yield self._request(url, LINK, depth=depth, referer=referer, method="HEAD")
+                yield self._request(wire, LINK, depth=depth, referer=referer, method=method, origin=url)
             return
         if (internal and depth <= self.max_depth and self.pages_scheduled < self.max_pages
                 and self.traps.allow(url)):
             self.pages_scheduled += 1
-            yield self._request(url, PAGE, depth=depth, referer=referer)
+            yield self._request(wire, PAGE, depth=depth, referer=referer, origin=url)
         elif self.lean is not None:
-            self._check_lean(url, referer, "GET")
+            self._check_lean(url, referer, "GET", wire)
         else:
-            yield self._request(url, LINK, depth=depth, referer=referer)
+            yield self._request(wire, LINK, depth=depth, referer=referer, origin=url)
         probe = self._probe_request(host, url)
         if probe is not None:
             yield probe
@@ -369,7 +391,7 @@ class SiteSpider(scrapy.Spider):
         if spider is not self or request.method == "HEAD":
             return
         ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-        if ctype and not ctype.startswith(HTML_TYPES):
+        if ctype and not ctype.startswith(HTML_TYPES) and not ctype.startswith(CSS_TYPE):
             raise StopDownload(fail=False)
 
     # Callbacks schedule their requests themselves and return nothing: Scrapy's processing of
@@ -377,13 +399,66 @@ class SiteSpider(scrapy.Spider):
     # than the rest of a page's handling.
     def parse(self, response: Response) -> None:
         crawl = self.crawler.engine.crawl
-        for request in self._handle(response):
+        try:
+            requests = list(self._handle(response))
+        except Exception as exc:  # noqa: BLE001 - one page's failure is recorded on it, never lost
+            requests = self._page_failed(response, exc)
+        for request in requests:
             crawl(request)
 
     def on_error(self, failure: Failure) -> None:
         crawl = self.crawler.engine.crawl
-        for request in self._on_error(failure):
+        try:
+            requests = list(self._on_error(failure))
+        except Exception as exc:  # noqa: BLE001
+            meta = failure.request.meta
+            self.errors.append(f"handling the failure of {failure.request.url} failed: {exc!r}"[:300])
+            if meta.get("origin") and meta["origin"] not in self.results:
+                self._record(LinkResult(url=meta["origin"], kind=LinkKind.CONNECTION.value,
+                                        error=repr(exc)[:200], method=failure.request.method,
+                                        internal=self._in_scope(meta["origin"])))
+            requests = []
+        for request in requests:
             crawl(request)
+
+    def _page_failed(self, response: Response, exc: Exception) -> list[scrapy.Request]:
+        """A page whose handling raised: the page is written with a ``page_error`` saying why,
+        its answer is its link's result, and its links are still extracted and checked when
+        the tree can be had (the per-page facts, the likeliest to fail, are left out)."""
+        meta = response.meta
+        origin = meta.get("origin", response.url)
+        message = f"{type(exc).__name__}: {exc}"[:300]
+        self.logger.error("handling %s failed", response.url, exc_info=exc)
+        if origin not in self.results:
+            try:
+                self._record(self._result(response))
+            except Exception:  # noqa: BLE001 - a response that cannot even be described
+                self._record(LinkResult(url=origin, kind=LinkKind.OK.value, status=response.status,
+                                        method=response.request.method, internal=self._in_scope(origin)))
+        if meta.get("role") != PAGE or response.request.method != "GET" or response.status != 200:
+            # Not a page: the crawl's errors say it (there is no page to carry a finding).
+            self.counts["page_errors"] += 1
+            self.errors.append(f"handling {response.url} failed: {message}"[:300])
+            return []
+        links: list[LinkRef] = []
+        fragments: list[tuple[str, str]] = []
+        problems = [f"页面处理出错：{message}"]
+        tree = None
+        try:
+            ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            tree = pages.parse_html(pages.decode_html(response.body, ctype)[0])
+            if tree is not None:
+                links, fragments = self._links(tree, response.url, problems, response.body)
+        except Exception as again:  # noqa: BLE001
+            problems.append(f"链接提取出错：{type(again).__name__}: {again}"[:300])
+        snap = PageSnapshot(url=origin, final_url=_trail(origin, meta.get("chain") or [], response.url)["final_url"],
+                            status=response.status, depth=meta.get("depth", 0), links=links,
+                            referer=meta.get("referer_url"), fetched_at=_now())
+        try:
+            self._finish_page(snap, tree, problems, fragments)
+        except Exception as again:  # noqa: BLE001 - the page record without its anchors
+            self.errors.append(f"writing {response.url} failed: {again!r}"[:300])
+        return list(self._follow(links, meta.get("depth", 0), origin))
 
     def _handle(self, response: Response) -> Iterator[scrapy.Request]:
         meta = response.meta
@@ -395,14 +470,19 @@ class SiteSpider(scrapy.Spider):
         if role == PROBE:
             self._learn_not_found(response)
             return
-        if response.request.method == "HEAD" and response.status >= 400:
-            # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+        if response.request.method == "HEAD" and get_after_head(response.status, _retry_after(response)):
             yield self._request(response.url, role, depth=meta["depth"], referer=meta["referer_url"],
                                 chain=meta["chain"], origin=origin)
             return
         result = self._result(response)
         tree, encoding, title = None, "", None
         if response.request.method == "GET":
+            if result.content_type.startswith(CSS_TYPE):
+                self._record_final(result, response.url, meta["chain"])
+                if response.status == 200:
+                    yield from self._sheet(origin, response.url, response.body, result.content_type,
+                                           meta["referer_url"], meta["depth"])
+                return
             tree, encoding, title = self._judge_html(result, response.body, response.url)
         page = role == PAGE and tree is not None and result.ok and self._in_scope(response.url)
         needs = page and self._needs_render(meta, tree)
@@ -471,28 +551,32 @@ class SiteSpider(scrapy.Spider):
 
     # --- links checked outside Scrapy ----------------------------------------------------------
 
-    def _check_lean(self, url: str, referer: str | None, method: str) -> None:
+    def _check_lean(self, url: str, referer: str | None, method: str, wire: str | None = None,
+                    sheet: bool = False) -> None:
         self.lean_inflight += 1
-        asyncio.ensure_future(self._lean(url, referer, method))
+        asyncio.ensure_future(self._lean(url, referer, method, wire or url, sheet))
 
-    async def _lean(self, origin: str, referer: str | None, method: str) -> None:
-        """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would."""
+    async def _lean(self, origin: str, referer: str | None, method: str, wire: str, sheet: bool = False) -> None:
+        """Check one link with the lean client, as ``parse``/``_redirect``/``on_error`` would.
+        ``origin`` is the link's identity, ``wire`` the form it is requested in; a ``sheet``
+        (stylesheet) is read and its links are checked too."""
         assert self.lean is not None
         t0 = time.monotonic()
         chain: list[str] = []          # as the Scrapy path's meta["chain"]: origin first
-        url = origin
+        url = wire
         internal = self._in_scope(origin)
         try:
             while True:
                 try:
-                    answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET")
+                    answer = await self.lean.fetch(url, method, referer=referer, read_body=method == "GET",
+                                                   read_css=sheet)
                 except FetchFailed as exc:
-                    if method == "HEAD" and exc.kind == LinkKind.CONNECTION.value:
+                    if method == "HEAD" and get_after_head(failure=exc.kind):
                         method = "GET"
                         continue
                     self._record(LinkResult(
                         url=origin, kind=exc.kind, error=exc.message, method=method,
-                        redirects=chain[1:] + ([url] if chain else []), final_url=url,
+                        **_trail(origin, chain, url),
                         attempts=exc.attempts, elapsed_ms=int((time.monotonic() - t0) * 1000),
                         internal=internal))
                     return
@@ -500,31 +584,26 @@ class SiteSpider(scrapy.Spider):
                 location = answer.header("location")
                 if 300 <= answer.status < 400 and location:
                     chain = chain + [url]
-                    result = self._lean_result(origin, answer, chain, t0, internal)
-                    try:
-                        target = normalize(urljoin(url, location))
-                    except (InvalidURL, ValueError) as exc:
-                        result.kind = LinkKind.INVALID_URL.value
-                        result.error = f"重定向地址无效：{location[:100]} ({exc})"
+                    hop = next_hop(url, location, chain, self.max_redirects)
+                    if hop.kind:
+                        result = self._lean_result(origin, answer, chain, t0, internal)
+                        result.kind, result.error = hop.kind, hop.message
                         self._record(result)
                         return
-                    if target in chain or _safe_normalize(url) == target:
-                        result.kind = LinkKind.REDIRECT_LOOP.value
-                        result.error = "重定向循环：" + " → ".join(chain + [target])
-                        self._record(result)
-                        return
-                    if len(chain) > self.max_redirects:
-                        result.kind = LinkKind.TOO_MANY_REDIRECTS.value
-                        result.error = f"超过 {self.max_redirects} 次重定向"
-                        self._record(result)
-                        return
-                    url = target
+                    url = hop.url
                     continue
-                if method == "HEAD" and answer.status >= 400:
-                    # Some servers refuse HEAD (405, 501, even 404/403): ask again with GET.
+                if method == "HEAD" and get_after_head(answer.status, answer.header("retry-after")):
                     method = "GET"
                     continue
                 result = self._lean_result(origin, answer, chain, t0, internal)
+                if result.content_type.startswith(CSS_TYPE):
+                    self._record_final(result, answer.url, chain)
+                    if answer.status == 200 and answer.body:
+                        crawl = self.crawler.engine.crawl
+                        for request in self._sheet(origin, answer.url, answer.body, result.content_type,
+                                                   referer, 1):
+                            crawl(request)
+                    return
                 if method == "GET":
                     self._judge_html(result, answer.body, answer.url)
                 self._record_final(result, answer.url, chain)
@@ -541,8 +620,9 @@ class SiteSpider(scrapy.Spider):
     def _lean_result(self, origin: str, answer: Any, chain: list[str], t0: float,
                      internal: bool) -> LinkResult:
         return LinkResult(
-            url=origin, kind=kind_for_status(answer.status), status=answer.status, method=answer.method,
-            redirects=(chain[1:] + [answer.url]) if chain else [], final_url=answer.url,
+            url=origin, kind=kind_for_status(answer.status, answer.header("retry-after")),
+            status=answer.status, method=answer.method,
+            **_trail(origin, chain, answer.url),
             content_type=answer.header("content-type").lower(),
             elapsed_ms=int((time.monotonic() - t0) * 1000), attempts=answer.attempts, internal=internal)
 
@@ -569,66 +649,129 @@ class SiteSpider(scrapy.Spider):
             return
         if depth == 0:
             self.homepage_final = _safe_normalize(response.url) or self.start_url
-        links = self._links(tree, response.url)
+        problems: list[str] = []
+        links, fragments = self._links(tree, response.url, problems, response.body)
         snap = pages.snapshot(
-            tree, url=origin, final_url=response.url, status=response.status, depth=depth,
-            links=links, rendered=rendered, encoding=encoding,
+            tree, url=origin, final_url=_trail(origin, meta["chain"], response.url)["final_url"],
+            status=response.status, depth=depth, links=links, rendered=rendered, encoding=encoding,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
             title=title)
+        self._finish_page(snap, tree, problems, fragments)
+        yield from self._follow(links, depth, origin)
+
+    def _sheet(self, origin: str, url: str, body: bytes, ctype: str, referer: str | None,
+               depth: int) -> Iterator[scrapy.Request]:
+        """A stylesheet's url()s and @imports: written as a ``sheet`` record (the stylesheet is
+        where they are fixed; ``referer`` the page that first used it) and checked."""
+        try:
+            text = body.decode(pages.declared_encoding(ctype, b"") or "utf-8", "replace")
+            links: list[LinkRef] = []
+            seen_here: set[str] = set()
+            for raw in pages.css_urls(text):
+                found = self._identify(pages.join(url, raw))
+                if found is not None and found not in seen_here:
+                    seen_here.add(found)
+                    links.append(LinkRef(url=found, tag="css", anchor=""))
+        except Exception as exc:  # noqa: BLE001 - a stylesheet that cannot be read is said, not lost
+            self.errors.append(f"reading the stylesheet {url} failed: {exc!r}"[:300])
+            return
+        snap = PageSnapshot(url=origin, final_url=_safe_normalize(url) or url, status=200, depth=depth,
+                            links=links, content_type=ctype, referer=referer, fetched_at=_now())
+        self._write({"type": "sheet", **snap.to_dict()})
+        yield from self._follow(links, depth, origin)
+
+    def _finish_page(self, snap: PageSnapshot, tree: Any, problems: list[str],
+                     fragments: list[tuple[str, str]]) -> None:
+        """Add what the link check found on the page (problems, #fragment links, the page's
+        own anchors when a link names one) and write it."""
+        if problems:
+            snap.errors.extend(problems)
+            self.counts["page_errors"] += len(problems)
+        if fragments:
+            snap.fragments = [[url, fragment] for url, fragment in fragments]
+        wanted = self.fragment_targets.get(snap.url)
+        if wanted is not None:
+            snap.anchors = pages.anchor_names(tree, wanted)
         self._write({"type": "page", **snap.to_dict()})
         self.pages_written += 1
         self.counts["pages"] += 1
         self._report_progress()
-        yield from self._follow(links, depth, origin)
 
-    def _links(self, tree: Any, page_url: str) -> list[LinkRef]:
+    def _links(self, tree: Any, page_url: str, problems: list[str] | None = None,
+               source: bytes | None = None) -> tuple[list[LinkRef], list[tuple[str, str]]]:
+        """The page's links (normalised, once per target and tag) and its links to a named
+        place of a page, as (target, fragment).  ``source``: the bytes the tree was parsed from."""
         refs: list[LinkRef] = []
+        fragments: list[tuple[str, str]] = []
         seen_here: set[tuple[str, str]] = set()
-        for raw, tag, anchor in pages.iter_links(tree, page_url):
-            if skip_scheme(raw):
-                continue
-            url = self._normalized.get(raw, "")
+        same_page: list[str] = []
+        normalized = self._normalized
+        for raw, tag, anchor, attr in pages.iter_links(tree, page_url, problems, same_page, source):
+            url = normalized.get(raw, "")
             if url == "":
-                try:
-                    url = normalize(raw)
-                except InvalidURL as exc:
-                    url = None
-                    self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
-                                            internal=False, method=""))
-                    self.seen.add(raw)
-                if len(self._normalized) < 200_000:
-                    self._normalized[raw] = url
-            url = url or raw
+                url = self._identify(raw)
+                if len(normalized) < 200_000:
+                    normalized[raw] = url
+            if url is None:
+                continue
+            if "#" in raw:
+                self._fragment(url, raw, fragments)
             if (url, tag) in seen_here:
                 continue
             seen_here.add((url, tag))
-            refs.append(LinkRef(url=url, tag=tag, anchor=anchor))
-        return refs
+            refs.append(LinkRef(url=url, tag=tag, anchor=anchor, attr=attr))
+        for raw in same_page:
+            url = normalized.get(raw, "") or _safe_normalize(raw)
+            if url:
+                self._fragment(url, raw, fragments)
+        return refs, fragments
+
+    def _identify(self, raw: str) -> str | None:
+        """A raw link's identity: its normalised URL, or the raw text for a link that cannot
+        work (recorded now with its kind); None for links that are not checked (tel: ...).
+        The form it is requested in is remembered when it differs from the identity."""
+        if not raw.startswith(("http://", "https://")):
+            verdict = scheme_verdict(raw)
+            if verdict is not None:
+                kind, message = verdict
+                if not kind:
+                    return None
+                self._record(LinkResult(url=raw, kind=kind, error=message, internal=False, method=""))
+                self.seen.add(raw)
+                return raw
+        try:
+            url = normalize(raw)
+        except InvalidURL as exc:
+            self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
+                                    internal=False, method=""))
+            self.seen.add(raw)
+            return raw
+        wire = request_form(raw)
+        if wire != url and url not in self.seen:
+            self.written.setdefault(url, wire)
+        return url
+
+    def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str]]) -> None:
+        fragment = raw.partition("#")[2]
+        if checkable_fragment(fragment):
+            fragments.append((url, fragment))
+            self.fragment_targets.setdefault(url, set()).add(fragment)
 
     def _redirect(self, response: Response) -> Iterator[scrapy.Request]:
         meta = response.meta
         location = response.headers[b"Location"].decode("latin-1")
         chain = meta["chain"] + [response.url]
         origin = meta["origin"]
-        try:
-            target = normalize(urljoin(response.url, location))
-        except (InvalidURL, ValueError) as exc:
-            self._record(self._result(response, LinkKind.INVALID_URL.value,
-                                      f"重定向地址无效：{location[:100]} ({exc})", chain=chain))
+        hop = next_hop(response.url, location, chain, self.max_redirects)
+        if hop.kind:
+            if meta["role"] != PROBE or hop.kind == LinkKind.INVALID_URL.value:
+                self._record(self._result(response, hop.kind, hop.message, chain=chain))
             return
-        if target in chain or _safe_normalize(response.url) == target:
-            if meta["role"] != PROBE:
-                self._record(self._result(response, LinkKind.REDIRECT_LOOP.value,
-                                          "重定向循环：" + " → ".join(chain + [target]), chain=chain))
-            return
-        if len(chain) > self.max_redirects:
-            if meta["role"] != PROBE:
-                self._record(self._result(response, LinkKind.TOO_MANY_REDIRECTS.value,
-                                          f"超过 {self.max_redirects} 次重定向", chain=chain))
-            return
+        written = hop.url
         role = meta["role"]
         if role == PAGE:
+            target = _safe_normalize(written) or written
             if (not self._in_scope(target) or target in self.seen
                     or (self.link is not None and not self.link.owns(target))):
                 # Off-site, or a page crawled on its own: only check where the redirect ends.
@@ -636,7 +779,7 @@ class SiteSpider(scrapy.Spider):
             else:
                 self.seen.add(target)
         method = response.request.method
-        yield self._request(target, role, depth=meta["depth"], referer=meta["referer_url"],
+        yield self._request(written, role, depth=meta["depth"], referer=meta["referer_url"],
                             method=method, chain=chain, origin=origin)
 
     def _on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -656,27 +799,26 @@ class SiteSpider(scrapy.Spider):
             if tree is not None:
                 yield from self._page_unrendered(response, tree)
             return
-        if request.method == "HEAD" and kind in (LinkKind.CONNECTION.value,):
+        if request.method == "HEAD" and get_after_head(failure=kind):
             yield self._request(request.url, meta["role"], depth=meta["depth"],
                                 referer=meta["referer_url"], chain=meta["chain"], origin=meta["origin"])
             return
         self._record(LinkResult(
             url=meta["origin"], kind=kind, error=message, method=request.method,
-            redirects=meta["chain"][1:] + ([request.url] if meta["chain"] else []),
-            final_url=request.url, attempts=meta.get("patrol_attempt", 1),
+            **_trail(meta["origin"], meta["chain"], request.url), attempts=meta.get("patrol_attempt", 1),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000),
             internal=self._in_scope(meta["origin"])))
 
     def _page_unrendered(self, response: Response, tree: Any) -> Iterator[scrapy.Request]:
         meta = response.meta
-        links = self._links(tree, response.url)
-        snap = pages.snapshot(tree, url=meta["origin"], final_url=response.url, status=200,
-                              depth=meta["depth"], links=links, rendered=False, encoding="",
-                              content_type="text/html", referer=meta["referer_url"], fetched_at=_now(),
+        problems: list[str] = []
+        links, fragments = self._links(tree, response.url, problems, response.body)
+        final_url = _trail(meta["origin"], meta["chain"], response.url)["final_url"]
+        snap = pages.snapshot(tree, url=meta["origin"], final_url=final_url, status=200, depth=meta["depth"],
+                              links=links, rendered=False, encoding="", content_type="text/html",
+                              referer=meta["referer_url"], fetched_at=_now(),
                               facts=self.extract_facts, today=self.today)
-        self._write({"type": "page", **snap.to_dict()})
-        self.pages_written += 1
-        self.counts["pages"] += 1
+        self._finish_page(snap, tree, problems, fragments)
         yield from self._follow(links, meta["depth"], meta["origin"])
 
     # --- results -----------------------------------------------------------------------------
@@ -686,9 +828,9 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         chain = meta["chain"] if chain is None else chain
         return LinkResult(
-            url=meta["origin"], kind=kind or kind_for_status(response.status), status=response.status,
-            method=response.request.method, redirects=(chain[1:] + [response.url]) if chain else [],
-            final_url=response.url,
+            url=meta["origin"], status=response.status,
+            kind=kind or kind_for_status(response.status, _retry_after(response)),
+            method=response.request.method, **_trail(meta["origin"], chain, response.url),
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
             attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
@@ -701,9 +843,11 @@ class SiteSpider(scrapy.Spider):
         self._write_link(result, page)
         counts = self.counts
         counts["links_checked"] += 1
-        if not result.ok:
+        if result.broken:
             counts["broken"] += 1
             self.broken_kinds[result.kind] = self.broken_kinds.get(result.kind, 0) + 1
+        elif not result.ok:
+            counts["rate_limited"] += 1
 
     def _learn_not_found(self, response: Response) -> None:
         host = host_of(response.meta["origin"])      # the host asked, wherever it redirected
@@ -830,6 +974,20 @@ def _quick_text(tree: Any, limit: int = 5000) -> str:
     return " ".join(" ".join(body.itertext()).split())[:limit]
 
 
+def _retry_after(response: Response) -> bytes | None:
+    return response.headers.get(b"Retry-After") if retry_after_matters(response.status) else None
+
+
+def _trail(origin: str, chain: list[str], last: str) -> dict[str, Any]:
+    """``redirects`` and ``final_url`` of a result, as identities (normalised): the requests
+    were sent as written, session parameters and all, and are told apart by what they name.
+    Without redirects the final URL is the link itself."""
+    if not chain:
+        return {"redirects": [], "final_url": origin}
+    redirects = [_safe_normalize(u) or u for u in chain[1:] + [last]]
+    return {"redirects": redirects, "final_url": redirects[-1]}
+
+
 def _safe_normalize(url: str) -> str | None:
     try:
         return normalize(url)
@@ -871,8 +1029,13 @@ def _now() -> str:
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
-    """The closed-set kind and a readable message for a download that produced no response."""
+    """The closed-set kind and a readable message for a download that produced no response.
+    A failure of the lean client (crawler/handlers.py) carries its verdict: the same one a
+    fast crawl's link checks give."""
     exc = failure.value
+    kind = getattr(exc, "link_kind", None)
+    if kind:
+        return kind, getattr(exc, "link_message", "") or str(exc)
     text = f"{type(exc).__name__}: {exc}"
     cause = exc.__cause__ or exc.__context__
     if cause is not None:

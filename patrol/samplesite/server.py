@@ -150,8 +150,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path in routes.get("status", {}):
             code = int(routes["status"][path])
             text = {500: "服务器内部错误", 503: "系统维护中，请稍后访问"}.get(code, "错误")
-            return self._html(code, H.plain_page("清溪区人民政府", f"{code} {text}", text), head,
-                              {"Retry-After": "3600"} if code == 503 else None)
+            # No Retry-After: a 503 that asks to come back later is rate limiting, not verified
+            # (the link check's rate_limited); this one is a page that is down.
+            return self._html(code, H.plain_page("清溪区人民政府", f"{code} {text}", text), head)
         if path in routes.get("slow", {}):
             # Wakes early when the server stops, so shutting down never waits for it.
             state.stopping.wait(float(routes["slow"][path]))

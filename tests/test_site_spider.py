@@ -1,0 +1,68 @@
+"""The site spider's handling of one page, without a crawl: a page whose handling fails is
+recorded on that page and its links are still followed."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from scrapy.http import HtmlResponse
+
+from crawler import pages
+from crawler.spiders.site import PAGE, SiteSpider
+
+PAGE_HTML = """<html><head><title>通知</title></head><body>
+  <a href="/a.html">一</a><a href="/files/b.pdf">附件</a><a href="ftp://x.example.cn/c.zip">下载</a>
+</body></html>""".encode()
+
+
+def spider_for(tmp_path):
+    spider = SiteSpider(site={"name": "站", "url": "http://x.example.cn/", "render": "never"},
+                        output=str(tmp_path / "out.jsonl"))
+    scheduled: list = []
+    spider.crawler = SimpleNamespace(engine=SimpleNamespace(crawl=scheduled.append))
+    spider.headers = {}
+    spider.rendering = False
+    spider.render_priority = 0
+    spider.max_redirects = 10
+    return spider, scheduled
+
+
+def response_for(spider, url: str) -> HtmlResponse:
+    request = spider._request(url, PAGE, depth=1, referer="http://x.example.cn/")
+    return HtmlResponse(url, status=200, body=PAGE_HTML, request=request,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def records(tmp_path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_page_whose_handling_fails_is_a_page_error_and_its_links_are_still_checked(tmp_path, monkeypatch):
+    spider, scheduled = spider_for(tmp_path)
+
+    def broken_snapshot(*args, **kwargs):
+        raise RuntimeError("facts extraction bug")
+    monkeypatch.setattr(pages, "snapshot", broken_snapshot)
+    spider.parse(response_for(spider, "http://x.example.cn/n.html"))
+    spider._out.flush()
+    written = records(tmp_path)
+    (page,) = [r for r in written if r["type"] == "page"]
+    assert page["url"] == "http://x.example.cn/n.html"
+    assert any("facts extraction bug" in e for e in page["errors"])
+    assert [link[0] for link in page["links"]] == ["http://x.example.cn/a.html", "http://x.example.cn/files/b.pdf",
+                                                  "ftp://x.example.cn/c.zip"]
+    links = {r["url"]: r["kind"] for r in written if r["type"] == "link"}
+    assert links == {"http://x.example.cn/n.html": "ok", "ftp://x.example.cn/c.zip": "unsupported_scheme"}
+    assert {r.url for r in scheduled} >= {"http://x.example.cn/a.html", "http://x.example.cn/files/b.pdf"}
+    assert spider.counts["page_errors"] == 1
+
+
+def test_a_page_is_requested_as_written_and_known_by_its_normalised_url(tmp_path):
+    spider, scheduled = spider_for(tmp_path)
+    html = '<html><body><a href="/list.jsp;jsessionid=A1?b=2&amp;a=1">列表</a></body></html>'.encode()
+    request = spider._request("http://x.example.cn/", PAGE, depth=0, referer=None)
+    spider.parse(HtmlResponse("http://x.example.cn/", status=200, body=html, request=request,
+                              headers={"Content-Type": "text/html"}))
+    (req,) = [r for r in scheduled if "list.jsp" in r.url]
+    assert req.url == "http://x.example.cn/list.jsp;jsessionid=A1?b=2&a=1"
+    assert req.meta["origin"] == "http://x.example.cn/list.jsp?a=1&b=2"
