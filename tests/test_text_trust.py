@@ -179,3 +179,12 @@ def test_site_consistency_leaves_a_variant_that_is_a_word_or_a_name():
     out = check_site(SiteCrawl(name="s", url="http://127.0.0.1:8000/", pages=pages),
                      CheckContext(site="s", today="2026-11-01"))
     assert [f.detail["wrong"] for f in out.findings if f.detail["rule"].startswith("consistency:")] == []
+
+
+def test_a_law_title_one_character_off_is_a_wrong_law_name(checker):
+    flags = checker.check("依据《中华人民共和国安全生产发》第十条，参照《行政许可发》。", LATE)
+    assert [(f.check, f.wrong, f.suggestion, f.category) for f in flags] == [
+        ("wrong_expression", "中华人民共和国安全生产发", "中华人民共和国安全生产法", "law"),
+        ("wrong_expression", "行政许可发", "行政许可法", "law")]
+    # Known titles, versions in brackets, and titles no known one is near are left alone.
+    assert found(checker, "根据《中华人民共和国安全生产法》（2021年修正）和《宜春市城市管理条例》。") == []

@@ -9,6 +9,7 @@ from typing import Any
 
 from checks.text.context import KINDS, ContextRules
 from checks.text.flags import TextFlag, context_of, make_flag
+from checks.text.laws import LawTitles
 from checks.text.leaders import LeaderChecker
 from checks.text.lexicon import OfficialLexicon
 from checks.text.names import NameMatcher, cached_matcher
@@ -53,6 +54,11 @@ def _expressions(data_dir: Path, stamp: tuple, model: StatModel) -> NameMatcher:
 
 
 @lru_cache(maxsize=8)
+def _laws(data_dir: Path, stamp: tuple) -> LawTitles:
+    return LawTitles.load(data_dir)
+
+
+@lru_cache(maxsize=8)
 def _officeholders(data_dir: Path, stamp: tuple) -> OfficeholderChecker:
     return OfficeholderChecker(data_dir)
 
@@ -79,6 +85,7 @@ class TextChecker:
         self.leaders = LeaderChecker(list(leaders or ()), self.data_dir)
         self.official = _official(self.data_dir, stamp)
         self.officeholders = _officeholders(self.data_dir, stamp)
+        self.laws = _laws(self.data_dir, stamp)
         self._stamp = stamp
         self._model: StatModel | None = None
         self._names: NameMatcher | None = None
@@ -129,6 +136,11 @@ class TextChecker:
         flags += self.names.match(text, [(f.start, f.end) for f in flags], self._guarded)
         flags += [f for f in self.expressions.match(text, [(f.start, f.end) for f in flags], self._named)
                   if not self.official.covers(text, f.start, f.end)]
+        if "《" in text:
+            # A title already flagged for a wrong name inside it (《中华人民共合国…条例》) once.
+            taken = [(f.start, f.end) for f in flags]
+            flags += [f for f in self.laws.check(text, self.model.confusion)
+                      if not any(s < f.end and f.start < e for s, e in taken)]
         flags += self.leaders.check(text)
         # An ID number is valid if its holder was born by today, whatever the page's date:
         # a date read wrongly (1900) must not hide one.
