@@ -339,9 +339,11 @@ def test_the_journal_lists_each_attempts_outputs_and_survives_its_own_loss(tmp_p
     assert read_journal(tmp_path)["sites"]["清溪"][0]["file"] == "crawl-0-0.jsonl"
     # Lost (a crash before it was written): the outputs say whose they are.
     (tmp_path / "journal.json").unlink()
-    (tmp_path / "crawl-0-0.jsonl").write_bytes(_line({"type": "start", "site": "清溪", "shard": 1, "shards": 2}))
+    (tmp_path / "crawl-0-0.jsonl").write_bytes(_line({"type": "start", "format": 1, "site": "清溪",
+                                                      "shard": 1, "shards": 2}))
     (tmp_path / "job-0-0.json").write_text("{}", encoding="utf-8")
-    assert read_journal(tmp_path) == {"attempt": 0, "sites": {"清溪": [{"file": "crawl-0-0.jsonl", "shard": 1, "shards": 2}]}}
+    assert read_journal(tmp_path) == {"format": 1, "attempt": 0,
+                                      "sites": {"清溪": [{"file": "crawl-0-0.jsonl", "shard": 1, "shards": 2}]}}
 
 
 def test_site_split_between_shards_stopped_and_resumed_is_crawled_once(sample_site, tmp_path: Path):
@@ -386,3 +388,61 @@ def test_site_split_between_shards_stopped_and_resumed_is_crawled_once(sample_si
         return parts.path + (f"?{parts.query}" if parts.query else "")
     again = [p.url for p in first.pages if p.url not in ends and after[path(p.url)] > before[path(p.url)]]
     assert not again
+
+
+def test_a_journal_damaged_mid_file_is_read_past_the_damage_and_says_so(sample_site, tmp_path: Path):
+    """Lines of the stopped attempt's output garbled in the middle (not JSON, a record of
+    another shape, not a record): both the crawl process and this one skip each and read on;
+    the pages recorded after them are not fetched again; the site's errors name each line."""
+    import json
+    import time
+    from collections import Counter
+    from urllib.parse import urlsplit
+
+    from crawler.jsonlines import journal_damage
+    from patrol.crawling import start_crawls
+    sample_site.server.reset()
+    site = Site(name="清溪", url=sample_site.base, render="auto")
+    cfg = Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2)
+    resolver = {"nameservers": [], "overrides": {}}
+    crawls = start_crawls([site], cfg, resolver, tmp_path, processes=1, checks=["links"])
+    out = tmp_path / "crawl-0-0.jsonl"
+    deadline = time.monotonic() + 60
+    while not out.exists() or out.read_bytes().count(b'{"type":"page"') < 12:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    crawls.interrupt()
+    lines = out.read_bytes().split(b"\n")
+    at = [n for n, line in enumerate(lines) if line.startswith(b'{"type":"page"')]
+    damaged = {at[3]: b'{"type":"page","url":"%s"}' % json.loads(lines[at[3]])["url"].encode(),
+               at[5]: b"[1]", at[7]: b'{"type":"pa\xff\xfe'}
+    urls = {n: json.loads(lines[n])["url"] for n in at}
+    for n, line in damaged.items():
+        lines[n] = line
+    out.write_bytes(b"\n".join(lines))
+    later = [urls[n] for n in at if n > at[7]]
+    assert later
+
+    def page_gets() -> Counter:
+        gets: Counter = Counter()
+        for (method, path, agent, dest), n in sample_site.server.requests().items():
+            if method == "GET" and "patrol/" in agent and dest in ("", "document"):
+                gets[path] += n
+        return gets
+
+    def path(url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    before = page_gets()
+    resumed = start_crawls([site], cfg, resolver, tmp_path, processes=1, checks=["links"], resume=True)
+    crawl = resumed.wait()["清溪"]
+    resumed.reap()
+    after = page_gets()
+    for n in damaged:
+        assert journal_damage("crawl-0-0.jsonl", n + 1) in crawl.errors, crawl.errors
+        assert after[path(urls[n])] > before[path(urls[n])], "a page whose record was lost is fetched again"
+    assert not [u for u in later if after[path(u)] > before[path(u)]], "pages after the damage fetched again"
+    assert set(later) <= {p.url for p in crawl.pages}
+    assert not [e for e in crawl.errors if "partial" in e or "exited" in e or "ends early" in e], crawl.errors
+    found = {(f.page, f.url, f.detail["kind"]) for f in check_site(crawl, CheckContext(site="清溪")).findings}
+    assert found == sample_site.manifest.broken_pairs()
