@@ -196,6 +196,8 @@ class Crawls:
         names = {site.name for site, _, _ in old.sites}
         earlier = {name: files for name, files in journal.get("sites", {}).items() if name in names}
         new = Worker(old.index, list(old.sites), retried=True)
+        # Known to ``interrupt`` before it starts: a stop meanwhile stops it too.
+        self.workers[self.workers.index(old)] = new
         _start_workers([new], workdir, args["checks"], args["day"], args["crawl"], args["resolver"],
                        self.progress, _can_fork(), attempt=attempt, earlier=earlier)
         for site, shard, shards in new.sites:
