@@ -47,7 +47,10 @@ else:
 JOURNAL_FORMAT = 1
 
 
+JOURNAL_DAMAGED = "the crawl journal is damaged"
+
+
 def journal_damage(name: str, line: int) -> str:
     """The error a site's crawl records for a journal line that is not a record."""
-    return (f"the crawl journal is damaged at line {line} of {name}: that line was skipped "
+    return (f"{JOURNAL_DAMAGED} at line {line} of {name}: that line was skipped "
             "(what it recorded is fetched again)")
