@@ -460,3 +460,23 @@ def test_a_stop_signal_once_the_crawl_is_stored_completes_the_run(sample_site, t
     rebuilt = run_patrol(*command[1:], "--config", str(config))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads((outcome.out_dir / "findings.json").read_text(encoding="utf-8"))["run"]["status"] == "completed"
+
+
+def test_a_resume_that_fails_leaves_the_run_resumable(sample_site, tmp_path, monkeypatch):
+    """An error while a resumed run goes on (a bug, a full disk): the run is still
+    `interrupted`, so it can be resumed again, never `failed` for good."""
+    from patrol import crawling, runner
+    from patrol.config import load_config
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    folder = tmp_path / "out" / ".journal" / "run"
+    folder.mkdir(parents=True)
+    crawling.write_journal(folder, {"attempt": 0, "sites": {}})
+    run_id = _interrupted_run(tmp_path, folder, {"sites": None, "checks": ["links"], "out": None})
+
+    def broken(self):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(crawling.Crawls, "wait", broken)
+    with pytest.raises(OSError, match="No space left"):
+        runner.patrol(load_config(config), resume=True)
+    assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run_id, "interrupted")]
+    assert (folder / "journal.json").exists()
