@@ -40,3 +40,17 @@ if orjson is not None:
 else:
     dumps_line = _std_line
     loads = json.loads
+
+
+# The layout of a crawl's outputs, which are also its journal (``journal.json`` and each
+# output's ``start`` record carry it): a resume refuses a journal of another layout.
+JOURNAL_FORMAT = 1
+
+
+JOURNAL_DAMAGED = "the crawl journal is damaged"
+
+
+def journal_damage(name: str, line: int) -> str:
+    """The error a site's crawl records for a journal line that is not a record."""
+    return (f"{JOURNAL_DAMAGED} at line {line} of {name}: that line was skipped "
+            "(what it recorded is fetched again)")

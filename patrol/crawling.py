@@ -32,7 +32,7 @@ from checks.model import LinkResult, PageSnapshot, SiteCrawl
 from crawler import jsonlines
 from crawler.shards import owner
 from patrol import stopping
-from patrol.config import Crawl, Site
+from patrol.config import ConfigError, Crawl, Site
 from patrol.stdio import flush_std_streams
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -196,6 +196,8 @@ class Crawls:
         names = {site.name for site, _, _ in old.sites}
         earlier = {name: files for name, files in journal.get("sites", {}).items() if name in names}
         new = Worker(old.index, list(old.sites), retried=True)
+        # Known to ``interrupt`` before it starts: a stop meanwhile stops it too.
+        self.workers[self.workers.index(old)] = new
         _start_workers([new], workdir, args["checks"], args["day"], args["crawl"], args["resolver"],
                        self.progress, _can_fork(), attempt=attempt, earlier=earlier)
         for site, shard, shards in new.sites:
@@ -557,26 +559,58 @@ def wait_for_earlier_crawls(workdir: Path, timeout: float = 15.0) -> None:
         os.close(fd)
 
 
+class JournalError(ConfigError):
+    """A run's crawl journal that cannot be resumed (of another format, or damaged)."""
+
+
 def read_journal(workdir: Path) -> dict[str, Any]:
-    """The crawl outputs of a run's earlier attempts (``journal.json``), by site."""
+    """The crawl outputs of a run's earlier attempts (``journal.json``), by site.  A journal of
+    another format, or whose entries are not what patrol writes, raises JournalError."""
+    path = workdir / JOURNAL_FILE
     try:
-        data = json.loads((workdir / JOURNAL_FILE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    if not isinstance(data.get("sites"), dict):
+        data = None
+    if data is None:
         # No list (a crash before it was written): the outputs found are taken as they are.
         sites: dict[str, list[dict[str, Any]]] = {}
-        for path in sorted(workdir.glob("crawl-*.jsonl")):
-            head = _first_record(path)
-            if head.get("site"):
-                sites.setdefault(head["site"], []).append(
-                    {"file": path.name, "shard": head.get("shard", 0), "shards": head.get("shards", 1)})
+        for output in sorted(workdir.glob("crawl-*.jsonl")):
+            head = _first_record(output)
+            if not head.get("site"):
+                continue
+            if head.get("format") != jsonlines.JOURNAL_FORMAT:
+                raise JournalError(f"{output}: a crawl output of another format "
+                                   f"({head.get('format')!r}, this patrol reads "
+                                   f"{jsonlines.JOURNAL_FORMAT}): it cannot be resumed")
+            sites.setdefault(head["site"], []).append(
+                {"file": output.name, "shard": head.get("shard", 0), "shards": head.get("shards", 1)})
         attempts = [int(p.name.split("-")[1]) for p in workdir.glob("job-*-*.json")
                     if p.name.split("-")[1].isdigit()]
-        data = {"attempt": max(attempts, default=0), "sites": sites}
+        data = {"format": jsonlines.JOURNAL_FORMAT, "attempt": max(attempts, default=0), "sites": sites}
+    _check_journal(path, data)
     return data
+
+
+def _check_journal(path: Path, data: Any) -> None:
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt != jsonlines.JOURNAL_FORMAT:
+        raise JournalError(f"{path}: a crawl journal of another format ({fmt!r}, this patrol "
+                           f"reads {jsonlines.JOURNAL_FORMAT}): it cannot be resumed")
+    attempt, sites = data.get("attempt", 0), data.get("sites")
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or not isinstance(sites, dict):
+        raise JournalError(f"{path}: not a crawl journal (no attempt number or list of sites)")
+    for name, entries in sites.items():
+        if not isinstance(entries, list):
+            raise JournalError(f"{path}: site {name!r}: not a list of crawl outputs")
+        for entry in entries:
+            file = entry.get("file") if isinstance(entry, dict) else None
+            shard = entry.get("shard", 0) if isinstance(entry, dict) else None
+            shards = entry.get("shards", 1) if isinstance(entry, dict) else None
+            if (not isinstance(file, str) or Path(file).name != file or not file.endswith(".jsonl")
+                    or not all(isinstance(n, int) and not isinstance(n, bool) for n in (shard, shards))
+                    or not 0 <= shard < shards):
+                raise JournalError(f"{path}: site {name!r}: {json.dumps(entry, ensure_ascii=False)[:200]} "
+                                   "is not a crawl output entry")
 
 
 def _first_record(path: Path) -> dict[str, Any]:
@@ -593,7 +627,7 @@ def write_journal(workdir: Path, data: dict[str, Any]) -> None:
     """Written whole and renamed into place, and synced: it must survive a power cut."""
     tmp = workdir / (JOURNAL_FILE + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+        json.dump({**data, "format": jsonlines.JOURNAL_FORMAT}, fh, ensure_ascii=False)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, workdir / JOURNAL_FILE)
@@ -816,9 +850,12 @@ class OutputReader:
                 lines = data.split(b"\n")
                 if not data.endswith(b"\n"):
                     lines = lines[:-1]          # a line cut by the stop is not a record
-                for line in lines:
+                for n, line in enumerate(lines, 1):
+                    # A damaged line is skipped and said; the records after it count.
                     if line.strip() and not self._record(line, quiet=True):
-                        continue
+                        message = jsonlines.journal_damage(path.name, n)
+                        if message not in self.crawl.errors:
+                            self.crawl.errors.append(message)
         finally:
             self._reading_previous = False
 
@@ -882,13 +919,16 @@ class OutputReader:
 
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""
-        crawl = self.crawl
         try:
-            record = jsonlines.loads(line)
-        except ValueError:                  # JSON or UTF-8 broken mid-record
+            return self._take(jsonlines.loads(line))
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # JSON or UTF-8 broken mid-record, or a record of another shape
             if not quiet:
-                crawl.errors.append("the crawl output ends early (crawl interrupted)")
+                self.crawl.errors.append("the crawl output ends early (crawl interrupted)")
             return False
+
+    def _take(self, record: dict[str, Any]) -> bool:
+        crawl = self.crawl
         kind = record.pop("type", None)
         if kind == "page":
             page = PageSnapshot.from_dict(record)

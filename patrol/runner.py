@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
+from crawler.jsonlines import JOURNAL_DAMAGED
 from patrol import runlock
 from patrol import thresholds as thresholds_mod
 from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
-from patrol.crawling import start_crawls
+from patrol.crawling import JournalError, read_journal, start_crawls
 from patrol.stopping import Interrupted, StopSignals
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class RunOutcome:
     sites: list[dict[str, Any]] = field(default_factory=list)
     findings: int = 0
     interrupted: Interrupted | None = None      # the stop signal that ended the run early
+    status: str = ""                            # the run's stored status at the end
 
 
 # --- crawling: see patrol/crawling.py ------------------------------------------------------
@@ -134,6 +136,10 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             store: Store | None, checks: list[str] | None, resume: bool) -> RunOutcome:
     today = today or date.today()
     period = period or today.strftime("%Y-%m")
+    # What the run is started with, kept with it for --resume.
+    options: dict[str, Any] = {
+        "sites": None if sites is None else [s.name for s in sites] + [a.name for a in cfg.newmedia],
+        "checks": checks, "out": str(Path(out_dir).resolve()) if out_dir else None}
     sites = cfg.sites if sites is None else sites
     crawl_cfg = Crawl(**{**asdict(cfg.crawl), "fast": cfg.crawl.fast or fast})
     resolver = asdict(cfg.resolver)
@@ -150,10 +156,18 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                 raise ConfigError("--resume: there is no interrupted run to continue"
                                   + (" (the last one left no journal)" if run is not None else ""))
             assert run.id is not None
+            journal = Path(run.journal)
+            if not journal.is_dir():
+                raise ConfigError(f"--resume: the crawl journal of run {run.id} ({journal}) is gone, so "
+                                  "the run cannot be continued; `patrol run` starts a new one")
+            try:
+                read_journal(journal)   # one of another format is refused before anything starts
+            except JournalError as exc:
+                raise ConfigError(f"--resume: run {run.id}: {exc}; `patrol run` starts a new one") from None
+            sites, checks, out_dir = _resumed_options(cfg, run, options, checks, out_dir)
             period = run.period
             today = _local_date(run.started)
             done = store.finished_sites(run.id)
-            journal = Path(run.journal)
             store.reopen_run(run.id)
             log(progress, f"resuming run {run.id} ({period}) from {journal}")
             crawling = start_crawls([s for s in sites if s.name not in done], crawl_cfg, resolver, journal,
@@ -162,6 +176,10 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             # The crawl processes start first: opening the store and loading the checks overlap
             # their start-up.
             journal = journal_root(cfg) / f"{period}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+            if runlock.sqlite_path(cfg.database) is None:
+                # Another database: the store's own lock is the writer lock, taken first.
+                store = store or open_store(cfg)
+                store.lock()
             crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
                                     checks=checks, today=today)
             store = store or open_store(cfg)
@@ -172,7 +190,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                 print(f"patrol: run {earlier[0].id} of {period} was interrupted and is not counted; "
                       f"`patrol run --resume` continues it (this run starts afresh)", file=sys.stderr)
             run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name,
-                                  journal=str(journal.resolve()))
+                                  journal=str(journal.resolve()), options=options)
         stop.on_force = crawling.kill_now
     except BaseException:
         if crawling is not None:
@@ -189,7 +207,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     started = time.monotonic()
     out_dir = Path(out_dir) if out_dir else Path(cfg.output) / f"run-{run.id}"
     outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
-    status = "failed"
+    status = "interrupted" if resume else "failed"     # a resume that fails can be resumed again
     try:
         if not resume:
             mark_outputs_running(store, run.id, out_dir, cfg)
@@ -205,6 +223,9 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             out = run_checks(crawl, ctx, checks)
             if crawl.stats.get("restarted"):
                 out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
+            damaged = [e for e in crawl.errors if e.startswith(JOURNAL_DAMAGED)]
+            if damaged:
+                out.facts.setdefault("crawl", {})["journal"] = damaged
             site_score = score(out.findings, out.veto, cfg)
             result = {
                 "status": "failed" if crawl_failed(crawl) else "completed",
@@ -228,36 +249,42 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                                   "page_errors": link_facts.get("page_errors", 0)})
         if checks is None or "newmedia" in checks:
             _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
-        status = "completed"
+        # The rectification loop's follow-up and the run's end are one step: a stop signal
+        # meanwhile is raised after both.
+        with stop.deferred():
+            follow_up(store, run.id)
+            store.finish_run(run.id, "completed")
+            status = "completed"
         log(progress, f"checked in {time.monotonic() - started:.1f} s")
     except Interrupted as exc:
-        status = "interrupted"
         outcome.interrupted = exc
-        print(f"\npatrol: {exc.name}: stopping the crawl and keeping what was crawled ...", file=sys.stderr)
-        partial = crawling.interrupt()
-        for site in sites:
-            if site.name in done or site.name not in partial:
-                continue
-            crawl = partial[site.name]
-            store.clear_site(run.id, site.name)
-            store.save_site(run.id, crawl, [], {
-                "status": "interrupted", "pages": len(crawl.pages), "links": len(crawl.links),
-                "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
-            outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
-                                  "broken": 0, "score": None, "veto": [], "status": "interrupted"})
+        if status != "completed":       # (else the run is complete, only its report is not)
+            status = "interrupted"
+            print(f"\npatrol: {exc.name}: stopping the crawl and keeping what was crawled ...", file=sys.stderr)
+            partial = crawling.interrupt()
+            for site in sites:
+                if site.name in done or site.name not in partial:
+                    continue
+                crawl = partial[site.name]
+                store.clear_site(run.id, site.name)
+                store.save_site(run.id, crawl, [], {
+                    "status": "interrupted", "pages": len(crawl.pages), "links": len(crawl.links),
+                    "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
+                outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
+                                      "broken": 0, "score": None, "veto": [], "status": "interrupted"})
     except BaseException:
         crawling.kill_now()
         raise
     finally:
-        store.finish_run(run.id, status)
+        if status != "completed":
+            store.finish_run(run.id, status)
+    outcome.status = status
     try:
-        if status == "completed":
-            # Crawl processes still closing their browser meanwhile are waited for after.
-            follow_up(store, run.id)
-        # A spot check's report is read on screen at once; the monthly report gets the
-        # evidence shots.  An interrupted run's report says it is not complete.
-        outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
-                                        screenshots=0 if kind == "check" or status != "completed" else 6)
+        if outcome.interrupted is None or status != "completed":
+            # A spot check's report is read on screen at once; the monthly report gets the
+            # evidence shots.  An interrupted run's report says it is not complete.
+            outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
+                                            screenshots=0 if kind == "check" or status != "completed" else 6)
     except Interrupted as exc:
         outcome.interrupted = outcome.interrupted or exc
         crawling.kill_now()
@@ -267,6 +294,37 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     if status == "completed" or kind != "run":      # only `patrol run` resumes
         _remove_journal(journal)
     return outcome
+
+
+def _resumed_options(cfg: Config, run: Run, given: dict[str, Any], checks: list[str] | None,
+                     out_dir: Path | None) -> tuple[list[Site], list[str] | None, Path | None]:
+    """The sites, checks and output folder of the run that --resume continues: those it was
+    started with.  An option given again that says otherwise is refused."""
+    kept = run.options or {}
+    if not kept:                        # a run stored before its options were
+        return ([s for s in cfg.sites if given["sites"] is None or s.name in given["sites"]],
+                checks, out_dir)
+    conflict = "--resume: run {} was started with {}; resume it without {} (or with the same)"
+
+    def shown(value: Any, every: str) -> str:
+        return every if value is None else ",".join(value)
+    if given["sites"] is not None and (kept.get("sites") is None or set(given["sites"]) != set(kept["sites"])):
+        raise ConfigError(conflict.format(run.id, f"--site {shown(kept.get('sites'), '(every site)')}", "--site"))
+    if checks is not None and (kept.get("checks") is None or set(checks) != set(kept["checks"])):
+        raise ConfigError(conflict.format(run.id, f"--checks {shown(kept.get('checks'), '(every check)')}",
+                                          "--checks"))
+    out = kept.get("out") or str((Path(cfg.output) / f"run-{run.id}").resolve())
+    if given["out"] is not None and given["out"] != out:
+        raise ConfigError(conflict.format(run.id, f"--out {out}", "--out"))
+    names = kept.get("sites")
+    if names is not None:
+        known = {s.name for s in cfg.sites} | {a.name for a in cfg.newmedia}
+        gone = [n for n in names if n not in known]
+        if gone:
+            raise ConfigError(f"--resume: site {gone[0]!r} of run {run.id} is no longer in {cfg.path}")
+        cfg.newmedia = [a for a in cfg.newmedia if a.name in names]
+    sites = [s for s in cfg.sites if names is None or s.name in names]
+    return sites, kept.get("checks"), Path(out)
 
 
 def _remove_journal(journal: Path) -> None:
@@ -388,7 +446,7 @@ def _progress(args: argparse.Namespace) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    sites = cfg.sites
+    sites = None
     if args.site:
         known = {s.name for s in cfg.sites} | {a.name for a in cfg.newmedia}
         unknown = [n for n in args.site if n not in known]
@@ -415,6 +473,11 @@ def finish_message(outcome: RunOutcome, resume_command: str | None) -> int:
     """The exit status of a run; an interrupted run says what it kept and how to go on."""
     if outcome.interrupted is None:
         return 0
+    if outcome.status == "completed":
+        print(f"patrol: run {outcome.run_id} completed, but its report was not written "
+              f"({outcome.interrupted.name}); rebuild the report with "
+              f"`patrol report --run {outcome.run_id} --out {outcome.out_dir}`", file=sys.stderr)
+        return outcome.interrupted.exit_code
     pages = sum(s.get("pages") or 0 for s in outcome.sites if s.get("status") == "interrupted")
     print(f"patrol: run {outcome.run_id} interrupted ({outcome.interrupted.name}): 巡检未完成; "
           f"{pages} pages kept", file=sys.stderr)

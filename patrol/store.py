@@ -38,6 +38,8 @@ class Run(SQLModel, table=True):
     inspector: str = ""
     note: str = ""
     journal: str = ""                               # folder of the crawl's journal, for --resume
+    # What the run was started with, kept by --resume: sites (None: all), checks, out.
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class Site(SQLModel, table=True):
@@ -299,10 +301,10 @@ class Store:
     # --- runs ------------------------------------------------------------------------------
 
     def start_run(self, period: str, kind: str = "run", config_path: str = "", inspector: str = "",
-                  journal: str = "") -> Run:
+                  journal: str = "", options: dict[str, Any] | None = None) -> Run:
         with self.session() as s:
             run = Run(period=period, kind=kind, config_path=config_path, inspector=inspector,
-                      journal=journal)
+                      journal=journal, options=options or {})
             s.add(run)
             s.commit()
             s.refresh(run)
@@ -317,7 +319,19 @@ class Store:
             s.add(run)
             s.commit()
             s.refresh(run)
-            return run
+        self.sync()
+        return run
+
+    def sync(self) -> None:
+        """Make what is committed durable now: SQLite in WAL mode with synchronous=NORMAL syncs
+        at checkpoints only, and a run's journal is removed once its end is recorded."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError:
+            pass
 
     def get_run(self, run_id: int | None = None, period: str | None = None) -> Run | None:
         with self.session() as s:

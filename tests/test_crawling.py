@@ -339,9 +339,11 @@ def test_the_journal_lists_each_attempts_outputs_and_survives_its_own_loss(tmp_p
     assert read_journal(tmp_path)["sites"]["清溪"][0]["file"] == "crawl-0-0.jsonl"
     # Lost (a crash before it was written): the outputs say whose they are.
     (tmp_path / "journal.json").unlink()
-    (tmp_path / "crawl-0-0.jsonl").write_bytes(_line({"type": "start", "site": "清溪", "shard": 1, "shards": 2}))
+    (tmp_path / "crawl-0-0.jsonl").write_bytes(_line({"type": "start", "format": 1, "site": "清溪",
+                                                      "shard": 1, "shards": 2}))
     (tmp_path / "job-0-0.json").write_text("{}", encoding="utf-8")
-    assert read_journal(tmp_path) == {"attempt": 0, "sites": {"清溪": [{"file": "crawl-0-0.jsonl", "shard": 1, "shards": 2}]}}
+    assert read_journal(tmp_path) == {"format": 1, "attempt": 0,
+                                      "sites": {"清溪": [{"file": "crawl-0-0.jsonl", "shard": 1, "shards": 2}]}}
 
 
 def test_site_split_between_shards_stopped_and_resumed_is_crawled_once(sample_site, tmp_path: Path):
@@ -386,3 +388,149 @@ def test_site_split_between_shards_stopped_and_resumed_is_crawled_once(sample_si
         return parts.path + (f"?{parts.query}" if parts.query else "")
     again = [p.url for p in first.pages if p.url not in ends and after[path(p.url)] > before[path(p.url)]]
     assert not again
+
+
+def test_a_journal_damaged_mid_file_is_read_past_the_damage_and_says_so(sample_site, tmp_path: Path):
+    """Lines of the stopped attempt's output garbled in the middle (not JSON, a record of
+    another shape, not a record): both the crawl process and this one skip each and read on;
+    the pages recorded after them are not fetched again; the site's errors name each line."""
+    import json
+    import time
+    from collections import Counter
+    from urllib.parse import urlsplit
+
+    from crawler.jsonlines import journal_damage
+    from patrol.crawling import start_crawls
+    sample_site.server.reset()
+    site = Site(name="清溪", url=sample_site.base, render="auto")
+    cfg = Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2)
+    resolver = {"nameservers": [], "overrides": {}}
+    crawls = start_crawls([site], cfg, resolver, tmp_path, processes=1, checks=["links"])
+    out = tmp_path / "crawl-0-0.jsonl"
+    deadline = time.monotonic() + 60
+    while not out.exists() or out.read_bytes().count(b'{"type":"page"') < 12:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    crawls.interrupt()
+    lines = out.read_bytes().split(b"\n")
+    at = [n for n, line in enumerate(lines) if line.startswith(b'{"type":"page"')]
+    damaged = {at[3]: b'{"type":"page","url":"%s"}' % json.loads(lines[at[3]])["url"].encode(),
+               at[5]: b"[1]", at[7]: b'{"type":"pa\xff\xfe'}
+    urls = {n: json.loads(lines[n])["url"] for n in at}
+    for n, line in damaged.items():
+        lines[n] = line
+    out.write_bytes(b"\n".join(lines))
+    later = [urls[n] for n in at if n > at[7]]
+    assert later
+
+    def page_gets() -> Counter:
+        gets: Counter = Counter()
+        for (method, path, agent, dest), n in sample_site.server.requests().items():
+            if method == "GET" and "patrol/" in agent and dest in ("", "document"):
+                gets[path] += n
+        return gets
+
+    def path(url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    before = page_gets()
+    resumed = start_crawls([site], cfg, resolver, tmp_path, processes=1, checks=["links"], resume=True)
+    crawl = resumed.wait()["清溪"]
+    resumed.reap()
+    after = page_gets()
+    for n in damaged:
+        assert journal_damage("crawl-0-0.jsonl", n + 1) in crawl.errors, crawl.errors
+        assert after[path(urls[n])] > before[path(urls[n])], "a page whose record was lost is fetched again"
+    assert not [u for u in later if after[path(u)] > before[path(u)]], "pages after the damage fetched again"
+    assert set(later) <= {p.url for p in crawl.pages}
+    assert not [e for e in crawl.errors if "partial" in e or "exited" in e or "ends early" in e], crawl.errors
+    found = {(f.page, f.url, f.detail["kind"]) for f in check_site(crawl, CheckContext(site="清溪")).findings}
+    assert found == sample_site.manifest.broken_pairs()
+
+
+def test_a_restarted_crawl_process_is_known_to_a_stop_from_its_start(tmp_path: Path, monkeypatch):
+    """A stop signal while a crashed crawl process's replacement starts: the replacement is
+    among the run's processes, so the stop ends it too."""
+    import signal
+    import subprocess
+    import sys
+
+    import pytest
+
+    from patrol import crawling
+    from patrol.stopping import Interrupted
+    crawling.write_journal(tmp_path, {"attempt": 0, "sites": {"清溪": [{"file": "crawl-0-0.jsonl"}]}})
+    old = crawling.Worker(0, [(SITE, 0, 1)], outputs={"清溪": str(tmp_path / "crawl-0-0.jsonl")})
+    crawls = crawling.Crawls([SITE], [old], start_args={"workdir": tmp_path, "checks": None, "day": "2026-12-01",
+                                                       "crawl": Crawl(), "resolver": {}})
+
+    def started_then_stopped(workers, workdir, *args, **kwargs):
+        for w in workers:
+            w.outputs["清溪"] = str(workdir / "crawl-r1-0-0.jsonl")
+            w.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        raise Interrupted(signal.SIGTERM)
+    monkeypatch.setattr(crawling, "_start_workers", started_then_stopped)
+    with pytest.raises(Interrupted):
+        crawls._restart(old)
+    new = crawls.workers[0]
+    assert new is not old and new.retried and new.proc is not None
+    crawls.interrupt(grace=2)
+    assert new.proc.poll() is not None
+
+
+def test_the_crawl_journal_is_synced_every_second_while_a_page_is_slow(tmp_path: Path):
+    """What the crawl recorded reaches the file within about a second even when nothing more
+    is written meanwhile (the next page takes seconds to answer)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from patrol.crawling import start_crawls
+    answered = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/":
+                body = ('<html><head><title>清溪</title></head><body><a href="/a">快</a>'
+                        '<a href="/slow">慢</a></body></html>')
+            elif self.path == "/a":
+                body = "<html><head><title>快</title></head><body>快</body></html>"
+            else:                       # the next page, and the probe for a not-found page
+                time.sleep(6)
+                answered.set()
+                if self.path != "/slow":
+                    self.send_error(404)
+                    return
+                body = "<html><head><title>慢</title></head><body>慢</body></html>"
+            data = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}/"
+        site = Site(name="清溪", url=base, render="never")
+        crawls = start_crawls([site], Crawl(fast=True, timeout=10, retries=0), {"nameservers": [], "overrides": {}},
+                              tmp_path, processes=1, checks=["links"])
+        out = tmp_path / "crawl-0-0.jsonl"
+        deadline = time.monotonic() + 30
+        # The start page's and /a's records are written within a second: the second of them
+        # is synced by the clock, not by a later write (there is none for six seconds).
+        while not (out.exists() and out.read_bytes().count(b'{"type":"page"') == 2):
+            assert not answered.is_set(), "a page's record was held back while the next page was slow"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        crawl = crawls.wait()["清溪"]
+        crawls.reap()
+        assert sorted(p.url for p in crawl.pages) == [base, base + "a", base + "slow"]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -350,3 +350,133 @@ def test_killed_after_the_crawl_resumes_without_fetching_anything(sample_site, t
         assert again.returncode == 0, again.stderr
     assert db_rows(db, "SELECT status FROM run") == [("completed",)]
     assert findings_of(out / "run-1") == reference.findings
+
+
+def _interrupted_run(tmp_path: Path, journal: Path, options: dict | None = None) -> int:
+    from patrol.store import Store
+    store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
+    run = store.start_run(time.strftime("%Y-%m"), journal=str(journal), options=options)
+    store.finish_run(run.id, "interrupted")
+    return run.id
+
+
+@pytest.mark.parametrize("journal, message", [
+    ({"version": 2, "sites": {"清溪区人民政府": ["crawl-0-0.jsonl"]}}, "a crawl journal of another format (None"),
+    ({"format": 1, "attempt": 0, "sites": {"清溪区人民政府": ["crawl-0-0.jsonl"]}},
+     '"crawl-0-0.jsonl" is not a crawl output entry'),
+    ({"format": 1, "attempt": 0, "sites": {"清溪区人民政府": [{"file": "../../patrol.db"}]}},
+     "is not a crawl output entry"),
+    (None, "the crawl journal of run 1"),
+])
+def test_resume_refuses_a_journal_it_cannot_read_and_the_run_stays_resumable(sample_site, tmp_path, journal,
+                                                                              message):
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    folder = tmp_path / "out" / ".journal" / "run"
+    if journal is not None:         # None: the journal folder was removed
+        folder.mkdir(parents=True)
+        (folder / "journal.json").write_text(json.dumps(journal, ensure_ascii=False), encoding="utf-8")
+    run_id = _interrupted_run(tmp_path, folder)
+    sample_site.server.reset()
+    proc = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", "links")
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert "`patrol run` starts a new one" in proc.stderr
+    assert (journal is None) == ("is gone" in proc.stderr)
+    assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run_id, "interrupted")]
+    assert not crawl_requests(sample_site), "nothing is crawled"
+
+
+def test_resume_keeps_the_sites_checks_and_output_folder_the_run_was_started_with(sample_site, tmp_path,
+                                                                                  reference):
+    config = write_config(tmp_path, sample_site, SLOW)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    main = data["sites"][0]["name"]
+    data["sites"].append({**data["sites"][0], "name": "清溪区教育局"})      # in the file, not asked for
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out, db, report = tmp_path / "out", tmp_path / "patrol.db", tmp_path / "report"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--site", main, "--checks", "links",
+                        "--out", str(report))
+    run_until_pages(proc, out, 5)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert db_rows(db, "SELECT status FROM run") == [("interrupted",)]
+
+    for option, value in (("--checks", "links,text"), ("--site", "清溪区教育局"), ("--out", str(tmp_path / "x"))):
+        refused = run_patrol("run", "--config", str(config), "--resume", "--quiet", option, value)
+        assert refused.returncode == 2, refused.stderr
+        assert f"run 1 was started with {option} " in refused.stderr and "Traceback" not in refused.stderr
+        assert db_rows(db, "SELECT status FROM run") == [("interrupted",)]
+
+    # A line of the journal damaged meanwhile: skipped, and the report says so.
+    output, = (out / ".journal").glob("*/crawl-*.jsonl")
+    lines = output.read_bytes().split(b"\n")
+    damaged = [n for n, line in enumerate(lines) if line.startswith(b'{"type":"page"')][1]
+    lines[damaged] = b"[1]"
+    output.write_bytes(b"\n".join(lines))
+
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert db_rows(db, "SELECT status FROM run") == [("completed",)]
+    assert db_rows(db, "SELECT site.name FROM siteresult JOIN site ON site.id = siteresult.site_id") == [(main,)]
+    from crawler.jsonlines import journal_damage
+    assert journal_damage(output.name, damaged + 1) in (report / "report.html").read_text(encoding="utf-8")
+    # Only the link check's findings, though the other checks find more on this site.
+    assert {check for check, _, _ in findings_of(report)} == {"broken_link"}
+    assert {check for check, _, _ in reference.findings} - {"broken_link"}
+    assert not (out / "run-1").exists()
+
+
+@pytest.mark.parametrize("step", ["follow_up", "write_outputs"])
+def test_a_stop_signal_once_the_crawl_is_stored_completes_the_run(sample_site, tmp_path, monkeypatch, capsys,
+                                                                  step):
+    """SIGTERM while the run follows up the rectification loop or writes its report: the run is
+    complete (the follow-up done), and patrol says how to rebuild the report, not to resume."""
+    from patrol import runner
+    from patrol.config import load_config
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    done: list[tuple[int, str]] = []
+    real = getattr(runner, step)
+
+    def stopped_meanwhile(store, run_id, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        if step == "follow_up":
+            real(store, run_id)
+            done.append((run_id, store.get_run(run_id).status))
+        return {}
+    monkeypatch.setattr(runner, step, stopped_meanwhile)
+    outcome = runner.patrol(load_config(config), checks=["links"])
+    assert outcome.status == "completed" and outcome.interrupted.signum == signal.SIGTERM
+    if step == "follow_up":
+        assert done == [(outcome.run_id, "running")], "the follow-up ran whole, before the run's end"
+    assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(outcome.run_id, "completed")]
+    assert not (outcome.out_dir / "report.html").exists()
+    assert not (tmp_path / "out" / ".journal").exists()
+    assert runner.finish_message(outcome, "patrol run --resume") == 128 + signal.SIGTERM
+    said = capsys.readouterr().err
+    assert f"run {outcome.run_id} completed" in said and "--resume" not in said
+    command = said.split("rebuild the report with `")[1].split("`")[0].split()
+    rebuilt = run_patrol(*command[1:], "--config", str(config))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads((outcome.out_dir / "findings.json").read_text(encoding="utf-8"))["run"]["status"] == "completed"
+
+
+def test_a_resume_that_fails_leaves_the_run_resumable(sample_site, tmp_path, monkeypatch):
+    """An error while a resumed run goes on (a bug, a full disk): the run is still
+    `interrupted`, so it can be resumed again, never `failed` for good."""
+    from patrol import crawling, runner
+    from patrol.config import load_config
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    folder = tmp_path / "out" / ".journal" / "run"
+    folder.mkdir(parents=True)
+    crawling.write_journal(folder, {"attempt": 0, "sites": {}})
+    run_id = _interrupted_run(tmp_path, folder, {"sites": None, "checks": ["links"], "out": None})
+
+    def broken(self):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(crawling.Crawls, "wait", broken)
+    with pytest.raises(OSError, match="No space left"):
+        runner.patrol(load_config(config), resume=True)
+    assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run_id, "interrupted")]
+    assert (folder / "journal.json").exists()

@@ -89,3 +89,23 @@ def test_a_report_file_is_replaced_whole_or_not_at_all(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
     write_text(path, '{"run": {"id": 2}}')
     assert json.loads(path.read_text())["run"]["id"] == 2
+
+
+def test_on_another_database_the_stores_lock_is_taken_before_any_crawl_starts(tmp_path, monkeypatch):
+    """PostgreSQL has no lock file: the store's advisory lock is the writer lock, and a run
+    that cannot take it starts no crawl process."""
+    from patrol import runner
+    from patrol.config import config_from_dict
+    from patrol.store import StoreError
+    started = []
+
+    class Held:
+        def lock(self) -> None:
+            raise StoreError("another patrol is writing to the database")
+
+    monkeypatch.setattr(runner, "start_crawls", lambda *args, **kwargs: started.append(args))
+    cfg = config_from_dict({"database": "postgresql+psycopg://127.0.0.1:9/patrol", "output": str(tmp_path),
+                            "sites": [{"name": "清溪", "url": "http://127.0.0.1:9/"}]}, source="test")
+    with pytest.raises(StoreError, match="another patrol"):
+        runner.patrol(cfg, store=Held())
+    assert started == []

@@ -101,8 +101,25 @@ def test_a_store_without_the_journal_column_gets_it(tmp_path):
                      " NULL, '', '', '')")
     store = Store(f"sqlite:///{db}")
     assert store.get_run(1).journal == ""
-    run = store.start_run("2026-11", journal="/tmp/j")
+    assert not store.get_run(1).options
+    run = store.start_run("2026-11", journal="/tmp/j", options={"sites": ["清溪"], "checks": None, "out": None})
     assert store.get_run(run.id).journal == "/tmp/j"
+    assert store.get_run(run.id).options == {"sites": ["清溪"], "checks": None, "out": None}
+
+
+def test_a_runs_end_is_in_the_database_file_once_recorded(tmp_path):
+    """SQLite in WAL mode with synchronous=NORMAL syncs at checkpoints: the end of a run (after
+    which its journal is removed) is checkpointed into the database file, synced, at once."""
+    db = tmp_path / "p.db"
+    store = Store(f"sqlite:///{db}")
+    run = store.start_run("2026-11", journal=str(tmp_path))
+    store.save_site(run.id, _crawl(), _findings(), {"status": "completed", "pages": 2})
+    wal = tmp_path / "p.db-wal"
+    assert wal.stat().st_size > 0
+    store.finish_run(run.id, "completed")
+    assert wal.stat().st_size == 0
+    with sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True) as conn:   # the file alone
+        assert conn.execute("SELECT status FROM run").fetchall() == [("completed",)]
 
 
 def test_stale_running_runs_are_interrupted_and_a_resume_replaces_partial_results(tmp_path):

@@ -43,6 +43,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 from twisted.internet import error as net_error
+from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
@@ -50,7 +51,7 @@ from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
 from crawler import leancheck, pages
-from crawler.jsonlines import dumps_line, loads
+from crawler.jsonlines import JOURNAL_FORMAT, dumps_line, journal_damage, loads
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
 from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 from crawler.middlewares import failure_detail, looks_tls
@@ -102,7 +103,7 @@ class SiteSpider(scrapy.Spider):
         self.errors: list[str] = []
         self.started = time.monotonic()
         self._out = None
-        self._synced = 0.0
+        self._syncer: LoopingCall | None = None
         # Counted here and published to the stats collector at close (and for progress):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
@@ -140,7 +141,12 @@ class SiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self._out is None:
             self._out = _open_output(self.output_path)
-        self._write({"type": "start", "site": self.site["name"], "shard": self.shard, "shards": self.shards})
+        # Synced every second whether or not the crawl writes meanwhile (a slow page holds
+        # nothing back), and once more when it closes.
+        self._syncer = LoopingCall(self._sync)
+        self._syncer.start(SYNC_EVERY_S, now=False)
+        self._write({"type": "start", "format": JOURNAL_FORMAT, "site": self.site["name"], "shard": self.shard,
+                     "shards": self.shards})
         # What an earlier attempt recorded is loaded before anything else runs, so that a link
         # routed here by another shard is already known.
         replayed = self._load_journal(self.site["journal"]) if self.site.get("journal") else None
@@ -182,30 +188,37 @@ class SiteSpider(scrapy.Spider):
         its page record (stopped between the two, or waiting for the browser) is not taken: it
         is fetched again."""
         pages: dict[str, PageSnapshot] = {}
-        links: dict[str, dict[str, Any]] = {}
+        links: dict[str, tuple[dict[str, Any], LinkResult]] = {}
         for entry in files:
             mine = None
             if self.shards > 1 and int(entry.get("shards", 1)) != self.shards:
                 mine = self._owned
-            for record in _journal_records(entry["path"]):
-                kind = record.pop("type", None)
-                if kind == "probe":
-                    host = record.get("host")
-                    if host:
-                        self.probed_hosts.add(host)
-                        self.not_found[host] = record.get("signature")
-                    continue
-                url = record.get("url")
-                if not isinstance(url, str) or (mine is not None and not mine(url)):
-                    continue
-                if kind == "page":
-                    pages[url] = PageSnapshot.from_dict(record)
-                elif kind == "link":
-                    links[url] = record
-        for url, record in links.items():
+            name = os.path.basename(entry["path"])
+            for n, record in _journal_records(entry["path"]):
+                try:
+                    if not isinstance(record, dict):
+                        raise TypeError("not a record")
+                    kind = record.pop("type", None)
+                    if kind == "probe":
+                        host = record.get("host")
+                        if host:
+                            self.probed_hosts.add(host)
+                            self.not_found[host] = record.get("signature")
+                        continue
+                    url = record.get("url")
+                    if not isinstance(url, str) or (mine is not None and not mine(url)):
+                        continue
+                    if kind == "page":
+                        pages[url] = PageSnapshot.from_dict(record)
+                    elif kind == "link":
+                        links[url] = (record, LinkResult.from_dict(record))
+                except (TypeError, AttributeError, KeyError, ValueError):
+                    record = None
+                if record is None:          # a damaged line: skipped, the journal read on
+                    self.errors.append(journal_damage(name, n))
+        for url, (record, result) in links.items():
             if record.get("page") and url not in pages:
                 continue
-            result = LinkResult.from_dict(record)
             self.results[url] = result
             self.seen.add(url)
             sig = record.get("sig")
@@ -897,6 +910,9 @@ class SiteSpider(scrapy.Spider):
                 "max_pages_reached": self.pages_scheduled >= self.max_pages,
             },
         })
+        if self._syncer is not None and self._syncer.running:
+            self._syncer.stop()
+        self._sync()
         self._out.close()
         if self.link is not None:
             # Everything is written: the parent may read it while this process shuts down
@@ -919,14 +935,10 @@ class SiteSpider(scrapy.Spider):
         elif self._out.closed:          # a check that ends after the output was completed
             return
         self._out.write(dumps_line(record))
-        now = time.monotonic()
-        if now - self._synced >= SYNC_EVERY_S:
-            self._synced = now
-            self._out.flush()
-            try:
-                os.fsync(self._out.fileno())
-            except OSError:
-                pass
+
+    def _sync(self) -> None:
+        if self._out is not None:
+            _sync_output(self._out)
 
     def _write_link(self, result: LinkResult, page: bool = False) -> None:
         # By hand rather than to_dict(): dataclasses.asdict deep-copies every value.
@@ -943,8 +955,9 @@ class SiteSpider(scrapy.Spider):
         self._write(record)
 
 
-def _journal_records(path: str) -> Iterator[dict[str, Any]]:
-    """The records of an earlier attempt's output: whole lines only (the last may be cut)."""
+def _journal_records(path: str) -> Iterator[tuple[int, Any]]:
+    """The records of an earlier attempt's output with their line numbers: whole lines only
+    (the last may be cut by the stop).  A line that is not JSON comes as None."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -953,15 +966,13 @@ def _journal_records(path: str) -> Iterator[dict[str, Any]]:
     lines = data.split(b"\n")
     if not data.endswith(b"\n"):
         lines.pop()
-    for line in lines:
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = loads(line)
+            yield n, loads(line)
         except ValueError:
-            return                      # damaged from here on
-        if isinstance(record, dict):
-            yield record
+            yield n, None
 
 
 def _quick_text(tree: Any, limit: int = 5000) -> str:
@@ -1007,8 +1018,20 @@ def _open_output(path: str) -> Any:
     return fh
 
 
+def _sync_output(fh: Any) -> None:
+    """Flush and sync an output (the crawl's journal) to disk."""
+    if fh.closed:
+        return
+    try:
+        fh.flush()
+        os.fsync(fh.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def close_outputs() -> None:
     for fh in _OUTPUTS:
+        _sync_output(fh)
         try:
             fh.close()
         except (OSError, ValueError):
