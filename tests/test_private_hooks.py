@@ -16,7 +16,7 @@ def test_the_downloader_hook_polite_downloader_overrides():
     params = list(inspect.signature(Downloader._wait_for_download).parameters)
     assert params[:4] == ["self", "slot", "request", "queue_dfd"], params
     assert PoliteDownloader._wait_for_download is not Downloader._wait_for_download
-    slot = Slot(concurrency=1, delay=0, randomize_delay=False)
+    slot = Slot(concurrency=1, delay=0, jitter=0)
     assert isinstance(slot.transferring, set)
 
 
