@@ -11,7 +11,11 @@ SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-"$PY" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$WORK/dist" "$ROOT" >/dev/null
+# Built from a copy of the tracked files: setuptools writes build/ beside the sources it builds.
+mkdir "$WORK/src"
+git -C "$ROOT" ls-files -z --cached --others --exclude-standard | (cd "$ROOT" && xargs -0 tar -cf - --) \
+  | tar -xf - -C "$WORK/src"
+"$PY" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$WORK/dist" "$WORK/src" >/dev/null
 WHEEL=$(ls "$WORK"/dist/patrol-*.whl)
 echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)"
 "$PY" -m venv "$WORK/venv"

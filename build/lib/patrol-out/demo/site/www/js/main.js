@@ -1,2 +1,0 @@
-/* 清溪区人民政府网站公共脚本 */
-function addFavorite(){return false;}
