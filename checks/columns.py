@@ -66,6 +66,15 @@ def not_column_words(path: Path | None = None) -> list[str]:
 NOT_COLUMN_NAME_MAX = 10
 
 
+# A district's or department's 政府信息公开 often lives on its city's platform, another host
+# (zfxxgk.beijing.gov.cn): a link named for it is the site's column wherever it points.
+PUBLIC_PLATFORM_WORDS = ("信息公开", "政务公开")
+
+
+def _public_platform(name: str) -> bool:
+    return any(word in name for word in PUBLIC_PLATFORM_WORDS)
+
+
 def is_tool_link(name: str, words: list[str] | None = None) -> bool:
     """A sign-in, search, language, accessibility or font-size link (never a column)."""
     name = name.strip()
@@ -181,7 +190,7 @@ def discover(crawl: SiteCrawl, rules: Iterable[dict[str, Any]] = (),
         target = index.get(key)
         if target is None:
             host = (urlsplit(url).hostname or "").lower()
-            if not same_site(host, site_host) or not _looks_like_page_url(url):
+            if not _looks_like_page_url(url) or not (same_site(host, site_host) or _public_platform(name)):
                 return                         # another site, a file: not a column of this one
         cand = candidates.get(key)
         if cand is None:

@@ -216,3 +216,14 @@ def test_a_grid_of_boxed_links_is_a_directory_but_a_bar_of_sub_site_platforms_is
     names = {c.name for c in discover(crawl, uncrawled=True)}
     assert {"重大项目", "规划计划", "工作报告", "法规文件"} <= names        # a sub-site among the site's own
     assert not names & {"审判流程公开", "裁判文书公开", "执行信息公开"}      # the platforms' bar
+
+
+def test_the_sites_public_information_on_its_citys_platform_is_a_column():
+    # A district's 政府信息公开 lives on the city's platform, another host; other hosts' links
+    # in the same menu are still not columns.
+    home = _home('<div class="nav"><a href="http://www.gov.cn/">中国政府网</a>'
+                 '<a href="http://zfxxgk.example.gov.cn/110094/zfxxgknb/list.shtml">政府信息公开年报</a>'
+                 '<a href="/jggk/jgzn/">机构职能</a></div>')
+    names = {c.name: c.url for c in discover(_site(home))}
+    assert names.get("政府信息公开年报") == "http://zfxxgk.example.gov.cn/110094/zfxxgknb/list.shtml"
+    assert "中国政府网" not in names
