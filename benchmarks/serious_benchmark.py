@@ -74,7 +74,7 @@ def main() -> int:
                 if variant not in terms:
                     cases.append((sentence.replace(term, variant, 1), term, f"{term}[{k}] {char}→{other}"))
                     break
-    holders, _ = load_terms(checker.data_dir)
+    holders = load_terms(checker.data_dir)
     for title in dict.fromkeys(t.title for t in holders):
         now = [t for t in holders if t.title == title and t.holds(TODAY)]
         past = [t for t in holders if t.title == title and not t.holds(TODAY)

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TextIO
 
 from checks.text import TextChecker, TextFlag, highlight
-from checks.text.flags import LABELS
+from checks.text.flags import LABELS, to_suspected
 from checks.text.lexicon import own_vocabulary
-from checks.text.rules import judicial
 from checks.text.privacy import mask_spans
+from checks.text.rules import judicial
 
 # Line ends of any convention (str.splitlines would also split at U+2028, \x1c, \x85 ...).
 LINE_END = re.compile(r"\r\n|\r|\n")
@@ -118,7 +118,7 @@ def check_lines(checker: TextChecker, lines: list[str], published: date) -> list
         for flags in results:
             for f in flags:
                 if f.rule.startswith("outdated.tsv"):
-                    f.suspected, f.severity, f.confidence = True, "warning", 0.5
+                    to_suspected(f)
     words = {f.wrong for flags in results for f in flags if f.rule.startswith("statistical:")}
     if words:
         min_contexts = checker.settings.get("site_vocabulary", {}).get("min_contexts", 3)

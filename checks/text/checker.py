@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.text.context import KINDS, ContextRules
-from checks.text.flags import TextFlag, context_of, make_flag
+from checks.text.flags import TextFlag, context_of, make_flag, to_suspected
 from checks.text.laws import LawTitles
 from checks.text.leaders import LeaderChecker
 from checks.text.lexicon import OfficialLexicon
@@ -128,11 +128,8 @@ class TextChecker:
             for f in flags:
                 if f.rule.startswith("typos.tsv") and not f.suspected and f.wrong in self.official \
                         and self.rules.is_variant(f.rule):
-                    # A variant form official text still writes (成份 in the drug laws).
-                    f.suspected, f.severity, f.confidence = True, "warning", 0.5
-        if self.officeholders.confusion is None:
-            self.officeholders.confusion = self.model.confusion
-        flags += self.officeholders.check(text, published)
+                    to_suspected(f)         # a variant form official text still writes (成份)
+        flags += self.officeholders.check(text, published, self.model.confusion)
         flags += self.names.match(text, [(f.start, f.end) for f in flags], self._guarded)
         flags += [f for f in self.expressions.match(text, [(f.start, f.end) for f in flags], self._named)
                   if not self.official.covers(text, f.start, f.end)]
@@ -166,10 +163,10 @@ class TextChecker:
         flags.sort(key=lambda f: (f.start, f.end))
         return flags
 
-    def _guarded_spans(self, text: str) -> list[tuple[int, int]]:
+    def _guarded_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
         """Leaders' names, other names, places and measure words: no near miss of a standard
         name there (asked only when there is one)."""
-        return (self.leaders.name_spans(text) + self.protected_spans(text)
+        return (self.leaders.name_spans(text) + self.protected_spans(text, kinds)
                 + self.officeholders.name_spans(text) + self.official.name_spans(text))
 
     def _split_by_words(self, text: str, flag: TextFlag) -> bool:
@@ -184,8 +181,7 @@ class TextChecker:
 
     def _named(self, text: str) -> list[tuple[int, int]]:
         """Names of people and places (not measure words: 四个全面 holds one)."""
-        return (self.leaders.name_spans(text) + self.protected_spans(text, ("person", "place"))
-                + self.officeholders.name_spans(text) + self.official.name_spans(text))
+        return self._guarded_spans(text, ("person", "place"))
 
     def protected_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
         """Names and measure words (patroldata/text/context.yaml): never statistical typos."""

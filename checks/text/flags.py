@@ -94,6 +94,11 @@ def make_flag(check: str, text: str, start: int, end: int, suggestion: str, rule
                     severity=severity, category=category or category_of(check, rule))
 
 
+def to_suspected(flag: TextFlag, confidence: float = 0.5) -> None:
+    """Make ``flag`` a 疑似 one (listed apart for a person, not scored or mailed)."""
+    flag.suspected, flag.severity, flag.confidence = True, "warning", confidence
+
+
 def context_of(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> str:
     """The wrong text with up to ``width`` characters each side, on one line."""
     return " ".join(text[max(0, start - width):end + width].split())

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from checks.text.flags import TextFlag, make_flag
+from checks.text.rules import read_table
 
 TITLE = re.compile(r"《([^《》\n]{4,80})》")
 PREFIX = "中华人民共和国"
@@ -36,11 +37,7 @@ class LawTitles:
         path = data_dir / "laws.txt"
         if not path.exists():
             return cls([])
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip() and not line.startswith("#"):
-                rows.append((line.strip(), number))
-        return cls(rows)
+        return cls([(row[0].strip(), number) for number, row in read_table(path, 1)])
 
     def __bool__(self) -> bool:
         return bool(self.titles)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checks.text.rules import read_table
+
 # (characters taken before, after) the flagged span: the span alone first.
 WINDOWS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
 
@@ -36,16 +38,10 @@ def windows(text: str, start: int, end: int) -> list[str]:
 
 
 def read_list(path: Path) -> list[str]:
-    """The first column of a list file of patroldata/text/ (comments and blank lines skipped)."""
+    """The first column of a list file of patroldata/text/ (none when the file is missing)."""
     if not path.exists():
         return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            word = line.split("\t", 1)[0].strip()
-            if word:
-                out.append(word)
-    return out
+    return [row[0].strip() for _, row in read_table(path, 1)]
 
 
 class OfficialLexicon:
@@ -100,11 +96,7 @@ class OfficialLexicon:
     def covers(self, text: str, start: int, end: int) -> bool:
         """Whether official text writes ``text[start:end]`` as it stands here."""
         strings = self.strings
-        for before, after in WINDOWS:
-            s, e = start - before, end + after
-            if s >= 0 and e <= len(text) and text[s:e] in strings:
-                return True
-        return False
+        return any(window in strings for window in windows(text, start, end))
 
     def __contains__(self, word: str) -> bool:
         return word in self.strings

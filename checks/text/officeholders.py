@@ -53,13 +53,12 @@ class Term:
         return range(self.start.year, (self.end.year if self.end else 9999) + 1)
 
 
-def load_terms(data_dir: Path) -> tuple[list[Term], dict[str, set[str]]]:
-    """The terms, and short title -> full titles (主席 -> 国家主席, 中央军委主席, 全国政协主席)."""
+def load_terms(data_dir: Path) -> list[Term]:
+    """The terms of officeholders.tsv (none when the file is missing)."""
     path = data_dir / "officeholders.tsv"
     if not path.exists():
-        return [], {}
+        return []
     terms: list[Term] = []
-    aliases: dict[str, set[str]] = {}
     for number, row in read_table(path, 3):
         title, name, start = row[0].strip(), row[1].strip(), row[2].strip()
         end = row[3].strip() if len(row) > 3 else ""
@@ -69,16 +68,12 @@ def load_terms(data_dir: Path) -> tuple[list[Term], dict[str, set[str]]]:
         except ValueError:
             raise DataFileError(f"{path}:{number}: dates must be YYYY-MM-DD") from None
         terms.append(term)
-        for alias in (row[4].split("、") if len(row) > 4 else ()):
-            if alias.strip():
-                aliases.setdefault(alias.strip(), set()).add(title)
-    return terms, aliases
+    return terms
 
 
 class OfficeholderChecker:
-    def __init__(self, data_dir: Path, confusion=None) -> None:
-        self.terms, self.aliases = load_terms(data_dir)
-        self.confusion = confusion          # char -> {other: kind}, for near misses of names
+    def __init__(self, data_dir: Path) -> None:
+        self.terms = load_terms(data_dir)
         self.by_title: dict[str, list[Term]] = {}
         for term in self.terms:
             self.by_title.setdefault(term.title, []).append(term)
@@ -102,13 +97,15 @@ class OfficeholderChecker:
         return [(end + 1 - len(value), end + 1) for end, (kind, value) in self.automaton.iter(text)
                 if kind == "name"]
 
-    def check(self, text: str, published: date) -> list[TextFlag]:
+    def check(self, text: str, published: date, confusion) -> list[TextFlag]:
+        """Flags for ``text`` published on ``published``; ``confusion(char)`` gives the
+        characters typed for ``char`` (the statistical layer's), for near misses of names."""
         if not self.terms:
             return []
         flags: list[TextFlag] = []
         hits = list(self.automaton.iter(text))
         titles = [(end + 1 - len(value), end + 1, value) for end, (kind, value) in hits if kind == "title"]
-        # Longest title at a place only (国务院副总理 holds 国务院总理? no; but 中央军委主席 ends in 主席).
+        # The longest title only where titles overlap.
         done: set[int] = set()
         for start, end, title in sorted(titles, key=lambda t: (t[0], -(t[1] - t[0]))):
             if any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in titles):
@@ -120,7 +117,7 @@ class OfficeholderChecker:
             if name is not None:
                 flag = self._judge(text, published, title, name, at, at + len(name))
             else:
-                flag = self._near_miss(text, published, title, at)
+                flag = self._near_miss(text, published, title, at, confusion)
             if flag is not None:
                 done.add(at)
                 flags.append(flag)
@@ -178,9 +175,7 @@ class OfficeholderChecker:
                          f"officeholders.tsv:{held[0].line} {title}{name}（{published.isoformat()}"
                          f"时{title}为{right}，{since}起）", 0.95, category="leader")
 
-    def _near_miss(self, text: str, published: date, title: str, at: int) -> TextFlag | None:
-        if self.confusion is None:
-            return None
+    def _near_miss(self, text: str, published: date, title: str, at: int, confusion) -> TextFlag | None:
         for term in self.by_title.get(title, []):
             if not term.holds(published):
                 continue
@@ -189,7 +184,7 @@ class OfficeholderChecker:
             if len(written) != len(name) or written == name or written in self.name_set:
                 continue
             diff = [k for k in range(len(name)) if written[k] != name[k]]
-            if len(diff) == 1 and written[diff[0]] in self.confusion(name[diff[0]]):
+            if len(diff) == 1 and written[diff[0]] in confusion(name[diff[0]]):
                 return make_flag("serious_error", text, at, at + len(name), name,
                                  f"officeholders.tsv:{term.line} {title}{written}→{name}", 0.95,
                                  category="leader")

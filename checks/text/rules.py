@@ -163,9 +163,6 @@ class RuleMatcher:
         """Whether the flag's rule (``typos.tsv:98 定单→订单``) is a variant form's."""
         return rule_id.split(" ", 1)[0] in self.variant_sources
 
-    def _judicial(self, text: str) -> bool:
-        return judicial(text)
-
     def _former_or_foreign(self, text: str, start: int, effective: date) -> bool:
         """An outdated name that the text means as it was: after 原 (原国家工商行政管理局), after
         another country's name (意大利文化部), or in a clause dated before the change
@@ -207,5 +204,5 @@ class RuleMatcher:
                 return None
             return make_flag("wrong_expression", text, start, end, rule.suggestion,
                              f"{rule_id}（{rule.effective.isoformat()}起）",
-                             0.5 if self._judicial(text) else 0.9)
+                             0.5 if judicial(text) else 0.9)
         return None
