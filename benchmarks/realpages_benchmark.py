@@ -7,7 +7,9 @@ is described in the first folder's README) and measures, with the functions the 
 (``patrol.extract.read_page``, ``checks.columns.discover``, ``checks.freshness``):
 
 * columns of homepages and column pages: recall and precision by URL, and with names
-  (a found column counts only when its URL and its name both match a labelled one);
+  (a found column counts only when its URL and its name both match a labelled one); and with
+  names where the label's name is written in the HTML (``name_inferred`` columns, whose names
+  the labeller guessed from an image file or a URL, left out of that pair);
 * the newest dated item of homepages and column pages (exact date, or none when the label
   says the page shows no dated item);
 * stale pages judged fresh: each homepage with a labelled newest date is judged on three
@@ -179,21 +181,28 @@ def _score_columns(out: dict, label: dict, snap, url: str) -> None:
     else:
         found = page_columns(snap)
     wanted: dict[str, set[str]] = {}
+    written: set[str] = set()                # columns whose labelled name is read in the HTML
     for col in label.get("columns") or []:
         key = column_key(urljoin(url, (col.get("href") or "").strip()))
         wanted.setdefault(key, set()).add(squeeze(lxml.html.fromstring(f"<p>{col['name']}</p>").text_content()))
+        if not col.get("name_inferred"):
+            written.add(key)
     got: dict[str, str] = {}
     for col in found:
         got.setdefault(column_key(col["url"]), squeeze(col["name"]))
     c = out["columns"]
     c["labelled"] += len(wanted)
     c["found"] += len(got)
+    c["labelled_written"] = c.get("labelled_written", 0) + len(written)
+    c["found_written"] = c.get("found_written", 0) + sum(1 for key in got if key not in wanted or key in written)
     misses, extra, misnamed = [], [], []
     for key, names in wanted.items():
         if key in got:
             c["url_hits"] += 1
             if got[key] in names:
                 c["named_hits"] += 1
+                if key in written:
+                    c["named_hits_written"] = c.get("named_hits_written", 0) + 1
             else:
                 misnamed.append(f"{sorted(names)[0]}≠{got[key]}")
         else:
@@ -203,6 +212,8 @@ def _score_columns(out: dict, label: dict, snap, url: str) -> None:
             c["found_url_ok"] += 1
             if name in wanted[key]:
                 c["found_named_ok"] += 1
+                if key in written:
+                    c["found_named_ok_written"] = c.get("found_named_ok_written", 0) + 1
         else:
             extra.append(f"{name} {key}")
     c.setdefault("per_page", []).append({"id": label["id"], "labelled": len(wanted), "found": len(got),
@@ -290,6 +301,9 @@ def summary(out: dict) -> str:
         f"columns: labelled {c['labelled']}, found {c['found']}",
         f"  recall    by URL {ratio(c['url_hits'], c['labelled'])}   with names {ratio(c['named_hits'], c['labelled'])}   (target >= 0.90)",
         f"  precision by URL {ratio(c['found_url_ok'], c['found'])}   with names {ratio(c['found_named_ok'], c['found'])}   (target >= 0.95)",
+        f"  names as written (labelled names the HTML holds; names the label guessed from an image file or "
+        f"URL left out): recall {ratio(c.get('named_hits_written', 0), c.get('labelled_written', 0))}   "
+        f"precision {ratio(c.get('found_named_ok_written', 0), c.get('found_written', 0))}",
         f"newest item date exact: {n['exact']}/{n['pages']} ({ratio(n['exact'], n['pages'])})",
         f"homepage verdicts: {s['judged']} judged, stale judged fresh {s['stale_judged_fresh']} (target 0), "
         f"fresh judged stale {s['fresh_judged_stale']}",

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import yaml
 
 from checks.model import PageSnapshot, SiteCrawl
-from checks.pagefacts import is_later_page, same_site
+from checks.pagefacts import is_later_page, public_platform, same_site
 from patroldata import data_path
 
 COLUMNS_FILE = data_path("columns.yaml")
@@ -68,11 +68,7 @@ NOT_COLUMN_NAME_MAX = 10
 
 # A district's or department's 政府信息公开 often lives on its city's platform, another host
 # (zfxxgk.beijing.gov.cn): a link named for it is the site's column wherever it points.
-PUBLIC_PLATFORM_WORDS = ("信息公开", "政务公开")
-
-
-def _public_platform(name: str) -> bool:
-    return any(word in name for word in PUBLIC_PLATFORM_WORDS)
+_public_platform = public_platform
 
 
 def is_tool_link(name: str, words: list[str] | None = None) -> bool:

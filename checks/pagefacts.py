@@ -374,6 +374,8 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                                    page_date=_labelled_full_date(facts.text))
     facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
     facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
+    facts.dir_links += _image_links(anchors, base, facts.list_items,
+                                    {*nav_seen, *(r.url for r in facts.more_links), *(r.url for r in facts.dir_links)})
 
     facts.headline = _headline(root, heads, facts.title, listing=len(facts.list_items) >= 5)
     published, facts.published_from = _published(facts, root, date_els, today)
@@ -746,7 +748,16 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
         if a.zone == FOOTER or a.zone == CRUMB:
             continue
         text = _clean_name(a.text())
-        if not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
+        nameless = False
+        if not text:
+            # An image tab (<a><img alt="政府公告"></a>), or a tab whose name is painted on an
+            # image with no alt or on the box's background: a person reads the name off the
+            # picture; patrol cannot, so the column keeps its address for a name.
+            text = _clean_name(_fold(a.title) or _img_alt(a.el))
+            nameless = not text and _text_free(a.el)
+        if nameless:
+            pass
+        elif not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
         if len(a.el) and any(child.tag in _HEAD_TAGS for child in a.el):
             head = a.el                        # <a href=…><h3>中央要闻</h3></a>
@@ -763,6 +774,8 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
             continue
         if shapes.get(_DIGITS.sub("#", url), 0) >= 2:
             continue
+        if nameless and not _same_site(url, base):
+            continue                           # an unnamed picture linking elsewhere: a banner
         if not _over_list(head):
             continue
         seen.add(url)
@@ -820,10 +833,16 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
         if not (2 <= len(text) <= limit) or _MORE.match(text) or _PAGER_WORDS.match(text):
             continue
         url = _abs(base, a.href)
-        if not url or url in item_urls or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2 \
-                or _ARTICLE_URL.search(url):
+        if not url or url in item_urls:
             continue
-        own = _same_site(url, base)
+        # The parts of the 信息公开 platform (指南, 年报, 依申请公开) are often single documents
+        # (content_7e6d….shtml): named so, they are columns whatever their address looks like.
+        if not public_platform(text) and (url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 2
+                                          or _ARTICLE_URL.search(url)):
+            continue
+        # A district's 政府信息公开 often lives on its city's platform: links named for it
+        # belong to the site wherever they point.
+        own = _same_site(url, base) or public_platform(text)
         if not own and not same_site(_host(url), _host(base)):
             continue
         node = a.parent
@@ -858,6 +877,46 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
     return found
 
 
+# Names of the parts of a 政府信息公开 platform (指南, 目录, 年报, 依申请公开 ...).
+PUBLIC_PLATFORM_WORDS = ("信息公开", "政务公开", "依申请公开")
+
+
+def public_platform(name: str) -> bool:
+    """Whether a link's name names the site's 政府信息公开, which may live on another host
+    (a district's on its city's platform): such a link is the site's column wherever it points."""
+    return any(word in name for word in PUBLIC_PLATFORM_WORDS)
+
+
+IMAGE_LINK_NAME_MAX = 24   # characters of the alt/title of a picture button or 专题 banner
+
+
+def _image_links(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
+    """Picture buttons and 专题 banners that lead to a page of the site's own host, named by
+    the picture's ``alt``/``title`` or the link's ``title`` (``<a href="/hudong-gengduo-36.html">
+    <img alt="院长信箱"></a>``): a person reads the name off the picture.  Pictures of the
+    page's list entries, of articles and of other hosts are not columns."""
+    found: list[LinkRef] = []
+    pictures = [a for a in anchors if a.zone != FOOTER and a.zone != CRUMB and not a.text()
+                and a.el.find(".//img") is not None]
+    if not pictures:
+        return found
+    item_urls, shapes = _article_shapes(items)
+    for a in pictures:
+        if not _text_free(a.el):
+            continue
+        text = _clean_name(_fold(a.title) or _img_alt(a.el))
+        if not (2 <= len(text) <= IMAGE_LINK_NAME_MAX) or ":" in text or "：" in text or _MORE.match(text):
+            continue
+        url = _abs(base, a.href)
+        if not url or url in seen or url in item_urls or not _same_site(url, base) \
+                or url_date(url) is not None or shapes.get(_DIGITS.sub("#", url), 0) >= 1 \
+                or _ARTICLE_URL.search(url):
+            continue
+        seen.add(url)
+        found.append(LinkRef(url=url, tag="a", anchor=text))
+    return found
+
+
 def _in_heading(el: etree._Element) -> bool:
     """Whether an entry sits in a block heading or a tab bar (``<div class="tab_tit"><ul><li>``)."""
     node = el
@@ -881,6 +940,8 @@ def _over_list(head: etree._Element) -> bool:
                 break
             if not isinstance(sib.tag, str):
                 continue
+            if _script_block(sib):
+                return True                    # the list is written by a script
             count = 0
             for entry in sib.iter("li", "tr", "dd"):
                 if entry.find(".//a") is not None:
@@ -889,6 +950,40 @@ def _over_list(head: etree._Element) -> bool:
                         return True
         node = node.getparent()
     return False
+
+
+def _text_free(el: etree._Element) -> bool:
+    """Whether a link shows no text: only an image, or nothing (a box over a background picture)."""
+    for x in el.iter():
+        if x is not el and x.tag.__class__ is str and x.tag not in ("img", "span", "i", "b", "em", "strong", "font"):
+            return False
+    return not el.text_content().strip()
+
+
+_WRITES_SCRIPT = re.compile(r"document\.write|\w\s*\(\s*[^()]*['\"][^'\"]+['\"]")
+
+
+def _script_block(el: etree._Element) -> bool:
+    """Whether a block shows nothing but what its scripts write: a list that a script fills in
+    the browser (``<div class="content"><script src="/js/sy_list.js"></script></div>``,
+    ``<div id="FTXW1"><script>homelist4index(1,"FTXW/FTDT")</script></div>``)."""
+    if el.tag == "script":
+        return bool(el.get("src")) or bool(_WRITES_SCRIPT.search(el.text or ""))
+    found = False
+    if (el.text or "").strip():
+        return False
+    for x in el.iterdescendants():
+        tag = x.tag
+        if tag.__class__ is str:
+            if tag == "script":
+                found = found or bool(x.get("src")) or bool(_WRITES_SCRIPT.search(x.text or ""))
+            elif tag in ("a", "img", "iframe", "input", "form", "object", "embed", "video"):
+                return False
+            elif (x.text or "").strip():
+                return False
+        if (x.tail or "").strip():
+            return False
+    return found
 
 
 def _in_pager(el: etree._Element) -> bool:

@@ -227,3 +227,63 @@ def test_the_sites_public_information_on_its_citys_platform_is_a_column():
     names = {c.name: c.url for c in discover(_site(home))}
     assert names.get("政府信息公开年报") == "http://zfxxgk.example.gov.cn/110094/zfxxgknb/list.shtml"
     assert "中国政府网" not in names
+
+
+def _columns(html: str) -> dict[str, str]:
+    home = snapshot(f"<html><body>{html}</body></html>", S + "/", depth=0)
+    return {c.url: c.name for c in discover(_site(home), uncrawled=True)}
+
+
+def test_image_tabs_over_lists_a_script_writes_are_columns():
+    # Tab bars of pictures (the name is painted on the image) over panes that a script fills.
+    tabs = ('<div class="news-bt"><ul>'
+            '<li><a href="list.html?/XW/YW/"><img src="tab_1_on.gif" alt="" id="1"></a></li>'
+            '<li><a href="/zwgk/tzgg/"><img src="tab_2_off.gif" alt="通知公告"></a></li>'
+            '<li><a href="http://www.gov.cn/pushinfo/index.htm"><img src="tab_3_off.gif" alt=""></a></li>'
+            '</ul></div>'
+            '<div id="context"><div id="p1"><script>homelist4index(1,"XW/YW");</script></div>'
+            '<div style="display:none"><script>homelist4index(1,"ZWGK/TZGG");</script></div></div>')
+    cols = _columns(tabs)
+    assert cols[S + "/zwgk/tzgg/"] == "通知公告"                   # named by the picture's alt
+    assert cols[S + "/list.html?/XW/YW/"] == S + "/list.html?/XW/YW/"   # no name to read: its address
+    assert not any("gov.cn/pushinfo" in u for u in cols)           # another site's feed
+    # a heading over a block that a script fills (<script src>) names its column
+    cols = _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">政务公开动态</a></h3>'
+                    '<div class="content"><script src="/js/sy_gkdt.js"></script><!-- <ul></ul> --></div></div>')
+    assert cols == {S + "/zwgk/zfxxgk/": "政务公开动态"}
+
+
+def test_a_heading_over_nothing_a_script_writes_is_no_column():
+    # the same tabs over a block of text, or over a script that only switches tabs
+    assert _columns('<div class="news-bt"><a href="/zwgk/a/"><img src="t.gif" alt=""></a></div>'
+                    '<div class="intro">本区位于城市东部，面积四百平方公里。</div>') == {}
+    assert _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">政务公开动态</a></h3>'
+                    '<script>$(".box h3").hover(function(){ $(this).addClass(cur); });</script></div>') == {}
+
+
+def test_picture_buttons_of_the_sites_own_host_are_columns_named_by_alt_or_title():
+    html = ('<div class="platform">'
+            '<a href="/hudong-gengduo-36.html"><img src="p6.png" title="院长信箱" alt="院长信箱"></a>'
+            '<a href="http://zhixing.qx.gov.cn/search"><img src="p2.png" alt="被执行人信息查询"></a>'
+            '<a href="http://liuyan.example.org/"><img src="p7.png" alt="给大法官留言"></a></div>'
+            '<div class="zt"><a href="/xuandiao.html" title="2016年公开选调干部工作专栏"><img src="x.png"></a>'
+            '<a href="/zixun-xiangqing-13511.html"><img src="y.jpg" alt="全国模范法官邹碧华"></a>'
+            '<a href="/files/jj.pdf" title="中英文简介"><img src="z.png"></a>'
+            '<a href="/"><img src="logo.png" alt="清溪区人民政府"></a></div>')
+    cols = _columns(html)
+    assert cols == {S + "/hudong-gengduo-36.html": "院长信箱", S + "/xuandiao.html": "2016年公开选调干部工作专栏"}
+
+
+def test_the_parts_of_the_public_information_platform_on_another_host_are_columns():
+    # a district's 政府信息公开 box: every link goes to the city's platform, two to documents
+    # (content_<hex>.shtml); 依申请公开 is one of the platform's parts as well
+    rows = [("http://zfxxgk.bj.gov.cn/qx/zfxxgkzn/content_7e6da208ff9c487a90ca7ec55f5007a5.shtml", "政府信息公开指南"),
+            ("http://zfxxgk.bj.gov.cn/zdbz/content_ea57de0a63c04f73b057ecd785f9cf12.shtml", "依申请公开申请流程"),
+            ("http://zfxxgk.bj.gov.cn/qx/zfxxgknb/ft_list.shtml", "政府信息公开年报"),
+            ("http://zfxxgk.bj.gov.cn/qx/zfxxgkzn/content_7e6da208ff9c487a90ca7ec55f5007a5.shtml", "监督投诉"),
+            ("http://zfxxgk.bj.gov.cn/qx/ftq_index.shtml", "政府信息公开目录")]
+    table = "".join(f'<tr><td><img src="dot.gif"></td><td><a href="{u}">{n}</a></td></tr>' for u, n in rows)
+    cols = _columns(f'<div class="zfxxgk-nrk"><table>{table}</table></div>'
+                    '<div class="links"><a href="http://www.bj.gov.cn/a/">北京市政府</a>'
+                    '<a href="http://www.gov.cn/">中国政府网</a><a href="http://www.tj.gov.cn/">天津市政府</a></div>')
+    assert sorted(cols.values()) == sorted(["政府信息公开指南", "依申请公开申请流程", "政府信息公开年报", "政府信息公开目录"])

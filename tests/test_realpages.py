@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -147,3 +148,41 @@ def test_an_articles_own_publish_date_gives_the_year_of_its_related_list():
     assert snap.published == "2018-03-20"
     assert [(i.date, i.date_source) for i in snap.list_items] == [("2018-03-16", "list_year_page"),
                                                                    ("2018-03-02", "list_year_page")]
+
+
+# --- columns as a person reads them ----------------------------------------------------------
+
+def columns_of(pid):
+    from patrol.extract import page_columns
+    url = f"http://{label(pid)['site_host']}/"
+    return {column_key(c["url"]): c["name"] for c in page_columns(read(pid, url, date(2018, 6, 1)))}, url
+
+
+def test_picture_buttons_and_banners_named_by_alt_are_columns_but_sub_site_platforms_are_not():
+    cols, url = columns_of("court-home")
+    for href, name in [("/hudong-gengduo-36.html", "院长信箱"), ("/susong.html", "诉讼文书样式"),
+                       ("/shenpan-gengduo-77.html", "指导性案例"), ("/xuandiao.html", "最高人民法院2016年公开选调干部工作专栏"),
+                       ("/gongzuobaogao.html", "2013-2017年最高人民法院工作报告回顾")]:
+        assert cols[column_key(url.rstrip("/") + href)] == name
+    # the bar of national query platforms on subdomains (image buttons too) is labelled not columns
+    assert not [k for k in cols if any(h in k for h in ("shixin.", "zhixing.", "jxjs.", "rmfygg.", "jubao."))]
+    # and nothing found that the label does not list, but one link (更多直播 → tingshen.court.gov.cn)
+    wanted = {column_key(urljoin(url, c["href"].strip())) for c in label("court-home")["columns"]}
+    assert [k for k in cols if k not in wanted] == ["http://tingshen.court.gov.cn/"]
+
+
+def test_image_tabs_over_script_written_panes_and_the_citys_public_information_platform():
+    cols, url = columns_of("bjft-home")
+    for tab in ("FTXW/FTDT", "FTXW/TPXW", "FTXW/ZWXX", "XXGK/ZFGG", "XXGK/RSRM", "XXGK/GKZP"):
+        key = column_key(f"{url}n_list.html?/{tab}/")
+        assert key in cols and cols[key].endswith(f"?/{tab}/")       # no name in the HTML: the address
+    assert not [k for k in cols if "gov.cn/pushinfo" in k or "weibo.com" in k]   # tabs of other sites
+    platform = {n for k, n in cols.items() if k.startswith("http://zfxxgk.beijing.gov.cn/")}
+    assert platform == {"政府信息公开指南", "依申请公开申请流程", "政府信息公开年报", "政府信息公开目录"}
+    wanted = {column_key(urljoin(url, c["href"].strip())) for c in label("bjft-home")["columns"]}
+    assert len(wanted & set(cols)) >= 25 and len(set(cols) - wanted) <= 1
+
+
+def test_a_heading_over_a_list_its_script_writes_names_the_column():
+    cols, _ = columns_of("bjchy-home")
+    assert cols["http://zfxxgk.beijing.gov.cn/11E000/cyq_index.shtml"] == "政府信息公开专栏"
