@@ -1,9 +1,10 @@
 """How well patrol reads saved pages of real government sites, against labels written by hand.
 
 Reads every ``<id>.html`` + ``<id>.json`` pair of the labelled folders (default
-``../shared/data/realpages`` beside the repository and ``tests/fixtures/realpages``, which adds
-pages labelled after the rules were written; or ``--pages DIR``, repeatable; the label format
-is described in the first folder's README) and measures, with the functions the crawl uses
+``../shared/data/realpages`` beside the repository, ``tests/fixtures/realpages``, which adds
+pages labelled after the rules were written, and ``benchmarks/realpages``, more pages labelled
+before patrol read them, with their sources in its README; or ``--pages DIR``, repeatable; the
+label format is described in the first folder's README) and measures, with the functions the crawl uses
 (``patrol.extract.read_page``, ``checks.columns.discover``, ``checks.freshness``):
 
 * columns of homepages and column pages: recall and precision by URL, and with names
@@ -50,7 +51,8 @@ from checks.pagefacts import extract  # noqa: E402
 from crawler import pages as crawler_pages  # noqa: E402
 from patrol.extract import page_columns, read_page  # noqa: E402
 
-DEFAULT_PAGES = [ROOT.parent / "shared" / "data" / "realpages", ROOT / "tests" / "fixtures" / "realpages"]
+DEFAULT_PAGES = [ROOT.parent / "shared" / "data" / "realpages", ROOT / "tests" / "fixtures" / "realpages",
+                 ROOT / "benchmarks" / "realpages"]
 _WS = re.compile(r"[\s\u3000\u00a0]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -325,8 +327,8 @@ def summary(out: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=Path, action="append",
-                        help="folder of labelled pages (repeatable; default: ../shared/data/realpages "
-                             "and tests/fixtures/realpages)")
+                        help="folder of labelled pages (repeatable; default: ../shared/data/realpages, "
+                             "tests/fixtures/realpages and benchmarks/realpages)")
     parser.add_argument("--repeat", type=int, default=5, help="timing runs per page (median)")
     parser.add_argument("--json", type=Path, help="write all details to this file")
     parser.add_argument("--details", action="store_true", help="print per-page misses")

@@ -345,7 +345,7 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.breadcrumb = _breadcrumb(crumb_els, crumb_text_els)
 
     page_url = _strip_fragment(url)
-    more: list[LinkRef] = []
+    more: list[tuple[str, _Anchor, str]] = []     # (URL, the 更多 link, its label): named below
     pager_hrefs: list[tuple[str, str]] = []
     nav_seen: set[str] = set()
     for a in anchors:
@@ -357,7 +357,7 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                 or (_ARROWS.match(label) and not _in_pager(a.el)):
             absolute = _abs(base, a.href)
             if absolute:
-                more.append(LinkRef(url=absolute, tag="a", anchor=_more_name(a, label)[:120]))
+                more.append((absolute, a, label))
             continue
         if _PAGER_WORDS.match(label) and (_NEXT_LAST.match(label) or _in_pager(a.el)):
             pager_hrefs.append((a.href, label))
@@ -367,12 +367,19 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
             if absolute and absolute not in nav_seen:
                 nav_seen.add(absolute)
                 facts.nav_links.append(LinkRef(url=absolute, tag="a", anchor=_clean_name(label)[:120]))
-    facts.more_links = more
     script_text = html_text if html_text is not None and "createPage" in html_text else "\n".join(scripts)
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
     facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination},
                                    page_date=_labelled_full_date(facts.text))
-    facts.more_links += _heading_links(anchors, base, facts.list_items, {r.url for r in more})
+    head_refs = _heading_links(anchors, base, facts.list_items, set())
+    # A tab or heading that links where a 更多 link points names that column better than the
+    # block around the 更多 link (tabs share one 更多 box; its nearest heading is another block's).
+    head_names = {r.url: r.anchor for r in head_refs if r.anchor}
+    facts.more_links = [LinkRef(url=u, tag="a", anchor=head_names.get(u) or _more_name(a, label)[:120])
+                        for u, a, label in more]
+    more_urls = {u for u, _a, _label in more}
+    facts.more_links += [r for r in head_refs if r.url not in more_urls]
+    facts.nav_links = _menu_links(facts.nav_links, facts.list_items)
     facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
     facts.dir_links += _image_links(anchors, base, facts.list_items,
                                     {*nav_seen, *(r.url for r in facts.more_links), *(r.url for r in facts.dir_links)})
@@ -732,6 +739,20 @@ def _article_shapes(items: list[ListItem]) -> tuple[set[str], dict[str, int]]:
     urls = {i.url for i in items if i.date or (len(i.title) > HEADING_NAME_MAX
                                                 and shapes[_DIGITS.sub("#", i.url)] >= 2)}
     return urls, shapes
+
+
+MENU_NAME_MAX = 12        # characters of a menu entry that may share the shape of an article's address
+
+
+def _menu_links(links: list[LinkRef], items: list[ListItem]) -> list[LinkRef]:
+    """A menu's entries without the articles a ticker or a header list shows among them
+    (``<ul id="scrollNews">`` of ``通知：关于…的通知`` in the page header): a link to one of the
+    page's listed articles, or a long name at an address shaped like the page's articles."""
+    if not items or not links:
+        return links
+    item_urls, shapes = _article_shapes(items)
+    return [r for r in links if r.url not in item_urls
+            and not (len(r.anchor) > MENU_NAME_MAX and shapes.get(_DIGITS.sub("#", r.url), 0) >= 2)]
 
 
 def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], known: set[str]) -> list[LinkRef]:

@@ -287,3 +287,33 @@ def test_the_parts_of_the_public_information_platform_on_another_host_are_column
                     '<div class="links"><a href="http://www.bj.gov.cn/a/">北京市政府</a>'
                     '<a href="http://www.gov.cn/">中国政府网</a><a href="http://www.tj.gov.cn/">天津市政府</a></div>')
     assert sorted(cols.values()) == sorted(["政府信息公开指南", "依申请公开申请流程", "政府信息公开年报", "政府信息公开目录"])
+
+
+def test_a_ticker_of_notices_in_the_header_is_no_menu_and_tabs_name_their_more_links():
+    # The header's scrolling ticker links to the page's articles; the notice tabs share one
+    # "更多" box each, next to another block's heading (通知通告), and are named by the tabs.
+    ticker = "".join(f'<li><a href="/news/nid/{n}" title="t"><span>通知：</span>关于第{n}号政府采购项目的补充通知</a></li>'
+                     for n in (6002, 5992, 5642))
+    panes = "".join(
+        f'<div id="tab{t}-list" class="list"><ul>'
+        + "".join(f'<li><a href="/news/nid/{t}{i}00">第{t}类政府采购项目第{i}条公告标题</a><span>2018-03-{10 + i}</span></li>'
+                  for i in range(3))
+        + f'</ul><div class="more"><a href="/news/tid/{t}"> >>更多</a></div></div>' for t in (1, 2))
+    html = (f'<div class="top"><ul id="scrollNews">{ticker}</ul></div>'
+            '<div class="box"><ul class="list-tab"><li id="tab1"><a href="/news/tid/1">需求公告</a></li>'
+            f'<li id="tab2"><a href="/news/tid/2">招标公告</a></li></ul>{panes}</div>'
+            '<div class="side"><div class="side-title"><div class="text">通知通告</div>'
+            '<div class="more"><a href="/news/tid/7"> >>更多</a></div></div>'
+            '<ul><li><a href="/news/nid/6002">关于第6002号政府采购项目的补充通知</a></li>'
+            '<li><a href="/news/nid/5992">关于第5992号政府采购项目的补充通知</a></li></ul></div>')
+    cols = _columns(html)
+    assert cols == {S + "/news/tid/1": "需求公告", S + "/news/tid/2": "招标公告", S + "/news/tid/7": "通知通告"}
+
+
+def test_a_short_menu_entry_stays_a_menu_entry_beside_article_addresses():
+    # a menu whose entries share the address shape of articles (/news/nid/N) keeps its short names
+    menu = '<div class="nav"><ul><li><a href="/news/nid/12">机构职能</a></li><li><a href="/news/nid/13">领导信息</a></li></ul></div>'
+    items = "".join(f'<li><a href="/news/nid/{5000 + i}">关于做好第{i}批政府采购工作的通知</a><span>2018-03-0{i + 1}</span></li>'
+                    for i in range(3))
+    cols = _columns(f'{menu}<ul class="list">{items}</ul>')
+    assert cols == {S + "/news/nid/12": "机构职能", S + "/news/nid/13": "领导信息"}
