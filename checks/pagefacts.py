@@ -789,7 +789,9 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
                     break
                 head = head.getparent()
             if head is None or not _heads_block(head):
-                continue
+                if a.zone == NAV or not _leads_list(a.el):
+                    continue                   # (a menu entry over its drop-down is a menu entry)
+                head = a.el                    # <a href="./zxxw/">最新新闻</a><div><ul>…</ul></div>
         url = _abs(base, a.href)
         if not url or url in seen or url in item_urls or url_date(url) is not None or _ARTICLE_URL.search(url):
             continue
@@ -913,19 +915,24 @@ IMAGE_LINK_NAME_MAX = 24   # characters of the alt/title of a picture button or 
 
 def _image_links(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
     """Picture buttons and 专题 banners that lead to a page of the site's own host, named by
-    the picture's ``alt``/``title`` or the link's ``title`` (``<a href="/hudong-gengduo-36.html">
-    <img alt="院长信箱"></a>``): a person reads the name off the picture.  Pictures of the
+    the caption inside the link or else the picture's ``alt``/``title`` or the link's ``title``
+    (``<a href="/hudong-gengduo-36.html"><img alt="院长信箱"></a>``): a person reads the name off
+    the picture.  Pictures of the
     page's list entries, of articles and of other hosts are not columns."""
     found: list[LinkRef] = []
-    pictures = [a for a in anchors if a.zone != FOOTER and a.zone != CRUMB and not a.text()
-                and a.el.find(".//img") is not None]
+    pictures = [a for a in anchors if a.zone != FOOTER and a.zone != CRUMB
+                and len(a.text()) <= HEADING_NAME_MAX and a.el.find(".//img") is not None]
     if not pictures:
         return found
     item_urls, shapes = _article_shapes(items)
     for a in pictures:
-        if not _text_free(a.el):
+        caption = _clean_name(a.text())
+        if caption:
+            text = caption                     # a banner with its caption inside the link
+        elif _text_free(a.el):
+            text = _clean_name(_fold(a.title) or _img_alt(a.el))
+        else:
             continue
-        text = _clean_name(_fold(a.title) or _img_alt(a.el))
         if not (2 <= len(text) <= IMAGE_LINK_NAME_MAX) or ":" in text or "：" in text or _MORE.match(text):
             continue
         url = _abs(base, a.href)
@@ -970,6 +977,28 @@ def _over_list(head: etree._Element) -> bool:
                     if count >= 2:
                         return True
         node = node.getparent()
+    return False
+
+
+def _leads_list(el: etree._Element) -> bool:
+    """Whether a link opens its block and the block's next element is a list of links: the
+    link heads that list though no class says so."""
+    parent = el.getparent()
+    if parent is None or (parent.text or "").strip():
+        return False
+    for sib in el.itersiblings(preceding=True):
+        if isinstance(sib.tag, str) or (sib.tail or "").strip():
+            return False                       # something before the link
+    for sib in el.itersiblings():
+        if not isinstance(sib.tag, str):
+            continue
+        count = 0
+        for entry in sib.iter("li", "tr", "dd"):
+            if entry.find(".//a") is not None:
+                count += 1
+                if count >= 2:
+                    return True
+        return False
     return False
 
 

@@ -317,3 +317,22 @@ def test_a_short_menu_entry_stays_a_menu_entry_beside_article_addresses():
                     for i in range(3))
     cols = _columns(f'{menu}<ul class="list">{items}</ul>')
     assert cols == {S + "/news/nid/12": "机构职能", S + "/news/nid/13": "领导信息"}
+
+
+def test_a_link_opening_a_block_over_a_list_and_a_captioned_banner_name_columns():
+    html = ('<div class="latestNewsBox"><a href="./zxxw/"><img src="i.png" alt="">最新新闻<i></i></a>'
+            '<div class="roll"><ul><li><a href="./yw/201803/t20180313_14196.html">我国代表团赴德国参加卫星导航峰会</a></li>'
+            '<li><a href="./yw/201802/t20180212_14128.html">我国成功发射第二十八、二十九颗北斗导航卫星</a></li></ul></div></div>'
+            '<div class="wszt"><a href="/zt/xwfbh/wznfbh/"><img src="b.png"><div><p>开通五周年新闻发布会</p></div></a></div>'
+            '<div class="pic"><a href="./yw/201803/t20180322_14244.html"><img src="v.png"><p>北斗宣传片</p></a></div>'
+            '<p>正文说明：<a href="/zt/other/">另见专题</a></p><ul><li><a href="/a/1.html">某条</a></li><li><a href="/a/2.html">另条</a></li></ul>')
+    cols = _columns(html)
+    assert cols == {S + "/zxxw/": "最新新闻", S + "/zt/xwfbh/wznfbh/": "开通五周年新闻发布会"}
+
+
+def test_contact_link_lists_site_map_and_weather_are_not_columns():
+    menu = "".join(f'<li><a href="{u}">{n}</a></li>' for u, n in [
+        ("/bz/cjwt/", "常见问题"), ("/bz/lxwm/", "联系我们"), ("/bz/yqlj/", "友情链接"), ("/wzdt/", "网站地图"),
+        ("/tqyb/", "天气预报：")])
+    names = {c.name for c in discover(_site(_home(f'<div class="nav"><ul>{menu}</ul></div>')))}
+    assert "常见问题" in names and not names & {"联系我们", "友情链接", "网站地图", "天气预报："}

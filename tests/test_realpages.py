@@ -188,13 +188,15 @@ def test_a_heading_over_a_list_its_script_writes_names_the_column():
     assert cols["http://zfxxgk.beijing.gov.cn/11E000/cyq_index.shtml"] == "政府信息公开专栏"
 
 
-def test_a_procurement_centres_tabs_and_menu_without_its_notice_ticker():
-    # benchmarks/realpages/bgpc-home: labelled before patrol read it (see its README)
+@pytest.mark.parametrize("pid", ["bgpc-home", "beidou-home"])
+def test_pages_labelled_before_patrol_read_them_give_their_labelled_columns_and_newest_date(pid):
+    # benchmarks/realpages: a procurement centre's tabs and menu beside a ticker of notices; a
+    # TRS portal with drop-down menus, yearless dates and picture banners (see its README)
     folder = Path(__file__).resolve().parent.parent / "benchmarks" / "realpages"
-    want = json.loads((folder / "bgpc-home.json").read_text(encoding="utf-8"))
+    want = json.loads((folder / f"{pid}.json").read_text(encoding="utf-8"))
     from patrol.extract import page_columns
-    url = "http://www.bgpc.gov.cn/"
-    snap = read_page((folder / "bgpc-home.html").read_bytes(), url, today=date(2018, 3, 24))
+    url = f"http://{want['site_host']}/"
+    snap = read_page((folder / f"{pid}.html").read_bytes(), url, today=date(2018, 3, 25))
     got = {column_key(c["url"]): c["name"] for c in page_columns(snap)}
     assert got == {column_key(urljoin(url, c["href"])): c["name"] for c in want["columns"]}
     assert max(i.date for i in snap.list_items if i.date) == want["newest_item"]["date"]
