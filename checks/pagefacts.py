@@ -776,9 +776,8 @@ def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], kno
             # picture; patrol cannot, so the column keeps its address for a name.
             text = _clean_name(_fold(a.title) or _img_alt(a.el))
             nameless = not text and _text_free(a.el)
-        if nameless:
-            pass
-        elif not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text) or _PAGER_WORDS.match(text):
+        if not nameless and (not (2 <= len(text) <= HEADING_NAME_MAX) or _MORE.match(text)
+                             or _PAGER_WORDS.match(text)):
             continue
         if len(a.el) and any(child.tag in _HEAD_TAGS for child in a.el):
             head = a.el                        # <a href=…><h3>中央要闻</h3></a>
@@ -917,8 +916,8 @@ def _image_links(anchors: list[_Anchor], base: str, items: list[ListItem], seen:
     """Picture buttons and 专题 banners that lead to a page of the site's own host, named by
     the caption inside the link or else the picture's ``alt``/``title`` or the link's ``title``
     (``<a href="/hudong-gengduo-36.html"><img alt="院长信箱"></a>``): a person reads the name off
-    the picture.  Pictures of the
-    page's list entries, of articles and of other hosts are not columns."""
+    the picture.  Pictures of the page's list entries, of articles and of other hosts are not
+    columns."""
     found: list[LinkRef] = []
     pictures = [a for a in anchors if a.zone != FOOTER and a.zone != CRUMB
                 and len(a.text()) <= HEADING_NAME_MAX and a.el.find(".//img") is not None]
@@ -1010,7 +1009,10 @@ def _text_free(el: etree._Element) -> bool:
     return not el.text_content().strip()
 
 
-_WRITES_SCRIPT = re.compile(r"document\.write|\w\s*\(\s*[^()]*['\"][^'\"]+['\"]")
+# A script that writes content: document.write / innerHTML, or a call given a channel path or a
+# data file (homelist4index(1,"FTXW/FTDT"), loadList('/zwgk/list.json')); a tab switcher's
+# addClass("cur") is none.
+_WRITES_SCRIPT = re.compile(r"document\.write|\.innerHTML|\w\s*\([^()]*['\"][^'\"]*(?:/|\.js|\.json|\.s?html?)[^'\"]*['\"]")
 
 
 def _script_block(el: etree._Element) -> bool:

@@ -258,7 +258,7 @@ def test_a_heading_over_nothing_a_script_writes_is_no_column():
     assert _columns('<div class="news-bt"><a href="/zwgk/a/"><img src="t.gif" alt=""></a></div>'
                     '<div class="intro">本区位于城市东部，面积四百平方公里。</div>') == {}
     assert _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">政务公开动态</a></h3>'
-                    '<script>$(".box h3").hover(function(){ $(this).addClass(cur); });</script></div>') == {}
+                    '<script>$(".box h3").hover(function(){ $(this).addClass("cur"); });</script></div>') == {}
 
 
 def test_picture_buttons_of_the_sites_own_host_are_columns_named_by_alt_or_title():
