@@ -76,7 +76,10 @@ def is_tool_link(name: str, words: list[str] | None = None) -> bool:
     name = name.strip()
     if not name or len(name) > NOT_COLUMN_NAME_MAX:
         return False
-    return any(w and w in name for w in (words if words is not None else not_column_words()))
+    # The word opens or closes the name (用户注册, 登录邮箱系统, 站内搜索) or nearly fills it; in the
+    # middle of a longer name it is part of another name (药品注册服务指南 is a guide).
+    return any(w and w in name and (name.startswith(w) or name.endswith(w) or len(name) <= len(w) + 2)
+               for w in (words if words is not None else not_column_words()))
 
 
 def categorise(name: str, *, table: dict[str, list[str]] | None = None) -> tuple[str, str]:

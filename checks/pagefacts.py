@@ -667,6 +667,9 @@ def _more_name(a: _Anchor, label: str) -> str:
     title = _fold(a.title).replace("更多", "").strip(" >»")
     if title:
         return title
+    tab = _tab_of_more(a.el)
+    if tab:
+        return tab
     node = a.el.getparent()
     href = a.href
     own = _fold(a.el.text_content())
@@ -681,9 +684,9 @@ def _more_name(a: _Anchor, label: str) -> str:
             name = _fold(h.text_content())
             if name and len(name) <= 20 and not _MORE.match(name):
                 return name
-        rest = _fold(node.text_content().replace(own, "", 1))
+        rest = _MORE_WORDS.sub("", _fold(node.text_content().replace(own, "", 1))).strip()
         if rest and len(rest) <= 16:
-            return rest
+            return rest                        # (other tabs' 更多 links are no name)
         for el in node.iter("span", "strong", "b", "em", "p", "div"):
             if len(el) == 0 and el is not a.el:
                 name = _fold(el.text or "")
@@ -691,6 +694,35 @@ def _more_name(a: _Anchor, label: str) -> str:
                     return name                # a short label standing alone (<span class=mark>要闻</span>)
         node = node.getparent()
     return ""                                  # no name to be read: the column is named otherwise
+
+
+_MORE_WORDS = re.compile(r"查看更多|更多|more\b|[>»＞]+", re.IGNORECASE)
+
+
+def _tab_of_more(el: etree._Element) -> str:
+    """The tab a 更多 link belongs to when a tab bar of plain tabs (``<li onmouseover=
+    "setTab('one',2,4)">总局要闻</li>``) sits before a row of 更多 links, one per tab and all but
+    the current one hidden: the n-th 更多 is the n-th tab's."""
+    node = el.getparent()
+    mores: list[etree._Element] = []
+    for _ in range(3):
+        if node is None:
+            return ""
+        mores = [x for x in node.iter("a") if _MORE.match(_fold(x.text_content()))]
+        if len(mores) >= 2:
+            break
+        node = node.getparent()
+    if len(mores) < 2 or node is None:
+        return ""
+    for sib in node.itersiblings(preceding=True):
+        if not isinstance(sib.tag, str):
+            continue
+        tabs = list(sib.iter("li"))
+        if len(tabs) == len(mores) and not any(t.find(".//a") is not None for t in tabs):
+            name = _fold(tabs[mores.index(el)].text_content())
+            return name if 2 <= len(name) <= HEADING_NAME_MAX else ""
+        return ""                              # only the element just before the row
+    return ""
 
 
 _HEADINGS = etree.XPath(
@@ -896,11 +928,23 @@ def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: 
             if url not in seen:
                 seen.add(url)
                 found.append(LinkRef(url=url, tag="a", anchor=text[:120]))
+    # A link of the site's own host standing alone that names a part of its 政府信息公开
+    # (依申请公开 under the 政府信息公开 box) is that column as well; not a document of it.
+    for a in anchors:
+        if a.zone != MAIN and a.zone != CHROME:
+            continue
+        text = _clean_name(a.text())
+        if 2 <= len(text) <= LINK_NAME_MAX and public_platform(text):
+            url = _abs(base, a.href)
+            if url and url not in seen and url not in item_urls and _same_site(url, base) \
+                    and url_date(url) is None and not _ARTICLE_URL.search(url):
+                seen.add(url)
+                found.append(LinkRef(url=url, tag="a", anchor=text))
     return found
 
 
 # Names of the parts of a 政府信息公开 platform (指南, 目录, 年报, 依申请公开 ...).
-PUBLIC_PLATFORM_WORDS = ("信息公开", "政务公开", "依申请公开")
+PUBLIC_PLATFORM_WORDS = ("信息公开", "政务公开", "依申请公开", "公开指南", "公开目录", "公开年报")
 
 
 def public_platform(name: str) -> bool:

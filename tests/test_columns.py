@@ -248,16 +248,16 @@ def test_image_tabs_over_lists_a_script_writes_are_columns():
     assert cols[S + "/list.html?/XW/YW/"] == S + "/list.html?/XW/YW/"   # no name to read: its address
     assert not any("gov.cn/pushinfo" in u for u in cols)           # another site's feed
     # a heading over a block that a script fills (<script src>) names its column
-    cols = _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">政务公开动态</a></h3>'
+    cols = _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">本区工作动态</a></h3>'
                     '<div class="content"><script src="/js/sy_gkdt.js"></script><!-- <ul></ul> --></div></div>')
-    assert cols == {S + "/zwgk/zfxxgk/": "政务公开动态"}
+    assert cols == {S + "/zwgk/zfxxgk/": "本区工作动态"}
 
 
 def test_a_heading_over_nothing_a_script_writes_is_no_column():
     # the same tabs over a block of text, or over a script that only switches tabs
     assert _columns('<div class="news-bt"><a href="/zwgk/a/"><img src="t.gif" alt=""></a></div>'
                     '<div class="intro">本区位于城市东部，面积四百平方公里。</div>') == {}
-    assert _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">政务公开动态</a></h3>'
+    assert _columns('<div class="box"><h3><a href="/zwgk/zfxxgk/">本区工作动态</a></h3>'
                     '<script>$(".box h3").hover(function(){ $(this).addClass("cur"); });</script></div>') == {}
 
 
@@ -336,3 +336,36 @@ def test_contact_link_lists_site_map_and_weather_are_not_columns():
         ("/tqyb/", "天气预报：")])
     names = {c.name for c in discover(_site(_home(f'<div class="nav"><ul>{menu}</ul></div>')))}
     assert "常见问题" in names and not names & {"联系我们", "友情链接", "网站地图", "天气预报："}
+
+
+def test_a_row_of_more_links_one_per_plain_tab_is_named_by_the_tabs_in_order():
+    tabs = "".join(f'<li id="one{i}" onmouseover="setTab(\'one\',{i},3)">{n}</li>'
+                   for i, n in enumerate(["国务院要闻", "总局要闻", "政务信息"], 1))
+    hide = ' style="display: none;"'
+    mores = "".join(f'<span id="more_one_{i}"{hide if i > 1 else ""}>'
+                    f'<a href="/xwdt/{u}/index.html">更多&gt;&gt;</a></span> '
+                    for i, u in enumerate(["gwyyw", "399446", "136578"], 1))
+    panes = "".join(f'<div id="con_one_{i}"><ul><li><a href="/xwdt/{u}/45{i}01/index.html">第{i}栏的第一条信息标题文字</a>'
+                    f'<span>2018-03-2{i}</span></li><li><a href="/xwdt/{u}/45{i}02/index.html">第{i}栏的第二条信息标题文字</a>'
+                    f'<span>2018-03-1{i}</span></li></ul></div>' for i, u in enumerate(["gwyyw", "399446", "136578"], 1))
+    html = f'<div class="box"><div class="lib_Menubox"><ul class="left">{tabs}</ul><div class="mmore right">{mores}</div></div>{panes}</div>'
+    cols = _columns(html)
+    assert cols == {S + "/xwdt/gwyyw/index.html": "国务院要闻", S + "/xwdt/399446/index.html": "总局要闻",
+                    S + "/xwdt/136578/index.html": "政务信息"}
+
+
+def test_the_parts_of_public_information_and_a_sign_up_word_inside_another_name():
+    # 公开指南/目录/年报 on the city's platform, 依申请公开 alone under the box; a menu entry with
+    # 注册 in the middle of its name is a guide, 用户注册 is a sign-up link
+    box = ('<div class="zfxxgk_box"><h3>政府信息公开</h3><ul>'
+           '<li><a href="http://zfxxgk.bj.gov.cn/110089/zfxxgkzn/content_2b8670b0541549748f212ff1cc3a3045.shtml">公开指南</a></li>'
+           '<li><a href="http://zfxxgk.bj.gov.cn/110089/cg_index.shtml">公开目录</a></li>'
+           '<li><a href="http://zfxxgk.bj.gov.cn/110089/zfxxgknb/list.shtml">公开年报</a></li>'
+           '<li><a href="/resource/2017080314215811480.doc">申请表</a></li></ul>'
+           '<p><a href="/eportal/ui?pageId=136945">依申请公开</a></p>'
+           '<p>另见<a href="http://splcgk.court.gov.cn/">中国审判流程信息公开</a>和'
+           '<a href="/Article/ShowArticle.aspx?ArticleID=43989">依申请公开流程</a></p></div>')
+    menu = ('<div class="nav"><ul><li><a href="/ztzl/357184/index.html">药品注册服务指南</a></li>'
+            '<li><a href="/reg/">用户注册</a></li></ul></div>')
+    cols = _columns(menu + box)
+    assert set(cols.values()) == {"公开指南", "公开目录", "公开年报", "依申请公开", "药品注册服务指南"}
