@@ -371,7 +371,8 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.pagination = _pagination(base, page_url, pager_hrefs, script_text)
     facts.list_items = _list_items(entries, anchors, base, today, {page_url, *facts.pagination},
                                    page_date=_labelled_full_date(facts.text))
-    head_refs = _heading_links(anchors, base, facts.list_items, set())
+    articles = _article_shapes(facts.list_items)
+    head_refs = _heading_links(anchors, base, articles, set())
     # A tab or heading that links where a 更多 link points names that column better than the
     # block around the 更多 link (tabs share one 更多 box; its nearest heading is another block's).
     head_names = {r.url: r.anchor for r in head_refs if r.anchor}
@@ -379,9 +380,9 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
                         for u, a, label in more]
     more_urls = {u for u, _a, _label in more}
     facts.more_links += [r for r in head_refs if r.url not in more_urls]
-    facts.nav_links = _menu_links(facts.nav_links, facts.list_items)
-    facts.dir_links = _link_lists(anchors, base, facts.list_items, set(nav_seen))
-    facts.dir_links += _image_links(anchors, base, facts.list_items,
+    facts.nav_links = _menu_links(facts.nav_links, articles)
+    facts.dir_links = _link_lists(anchors, base, articles, set(nav_seen))
+    facts.dir_links += _image_links(anchors, base, articles,
                                     {*nav_seen, *(r.url for r in facts.more_links), *(r.url for r in facts.dir_links)})
 
     facts.headline = _headline(root, heads, facts.title, listing=len(facts.list_items) >= 5)
@@ -699,6 +700,9 @@ def _more_name(a: _Anchor, label: str) -> str:
 _MORE_WORDS = re.compile(r"查看更多|更多|more\b|[>»＞]+", re.IGNORECASE)
 
 
+TAB_ROW_MAX = 12           # links of a row of 更多 boxes, one per tab, at most
+
+
 def _tab_of_more(el: etree._Element) -> str:
     """The tab a 更多 link belongs to when a tab bar of plain tabs (``<li onmouseover=
     "setTab('one',2,4)">总局要闻</li>``) sits before a row of 更多 links, one per tab and all but
@@ -708,7 +712,12 @@ def _tab_of_more(el: etree._Element) -> str:
     for _ in range(3):
         if node is None:
             return ""
-        mores = [x for x in node.iter("a") if _MORE.match(_fold(x.text_content()))]
+        mores = []
+        for n, x in enumerate(node.iter("a")):
+            if n >= TAB_ROW_MAX:
+                return ""                      # a block of many links is no row of 更多 links
+            if _MORE.match((x.text or "").strip()):
+                mores.append(x)
         if len(mores) >= 2:
             break
         node = node.getparent()
@@ -776,25 +785,25 @@ def _article_shapes(items: list[ListItem]) -> tuple[set[str], dict[str, int]]:
 MENU_NAME_MAX = 12        # characters of a menu entry that may share the shape of an article's address
 
 
-def _menu_links(links: list[LinkRef], items: list[ListItem]) -> list[LinkRef]:
+def _menu_links(links: list[LinkRef], articles: tuple[set[str], dict[str, int]]) -> list[LinkRef]:
     """A menu's entries without the articles a ticker or a header list shows among them
     (``<ul id="scrollNews">`` of ``通知：关于…的通知`` in the page header): a link to one of the
     page's listed articles, or a long name at an address shaped like the page's articles."""
-    if not items or not links:
+    item_urls, shapes = articles
+    if not item_urls or not links:
         return links
-    item_urls, shapes = _article_shapes(items)
     return [r for r in links if r.url not in item_urls
             and not (len(r.anchor) > MENU_NAME_MAX and shapes.get(_DIGITS.sub("#", r.url), 0) >= 2)]
 
 
-def _heading_links(anchors: list[_Anchor], base: str, items: list[ListItem], known: set[str]) -> list[LinkRef]:
+def _heading_links(anchors: list[_Anchor], base: str, articles: tuple[set[str], dict[str, int]], known: set[str]) -> list[LinkRef]:
     """Links that head a block or a tab over a list (``<h3><a href="/zwgk/tzgg/">通知公告</a></h3>``,
     ``<div class="title"><a …>开庭公告</a></div>``): the list's column, named by the heading.
 
     A heading that links to a page shaped like the list's entries (``/zixun-xiangqing-86092.html``
     among ``/zixun-xiangqing-…`` entries) is the block's lead article, not a column.
     """
-    item_urls, shapes = _article_shapes(items)
+    item_urls, shapes = articles
     found: list[LinkRef] = []
     seen = set(known)
     for a in anchors:
@@ -867,12 +876,12 @@ LINK_NAME_MAX = 12         # characters of a column name in such a directory
 IMAGE_NAME_MAX = 120       # ... of the title of an image link there (a door page's tiles)
 
 
-def _link_lists(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
+def _link_lists(anchors: list[_Anchor], base: str, articles: tuple[set[str], dict[str, int]], seen: set[str]) -> list[LinkRef]:
     """Directories of columns outside any menu class: a container holding three or more short
     links to undated pages of the site (``<div class="jumin_list">``, a table of 信息公开
     sub-columns, a menu table with a misspelt id).  Links shaped like the page's list entries
     (``ShowArticle.aspx?ArticleID=…``) are articles, not columns."""
-    item_urls, shapes = _article_shapes(items)
+    item_urls, shapes = articles
     groups: dict[etree._Element, list[tuple[str, str, bool]]] = {}   # (url, name, on the page's host)
     hrefs: dict[etree._Element, set[str]] = {}         # links of each container that name a column
     for a in anchors:
@@ -956,7 +965,7 @@ def public_platform(name: str) -> bool:
 IMAGE_LINK_NAME_MAX = 24   # characters of the alt/title of a picture button or 专题 banner
 
 
-def _image_links(anchors: list[_Anchor], base: str, items: list[ListItem], seen: set[str]) -> list[LinkRef]:
+def _image_links(anchors: list[_Anchor], base: str, articles: tuple[set[str], dict[str, int]], seen: set[str]) -> list[LinkRef]:
     """Picture buttons and 专题 banners that lead to a page of the site's own host, named by
     the caption inside the link or else the picture's ``alt``/``title`` or the link's ``title``
     (``<a href="/hudong-gengduo-36.html"><img alt="院长信箱"></a>``): a person reads the name off
@@ -967,7 +976,7 @@ def _image_links(anchors: list[_Anchor], base: str, items: list[ListItem], seen:
                 and len(a.text()) <= HEADING_NAME_MAX and a.el.find(".//img") is not None]
     if not pictures:
         return found
-    item_urls, shapes = _article_shapes(items)
+    item_urls, shapes = articles
     for a in pictures:
         caption = _clean_name(a.text())
         if caption:
@@ -1011,14 +1020,14 @@ def _over_list(head: etree._Element) -> bool:
                 break
             if not isinstance(sib.tag, str):
                 continue
-            if _script_block(sib):
-                return True                    # the list is written by a script
             count = 0
             for entry in sib.iter("li", "tr", "dd"):
                 if entry.find(".//a") is not None:
                     count += 1
                     if count >= 2:
                         return True
+            if _script_block(sib):
+                return True                    # the list is written by a script
         node = node.getparent()
     return False
 
@@ -1046,11 +1055,15 @@ def _leads_list(el: etree._Element) -> bool:
 
 
 def _text_free(el: etree._Element) -> bool:
-    """Whether a link shows no text: only an image, or nothing (a box over a background picture)."""
-    for x in el.iter():
-        if x is not el and x.tag.__class__ is str and x.tag not in ("img", "span", "i", "b", "em", "strong", "font"):
+    """Whether a link that shows no text holds only an image, or nothing (a box over a
+    background picture): no block or list inside it."""
+    for x in el.iterdescendants():
+        if x.tag.__class__ is str and x.tag not in _TEXT_FREE_TAGS:
             return False
-    return not el.text_content().strip()
+    return True
+
+
+_TEXT_FREE_TAGS = frozenset({"img", "span", "i", "b", "em", "strong", "font"})
 
 
 # A script that writes content: document.write / innerHTML, or a call given a channel path or a
@@ -1065,9 +1078,9 @@ def _script_block(el: etree._Element) -> bool:
     ``<div id="FTXW1"><script>homelist4index(1,"FTXW/FTDT")</script></div>``)."""
     if el.tag == "script":
         return bool(el.get("src")) or bool(_WRITES_SCRIPT.search(el.text or ""))
+    if el.find(".//script") is None or el.find(".//a") is not None or (el.text or "").strip():
+        return False                           # (cheap tests first: this runs for many blocks)
     found = False
-    if (el.text or "").strip():
-        return False
     for x in el.iterdescendants():
         tag = x.tag
         if tag.__class__ is str:
