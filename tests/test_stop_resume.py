@@ -480,3 +480,38 @@ def test_a_resume_that_fails_leaves_the_run_resumable(sample_site, tmp_path, mon
         runner.patrol(load_config(config), resume=True)
     assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run_id, "interrupted")]
     assert (folder / "journal.json").exists()
+
+
+def test_one_writer_on_postgresql_and_a_killed_run_resumes_there(sample_site, tmp_path, postgres_url):
+    """Two `patrol run` on one PostgreSQL database: the second refuses at once, naming the
+    first, and writes nothing; the first, killed with SIGKILL, leaves no lock behind (the
+    server ends its session) and resumes."""
+    from sqlalchemy import create_engine, text
+    config = write_config(tmp_path, sample_site, SLOW)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    config.write_text(yaml.safe_dump({**data, "database": postgres_url}, allow_unicode=True), encoding="utf-8")
+    engine = create_engine(postgres_url)
+
+    def runs() -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text("SELECT id, status FROM run ORDER BY id"))]
+    out = tmp_path / "out"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+    try:
+        tree = run_until_pages(proc, out, 5)
+        second = run_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+        assert second.returncode == 2, second.stderr
+        assert "another patrol is writing to this database" in second.stderr
+        assert f"process {proc.pid}" in second.stderr and "Traceback" not in second.stderr
+        assert "postgres@127.0.0.1" in second.stderr
+        assert runs() == [(1, "running")], "the refused run wrote nothing"
+        assert len(list((out / ".journal").iterdir())) == 1, "the refused run left no journal"
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert not wait_gone(tree, 10.0)
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", "links")
+    assert resumed.returncode == 0, resumed.stderr
+    assert runs() == [(1, "completed")]
+    engine.dispose()
