@@ -34,10 +34,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -47,13 +45,7 @@ sys.path.insert(0, str(HERE))
 
 import linkcheck_benchmark as lcb  # noqa: E402
 
-
-def crawl_requests(server: Any) -> Counter[tuple[str, str]]:
-    asked: Counter[tuple[str, str]] = Counter()
-    for (method, path, agent, dest), n in server.requests().items():
-        if "patrol/" in agent and dest in ("", "document") and "/patrol-missing-" not in path:
-            asked[(method, path)] += n
-    return asked
+from patrol.samplesite.counting import crawl_requests, journal_pages  # noqa: E402
 
 
 def write_config(run_dir: Path, base: str, max_pages: int, concurrency: int) -> Path:
@@ -80,16 +72,6 @@ def env() -> dict[str, str]:
 def broken(out: Path) -> set[str]:
     doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     return {f["url"] for f in doc["findings"] if f["check"] == "broken_link"}
-
-
-def journal_pages(out: Path) -> int:
-    n = 0
-    for path in (out / ".journal").glob("*/crawl-*.jsonl"):
-        try:
-            n += path.read_bytes().count(b'{"type":"page"')
-        except OSError:
-            pass
-    return n
 
 
 def main(argv: list[str] | None = None) -> int:

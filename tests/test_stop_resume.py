@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from patrol.samplesite.counting import crawl_requests as sample_requests
+from patrol.samplesite.counting import journal_pages
 from patrol.stopping import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,16 +75,6 @@ def journal_state(out: Path) -> tuple[set[str], set[str]]:
     return pages, {url for url, r in links.items() if not (r.get("page") and url not in pages)}
 
 
-def journal_pages(out: Path) -> int:
-    n = 0
-    for path in (out / ".journal").glob("*/crawl-*.jsonl"):
-        try:
-            n += path.read_bytes().count(b'{"type":"page"')
-        except OSError:
-            pass
-    return n
-
-
 def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout: float = 120) -> set[int]:
     """Wait until the run's journal holds ``pages`` pages; every process of the run seen."""
     seen: set[int] = set()
@@ -126,14 +118,7 @@ def findings_of(out: Path) -> set[tuple[str, str, str | None]]:
 
 
 def crawl_requests(sample_site) -> Counter[tuple[str, str]]:
-    """What the crawl asked the sample site for since its reset, by (method, path): the
-    report's evidence shots (a browser of its own) and the resources a rendered page loads are
-    left out, and so are the probes for a not-found page (a new random path each time)."""
-    asked: Counter[tuple[str, str]] = Counter()
-    for (method, path, agent, dest), n in sample_site.server.requests().items():
-        if "patrol/" in agent and dest in ("", "document") and "/patrol-missing-" not in path:
-            asked[(method, path)] += n
-    return asked
+    return sample_requests(sample_site.server)
 
 
 def fetched_twice(urls: set[str], asked: Counter, reference: Counter,
