@@ -819,8 +819,9 @@ def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
 
 class OutputReader:
     """A site's JSON-lines outputs (one per crawl process), read while they are written: ``feed``
-    takes the complete lines written so far, ``result`` the rest.  A truncated or garbled file
-    keeps what was written before the damage, and the site's errors say so.
+    takes the complete lines written so far, ``result`` the rest.  A garbled line is skipped
+    and the records after it are read; a file cut short keeps what was written; the site's
+    errors say which line was skipped, or that the output ends early.
 
     ``previous``: the outputs of the run's earlier attempts (a resumed run), read first; their
     pages and link results count, their end records do not (a later record of a URL wins)."""
@@ -833,7 +834,7 @@ class OutputReader:
         self.finished = 0
         self._files: dict[Path, IO[bytes]] = {}
         self._rest: dict[Path, bytes] = {path: b"" for path in paths}
-        self._damaged: set[Path] = set()
+        self._lines: dict[Path, int] = {path: 0 for path in paths}     # whole lines read so far
         self._pages: dict[str, int] = {}        # page URL -> its index in crawl.pages
         self._reading_previous = False
         if self.previous:
@@ -860,9 +861,10 @@ class OutputReader:
             self._reading_previous = False
 
     def feed(self) -> None:
+        """Take the whole lines written since the last call.  A damaged line (not a record) is
+        skipped and said, as in an earlier attempt's output; a line still being written (no
+        newline yet) waits for the next call, or for ``result``."""
         for path in self.paths:
-            if path in self._damaged:
-                continue
             fh = self._files.get(path)
             if fh is None:
                 try:
@@ -873,10 +875,13 @@ class OutputReader:
             if not data:
                 continue
             *lines, self._rest[path] = (self._rest[path] + data).split(b"\n")
-            for line in lines:
-                if line.strip() and not self._record(line):
-                    self._damaged.add(path)
-                    break
+            first = self._lines[path] + 1
+            self._lines[path] += len(lines)
+            for n, line in enumerate(lines, first):
+                if line.strip() and not self._record(line, quiet=True):
+                    message = jsonlines.journal_damage(path.name, n, fetched_again=False)
+                    if message not in self.crawl.errors:
+                        self.crawl.errors.append(message)
 
     def result(self) -> SiteCrawl:
         self.feed()
@@ -889,8 +894,8 @@ class OutputReader:
                 crawl.errors.append("a crawl process wrote nothing (it did not start)")
                 continue
             rest = self._rest[path]
-            if rest.strip() and path not in self._damaged:
-                self._record(rest)          # a last line without its newline
+            if rest.strip():
+                self._record(rest)          # a last line without its newline: whole, or cut
         if self.finished < len(self.paths):
             crawl.errors.append("the crawl did not finish; results are partial")
         crawl.pages.sort(key=lambda p: (p.depth, p.url))
@@ -913,9 +918,10 @@ class OutputReader:
             self.paths.remove(old)
             self.previous.append(old)
         self._rest.pop(old, None)
-        self._damaged.discard(old)
+        self._lines.pop(old, None)
         self.paths.append(new)
         self._rest[new] = b""
+        self._lines[new] = 0
 
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""

@@ -113,6 +113,7 @@ def test_a_link_written_again_at_the_end_replaces_its_first_result(tmp_path: Pat
 
 
 def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: Path):
+    from crawler.jsonlines import journal_damage
     from patrol.crawling import load_crawl
     truncated = tmp_path / "crawl-0-0.jsonl"
     truncated.write_bytes(_line(_page(SITE.url, 0)) + _line(_page(SITE.url + "y/"))[:-30])
@@ -120,10 +121,36 @@ def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: P
     garbled.write_bytes(_line(_page(SITE.url + "z/")) + b"\xff\xfe not json\n" + _line(_page(SITE.url + "w/")))
     missing = tmp_path / "crawl-2-0.jsonl"
     crawl = load_crawl([truncated, garbled, missing], SITE)
-    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "z/"]
-    assert crawl.errors.count("the crawl output ends early (crawl interrupted)") == 2
+    # The garbled line is skipped and named; the record after it is read.
+    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "w/", SITE.url + "z/"]
+    assert crawl.errors.count("the crawl output ends early (crawl interrupted)") == 1
+    assert journal_damage("crawl-1-0.jsonl", 2, fetched_again=False) in crawl.errors
     assert "a crawl process wrote nothing (it did not start)" in crawl.errors
     assert "the crawl did not finish; results are partial" in crawl.errors
+
+
+def test_an_output_read_while_written_is_read_past_a_damaged_line_not_a_half_written_one(tmp_path: Path):
+    """Damage in the middle of an output still being written: the reader skips the line, says
+    which, and reads on; the last line, half written, is no damage: it is read once whole."""
+    from crawler.jsonlines import journal_damage
+    from patrol.crawling import OutputReader
+    out = tmp_path / "crawl-0-0.jsonl"
+    reader = OutputReader([out], SITE)
+    last = _line(_page(SITE.url + "v/"))
+    with open(out, "wb") as fh:
+        fh.write(_line(_page(SITE.url, 0)) + b'{"type":"page","url":\xff\n' + b"[1]\n"
+                 + _line(_page(SITE.url + "x/")) + last[:25])
+        fh.flush()
+        reader.feed()
+        assert [p.url for p in reader.crawl.pages] == [SITE.url, SITE.url + "x/"]
+        assert reader.crawl.errors == [journal_damage("crawl-0-0.jsonl", 2, fetched_again=False),
+                                       journal_damage("crawl-0-0.jsonl", 3, fetched_again=False)]
+        fh.write(last[25:] + b"\xfe\n" + _line(DONE))
+        fh.flush()
+        reader.feed()
+    crawl = reader.result()
+    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "v/", SITE.url + "x/"]
+    assert crawl.errors == [journal_damage("crawl-0-0.jsonl", n, fetched_again=False) for n in (2, 3, 6)]
 
 
 # --- crawl processes forked from the parent ------------------------------------------------------
