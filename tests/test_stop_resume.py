@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -273,16 +274,62 @@ def test_second_signal_stops_at_once(sample_site, tmp_path):
     assert not wait_gone(tree, 5.0)
 
 
-def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site, tmp_path):
+@pytest.mark.parametrize("journal", ["kept", "gone"])
+def test_run_without_resume_says_whether_an_interrupted_run_can_be_continued(sample_site, tmp_path, journal):
+    from patrol.crawling import write_journal
     from patrol.store import Store
     config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    folder = tmp_path / "out" / ".journal" / "earlier"
+    if journal == "kept":
+        folder.mkdir(parents=True)
+        write_journal(folder, {"attempt": 0, "sites": {}})
     store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
-    run = store.start_run(time.strftime("%Y-%m"), journal=str(tmp_path / "gone"))
+    run = store.start_run(time.strftime("%Y-%m"), journal=str(folder))
     store.finish_run(run.id, "interrupted")
     proc = run_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
     assert proc.returncode == 0, proc.stderr
     assert f"run {run.id} of {run.period} was interrupted" in proc.stderr
-    assert "patrol run --resume" in proc.stderr
+    if journal == "kept":
+        assert "`patrol run --resume` continues it" in proc.stderr
+    else:       # --resume would refuse it: not suggested
+        assert "--resume" not in proc.stderr, proc.stderr
+        assert f"cannot be continued: its crawl journal ({folder}) is gone" in proc.stderr
+        assert "This run starts afresh" in proc.stderr
+    assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run.id, "interrupted"),
+                                                                            (run.id + 1, "completed")]
+
+
+@pytest.mark.parametrize("when", ["before any page", "after the crawl"])
+def test_a_new_run_ended_by_an_error_is_failed_without_a_journal_or_resumable_with_its_pages(
+        sample_site, tmp_path, monkeypatch, capsys, when):
+    """An error before anything was crawled: the run is `failed` and leaves no journal for a
+    later --resume to take up.  An error once pages are crawled: they are kept, the run is
+    `interrupted` and patrol says that --resume continues it."""
+    from patrol import runner
+    from patrol.config import load_config
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    step = "mark_outputs_running" if when == "before any page" else "measure"
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(runner, step, broken)
+    if step == "mark_outputs_running":       # and no page can have been crawled by then
+        real = runner.start_crawls
+        monkeypatch.setattr(runner, "start_crawls", lambda sites, *a, **k: real(sites[:0], *a, **k))
+    with pytest.raises(OSError, match="No space left"):
+        runner.patrol(load_config(config), checks=["links"])
+    (status,), = db_rows(tmp_path / "patrol.db", "SELECT status FROM run")
+    said = capsys.readouterr().err
+    if when == "before any page":
+        assert status == "failed" and "--resume" not in said
+        assert not (tmp_path / "out" / ".journal").exists()
+    else:
+        assert status == "interrupted"
+        assert re.search(r"run 1 stopped on an error after [1-9]\d* pages were crawled", said), said
+        assert "patrol run --resume" in said
+        resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet")
+        assert resumed.returncode == 0, resumed.stderr
+        assert db_rows(tmp_path / "patrol.db", "SELECT status FROM run") == [("completed",)]
 
 
 def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, tmp_path, reference):
