@@ -46,6 +46,10 @@ READ_EVERY_S = 0.25
 STOP_GRACE_S = 6.0
 # The crawl state of a run, kept beside the crawl outputs, read by ``patrol run --resume``.
 JOURNAL_FILE = "journal.json"
+# A crashed shard is started again this long after it died: by then the other shards of its
+# site have written out (their outputs are flushed every second) the pages whose links they
+# had sent it, which its replacement reads for the links it owns.
+SHARD_RESTART_DELAY_S = 1.5
 
 
 @dataclass
@@ -66,6 +70,9 @@ class Worker:
     closed: bool = False            # a shard that said its output is complete
     retried: bool = False           # started again after the first process crashed
     progress: list[int] = field(default_factory=lambda: [0, 0, 0])
+    # a crashed shard, to be started again at this time (monotonic); links routed to it meanwhile
+    restart_at: float | None = None
+    held: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sharded(self) -> bool:
@@ -123,6 +130,8 @@ class Crawls:
     # How the processes were started (``start_crawls``): a crashed one is started again so.
     start_args: dict[str, Any] = field(default_factory=dict)
     interrupting: bool = False
+    # Sites whose crawl process crashed and was started again, with what happened.
+    restarted: dict[str, str] = field(default_factory=dict)
 
     @property
     def readers(self) -> dict[str, OutputReader]:
@@ -145,8 +154,8 @@ class Crawls:
         feed = self.feed
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
-            Router(sharded, self.progress, on_tick=feed).run()
-        restarted: dict[str, str] = {}
+            Router(sharded, self.progress, on_tick=feed, on_crash=self._restart_shard).run()
+        restarted = self.restarted
         for i, w in enumerate(list(self.workers)):
             while True:
                 assert w.proc is not None
@@ -184,8 +193,25 @@ class Crawls:
             results[site.name] = crawl_result
         return results
 
+    def _restart_shard(self, old: Worker) -> Worker | None:
+        """A shard process that crashed: started again once, from its output so far (see
+        ``_restart``); None when it is not (a second crash, a run being stopped)."""
+        if old.retried or not self.start_args or self.interrupting:
+            return None
+        assert old.proc is not None
+        (site, shard, shards), = old.sites
+        tail = _tail(old.log_path) if old.log_path else ""
+        new = self._restart(old)
+        self.restarted[site.name] = (
+            f"crawl process {shard + 1} of the {shards} crawling this site ended with "
+            f"{_exit_reason(old.proc.returncode or 0)}; its part was crawled again from its journal"
+            + (f" ({tail})" if tail else ""))
+        return new
+
     def _restart(self, old: Worker) -> Worker:
-        """A new crawl process for the sites of ``old``, which replays their outputs so far."""
+        """A new crawl process for the sites of ``old``, which replays their outputs so far.
+        A shard's replacement also reads the other shards' outputs for the links it owns on
+        their pages: those they had sent the crashed process are not sent again."""
         self.feed()
         if old.proc is not None:
             stopping.kill_group(old.proc.pid)       # Playwright's driver, left without its process
@@ -199,7 +225,7 @@ class Crawls:
         # Known to ``interrupt`` before it starts: a stop meanwhile stops it too.
         self.workers[self.workers.index(old)] = new
         _start_workers([new], workdir, args["checks"], args["day"], args["crawl"], args["resolver"],
-                       self.progress, _can_fork(), attempt=attempt, earlier=earlier)
+                       self.progress, _can_fork(), attempt=attempt, earlier=earlier, frontier=new.sharded)
         for site, shard, shards in new.sites:
             journal.setdefault("sites", {}).setdefault(site.name, []).append(
                 {"file": Path(new.outputs[site.name]).name, "shard": shard, "shards": shards})
@@ -659,7 +685,11 @@ def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int,
 
 def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | None, day: str,
                    crawl: Crawl, resolver: dict[str, Any], progress: bool, fork: bool,
-                   attempt: int = 0, earlier: dict[str, list[dict[str, Any]]] | None = None) -> None:
+                   attempt: int = 0, earlier: dict[str, list[dict[str, Any]]] | None = None,
+                   frontier: bool = False) -> None:
+    """Start a crawl process for each of ``workers``.  ``earlier``: each site's outputs so far,
+    which its crawl replays (a resume, a restart).  ``frontier``: a restarted shard also gets
+    the site's other outputs, for the links it owns on the pages they hold."""
     earlier = earlier or {}
     prefix = "crawl-" if attempt == 0 else f"crawl-r{attempt}-"
     for w in workers:
@@ -669,6 +699,10 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
             job = site_job(site, checks, day, shard, shards)
             if site.name in earlier:
                 job["journal"] = _earlier_outputs(earlier[site.name], workdir, shard, shards)
+                if frontier:
+                    own = {f["path"] for f in job["journal"]}
+                    job["frontier"] = [str(workdir / f["file"]) for f in earlier[site.name]
+                                       if str(workdir / f["file"]) not in own]
             jobs.append(job)
         job = {"sites": jobs, "outputs": w.outputs, "crawl": asdict(crawl), "resolver": resolver,
                "progress": progress and not w.sharded, "parent": os.getpid(),
@@ -691,10 +725,13 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
 class Router:
     """Routes links between the shards of each site and ends each site's crawl when it is done."""
 
-    def __init__(self, workers: list[Worker], progress: bool, on_tick: Callable[[], None] | None = None):
+    def __init__(self, workers: list[Worker], progress: bool, on_tick: Callable[[], None] | None = None,
+                 on_crash: Callable[[Worker], Worker | None] | None = None):
         self.workers = workers
         self.progress = progress
         self.on_tick = on_tick              # called every READ_EVERY_S while the crawl runs
+        # A shard that crashed: its replacement, started by this (None: not started again).
+        self.on_crash = on_crash
         self._ticked = time.monotonic()
         self.by_site: dict[str, list[Worker]] = {}
         for w in workers:
@@ -707,17 +744,17 @@ class Router:
 
     def run(self) -> None:
         for w in self.workers:
-            assert w.proc is not None and w.proc.stdout is not None and w.proc.stdin is not None
-            os.set_blocking(w.proc.stdin.fileno(), False)
-            self.sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-        # Until every shard has written its output (it says "closed") or has gone.
-        while any(w.alive and not w.closed for w in self.workers):
-            for key, events in self.sel.select(timeout=1.0):
+            self._register(w)
+        # Until every shard has written its output (it says "closed") or has gone, and no
+        # crashed one waits to be started again.
+        while any((w.alive and not w.closed) or w.restart_at is not None for w in self.workers):
+            for key, events in self.sel.select(timeout=1.0 if self._restarts_due() is None else 0.2):
                 w = key.data
                 if events & selectors.EVENT_READ and key.fileobj is w.proc.stdout:
                     self._read(w)
                 elif events & selectors.EVENT_WRITE:
                     self._flush(w)
+            self._restart_crashed()
             self._check_done()
             self._show()
             now = time.monotonic()
@@ -727,6 +764,37 @@ class Router:
         if self.progress:
             sys.stderr.write("\n")
         self.sel.close()
+
+    def _register(self, w: Worker) -> None:
+        assert w.proc is not None and w.proc.stdout is not None and w.proc.stdin is not None
+        os.set_blocking(w.proc.stdin.fileno(), False)
+        self.sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+
+    def _restarts_due(self) -> float | None:
+        times = [w.restart_at for w in self.workers if w.restart_at is not None]
+        return min(times) if times else None
+
+    def _restart_crashed(self) -> None:
+        """Start again the crashed shards whose time has come; the links routed to each while
+        it was down are sent to its replacement."""
+        now = time.monotonic()
+        for i, w in enumerate(list(self.workers)):
+            if w.restart_at is None or w.restart_at > now:
+                continue
+            w.restart_at = None
+            new = self.on_crash(w) if self.on_crash is not None else None
+            if new is None:
+                continue
+            name = w.sites[0][0].name
+            self.workers[i] = new
+            shards = self.by_site[name]
+            shards[shards.index(w)] = new
+            self.finished.discard(name)     # (it crashed while the site was finishing)
+            self._register(new)
+            for message in w.held:
+                new.forwarded += 1
+                self._send(new, message)
+            w.held.clear()
 
     def _read(self, w: Worker) -> None:
         data = os.read(w.proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
@@ -748,6 +816,8 @@ class Router:
                 target.forwarded += 1
                 target.idle_received = None
                 self._send(target, message)
+            elif target.restart_at is not None:
+                target.held.append(message)     # for its replacement
         elif message.get("idle"):
             w.idle_received = int(message.get("received", 0))
         elif message.get("closed"):
@@ -787,10 +857,19 @@ class Router:
                 self.sel.unregister(fileobj)
             except (KeyError, ValueError):
                 pass
+        if self.on_crash is None or w.closed or w.retried:
+            return
+        try:
+            code = w.proc.wait(timeout=2.0)  # type: ignore[union-attr]
+        except subprocess.TimeoutExpired:    # its output closed, the process not gone: no crash
+            return
+        if code:
+            # Killed (by the kernel for memory, by its browser's crash): started again once.
+            w.restart_at = time.monotonic() + SHARD_RESTART_DELAY_S
 
     def _check_done(self) -> None:
         for name, shards in self.by_site.items():
-            if name in self.finished:
+            if name in self.finished or any(w.restart_at is not None for w in shards):
                 continue
             live = [w for w in shards if w.alive]
             if all(w.idle_received is not None and w.idle_received >= w.forwarded and not w.pending

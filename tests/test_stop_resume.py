@@ -357,6 +357,34 @@ def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, 
                              sample_site.base)
 
 
+def test_a_crashed_shard_of_a_fast_run_is_started_again_and_the_report_says_so(sample_site, tmp_path, reference):
+    """`patrol run` at full speed splits the site between the cores; kill -9 of the process
+    with the start page: it is started again once from its journal, the run completes with
+    the uninterrupted run's broken links, and the report says what happened."""
+    from crawler.shards import owner
+    from crawler.urls import normalize
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True, "concurrency": 2})
+    out = tmp_path / "out"
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+    run_until_pages(proc, out, 5)
+    shards = sorted(pid for pid in descendants([proc.pid])
+                    if Path(f"/proc/{pid}/comm").read_text().strip().startswith("patrol-crawl"))
+    if len(shards) < 2:
+        proc.kill()
+        proc.communicate(timeout=30)
+        pytest.skip("one core: the site is not split")
+    names = {Path(f"/proc/{pid}/comm").read_text().strip(): pid for pid in shards}
+    os.kill(names[f"patrol-crawl-{owner(normalize(sample_site.base), len(shards))}"], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    report = out / "run-1"
+    assert findings_of(report) == {f for f in reference.findings if f[0] == "broken_link"}
+    assert "重新抓取一次" in (report / "report.html").read_text(encoding="utf-8")
+    (status, stats), = db_rows(tmp_path / "patrol.db", "SELECT status, stats FROM siteresult")
+    restarted = json.loads(stats)["crawl"]["restarted"]
+    assert status == "completed" and "SIGKILL" in restarted and f"of the {len(shards)} crawling" in restarted
+
+
 def test_killed_after_the_crawl_resumes_without_fetching_anything(sample_site, tmp_path, reference):
     """kill -9 once the crawl has finished, while patrol checks, stores or writes the report:
     a resume fetches nothing; a run killed after it was recorded complete re-renders."""
