@@ -274,7 +274,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     except BaseException as exc:
         crawling.kill_now()
         if not resume and status == "failed":
-            status = _failed_fresh_run(crawling, run.id, journal, exc)
+            status = _failed_fresh_run(crawling, run.id, journal, exc, kind)
         raise
     finally:
         if status != "completed":
@@ -357,11 +357,16 @@ def not_resumable(run: Run) -> str | None:
     return None
 
 
-def _failed_fresh_run(crawling: Any, run_id: int, journal: Path, exc: BaseException) -> str:
+def _failed_fresh_run(crawling: Any, run_id: int, journal: Path, exc: BaseException, kind: str) -> str:
     """The status of a new run that an error ended: ``interrupted`` (resumable, and said so)
     when its crawl had recorded pages, which ``--resume`` then does not fetch again; otherwise
-    ``failed``, and its journal, with nothing in it worth continuing, is removed."""
+    (and for a spot check or the demo, which are never resumed) ``failed``, and its journal,
+    with nothing in it worth continuing, is removed."""
     if isinstance(exc, KeyboardInterrupt):
+        return "failed"
+    if kind != "run":
+        crawling.reap(timeout=5)
+        _remove_journal(journal)
         return "failed"
     try:
         crawling.reap(timeout=5)
