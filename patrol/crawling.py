@@ -50,6 +50,8 @@ JOURNAL_FILE = "journal.json"
 # site have written out (their outputs are flushed every second) the pages whose links they
 # had sent it, which its replacement reads for the links it owns.
 SHARD_RESTART_DELAY_S = 1.5
+# How often the parent forgets the pages sent to be rendered that have been recorded.
+RENDERS_PRUNED_EVERY_S = 5.0
 
 
 @dataclass
@@ -154,7 +156,8 @@ class Crawls:
         feed = self.feed
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
-            Router(sharded, self.progress, on_tick=feed, on_crash=self._restart_shard).run()
+            Router(sharded, self.progress, on_tick=feed, on_crash=self._restart_shard,
+                   recorded=self._recorded).run()
         restarted = self.restarted
         for i, w in enumerate(list(self.workers)):
             while True:
@@ -192,6 +195,11 @@ class Crawls:
                 crawl_result.stats["restarted"] = restarted[site.name]
             results[site.name] = crawl_result
         return results
+
+    def _recorded(self, site: str, url: str) -> bool:
+        """Whether a page record of ``url`` was read from the site's outputs."""
+        reader = self.readers.get(site)
+        return reader is not None and reader.has_page(url)
 
     def _restart_shard(self, old: Worker) -> Worker | None:
         """A shard process that crashed: started again once, from its output so far (see
@@ -726,12 +734,19 @@ class Router:
     """Routes links between the shards of each site and ends each site's crawl when it is done."""
 
     def __init__(self, workers: list[Worker], progress: bool, on_tick: Callable[[], None] | None = None,
-                 on_crash: Callable[[Worker], Worker | None] | None = None):
+                 on_crash: Callable[[Worker], Worker | None] | None = None,
+                 recorded: Callable[[str, str], bool] | None = None):
         self.workers = workers
         self.progress = progress
         self.on_tick = on_tick              # called every READ_EVERY_S while the crawl runs
         # A shard that crashed: its replacement, started by this (None: not started again).
         self.on_crash = on_crash
+        # Whether a site's outputs hold a page (read so far); with it, the pages sent to the
+        # first shard to render are kept until it has recorded them: if it crashes, they are
+        # sent to its replacement (the shard that sent one does not record it).
+        self.recorded = recorded
+        self.renders: dict[str, dict[str, dict[str, Any]]] = {}
+        self._pruned = time.monotonic()
         self._ticked = time.monotonic()
         self.by_site: dict[str, list[Worker]] = {}
         for w in workers:
@@ -761,6 +776,9 @@ class Router:
             if self.on_tick is not None and now - self._ticked >= READ_EVERY_S:
                 self._ticked = now
                 self.on_tick()
+            if now - self._pruned >= RENDERS_PRUNED_EVERY_S:
+                self._pruned = now
+                self._prune_renders()
         if self.progress:
             sys.stderr.write("\n")
         self.sel.close()
@@ -791,10 +809,22 @@ class Router:
             shards[shards.index(w)] = new
             self.finished.discard(name)     # (it crashed while the site was finishing)
             self._register(new)
-            for message in w.held:
+            resend = [m for m in w.held if not m.get("render")]
+            if new.sites[0][1] == 0:        # the shard that renders: what it had not recorded
+                self._prune_renders()
+                resend += list(self.renders.get(name, {}).values())
+            for message in resend:
                 new.forwarded += 1
                 self._send(new, message)
             w.held.clear()
+
+    def _prune_renders(self) -> None:
+        """Forget the pages to render that the rendering shard has recorded."""
+        if self.recorded is None:
+            return
+        for name, pending in self.renders.items():
+            for url in [u for u in pending if self.recorded(name, u)]:
+                del pending[url]
 
     def _read(self, w: Worker) -> None:
         data = os.read(w.proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
@@ -812,6 +842,8 @@ class Router:
         if "url" in message:
             shards = self.by_site[w.sites[0][0].name]
             target = shards[0] if message.get("render") else shards[owner(message["url"], len(shards))]
+            if message.get("render") and self.recorded is not None:
+                self.renders.setdefault(w.sites[0][0].name, {})[message["origin"]] = message
             if target.alive:
                 target.forwarded += 1
                 target.idle_received = None
@@ -985,6 +1017,10 @@ class OutputReader:
             why = f"{home.kind} {home.error}".strip() if home else "no answer"
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
+
+    def has_page(self, url: str) -> bool:
+        """Whether a page record of ``url`` has been read."""
+        return url in self._pages
 
     def replace(self, old: Path, new: Path) -> None:
         """A crashed crawl process's output becomes an earlier attempt's (its records are

@@ -659,3 +659,56 @@ def test_a_crashed_shard_is_started_again_from_its_journal_and_the_other_site_is
     assert "restarted" not in untouched.stats and not untouched.errors, untouched.errors
     assert sorted(p.url for p in untouched.pages) == [other.url + f"p{n}.html" for n in range(4)]
     assert untouched.links[other.url + "gone.html"].kind == "http_404"
+
+
+def test_the_parent_sends_a_restarted_shard_what_its_crashed_process_was_sent_and_had_not_recorded(tmp_path):
+    """The links routed to a crashed shard while it is down, and the pages the other shard had
+    sent it to render that it had not recorded (that shard records no result for them), go to
+    its replacement; a page it had recorded does not."""
+    import signal
+    import subprocess
+    import sys
+
+    from crawler.shards import owner
+    from patrol.crawling import Router, Worker
+    site = Site(name="清溪", url="http://www.qx.example/")
+
+    def shard(n: int, retried: bool = False) -> Worker:
+        w = Worker(n, [(site, n % 2, 2)], retried=retried)
+        w.proc = subprocess.Popen([sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj("
+                                   f"sys.stdin.buffer, open({str(tmp_path / f'in-{n}')!r}, 'wb'))"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return w
+    first, other, again = shard(0), shard(1), shard(2, retried=True)
+    recorded = {"http://www.qx.example/done.html"}
+    router = Router([first, other], False, on_crash=lambda w: again,
+                    recorded=lambda name, url: name == "清溪" and url in recorded)
+    for w in (first, other):
+        router._register(w)
+
+    def render(url: str) -> dict:
+        return {"render": True, "url": url, "origin": url, "depth": 1, "referer": None, "chain": [],
+                "body": "PGh0bWw+", "ctype": "text/html"}
+    for url in ("http://www.qx.example/js.html", "http://www.qx.example/done.html"):
+        router._handle(other, render(url))
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait()
+    router._gone(first)
+    assert first.restart_at is not None and not first.alive
+    link = next({"url": u, "depth": 1, "referer": None} for u in (f"http://www.qx.example/{i}.html" for i in range(50))
+                if owner(u, 2) == 0)
+    router._handle(other, link)                 # while it is down
+    router._check_done()
+    assert router.finished == set(), "a site waiting for a shard's replacement is not done"
+    first.restart_at = 0.0
+    router._restart_crashed()
+    assert router.workers[0] is again and router.by_site["清溪"][0] is again
+    again.proc.stdin.close()
+    again.proc.wait(timeout=10)
+    sent = [json.loads(line) for line in (tmp_path / "in-2").read_bytes().splitlines()]
+    assert sent == [link, render("http://www.qx.example/js.html")]
+    assert again.forwarded == 2
+    for w in (other, again):
+        w.proc.stdin.close()
+        w.proc.wait(timeout=10)
+    router.sel.close()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,11 +77,16 @@ def journal_state(out: Path) -> tuple[set[str], set[str]]:
     return pages, {url for url, r in links.items() if not (r.get("page") and url not in pages)}
 
 
-def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout: float = 120) -> set[int]:
-    """Wait until the run's journal holds ``pages`` pages; every process of the run seen."""
+def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout: float = 120,
+                    recorded: Callable[[], bool] | None = None) -> set[int]:
+    """Wait until the run's journal holds ``pages`` pages and the run is recorded in its store
+    (``recorded``; by default a row in the SQLite store ``patrol.db`` beside ``out``: the crawl
+    starts before the store opens, and a busy machine may crawl pages meanwhile); every process
+    of the run seen."""
     seen: set[int] = set()
     deadline = time.monotonic() + timeout
-    while journal_pages(out) < pages:
+    recorded = recorded or (lambda: _recorded(out.parent / "patrol.db"))
+    while journal_pages(out) < pages or not recorded():
         assert proc.poll() is None, f"the run ended before it was stopped: {proc.communicate()}"
         assert time.monotonic() < deadline, "the crawl did not get going"
         seen |= descendants([proc.pid])
@@ -88,6 +94,15 @@ def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout:
     seen |= descendants([proc.pid])
     assert seen, "no crawl process"
     return seen
+
+
+def _recorded(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        return bool(db_rows(db, "SELECT id FROM run WHERE status = 'running'"))
+    except sqlite3.OperationalError:        # not created yet, or being written
+        return False
 
 
 def alive(pid: int) -> bool:
@@ -235,7 +250,15 @@ def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, 
     (report / "report.html").write_text("<html>上月的报告</html>", encoding="utf-8")
     sample_site.server.reset()
     proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS, "--out", str(report))
-    tree = run_until_pages(proc, out, 8)
+
+    def report_marked() -> bool:
+        """The run has put its own 巡检未完成 report in the folder (its first step)."""
+        try:
+            return (json.loads((report / "findings.json").read_text(encoding="utf-8"))["run"]["id"] == 1
+                    and "巡检未完成" in (report / "report.html").read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            return False
+    tree = run_until_pages(proc, out, 8, recorded=report_marked)
     proc.kill()
     proc.communicate(timeout=30)
     left = wait_gone(tree, 10.0)
@@ -558,8 +581,14 @@ def test_one_writer_on_postgresql_and_a_killed_run_resumes_there(sample_site, tm
     out = tmp_path / "out"
     sample_site.server.reset()
     proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+
+    def recorded() -> bool:
+        try:
+            return bool(runs())
+        except Exception:           # noqa: BLE001 - the tables are not created yet
+            return False
     try:
-        tree = run_until_pages(proc, out, 5)
+        tree = run_until_pages(proc, out, 5, recorded=recorded)
         second = run_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
         assert second.returncode == 2, second.stderr
         assert "another patrol is writing to this database" in second.stderr
