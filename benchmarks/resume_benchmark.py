@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/resume_benchmark.py                 # the link-check site, SIGTERM at 40 %
     .venv/bin/python benchmarks/resume_benchmark.py --signal KILL   # kill -9 of patrol instead
     .venv/bin/python benchmarks/resume_benchmark.py --pages 800 --stop-at 0.5
+    .venv/bin/python benchmarks/resume_benchmark.py --crash         # kill -9 of a crawl process
 
 What it does:
 
@@ -15,7 +16,10 @@ What it does:
    benchmark's crawl settings (fast, concurrency 16, any depth): the reference requests and
    broken links;
 3. runs it again on a fresh store, sends the signal once the journal holds ``--stop-at`` of the
-   reference's pages, waits for patrol to exit, then runs ``patrol run --resume``;
+   reference's pages, waits for patrol to exit, then runs ``patrol run --resume``; with
+   ``--crash`` it kills one crawl process instead (SIGKILL, as the kernel's out-of-memory
+   killer does; at full speed one of the processes the site is split between) and lets the
+   run start it again from its journal and finish, with no resume;
 4. compares the requests of the two attempts together with the reference's, per method and
    path: a request beyond the reference's count for its path was fetched twice.  The probes for
    a host's not-found page (a new random path each time) and what rendered pages load (scripts,
@@ -34,10 +38,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -47,13 +49,7 @@ sys.path.insert(0, str(HERE))
 
 import linkcheck_benchmark as lcb  # noqa: E402
 
-
-def crawl_requests(server: Any) -> Counter[tuple[str, str]]:
-    asked: Counter[tuple[str, str]] = Counter()
-    for (method, path, agent, dest), n in server.requests().items():
-        if "patrol/" in agent and dest in ("", "document") and "/patrol-missing-" not in path:
-            asked[(method, path)] += n
-    return asked
+from patrol.samplesite.counting import crawl_requests, journal_pages  # noqa: E402
 
 
 def write_config(run_dir: Path, base: str, max_pages: int, concurrency: int) -> Path:
@@ -82,16 +78,6 @@ def broken(out: Path) -> set[str]:
     return {f["url"] for f in doc["findings"] if f["check"] == "broken_link"}
 
 
-def journal_pages(out: Path) -> int:
-    n = 0
-    for path in (out / ".journal").glob("*/crawl-*.jsonl"):
-        try:
-            n += path.read_bytes().count(b'{"type":"page"')
-        except OSError:
-            pass
-    return n
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=5300,
@@ -99,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-at", type=float, default=0.4,
                         help="stop when this share of the pages is crawled (0.4)")
     parser.add_argument("--signal", choices=["TERM", "INT", "HUP", "KILL"], default="TERM")
+    parser.add_argument("--crash", action="store_true",
+                        help="kill -9 one crawl process instead of patrol; the run starts it again")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "resume")
     parser.add_argument("--keep-site", action="store_true", help="reuse the last build")
@@ -150,17 +138,32 @@ def main(argv: list[str] | None = None) -> int:
             print("the run ended before it could be stopped; try a lower --stop-at", file=sys.stderr)
             return 1
         at_signal = journal_pages(out)
-        sig = getattr(signal, "SIG" + args.signal)
         t0 = time.monotonic()
-        proc.send_signal(sig)
+        if args.crash:
+            from patrol.stopping import descendants
+            crawlers = sorted(pid for pid in descendants([proc.pid]) if _comm(pid).startswith("patrol-crawl"))
+            if not crawlers:
+                print("no crawl process to kill", file=sys.stderr)
+                return 1
+            os.kill(crawlers[0], signal.SIGKILL)
+            what = f"killed crawl process {_comm(crawlers[0]) or crawlers[0]} of {len(crawlers)} with SIGKILL"
+        else:
+            proc.send_signal(getattr(signal, "SIG" + args.signal))
+            what = f"stopped with SIG{args.signal}"
         _, stderr = proc.communicate()
         stop_wall = time.monotonic() - t0
         first = crawl_requests(server)
-        resumed = subprocess.run(patrol_cmd(config, "--resume", "--out", str(run_dir / "report")), env=env(),
-                                 cwd=REPO, capture_output=True, text=True)
-        if resumed.returncode != 0:
-            print(stderr, resumed.stderr, file=sys.stderr)
-            return 1
+        if args.crash:
+            if proc.returncode != 0:
+                print(stderr, file=sys.stderr)
+                return 1
+            restarted = _restarted(run_dir / "patrol.db")
+        else:
+            resumed = subprocess.run(patrol_cmd(config, "--resume", "--out", str(run_dir / "report")),
+                                     env=env(), cwd=REPO, capture_output=True, text=True)
+            if resumed.returncode != 0:
+                print(stderr, resumed.stderr, file=sys.stderr)
+                return 1
         both = crawl_requests(server)
         res_broken = broken(run_dir / "report")
     finally:
@@ -174,11 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         f"site: {pages} pages (link-check benchmark site, --pages {args.pages}); patrol run --checks links, "
         f"fast, concurrency {args.concurrency}",
         f"uninterrupted run: {total_ref} requests, {len(ref_broken)} broken links, {ref_wall:.1f} s",
-        f"stopped with SIG{args.signal} at {at_signal} pages in the journal "
-        f"({sum(first.values())} requests); "
-        f"patrol exited {proc.returncode} after {stop_wall:.1f} s",
-        f"stopped + resumed: {total} requests; fetched twice: {twice} "
-        f"({pct:.2f} % of the uninterrupted run's)",
+        f"{what} at {at_signal} pages in the journal"
+        + (f"; the run went on and exited {proc.returncode} {stop_wall:.1f} s later; report: {restarted}"
+           if args.crash else
+           f" ({sum(first.values())} requests); patrol exited {proc.returncode} after {stop_wall:.1f} s"),
+        f"{'crashed + restarted' if args.crash else 'stopped + resumed'}: {total} requests; "
+        f"fetched twice: {twice} ({pct:.2f} % of the uninterrupted run's)",
         f"broken links equal to the uninterrupted run's: {'yes' if res_broken == ref_broken else 'NO'}"
         + ("" if res_broken == ref_broken else
            f" (only uninterrupted: {sorted(ref_broken - res_broken)[:5]}, "
@@ -188,6 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     return 0 if pct <= 5.0 and res_broken == ref_broken else 1
 
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _restarted(db: Path) -> str:
+    """What the run recorded of the crawl process started again (the report shows it)."""
+    import sqlite3
+    with sqlite3.connect(db) as conn:
+        said = [json.loads(stats or "{}").get("crawl", {}).get("restarted", "")
+                for stats, in conn.execute("SELECT stats FROM siteresult")]
+    return ("; ".join(s for s in said if s) or "nothing said")[:110]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -50,7 +50,10 @@ JOURNAL_FORMAT = 1
 JOURNAL_DAMAGED = "the crawl journal is damaged"
 
 
-def journal_damage(name: str, line: int) -> str:
-    """The error a site's crawl records for a journal line that is not a record."""
+def journal_damage(name: str, line: int, fetched_again: bool = True) -> str:
+    """The error a site's crawl records for a journal line that is not a record: of an earlier
+    attempt's output (what it recorded is fetched again), or (``fetched_again=False``) of the
+    output being read (what it recorded is missing from the results)."""
     return (f"{JOURNAL_DAMAGED} at line {line} of {name}: that line was skipped "
-            "(what it recorded is fetched again)")
+            + ("(what it recorded is fetched again)" if fetched_again
+               else "(what it recorded is missing from the results)"))

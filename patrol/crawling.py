@@ -46,6 +46,12 @@ READ_EVERY_S = 0.25
 STOP_GRACE_S = 6.0
 # The crawl state of a run, kept beside the crawl outputs, read by ``patrol run --resume``.
 JOURNAL_FILE = "journal.json"
+# A crashed shard is started again this long after it died: by then the other shards of its
+# site have written out (their outputs are flushed every second) the pages whose links they
+# had sent it, which its replacement reads for the links it owns.
+SHARD_RESTART_DELAY_S = 1.5
+# How often the parent forgets the pages sent to be rendered that have been recorded.
+RENDERS_PRUNED_EVERY_S = 5.0
 
 
 @dataclass
@@ -66,6 +72,9 @@ class Worker:
     closed: bool = False            # a shard that said its output is complete
     retried: bool = False           # started again after the first process crashed
     progress: list[int] = field(default_factory=lambda: [0, 0, 0])
+    # a crashed shard, to be started again at this time (monotonic); links routed to it meanwhile
+    restart_at: float | None = None
+    held: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sharded(self) -> bool:
@@ -123,6 +132,8 @@ class Crawls:
     # How the processes were started (``start_crawls``): a crashed one is started again so.
     start_args: dict[str, Any] = field(default_factory=dict)
     interrupting: bool = False
+    # Sites whose crawl process crashed and was started again, with what happened.
+    restarted: dict[str, str] = field(default_factory=dict)
 
     @property
     def readers(self) -> dict[str, OutputReader]:
@@ -145,8 +156,9 @@ class Crawls:
         feed = self.feed
         sharded = [w for w in self.workers if w.sharded]
         if sharded:
-            Router(sharded, self.progress, on_tick=feed).run()
-        restarted: dict[str, str] = {}
+            Router(sharded, self.progress, on_tick=feed, on_crash=self._restart_shard,
+                   recorded=self._recorded).run()
+        restarted = self.restarted
         for i, w in enumerate(list(self.workers)):
             while True:
                 assert w.proc is not None
@@ -184,8 +196,30 @@ class Crawls:
             results[site.name] = crawl_result
         return results
 
+    def _recorded(self, site: str, url: str) -> bool:
+        """Whether a page record of ``url`` was read from the site's outputs."""
+        reader = self.readers.get(site)
+        return reader is not None and reader.has_page(url)
+
+    def _restart_shard(self, old: Worker) -> Worker | None:
+        """A shard process that crashed: started again once, from its output so far (see
+        ``_restart``); None when it is not (a second crash, a run being stopped)."""
+        if old.retried or not self.start_args or self.interrupting:
+            return None
+        assert old.proc is not None
+        (site, shard, shards), = old.sites
+        tail = _tail(old.log_path) if old.log_path else ""
+        new = self._restart(old)
+        self.restarted[site.name] = (
+            f"crawl process {shard + 1} of the {shards} crawling this site ended with "
+            f"{_exit_reason(old.proc.returncode or 0)}; its part was crawled again from its journal"
+            + (f" ({tail})" if tail else ""))
+        return new
+
     def _restart(self, old: Worker) -> Worker:
-        """A new crawl process for the sites of ``old``, which replays their outputs so far."""
+        """A new crawl process for the sites of ``old``, which replays their outputs so far.
+        A shard's replacement also reads the other shards' outputs for the links it owns on
+        their pages: those they had sent the crashed process are not sent again."""
         self.feed()
         if old.proc is not None:
             stopping.kill_group(old.proc.pid)       # Playwright's driver, left without its process
@@ -199,7 +233,7 @@ class Crawls:
         # Known to ``interrupt`` before it starts: a stop meanwhile stops it too.
         self.workers[self.workers.index(old)] = new
         _start_workers([new], workdir, args["checks"], args["day"], args["crawl"], args["resolver"],
-                       self.progress, _can_fork(), attempt=attempt, earlier=earlier)
+                       self.progress, _can_fork(), attempt=attempt, earlier=earlier, frontier=new.sharded)
         for site, shard, shards in new.sites:
             journal.setdefault("sites", {}).setdefault(site.name, []).append(
                 {"file": Path(new.outputs[site.name]).name, "shard": shard, "shards": shards})
@@ -659,7 +693,11 @@ def _earlier_outputs(earlier: list[dict[str, Any]], workdir: Path, shard: int,
 
 def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | None, day: str,
                    crawl: Crawl, resolver: dict[str, Any], progress: bool, fork: bool,
-                   attempt: int = 0, earlier: dict[str, list[dict[str, Any]]] | None = None) -> None:
+                   attempt: int = 0, earlier: dict[str, list[dict[str, Any]]] | None = None,
+                   frontier: bool = False) -> None:
+    """Start a crawl process for each of ``workers``.  ``earlier``: each site's outputs so far,
+    which its crawl replays (a resume, a restart).  ``frontier``: a restarted shard also gets
+    the site's other outputs, for the links it owns on the pages they hold."""
     earlier = earlier or {}
     prefix = "crawl-" if attempt == 0 else f"crawl-r{attempt}-"
     for w in workers:
@@ -669,6 +707,10 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
             job = site_job(site, checks, day, shard, shards)
             if site.name in earlier:
                 job["journal"] = _earlier_outputs(earlier[site.name], workdir, shard, shards)
+                if frontier:
+                    own = {f["path"] for f in job["journal"]}
+                    job["frontier"] = [str(workdir / f["file"]) for f in earlier[site.name]
+                                       if str(workdir / f["file"]) not in own]
             jobs.append(job)
         job = {"sites": jobs, "outputs": w.outputs, "crawl": asdict(crawl), "resolver": resolver,
                "progress": progress and not w.sharded, "parent": os.getpid(),
@@ -691,10 +733,20 @@ def _start_workers(workers: list[Worker], workdir: Path, checks: list[str] | Non
 class Router:
     """Routes links between the shards of each site and ends each site's crawl when it is done."""
 
-    def __init__(self, workers: list[Worker], progress: bool, on_tick: Callable[[], None] | None = None):
+    def __init__(self, workers: list[Worker], progress: bool, on_tick: Callable[[], None] | None = None,
+                 on_crash: Callable[[Worker], Worker | None] | None = None,
+                 recorded: Callable[[str, str], bool] | None = None):
         self.workers = workers
         self.progress = progress
         self.on_tick = on_tick              # called every READ_EVERY_S while the crawl runs
+        # A shard that crashed: its replacement, started by this (None: not started again).
+        self.on_crash = on_crash
+        # Whether a site's outputs hold a page (read so far); with it, the pages sent to the
+        # first shard to render are kept until it has recorded them: if it crashes, they are
+        # sent to its replacement (the shard that sent one does not record it).
+        self.recorded = recorded
+        self.renders: dict[str, dict[str, dict[str, Any]]] = {}
+        self._pruned = time.monotonic()
         self._ticked = time.monotonic()
         self.by_site: dict[str, list[Worker]] = {}
         for w in workers:
@@ -707,26 +759,72 @@ class Router:
 
     def run(self) -> None:
         for w in self.workers:
-            assert w.proc is not None and w.proc.stdout is not None and w.proc.stdin is not None
-            os.set_blocking(w.proc.stdin.fileno(), False)
-            self.sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-        # Until every shard has written its output (it says "closed") or has gone.
-        while any(w.alive and not w.closed for w in self.workers):
-            for key, events in self.sel.select(timeout=1.0):
+            self._register(w)
+        # Until every shard has written its output (it says "closed") or has gone, and no
+        # crashed one waits to be started again.
+        while any((w.alive and not w.closed) or w.restart_at is not None for w in self.workers):
+            for key, events in self.sel.select(timeout=1.0 if self._restarts_due() is None else 0.2):
                 w = key.data
                 if events & selectors.EVENT_READ and key.fileobj is w.proc.stdout:
                     self._read(w)
                 elif events & selectors.EVENT_WRITE:
                     self._flush(w)
+            self._restart_crashed()
             self._check_done()
             self._show()
             now = time.monotonic()
             if self.on_tick is not None and now - self._ticked >= READ_EVERY_S:
                 self._ticked = now
                 self.on_tick()
+            if now - self._pruned >= RENDERS_PRUNED_EVERY_S:
+                self._pruned = now
+                self._prune_renders()
         if self.progress:
             sys.stderr.write("\n")
         self.sel.close()
+
+    def _register(self, w: Worker) -> None:
+        assert w.proc is not None and w.proc.stdout is not None and w.proc.stdin is not None
+        os.set_blocking(w.proc.stdin.fileno(), False)
+        self.sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+
+    def _restarts_due(self) -> float | None:
+        times = [w.restart_at for w in self.workers if w.restart_at is not None]
+        return min(times) if times else None
+
+    def _restart_crashed(self) -> None:
+        """Start again the crashed shards whose time has come; the links routed to each while
+        it was down are sent to its replacement."""
+        now = time.monotonic()
+        for i, w in enumerate(list(self.workers)):
+            if w.restart_at is None or w.restart_at > now:
+                continue
+            w.restart_at = None
+            new = self.on_crash(w) if self.on_crash is not None else None
+            if new is None:
+                continue
+            name = w.sites[0][0].name
+            self.workers[i] = new
+            shards = self.by_site[name]
+            shards[shards.index(w)] = new
+            self.finished.discard(name)     # (it crashed while the site was finishing)
+            self._register(new)
+            resend = [m for m in w.held if not m.get("render")]
+            if new.sites[0][1] == 0:        # the shard that renders: what it had not recorded
+                self._prune_renders()
+                resend += list(self.renders.get(name, {}).values())
+            for message in resend:
+                new.forwarded += 1
+                self._send(new, message)
+            w.held.clear()
+
+    def _prune_renders(self) -> None:
+        """Forget the pages to render that the rendering shard has recorded."""
+        if self.recorded is None:
+            return
+        for name, pending in self.renders.items():
+            for url in [u for u in pending if self.recorded(name, u)]:
+                del pending[url]
 
     def _read(self, w: Worker) -> None:
         data = os.read(w.proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
@@ -744,10 +842,14 @@ class Router:
         if "url" in message:
             shards = self.by_site[w.sites[0][0].name]
             target = shards[0] if message.get("render") else shards[owner(message["url"], len(shards))]
+            if message.get("render") and self.recorded is not None:
+                self.renders.setdefault(w.sites[0][0].name, {})[message["origin"]] = message
             if target.alive:
                 target.forwarded += 1
                 target.idle_received = None
                 self._send(target, message)
+            elif target.restart_at is not None:
+                target.held.append(message)     # for its replacement
         elif message.get("idle"):
             w.idle_received = int(message.get("received", 0))
         elif message.get("closed"):
@@ -787,10 +889,19 @@ class Router:
                 self.sel.unregister(fileobj)
             except (KeyError, ValueError):
                 pass
+        if self.on_crash is None or w.closed or w.retried:
+            return
+        try:
+            code = w.proc.wait(timeout=2.0)  # type: ignore[union-attr]
+        except subprocess.TimeoutExpired:    # its output closed, the process not gone: no crash
+            return
+        if code:
+            # Killed (by the kernel for memory, by its browser's crash): started again once.
+            w.restart_at = time.monotonic() + SHARD_RESTART_DELAY_S
 
     def _check_done(self) -> None:
         for name, shards in self.by_site.items():
-            if name in self.finished:
+            if name in self.finished or any(w.restart_at is not None for w in shards):
                 continue
             live = [w for w in shards if w.alive]
             if all(w.idle_received is not None and w.idle_received >= w.forwarded and not w.pending
@@ -819,8 +930,9 @@ def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
 
 class OutputReader:
     """A site's JSON-lines outputs (one per crawl process), read while they are written: ``feed``
-    takes the complete lines written so far, ``result`` the rest.  A truncated or garbled file
-    keeps what was written before the damage, and the site's errors say so.
+    takes the complete lines written so far, ``result`` the rest.  A garbled line is skipped
+    and the records after it are read; a file cut short keeps what was written; the site's
+    errors say which line was skipped, or that the output ends early.
 
     ``previous``: the outputs of the run's earlier attempts (a resumed run), read first; their
     pages and link results count, their end records do not (a later record of a URL wins)."""
@@ -833,7 +945,7 @@ class OutputReader:
         self.finished = 0
         self._files: dict[Path, IO[bytes]] = {}
         self._rest: dict[Path, bytes] = {path: b"" for path in paths}
-        self._damaged: set[Path] = set()
+        self._lines: dict[Path, int] = {path: 0 for path in paths}     # whole lines read so far
         self._pages: dict[str, int] = {}        # page URL -> its index in crawl.pages
         self._reading_previous = False
         if self.previous:
@@ -860,9 +972,10 @@ class OutputReader:
             self._reading_previous = False
 
     def feed(self) -> None:
+        """Take the whole lines written since the last call.  A damaged line (not a record) is
+        skipped and said, as in an earlier attempt's output; a line still being written (no
+        newline yet) waits for the next call, or for ``result``."""
         for path in self.paths:
-            if path in self._damaged:
-                continue
             fh = self._files.get(path)
             if fh is None:
                 try:
@@ -873,10 +986,13 @@ class OutputReader:
             if not data:
                 continue
             *lines, self._rest[path] = (self._rest[path] + data).split(b"\n")
-            for line in lines:
-                if line.strip() and not self._record(line):
-                    self._damaged.add(path)
-                    break
+            first = self._lines[path] + 1
+            self._lines[path] += len(lines)
+            for n, line in enumerate(lines, first):
+                if line.strip() and not self._record(line, quiet=True):
+                    message = jsonlines.journal_damage(path.name, n, fetched_again=False)
+                    if message not in self.crawl.errors:
+                        self.crawl.errors.append(message)
 
     def result(self) -> SiteCrawl:
         self.feed()
@@ -889,8 +1005,8 @@ class OutputReader:
                 crawl.errors.append("a crawl process wrote nothing (it did not start)")
                 continue
             rest = self._rest[path]
-            if rest.strip() and path not in self._damaged:
-                self._record(rest)          # a last line without its newline
+            if rest.strip():
+                self._record(rest)          # a last line without its newline: whole, or cut
         if self.finished < len(self.paths):
             crawl.errors.append("the crawl did not finish; results are partial")
         crawl.pages.sort(key=lambda p: (p.depth, p.url))
@@ -901,6 +1017,10 @@ class OutputReader:
             why = f"{home.kind} {home.error}".strip() if home else "no answer"
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
+
+    def has_page(self, url: str) -> bool:
+        """Whether a page record of ``url`` has been read."""
+        return url in self._pages
 
     def replace(self, old: Path, new: Path) -> None:
         """A crashed crawl process's output becomes an earlier attempt's (its records are
@@ -913,9 +1033,10 @@ class OutputReader:
             self.paths.remove(old)
             self.previous.append(old)
         self._rest.pop(old, None)
-        self._damaged.discard(old)
+        self._lines.pop(old, None)
         self.paths.append(new)
         self._rest[new] = b""
+        self._lines[new] = 0
 
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""

@@ -187,8 +187,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             store.settle_stale_runs()
             earlier = store.interrupted_runs(period, kind)
             if earlier and kind == "run":
-                print(f"patrol: run {earlier[0].id} of {period} was interrupted and is not counted; "
-                      f"`patrol run --resume` continues it (this run starts afresh)", file=sys.stderr)
+                print(interrupted_hint(store, earlier[0]), file=sys.stderr)
             run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name,
                                   journal=str(journal.resolve()), options=options)
         stop.on_force = crawling.kill_now
@@ -272,8 +271,10 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                     "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
                 outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
                                       "broken": 0, "score": None, "veto": [], "status": "interrupted"})
-    except BaseException:
+    except BaseException as exc:
         crawling.kill_now()
+        if not resume and status == "failed":
+            status = _failed_fresh_run(crawling, run.id, journal, exc, kind)
         raise
     finally:
         if status != "completed":
@@ -325,6 +326,61 @@ def _resumed_options(cfg: Config, run: Run, given: dict[str, Any], checks: list[
         cfg.newmedia = [a for a in cfg.newmedia if a.name in names]
     sites = [s for s in cfg.sites if names is None or s.name in names]
     return sites, kept.get("checks"), Path(out)
+
+
+def interrupted_hint(store: Store, run: Run) -> str:
+    """What ``patrol run`` says of an interrupted run of its period: how to continue it, or,
+    when ``--resume`` would refuse it, why it cannot be continued."""
+    said = f"patrol: run {run.id} of {run.period} was interrupted and is not counted"
+    why = not_resumable(run)
+    latest = store.resumable_run(run.kind)
+    if why is None and latest is not None and latest.id != run.id:
+        why = f"`patrol run --resume` continues the later interrupted run {latest.id} ({latest.period})"
+    if why is None:
+        return f"{said}; `patrol run --resume` continues it (this run starts afresh)"
+    return (f"{said} and cannot be continued: {why}.  This run starts afresh and inspects every "
+            "page again; it counts once it completes")
+
+
+def not_resumable(run: Run) -> str | None:
+    """Why ``patrol run --resume`` would refuse ``run`` (its journal missing or unreadable);
+    None when it can be continued."""
+    if not run.journal:
+        return "it left no crawl journal"
+    journal = Path(run.journal)
+    if not journal.is_dir():
+        return f"its crawl journal ({journal}) is gone"
+    try:
+        read_journal(journal)
+    except JournalError as exc:
+        return str(exc)
+    return None
+
+
+def _failed_fresh_run(crawling: Any, run_id: int, journal: Path, exc: BaseException, kind: str) -> str:
+    """The status of a new run that an error ended: ``interrupted`` (resumable, and said so)
+    when its crawl had recorded pages, which ``--resume`` then does not fetch again; otherwise
+    (and for a spot check or the demo, which are never resumed) ``failed``, and its journal,
+    with nothing in it worth continuing, is removed."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "failed"
+    if kind != "run":
+        crawling.reap(timeout=5)
+        _remove_journal(journal)
+        return "failed"
+    try:
+        crawling.reap(timeout=5)
+        crawling.feed()
+        crawled = sum(len(reader.crawl.pages) for reader in crawling.readers.values())
+    except Exception:  # noqa: BLE001 - read nothing: nothing to keep
+        crawled = 0
+    if crawled:
+        print(f"patrol: run {run_id} stopped on an error after {crawled} pages were crawled; what was "
+              "crawled is kept: `patrol run --resume` continues the run once the error is mended",
+              file=sys.stderr)
+        return "interrupted"
+    _remove_journal(journal)
+    return "failed"
 
 
 def _remove_journal(journal: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import operator
+import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -231,9 +233,16 @@ class Store:
         conn = self.engine.connect()
         got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar()
         if not got:
+            holder = _pg_lock_holder(conn)
             conn.close()
-            raise StoreError(f"another patrol is writing to the database {self.url!r}: "
-                             "wait for it to finish, or stop it (Ctrl-C or SIGTERM), then try again")
+            raise StoreError(f"{self.engine.url.render_as_string(hide_password=True)}: another patrol is "
+                             f"writing to this database{f' ({holder})' if holder else ''}; wait for it to "
+                             "finish, or stop it (Ctrl-C or SIGTERM) and continue it later with "
+                             "`patrol run --resume`")
+        # Who holds the lock, for the message of a patrol that finds it taken.
+        name = f"patrol, process {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        conn.execute(text("SELECT set_config('application_name', :name, false)"), {"name": name})
+        conn.commit()
         self._lock_conn = conn
 
     def unlock(self) -> None:
@@ -464,6 +473,19 @@ class Store:
 
 # The advisory lock of ``patrol run`` on PostgreSQL ("patrol" in ASCII).
 PG_LOCK_KEY = 0x706174726F6C
+
+
+def _pg_lock_holder(conn: Any) -> str:
+    """The application name of the session holding the advisory lock (``patrol, process N,
+    since ...``); empty when it cannot be seen (another user's session, a server that hides it)."""
+    try:
+        return str(conn.execute(text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi AND l.objid = :lo "
+            "AND l.objsubid = 1 LIMIT 1"),
+            {"hi": PG_LOCK_KEY >> 32, "lo": PG_LOCK_KEY & 0xFFFFFFFF}).scalar() or "")
+    except SQLAlchemyError:
+        return ""
 
 
 def _add_missing_columns(engine: Engine) -> None:

@@ -85,6 +85,22 @@ def free_port() -> int:
     return _free_port()
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The SQLAlchemy URL of a database on a throw-away PostgreSQL server (tests/pgserver.py),
+    started once per session (one database for the session's tests); the test is skipped, with
+    the reason, where none can start."""
+    import pgserver
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 def layer_data_dir(root) -> Path:
     """patroldata/text/ with the statistical layer asserting as it did before precision came first
     (assert_statistical: true, suspect_score 2.5): the tests of the layer itself use it."""

@@ -1,6 +1,7 @@
 """Crawl processes: how sites are spread over cores, and a site split between shard processes."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from checks.links import check_site
@@ -113,6 +114,7 @@ def test_a_link_written_again_at_the_end_replaces_its_first_result(tmp_path: Pat
 
 
 def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: Path):
+    from crawler.jsonlines import journal_damage
     from patrol.crawling import load_crawl
     truncated = tmp_path / "crawl-0-0.jsonl"
     truncated.write_bytes(_line(_page(SITE.url, 0)) + _line(_page(SITE.url + "y/"))[:-30])
@@ -120,10 +122,36 @@ def test_damaged_or_missing_outputs_keep_what_was_written_and_say_so(tmp_path: P
     garbled.write_bytes(_line(_page(SITE.url + "z/")) + b"\xff\xfe not json\n" + _line(_page(SITE.url + "w/")))
     missing = tmp_path / "crawl-2-0.jsonl"
     crawl = load_crawl([truncated, garbled, missing], SITE)
-    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "z/"]
-    assert crawl.errors.count("the crawl output ends early (crawl interrupted)") == 2
+    # The garbled line is skipped and named; the record after it is read.
+    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "w/", SITE.url + "z/"]
+    assert crawl.errors.count("the crawl output ends early (crawl interrupted)") == 1
+    assert journal_damage("crawl-1-0.jsonl", 2, fetched_again=False) in crawl.errors
     assert "a crawl process wrote nothing (it did not start)" in crawl.errors
     assert "the crawl did not finish; results are partial" in crawl.errors
+
+
+def test_an_output_read_while_written_is_read_past_a_damaged_line_not_a_half_written_one(tmp_path: Path):
+    """Damage in the middle of an output still being written: the reader skips the line, says
+    which, and reads on; the last line, half written, is no damage: it is read once whole."""
+    from crawler.jsonlines import journal_damage
+    from patrol.crawling import OutputReader
+    out = tmp_path / "crawl-0-0.jsonl"
+    reader = OutputReader([out], SITE)
+    last = _line(_page(SITE.url + "v/"))
+    with open(out, "wb") as fh:
+        fh.write(_line(_page(SITE.url, 0)) + b'{"type":"page","url":\xff\n' + b"[1]\n"
+                 + _line(_page(SITE.url + "x/")) + last[:25])
+        fh.flush()
+        reader.feed()
+        assert [p.url for p in reader.crawl.pages] == [SITE.url, SITE.url + "x/"]
+        assert reader.crawl.errors == [journal_damage("crawl-0-0.jsonl", 2, fetched_again=False),
+                                       journal_damage("crawl-0-0.jsonl", 3, fetched_again=False)]
+        fh.write(last[25:] + b"\xfe\n" + _line(DONE))
+        fh.flush()
+        reader.feed()
+    crawl = reader.result()
+    assert [p.url for p in crawl.pages] == [SITE.url, SITE.url + "v/", SITE.url + "x/"]
+    assert crawl.errors == [journal_damage("crawl-0-0.jsonl", n, fetched_again=False) for n in (2, 3, 6)]
 
 
 # --- crawl processes forked from the parent ------------------------------------------------------
@@ -534,3 +562,153 @@ def test_the_crawl_journal_is_synced_every_second_while_a_page_is_slow(tmp_path:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_crashed_shard_is_started_again_from_its_journal_and_the_other_site_is_untouched(sample_site,
+                                                                                           tmp_path: Path):
+    """kill -9 of one of the two processes crawling a site at full speed: it is started again
+    once from its output; the site is crawled whole (every broken link, each page once, what
+    the killed process had recorded not fetched again) and says what happened; the other site
+    of the run, crawled by a process of its own, goes on untouched."""
+    import os
+    import signal
+    import threading
+    import time
+    from collections import Counter
+    from urllib.parse import urlsplit
+
+    from crawler.shards import owner
+    from crawler.urls import normalize
+    from patrol.crawling import start_crawls
+    from patrol.samplesite import serve
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    for n in range(4):
+        links = "".join(f'<a href="p{m}.html">第{m}页</a>' for m in range(4) if m != n)
+        (other_root / f"p{n}.html").write_text(
+            f"<html><head><title>第{n}页</title></head><body>{links}<a href='gone.html'>缺</a></body></html>",
+            encoding="utf-8")
+    other = serve(other_root)
+    try:
+        sample_site.server.reset()
+        site = Site(name="清溪", url=sample_site.base, render="auto")
+        second = Site(name="另一站", url=other.url + "p0.html", render="never")
+        cfg = Crawl(fast=True, concurrency=2, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2)
+        work = tmp_path / "work"
+        crawls = start_crawls([site, second], cfg, {"nameservers": [], "overrides": {}}, work, processes=3,
+                              checks=["links"])
+        shards = [w for w in crawls.workers if w.sharded]
+        alone, = [w for w in crawls.workers if not w.sharded]
+        assert [w.sites[0][1:] for w in shards] == [(0, 2), (1, 2)]
+        victim = shards[owner(normalize(sample_site.base), 2)]         # the shard with the start page
+        output = Path(victim.outputs["清溪"])
+
+        def page_gets() -> Counter:
+            gets: Counter = Counter()
+            for (method, path, agent, dest), n in sample_site.server.requests().items():
+                if method == "GET" and "patrol/" in agent and dest in ("", "document"):
+                    gets[path] += n
+            return gets
+        seen: dict = {}
+
+        def kill_mid_crawl() -> None:
+            """While the parent routes the shards' links: kill -9 once 5 pages are written."""
+            deadline = time.monotonic() + 60
+            while not output.exists() or output.read_bytes().count(b'{"type":"page"') < 5:
+                if victim.proc.poll() is not None or time.monotonic() > deadline:
+                    seen["error"] = "the shard finished before it could be killed"
+                    return
+                time.sleep(0.01)
+            os.kill(victim.proc.pid, signal.SIGKILL)
+            while victim.proc.poll() is None:
+                time.sleep(0.01)
+            seen["recorded"] = {json.loads(line)["url"] for line in output.read_bytes().split(b"\n")
+                                if line.startswith(b'{"type":"page"') and line.endswith(b"}")}
+            seen["before"] = page_gets()
+        killer = threading.Thread(target=kill_mid_crawl)
+        killer.start()
+        try:
+            crawled = crawls.wait()
+        finally:
+            killer.join()
+            crawls.reap()
+        assert "error" not in seen, seen["error"]
+        recorded, before = seen["recorded"], seen["before"]
+    finally:
+        other.stop()
+    crawl = crawled["清溪"]
+    shard = victim.sites[0][1]
+    assert f"crawl process {shard + 1} of the 2 crawling this site ended with SIGKILL" in crawl.stats["restarted"]
+    assert not [e for e in crawl.errors if "partial" in e or "exited" in e or "ends early" in e], crawl.errors
+    urls = [p.url for p in crawl.pages]
+    assert len(urls) == len(set(urls)), "a page was crawled twice"
+    found = {(f.page, f.url, f.detail["kind"]) for f in check_site(crawl, CheckContext(site="清溪")).findings}
+    assert found == sample_site.manifest.broken_pairs()
+    after = page_gets()
+    ends = {r.final_url for r in crawl.links.values() if r.redirects}
+
+    def path(url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    assert recorded and not [u for u in recorded if u not in ends and after[path(u)] > before[path(u)]]
+    replacement = next(w for w in crawls.workers if w.sharded and w.sites[0][1] == shard)
+    assert replacement is not victim and replacement.retried and replacement.proc.returncode == 0
+    # The other site: its process started once, never stopped, its crawl complete.
+    assert alone in crawls.workers and not alone.retried and alone.proc.returncode == 0
+    untouched = crawled["另一站"]
+    assert "restarted" not in untouched.stats and not untouched.errors, untouched.errors
+    assert sorted(p.url for p in untouched.pages) == [other.url + f"p{n}.html" for n in range(4)]
+    assert untouched.links[other.url + "gone.html"].kind == "http_404"
+
+
+def test_the_parent_sends_a_restarted_shard_what_its_crashed_process_was_sent_and_had_not_recorded(tmp_path):
+    """The links routed to a crashed shard while it is down, and the pages the other shard had
+    sent it to render that it had not recorded (that shard records no result for them), go to
+    its replacement; a page it had recorded does not."""
+    import signal
+    import subprocess
+    import sys
+
+    from crawler.shards import owner
+    from patrol.crawling import Router, Worker
+    site = Site(name="清溪", url="http://www.qx.example/")
+
+    def shard(n: int, retried: bool = False) -> Worker:
+        w = Worker(n, [(site, n % 2, 2)], retried=retried)
+        w.proc = subprocess.Popen([sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj("
+                                   f"sys.stdin.buffer, open({str(tmp_path / f'in-{n}')!r}, 'wb'))"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return w
+    first, other, again = shard(0), shard(1), shard(2, retried=True)
+    recorded = {"http://www.qx.example/done.html"}
+    router = Router([first, other], False, on_crash=lambda w: again,
+                    recorded=lambda name, url: name == "清溪" and url in recorded)
+    for w in (first, other):
+        router._register(w)
+
+    def render(url: str) -> dict:
+        return {"render": True, "url": url, "origin": url, "depth": 1, "referer": None, "chain": [],
+                "body": "PGh0bWw+", "ctype": "text/html"}
+    for url in ("http://www.qx.example/js.html", "http://www.qx.example/done.html"):
+        router._handle(other, render(url))
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait()
+    router._gone(first)
+    assert first.restart_at is not None and not first.alive
+    link = next({"url": u, "depth": 1, "referer": None} for u in (f"http://www.qx.example/{i}.html" for i in range(50))
+                if owner(u, 2) == 0)
+    router._handle(other, link)                 # while it is down
+    router._check_done()
+    assert router.finished == set(), "a site waiting for a shard's replacement is not done"
+    first.restart_at = 0.0
+    router._restart_crashed()
+    assert router.workers[0] is again and router.by_site["清溪"][0] is again
+    again.proc.stdin.close()
+    again.proc.wait(timeout=10)
+    sent = [json.loads(line) for line in (tmp_path / "in-2").read_bytes().splitlines()]
+    assert sent == [link, render("http://www.qx.example/js.html")]
+    assert again.forwarded == 2
+    for w in (other, again):
+        w.proc.stdin.close()
+        w.proc.wait(timeout=10)
+    router.sel.close()

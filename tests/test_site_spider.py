@@ -66,3 +66,35 @@ def test_a_page_is_requested_as_written_and_known_by_its_normalised_url(tmp_path
     (req,) = [r for r in scheduled if "list.jsp" in r.url]
     assert req.url == "http://x.example.cn/list.jsp;jsessionid=A1?b=2&a=1"
     assert req.meta["origin"] == "http://x.example.cn/list.jsp?a=1&b=2"
+
+
+def test_a_restarted_shard_takes_the_links_it_owns_from_the_other_shards_pages(tmp_path):
+    """A shard started again after a crash reads the other shards' outputs (still being
+    written) for the links it owns that it does not know yet: those they had sent the crashed
+    process.  Links of other owners, known ones, a damaged line and a half-written last line
+    add nothing."""
+    from checks.model import LinkRef, PageSnapshot
+    from crawler.shards import owner
+    base = "http://x.example.cn/"
+    urls = [f"{base}n{i}.html" for i in range(40)]
+    mine = [u for u in urls if owner(u, 2) == 1]
+    theirs = [u for u in urls if owner(u, 2) == 0]
+    assert len(mine) > 3 and theirs
+    known, cut = mine[0], mine[1]
+
+    def page_line(url: str, links: list[str]) -> bytes:
+        snap = PageSnapshot(url=url, final_url=url, status=200, depth=1,
+                            links=[LinkRef(url=u, tag="a") for u in links])
+        return json.dumps({"type": "page", **snap.to_dict()}, ensure_ascii=False).encode() + b"\n"
+    other = tmp_path / "crawl-0-0.jsonl"
+    other.write_bytes(b'{"type":"start","format":1,"site":"\\u7ad9","shard":0,"shards":2}\n'
+                      + page_line(theirs[0], [known] + mine[2:] + theirs) + b'{"type":"page","url":\xff\n'
+                      + page_line(theirs[1], [cut])[:-20])
+    spider = SiteSpider(site={"name": "站", "url": base, "render": "never", "shard": 1, "shards": 2},
+                        output=str(tmp_path / "out.jsonl"))
+    spider.headers, spider.rendering, spider.render_priority, spider.max_redirects = {}, False, 0, 10
+    spider.seen.add(known)
+    requests = list(spider._others_frontier([str(other)]))
+    # (besides the request for the host's not-found page, which a new host gets)
+    asked = [r.meta["origin"] for r in requests if "/patrol-missing-" not in r.url]
+    assert sorted(asked) == sorted(mine[2:])

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from patrol.samplesite.counting import crawl_requests as sample_requests
+from patrol.samplesite.counting import journal_pages
 from patrol.stopping import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,21 +77,16 @@ def journal_state(out: Path) -> tuple[set[str], set[str]]:
     return pages, {url for url, r in links.items() if not (r.get("page") and url not in pages)}
 
 
-def journal_pages(out: Path) -> int:
-    n = 0
-    for path in (out / ".journal").glob("*/crawl-*.jsonl"):
-        try:
-            n += path.read_bytes().count(b'{"type":"page"')
-        except OSError:
-            pass
-    return n
-
-
-def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout: float = 120) -> set[int]:
-    """Wait until the run's journal holds ``pages`` pages; every process of the run seen."""
+def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout: float = 120,
+                    recorded: Callable[[], bool] | None = None) -> set[int]:
+    """Wait until the run's journal holds ``pages`` pages and the run is recorded in its store
+    (``recorded``; by default a row in the SQLite store ``patrol.db`` beside ``out``: the crawl
+    starts before the store opens, and a busy machine may crawl pages meanwhile); every process
+    of the run seen."""
     seen: set[int] = set()
     deadline = time.monotonic() + timeout
-    while journal_pages(out) < pages:
+    recorded = recorded or (lambda: _recorded(out.parent / "patrol.db"))
+    while journal_pages(out) < pages or not recorded():
         assert proc.poll() is None, f"the run ended before it was stopped: {proc.communicate()}"
         assert time.monotonic() < deadline, "the crawl did not get going"
         seen |= descendants([proc.pid])
@@ -95,6 +94,15 @@ def run_until_pages(proc: subprocess.Popen[str], out: Path, pages: int, timeout:
     seen |= descendants([proc.pid])
     assert seen, "no crawl process"
     return seen
+
+
+def _recorded(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        return bool(db_rows(db, "SELECT id FROM run WHERE status = 'running'"))
+    except sqlite3.OperationalError:        # not created yet, or being written
+        return False
 
 
 def alive(pid: int) -> bool:
@@ -126,14 +134,7 @@ def findings_of(out: Path) -> set[tuple[str, str, str | None]]:
 
 
 def crawl_requests(sample_site) -> Counter[tuple[str, str]]:
-    """What the crawl asked the sample site for since its reset, by (method, path): the
-    report's evidence shots (a browser of its own) and the resources a rendered page loads are
-    left out, and so are the probes for a not-found page (a new random path each time)."""
-    asked: Counter[tuple[str, str]] = Counter()
-    for (method, path, agent, dest), n in sample_site.server.requests().items():
-        if "patrol/" in agent and dest in ("", "document") and "/patrol-missing-" not in path:
-            asked[(method, path)] += n
-    return asked
+    return sample_requests(sample_site.server)
 
 
 def fetched_twice(urls: set[str], asked: Counter, reference: Counter,
@@ -249,7 +250,15 @@ def test_killed_parent_takes_its_crawl_with_it_and_the_run_resumes(sample_site, 
     (report / "report.html").write_text("<html>上月的报告</html>", encoding="utf-8")
     sample_site.server.reset()
     proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", CHECKS, "--out", str(report))
-    tree = run_until_pages(proc, out, 8)
+
+    def report_marked() -> bool:
+        """The run has put its own 巡检未完成 report in the folder (its first step)."""
+        try:
+            return (json.loads((report / "findings.json").read_text(encoding="utf-8"))["run"]["id"] == 1
+                    and "巡检未完成" in (report / "report.html").read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            return False
+    tree = run_until_pages(proc, out, 8, recorded=report_marked)
     proc.kill()
     proc.communicate(timeout=30)
     left = wait_gone(tree, 10.0)
@@ -288,16 +297,62 @@ def test_second_signal_stops_at_once(sample_site, tmp_path):
     assert not wait_gone(tree, 5.0)
 
 
-def test_run_without_resume_says_an_interrupted_run_can_be_continued(sample_site, tmp_path):
+@pytest.mark.parametrize("journal", ["kept", "gone"])
+def test_run_without_resume_says_whether_an_interrupted_run_can_be_continued(sample_site, tmp_path, journal):
+    from patrol.crawling import write_journal
     from patrol.store import Store
     config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    folder = tmp_path / "out" / ".journal" / "earlier"
+    if journal == "kept":
+        folder.mkdir(parents=True)
+        write_journal(folder, {"attempt": 0, "sites": {}})
     store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
-    run = store.start_run(time.strftime("%Y-%m"), journal=str(tmp_path / "gone"))
+    run = store.start_run(time.strftime("%Y-%m"), journal=str(folder))
     store.finish_run(run.id, "interrupted")
     proc = run_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
     assert proc.returncode == 0, proc.stderr
     assert f"run {run.id} of {run.period} was interrupted" in proc.stderr
-    assert "patrol run --resume" in proc.stderr
+    if journal == "kept":
+        assert "`patrol run --resume` continues it" in proc.stderr
+    else:       # --resume would refuse it: not suggested
+        assert "--resume" not in proc.stderr, proc.stderr
+        assert f"cannot be continued: its crawl journal ({folder}) is gone" in proc.stderr
+        assert "This run starts afresh" in proc.stderr
+    assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run.id, "interrupted"),
+                                                                            (run.id + 1, "completed")]
+
+
+@pytest.mark.parametrize("when", ["before any page", "after the crawl"])
+def test_a_new_run_ended_by_an_error_is_failed_without_a_journal_or_resumable_with_its_pages(
+        sample_site, tmp_path, monkeypatch, capsys, when):
+    """An error before anything was crawled: the run is `failed` and leaves no journal for a
+    later --resume to take up.  An error once pages are crawled: they are kept, the run is
+    `interrupted` and patrol says that --resume continues it."""
+    from patrol import runner
+    from patrol.config import load_config
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
+    step = "mark_outputs_running" if when == "before any page" else "measure"
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(runner, step, broken)
+    if step == "mark_outputs_running":       # and no page can have been crawled by then
+        real = runner.start_crawls
+        monkeypatch.setattr(runner, "start_crawls", lambda sites, *a, **k: real(sites[:0], *a, **k))
+    with pytest.raises(OSError, match="No space left"):
+        runner.patrol(load_config(config), checks=["links"])
+    (status,), = db_rows(tmp_path / "patrol.db", "SELECT status FROM run")
+    said = capsys.readouterr().err
+    if when == "before any page":
+        assert status == "failed" and "--resume" not in said
+        assert not (tmp_path / "out" / ".journal").exists()
+    else:
+        assert status == "interrupted"
+        assert re.search(r"run 1 stopped on an error after [1-9]\d* pages were crawled", said), said
+        assert "patrol run --resume" in said
+        resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet")
+        assert resumed.returncode == 0, resumed.stderr
+        assert db_rows(tmp_path / "patrol.db", "SELECT status FROM run") == [("completed",)]
 
 
 def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, tmp_path, reference):
@@ -323,6 +378,34 @@ def test_a_crashed_crawl_process_is_started_again_from_its_journal(sample_site, 
     assert status == "completed" and "SIGKILL" in json.loads(stats)["crawl"]["restarted"]
     assert not fetched_twice(pages_done | links_done, crawl_requests(sample_site), reference.requests,
                              sample_site.base)
+
+
+def test_a_crashed_shard_of_a_fast_run_is_started_again_and_the_report_says_so(sample_site, tmp_path, reference):
+    """`patrol run` at full speed splits the site between the cores; kill -9 of the process
+    with the start page: it is started again once from its journal, the run completes with
+    the uninterrupted run's broken links, and the report says what happened."""
+    from crawler.shards import owner
+    from crawler.urls import normalize
+    config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True, "concurrency": 2})
+    out = tmp_path / "out"
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+    run_until_pages(proc, out, 5)
+    shards = sorted(pid for pid in descendants([proc.pid])
+                    if Path(f"/proc/{pid}/comm").read_text().strip().startswith("patrol-crawl"))
+    if len(shards) < 2:
+        proc.kill()
+        proc.communicate(timeout=30)
+        pytest.skip("one core: the site is not split")
+    names = {Path(f"/proc/{pid}/comm").read_text().strip(): pid for pid in shards}
+    os.kill(names[f"patrol-crawl-{owner(normalize(sample_site.base), len(shards))}"], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    report = out / "run-1"
+    assert findings_of(report) == {f for f in reference.findings if f[0] == "broken_link"}
+    assert "重新抓取一次" in (report / "report.html").read_text(encoding="utf-8")
+    (status, stats), = db_rows(tmp_path / "patrol.db", "SELECT status, stats FROM siteresult")
+    restarted = json.loads(stats)["crawl"]["restarted"]
+    assert status == "completed" and "SIGKILL" in restarted and f"of the {len(shards)} crawling" in restarted
 
 
 def test_killed_after_the_crawl_resumes_without_fetching_anything(sample_site, tmp_path, reference):
@@ -480,3 +563,44 @@ def test_a_resume_that_fails_leaves_the_run_resumable(sample_site, tmp_path, mon
         runner.patrol(load_config(config), resume=True)
     assert db_rows(tmp_path / "patrol.db", "SELECT id, status FROM run") == [(run_id, "interrupted")]
     assert (folder / "journal.json").exists()
+
+
+def test_one_writer_on_postgresql_and_a_killed_run_resumes_there(sample_site, tmp_path, postgres_url):
+    """Two `patrol run` on one PostgreSQL database: the second refuses at once, naming the
+    first, and writes nothing; the first, killed with SIGKILL, leaves no lock behind (the
+    server ends its session) and resumes."""
+    from sqlalchemy import create_engine, text
+    config = write_config(tmp_path, sample_site, SLOW)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    config.write_text(yaml.safe_dump({**data, "database": postgres_url}, allow_unicode=True), encoding="utf-8")
+    engine = create_engine(postgres_url)
+
+    def runs() -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text("SELECT id, status FROM run ORDER BY id"))]
+    out = tmp_path / "out"
+    sample_site.server.reset()
+    proc = start_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+
+    def recorded() -> bool:
+        try:
+            return bool(runs())
+        except Exception:           # noqa: BLE001 - the tables are not created yet
+            return False
+    try:
+        tree = run_until_pages(proc, out, 5, recorded=recorded)
+        second = run_patrol("run", "--config", str(config), "--quiet", "--checks", "links")
+        assert second.returncode == 2, second.stderr
+        assert "another patrol is writing to this database" in second.stderr
+        assert f"process {proc.pid}" in second.stderr and "Traceback" not in second.stderr
+        assert "postgres@127.0.0.1" in second.stderr
+        assert runs() == [(1, "running")], "the refused run wrote nothing"
+        assert len(list((out / ".journal").iterdir())) == 1, "the refused run left no journal"
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert not wait_gone(tree, 10.0)
+    resumed = run_patrol("run", "--config", str(config), "--resume", "--quiet", "--checks", "links")
+    assert resumed.returncode == 0, resumed.stderr
+    assert runs() == [(1, "completed")]
+    engine.dispose()

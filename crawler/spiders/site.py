@@ -15,7 +15,8 @@ parsed, one ``sheet`` record per style sheet read, one ``link`` record per check
 the crawl closes.  It is flushed and synced to disk every second: it is also the crawl's
 journal.  A job with ``journal`` (the outputs of an interrupted attempt of the same run)
 resumes the crawl: what they record is taken as done, and the links their pages carry that
-were not checked yet are the crawl's frontier.
+were not checked yet are the crawl's frontier.  A shard started again after a crash also gets
+``frontier``, the other shards' outputs: the links it owns on their pages join its frontier.
 """
 from __future__ import annotations
 
@@ -165,6 +166,8 @@ class SiteSpider(scrapy.Spider):
         if replayed is not None:
             for request in self._resume(replayed):
                 yield request
+            for request in self._others_frontier(self.site.get("frontier") or []):
+                yield request
             if self.link is not None:
                 self.link.flush()
             return
@@ -245,6 +248,25 @@ class SiteSpider(scrapy.Spider):
 
     def _owned(self, url: str) -> bool:
         return owner(url, self.shards) == self.shard
+
+    def _others_frontier(self, paths: list[str]) -> Iterator[scrapy.Request]:
+        """A shard started again after a crash: the links it owns on the pages the other
+        shards have recorded, not known here yet.  The other shards had sent them to the
+        crashed process and do not send them again.  (Their outputs are being written: whole
+        lines only; a damaged one is theirs to report.)"""
+        if self.shards < 2:
+            return
+        for path in paths:
+            for _, record in _journal_records(path):
+                if not isinstance(record, dict) or record.get("type") != "page":
+                    continue
+                try:
+                    page = PageSnapshot.from_dict({k: v for k, v in record.items() if k != "type"})
+                except (TypeError, AttributeError, KeyError, ValueError):
+                    continue
+                owned = [ref for ref in page.links if ref.url not in self.seen and self._owned(ref.url)]
+                if owned:
+                    yield from self._follow(owned, page.depth, page.url)
 
     def _resume(self, pages: list[PageSnapshot]) -> Iterator[scrapy.Request]:
         """The frontier: the start page if it was not crawled, then every link of the pages
