@@ -29,6 +29,7 @@ from reports.rectification import (
     Item,
     items_by_department,
     list_title,
+    phones_by_department,
     render_list_html,
     safe_name,
     xlsx_bytes,
@@ -119,9 +120,10 @@ def build_message(store: Store, run_id: int, cfg: Config, department: str, items
         lines.append(f"   问题页面：{item.page.splitlines()[0] if item.page else ''}")
         lines.append(f"   整改建议：{item.suggestion}  整改期限：{item.deadline.isoformat()}")
     msg.set_content("\n".join(lines) + "\n")
-    msg.add_alternative(render_list_html(store, run_id, cfg, department, items), subtype="html")
+    phones = phones_by_department(store, run_id).get(department)
+    msg.add_alternative(render_list_html(store, run_id, cfg, department, items, phones), subtype="html")
     title = list_title(store, run_id, cfg, department)
-    msg.add_attachment(xlsx_bytes(title, items), maintype="application",
+    msg.add_attachment(xlsx_bytes(title, items, phones), maintype="application",
                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        filename=f"整改清单-{dep_name}-{run.period}.xlsx")
     return msg
