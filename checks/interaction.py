@@ -51,6 +51,9 @@ _REPLIED = re.compile(_LABELLED.format("|".join(REPLIED_LABELS)))
 _STATE = re.compile(_LABELLED.format("|".join(STATE_LABELS)))
 _UNIT = re.compile(_LABELLED.format("|".join(UNIT_LABELS)))
 _REPLY_TEXT = re.compile("(?:{})\\s*[:：]?\\s*([^\\n]{{0,200}})".format("|".join(REPLY_TEXT_LABELS)))
+_ANY_LABEL = re.compile("^(?:{})".format("|".join(
+    ASKED_LABELS + REPLIED_LABELS + REPLY_TEXT_LABELS + STATE_LABELS + UNIT_LABELS
+    + ("留言内容", "来信内容", "信件标题", "留言标题", "信件内容", "咨询内容", "留言人", "来信人"))))
 _ANSWERED_WORDS = ("已答复", "已回复", "已办结", "已处理", "已反馈", "办结", "已完成")
 _PENDING_WORDS = ("未答复", "未回复", "待答复", "待回复", "办理中", "处理中", "正在办理", "未办结",
                   "待处理", "转办中", "已受理", "已转办", "未处理")
@@ -82,6 +85,13 @@ def settings(thresholds: dict[str, Any] | None) -> dict[str, Any]:
 
 # --- reading pages ------------------------------------------------------------------------
 
+def _value(m: re.Match[str]) -> str:
+    """A label's value; empty when the label has none and the next label was caught instead
+    (an empty table cell: 答复单位 / 答复时间 / …)."""
+    value = m.group(1).strip()
+    return "" if _ANY_LABEL.match(value) else value
+
+
 def _date_after(value: str, today: date) -> date | None:
     """The date that ``value`` starts with (a label's value), or None."""
     found = find_date(value)
@@ -99,31 +109,31 @@ def read_message(page: PageSnapshot, today: date) -> Message | None:
         return None
     asked = None
     for m in _ASKED.finditer(text):
-        asked = _date_after(m.group(1), today)
+        asked = _date_after(_value(m), today)
         if asked:
             break
     if asked is None:
         return None
     replied = None
     for m in _REPLIED.finditer(text):
-        replied = _date_after(m.group(1), today)
+        replied = _date_after(_value(m), today)
         if replied:
             break
     state_text = ""
     for m in _STATE.finditer(text):
-        if m.group(1).strip():
-            state_text = m.group(1).strip()[:12]
+        if _value(m):
+            state_text = _value(m)[:12]
             break
     reply_text = None
     for m in _REPLY_TEXT.finditer(text):
-        reply_text = m.group(1).strip()
+        reply_text = _value(m)
         break
     if replied is None and not state_text and reply_text is None:
         return None          # a 留言时间 alone (an article about a board) is no message page
     unit = ""
     for m in _UNIT.finditer(text):
-        if m.group(1).strip() and not find_date(m.group(1)):
-            unit = m.group(1).strip()[:30]
+        if _value(m) and not find_date(_value(m)):
+            unit = _value(m)[:30]
             break
     has_reply = reply_text is None or not _NO_REPLY_TEXT.match(reply_text)
     pending_word = any(w in state_text for w in _PENDING_WORDS)

@@ -65,8 +65,11 @@ def _cued(text: str, start: int) -> bool:
 def _label_before(text: str, start: int) -> str:
     """The words right before a number (its label: 咨询电话, 区信访局 …), trimmed."""
     before = text[max(0, start - 16):start]
-    before = re.split(r"[\n。；;，,、！？]", before)[-1]
-    return before.strip(" ：:　()（）").strip()[-14:]
+    before = re.split(r"[\n。；;，,、！？\d]", before)[-1]
+    parts = before.strip(" ：:　()（）").split()
+    if len(parts) > 1 and len(parts[0]) <= 1:
+        parts = parts[1:]                 # the tail of a word cut by a number (…31686号)
+    return " ".join(parts)[-14:]
 
 
 def find_numbers(text: str) -> list[dict[str, Any]]:
@@ -121,7 +124,9 @@ def find_numbers(text: str) -> list[dict[str, Any]]:
     return found
 
 
-def _column(page: Any) -> str:
+def _column(page: Any, homepage: str) -> str:
+    if page.url == homepage or page.final_url == homepage:
+        return "首页"
     crumbs = [c for c in page.breadcrumb if c and c not in ("首页", "正文", "网站首页", "详情", "内容")]
     return " > ".join(crumbs)
 
@@ -133,7 +138,7 @@ KIND_LABELS = {"landline": "固定电话", "local": "固定电话（未注明区
 def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     dep = ctx.department or crawl.department
     numbers: dict[str, dict[str, Any]] = {}
-    block_hits: dict[str, set[str]] = {}
+    homepage = crawl.homepage_url or crawl.url
     for page in crawl.pages:
         if page.status >= 400:
             continue
@@ -146,14 +151,13 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
                     "labels": [], "in_blocks": False})
                 if url not in entry["pages"]:
                     entry["pages"].append(url)
-                    column = _column(page)
+                    column = _column(page, homepage)
                     if column and column not in entry["columns"]:
                         entry["columns"].append(column)
                 if hit["label"] and hit["label"] not in entry["labels"] and len(entry["labels"]) < 5:
                     entry["labels"].append(hit["label"])
                 if in_block:
                     entry["in_blocks"] = True
-                    block_hits.setdefault(hit["number"], set()).add(url)
     out = CheckOutput()
     rows = []
     for number in sorted(numbers):
