@@ -109,10 +109,9 @@ def test_every_published_number_once_and_nothing_else(run, sample_site):
         assert f["detail"]["columns"]                          # the column of the page that shows it
     for wrong in sample_site.manifest.not_phones:
         assert wrong not in by_number, wrong
-    # The citizen's mobile number is a privacy leak, not a contact number.
-    leaks = [f for f in findings["findings"] if f["check"] == "privacy_leak" and f["site"] == main
-             and f["page"] in planted_pages]
-    assert len(leaks) == 1 and "1391" not in json.dumps(leaks, ensure_ascii=False).replace("139****", "")
+    # Nothing on these pages is a citizen's data: the office mobile after 联系电话 is an office
+    # line for the privacy rule too, and the citizen's number is masked.
+    assert not [f for f in findings["findings"] if f["check"] == "privacy_leak" and f["page"] in planted_pages]
 
 
 def test_the_rectification_lists_have_the_phone_sheet(run, sample_site):

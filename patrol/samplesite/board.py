@@ -100,7 +100,7 @@ def message_board(b: _Builder) -> dict[str, Any]:
 # Numbers on the 联系我们 and 服务电话 pages: (number as patrol normalises it, kind, pages).
 def contact_pages(b: _Builder) -> tuple[list[dict[str, Any]], list[str]]:
     """联系我们 and a notice of service numbers, with dates, document numbers, a postcode,
-    prices, an ICP-like number and a citizen's mobile number nearby that are not contact numbers."""
+    a price, a credit code and a citizen's masked mobile number nearby that are not contact numbers."""
     sn = b.site_name
     today = b.today
     contact = ('<div class="column-title"><h2>联系我们</h2></div>\n<div class="contact">'
@@ -120,7 +120,7 @@ def contact_pages(b: _Builder) -> tuple[list[dict[str, Any]], list[str]]:
         "区人力社保局咨询电话：023-61234567；区市场监管局投诉举报请拨打12315热线。",
         f"受理时间：{start:%Y%m%d}起每个工作日；邮政编码：400123；证照工本费每件20元，"
         "统一社会信用代码11500101MB1234567X。",
-        "另：市民张某在区政务服务中心遗失钱包一个，失主手机13912345678，请拾获者与其联系。",
+        "另：市民张某在区政务服务中心遗失钱包一个，失主手机139****5678，请拾获者与其联系。",
     ]
     body = H.article(title="关于公布区级部门服务电话的通知",
                      info=f"发布时间：{start.isoformat()}　来源：区政府办公室", paragraphs=paragraphs)
@@ -136,7 +136,7 @@ def contact_pages(b: _Builder) -> tuple[list[dict[str, Any]], list[str]]:
         {"number": "023-61234567", "kind": "landline", "pages": [g]},
         {"number": "12315", "kind": "hotline", "pages": [g]},
     ]
-    not_phones = ["400123", f"{start:%Y%m%d}", "12", str(today.year), "20", "13912345678",
+    not_phones = ["400123", f"{start:%Y%m%d}", "12", str(today.year), "20", "139****5678", "5678",
                   "9:00-12:00", "11500101", "1234567"]
     return phones, not_phones
 

@@ -716,6 +716,9 @@ class _Builder:
                     pairs.append({"url": link, "page": "{base}" + page[1:], "kind": self.broken_targets[link]})
         pairs += self.extra_pairs
         pairs.sort(key=lambda p: (p["page"], p["url"]))
+        # The sub-sites' own (the stale site's mailbox): a crawl of the main site never sees them.
+        subsite_pairs = [p for p in pairs if p["page"].startswith(("{base}nav/", "{base}stale/"))]
+        pairs = [p for p in pairs if p not in subsite_pairs]
         columns = [_column_entry(c, self.today) for c in self.columns]
         main_newest = max(a.published for a in self.columns[0].articles)
         sites = [{"id": "main", "name": self.site_name, "url": "{base}", "homepage": "dated",
@@ -744,6 +747,7 @@ class _Builder:
             interaction=self.interaction + ([{"site": "nav", "board": None, "submit": None, "channel": "none",
                                               "veto": True, "messages": []}] if self.profile.faults else []),
             phones=self.phones, not_phones=self.not_phones,
+            subsite_broken=subsite_pairs,
         )
 
 

@@ -20,6 +20,9 @@ class Manifest:
     # Every (page, url) pair a crawler must report: {"url", "page", "kind"}; kind is a
     # checks.model.LinkKind value, HTTP errors as "http_<code>".
     broken: list[dict[str, str]] = field(default_factory=list)
+    # The same on the sub-sites' pages (/nav/, /stale/), which a crawl of the main site does not
+    # reach: {"url", "page", "kind"}.
+    subsite_broken: list[dict[str, str]] = field(default_factory=list)
     # Tricky links that must NOT be reported: {"url", "page", "why"}.
     not_broken: list[dict[str, str]] = field(default_factory=list)
     # {"site", "url", "name", "category", "newest", "verdict", "date_source", ...}
