@@ -33,8 +33,8 @@ from checks.text.privacy import HALF_WIDTH, MOBILE, office_line
 
 CHECK = "contact_phone"
 # Words that say the number after them is a telephone number (within CUE_REACH characters).
-PHONE_WORDS = ("电话", "热线", "传真", "座机", "手机", "联系方式", "Tel", "TEL", "tel", "Fax", "FAX", "电 话",
-               "咨询", "投诉", "举报", "拨打", "值班")
+PHONE_WORDS = ("电话", "热线", "传真", "座机", "手机", "总机", "客服", "联系方式", "Tel", "TEL", "tel", "Fax", "FAX",
+               "电 话", "咨询", "投诉", "举报", "拨打", "值班")
 CUE_REACH = 10
 PAGES_KEPT = 20
 # Nothing of these may touch a number on either side.
@@ -52,8 +52,14 @@ HOTLINE = re.compile(_EDGE_BEFORE + r"(12\d{3}|[48]00[- ]?\d{3}[- ]?\d{4}|95\d{3
 _HOTLINE_AFTER = re.compile(r"^\s*(?:热线|服务热线|便民|政务服务|平台|电话)")
 
 
+_FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+# Every number above has five digits in a row, an area code and three digits after a separator,
+# or three digits, a separator and four (8765 4321, 400-123-4567).
+_ANY = re.compile(r"\d{5}|0\d{2,3}\D{1,3}\d{3}|\d{3}[- ]\d{4}")
+
+
 def _half(text: str) -> str:
-    return text.translate(HALF_WIDTH)
+    return text.translate(HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
 
 
 def _cued(text: str, start: int) -> bool:
@@ -80,6 +86,8 @@ def find_numbers(text: str) -> list[dict[str, Any]]:
     if not text:
         return []
     digits = _half(text)
+    if not _ANY.search(digits):
+        return []
     taken: list[tuple[int, int]] = []
     found: list[dict[str, Any]] = []
 
@@ -139,13 +147,20 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     dep = ctx.department or crawl.department
     numbers: dict[str, dict[str, Any]] = {}
     homepage = crawl.homepage_url or crawl.url
+    blocks: dict[str, list[dict[str, Any]]] = {}
     for page in crawl.pages:
         if page.status >= 400:
             continue
         url = page.final_url or page.url
         sources = [(page.text, False)] + [(b, True) for b in page.blocks]
         for text, in_block in sources:
-            for hit in find_numbers(text):
+            if in_block:                 # the same header and footer on every page: read once
+                hits = blocks.get(text)
+                if hits is None:
+                    hits = blocks[text] = find_numbers(text)
+            else:
+                hits = find_numbers(text)
+            for hit in hits:
                 entry = numbers.setdefault(hit["number"], {
                     "number": hit["number"], "kind": hit["kind"], "pages": [], "columns": [],
                     "labels": [], "in_blocks": False})
