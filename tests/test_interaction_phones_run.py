@@ -138,3 +138,15 @@ def test_the_rectification_lists_have_the_phone_sheet(run, sample_site):
     assert "联系电话核查" in html and "023-87654321转8001" in html
     # A department whose sites publish no number gets no such sheet.
     assert load_workbook(lists / "rectification-dag.xlsx").sheetnames == ["整改清单"]
+
+
+def test_patrol_check_runs_them_too(sample_site, tmp_path):
+    stale = sample_site.manifest.site("stale")["url"]
+    proc = subprocess.run([sys.executable, "-m", "patrol.cli", "check", stale, "--out", str(tmp_path / "out"),
+                           "--fast", "--quiet", "--checks", "interaction,phones"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert [(f["check"], f["detail"]["rule"]) for f in findings["findings"]] == [
+        ("interaction_poor", "submit_unreachable")]
+    assert findings["sites"][0]["veto"] == ["interaction_poor"]
