@@ -33,7 +33,6 @@ CUE_REACH = 8
 # Full-width digits and letters read as ASCII (same length, so offsets stay valid).
 HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
 HALF_WIDTH.update({0xFF38: ord("X"), 0xFF58: ord("x")})
-_HALF_WIDTH = HALF_WIDTH
 _FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
 _GROUPING = re.compile("[ -]")
 # A number right after one of these words is an office line, not a citizen's.
@@ -96,7 +95,7 @@ def office_line(text: str, start: int) -> bool:
 def find_personal_data(text: str, today: date | None = None) -> list[TextFlag]:
     """Flags for personal data in ``text``; their ``wrong`` and ``context`` show it masked."""
     flags: list[TextFlag] = []
-    digits = text.translate(_HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
+    digits = text.translate(HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
     # Most text names neither (a substring test is cheaper than a regular expression).
     rare = "身份" in digits or "卡" in digits
     for m in ID_NUMBER.finditer(digits):
