@@ -73,7 +73,8 @@ def main() -> int:
     found = {f.detail["number"]: set(f.detail["pages"]) for f in ph.findings}
     planted = {p for x in manifest.phones for p in x["pages"]}
     hits = sum(1 for x in manifest.phones if set(x["pages"]) <= found.get(x["number"], set()))
-    extra = sorted(n for n, where in found.items() if where & planted and n not in {x["number"] for x in manifest.phones})
+    known = {x["number"] for x in manifest.phones}
+    extra = sorted(n for n, where in found.items() if where & planted and n not in known)
     wrong = sorted(n for n in manifest.not_phones if n in found)
     print(f"numbers: {hits} / {len(manifest.phones)} planted found; {len(extra)} others on the planted pages "
           f"{extra}; {len(wrong)} non-numbers taken for numbers {wrong}; {len(found)} distinct on the site")

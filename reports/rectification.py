@@ -168,7 +168,8 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
     return out
 
 
-def phones_by_department(store: Store, run_id: int, *, data: RunData | None = None) -> dict[str, list[list[Any]]]:
+def phones_by_department(store: Store, run_id: int, *,
+                         data: RunData | None = None) -> dict[str, list[list[Any]]]:
     """Rows of the 联系电话核查 sheet per department id: one per distinct number of each site
     (``contact_phone`` findings), with 核实结果 and 备注 left for the department to fill in."""
     data = data or load_run(store, run_id)

@@ -627,10 +627,11 @@ def _interaction(value: Any) -> dict[str, Any] | None:
         rows.append({**m, "verdict_label": label, "verdict_class": css,
                      "state_label": MESSAGE_STATES.get(str(m.get("state")), str(m.get("state") or "—"))})
     rows.reverse()                                 # newest first
-    channel, channel_css = CHANNEL_STATUS.get(str(value.get("channel")), (str(value.get("channel") or "—"), "muted"))
+    channel = str(value.get("channel") or "—")
+    channel, channel_css = CHANNEL_STATUS.get(channel, (channel, "muted"))
     return {**value, "rows": rows[:MESSAGES_SHOWN], "more": max(0, len(rows) - MESSAGES_SHOWN),
             "channel_label": channel, "channel_class": channel_css,
-            "verdict_counts": [(MESSAGE_VERDICTS.get(k, (k, ""))[0] if k != "unanswered" else f"超过{months}个月未答复", n)
+            "verdict_counts": [(f"超过{months}个月未答复" if k == "unanswered" else MESSAGE_VERDICTS.get(k, (k, ""))[0], n)
                                for k, n in sorted((value.get("counts") or {}).items())],
             "entries": [e for e in value.get("entries") or [] if isinstance(e, dict)]}
 
@@ -639,7 +640,8 @@ def _phones(value: Any) -> dict[str, Any] | None:
     """checks/phones.py facts: every published number with its pages and columns."""
     if not isinstance(value, dict) or not value:
         return None
-    return {"count": value.get("count", 0), "rows": [r for r in value.get("numbers") or [] if isinstance(r, dict)]}
+    rows = [r for r in value.get("numbers") or [] if isinstance(r, dict)]
+    return {"count": value.get("count", 0), "rows": rows}
 
 
 def _month_label(month: str, months: dict[str, Any]) -> str:

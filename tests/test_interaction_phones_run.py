@@ -35,8 +35,8 @@ def run(sample_site, tmp_path_factory):
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     sample_site.server.reset()
     out = tmp / "out"
-    proc = subprocess.run([sys.executable, "-m", "patrol.cli", "run", "--config", str(path), "--out", str(out),
-                           "--quiet", "--checks", "interaction,phones,text"],
+    proc = subprocess.run([sys.executable, "-m", "patrol.cli", "run", "--config", str(path),
+                           "--out", str(out), "--quiet", "--checks", "interaction,phones,text"],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return json.loads((out / "findings.json").read_text(encoding="utf-8")), out
@@ -50,7 +50,8 @@ def test_every_message_gets_its_verdict(run, sample_site):
     findings, _ = run
     main = _site_name(sample_site, "main")
     board = next(x for x in sample_site.manifest.interaction if x["site"] == "main")
-    ours = {f["url"]: f for f in findings["findings"] if f["check"] == "interaction_poor" and f["site"] == main}
+    ours = {f["url"]: f for f in findings["findings"]
+            if f["check"] == "interaction_poor" and f["site"] == main}
     for msg in board["messages"]:
         expected = FINDING_OF.get(msg["verdict"])
         got = ours.get(msg["url"])
@@ -105,20 +106,23 @@ def test_every_published_number_once_and_nothing_else(run, sample_site):
     assert on_planted == {x["number"]: sorted(x["pages"]) for x in sample_site.manifest.phones}
     for x in sample_site.manifest.phones:
         f = by_number[x["number"]]
-        assert f["severity"] == "info" and f["detail"]["kind"] == x["kind"] and f["url"] == "tel:" + x["number"]
+        assert f["severity"] == "info" and f["detail"]["kind"] == x["kind"]
+        assert f["url"] == "tel:" + x["number"]
         assert f["detail"]["columns"]                          # the column of the page that shows it
     for wrong in sample_site.manifest.not_phones:
         assert wrong not in by_number, wrong
     # Nothing on these pages is a citizen's data: the office mobile after 联系电话 is an office
     # line for the privacy rule too, and the citizen's number is masked.
-    assert not [f for f in findings["findings"] if f["check"] == "privacy_leak" and f["page"] in planted_pages]
+    assert not [f for f in findings["findings"]
+                if f["check"] == "privacy_leak" and f["page"] in planted_pages]
 
 
 def test_the_rectification_lists_have_the_phone_sheet(run, sample_site):
     from openpyxl import load_workbook
     findings, out = run
-    proc = subprocess.run([sys.executable, "-m", "patrol.cli", "report", "--config", str(out.parent / "patrol.yaml"),
-                           "--run", str(findings["run"]["id"]), "--out", str(out.parent / "report")],
+    proc = subprocess.run([sys.executable, "-m", "patrol.cli", "report", "--config",
+                           str(out.parent / "patrol.yaml"), "--run", str(findings["run"]["id"]),
+                           "--out", str(out.parent / "report")],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     lists = out.parent / "report" / "rectification"

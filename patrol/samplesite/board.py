@@ -57,7 +57,8 @@ def _letter(title: str, asked: date, replied: date | None, state: str, layout: s
         rows = [("信件标题", title), ("留言时间", f"{asked.isoformat()} 09:12"), ("办理状态", state),
                 ("留言内容", content), ("答复单位", unit), ("答复时间", reply_date), ("答复内容", reply)]
         cells = "".join(f"<tr><th>{H.e(k)}</th><td>{H.e(v)}</td></tr>" for k, v in rows)
-        return f'<div class="letter"><h1 class="title">{H.e(title)}</h1><table class="xjxq">{cells}</table></div>\n'
+        return (f'<div class="letter"><h1 class="title">{H.e(title)}</h1>'
+                f'<table class="xjxq">{cells}</table></div>\n')
     parts = [f"<p>留言时间：{asked:%Y年%m月%d日}</p>", f"<p>办理状态：{H.e(state)}</p>",
              f"<p>留言内容：{H.e(content)}</p>"]
     if replied:
@@ -89,7 +90,8 @@ def message_board(b: _Builder) -> dict[str, Any]:
             f'<p class="write"><a href="{WRITE}">我要写信</a></p>\n'
             '<table class="list"><tr><th>标题</th><th>留言时间</th><th>状态</th></tr>' + "".join(rows) + "</table>\n")
     b.page(BOARD, H.document(title=f"咨询投诉_{sn}", body=b.chrome(body, trail[:2] + [("咨询投诉", None)])))
-    form = ('<div class="column-title"><h2>我要写信</h2></div>\n<form class="letter-form" method="post" action="">'
+    form = ('<div class="column-title"><h2>我要写信</h2></div>\n'
+            '<form class="letter-form" method="post" action="">'
             '<p>标题：<input name="title"></p><p>内容：<textarea name="content"></textarea></p>'
             '<p>我们将在15个工作日内答复。</p></form>\n')
     b.page(WRITE, H.document(title=f"我要写信_{sn}", body=b.chrome(form, trail + [("我要写信", None)])))
