@@ -44,14 +44,21 @@ REPLIED_LABELS = ("答复时间", "答复日期", "回复时间", "回复日期"
 REPLY_TEXT_LABELS = ("答复内容", "回复内容", "答复意见", "回复意见", "办理结果", "处理结果", "办理情况")
 STATE_LABELS = ("办理状态", "处理状态", "信件状态", "回复状态", "答复状态", "状态")
 UNIT_LABELS = ("答复单位", "回复单位", "办理单位", "承办单位", "答复部门", "回复部门", "处理单位")
+
+
+def _labels(labels: tuple[str, ...]) -> str:
+    """The labels as one alternation; spaces a page pads them with (留 言 时 间) allowed."""
+    return "|".join("[ \u3000]*".join(map(re.escape, label)) for label in labels)
+
+
 # The label, optional colon, then the value (to the end of the line or 40 characters).
 _LABELLED = "(?:{})\\s*[:：]?\\s*([^\\n]{{0,40}})"
-_ASKED = re.compile(_LABELLED.format("|".join(ASKED_LABELS)))
-_REPLIED = re.compile(_LABELLED.format("|".join(REPLIED_LABELS)))
-_STATE = re.compile(_LABELLED.format("|".join(STATE_LABELS)))
-_UNIT = re.compile(_LABELLED.format("|".join(UNIT_LABELS)))
-_REPLY_TEXT = re.compile("(?:{})\\s*[:：]?\\s*([^\\n]{{0,200}})".format("|".join(REPLY_TEXT_LABELS)))
-_ANY_LABEL = re.compile("^(?:{})".format("|".join(
+_ASKED = re.compile(_LABELLED.format(_labels(ASKED_LABELS)))
+_REPLIED = re.compile(_LABELLED.format(_labels(REPLIED_LABELS)))
+_STATE = re.compile(_LABELLED.format(_labels(STATE_LABELS)))
+_UNIT = re.compile(_LABELLED.format(_labels(UNIT_LABELS)))
+_REPLY_TEXT = re.compile("(?:{})\\s*[:：]?\\s*([^\\n]{{0,200}})".format(_labels(REPLY_TEXT_LABELS)))
+_ANY_LABEL = re.compile("^(?:{})".format(_labels(
     ASKED_LABELS + REPLIED_LABELS + REPLY_TEXT_LABELS + STATE_LABELS + UNIT_LABELS
     + ("留言内容", "来信内容", "信件标题", "留言标题", "信件内容", "咨询内容", "留言人", "来信人"))))
 _ANSWERED_WORDS = ("已答复", "已回复", "已办结", "已处理", "已反馈", "办结", "已完成")
@@ -105,7 +112,7 @@ def _date_after(value: str, today: date) -> date | None:
 def read_message(page: PageSnapshot, today: date) -> Message | None:
     """The message a page shows, or None when the page is not a message page."""
     text = page.text or ""
-    if not any(label in text for label in ASKED_LABELS):
+    if "时" not in text and "日" not in text:
         return None
     asked = None
     for m in _ASKED.finditer(text):

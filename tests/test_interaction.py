@@ -62,6 +62,7 @@ def test_empty_cells_are_not_read_as_the_next_label():
     ("留言时间：2026-08-07\n状态：已办结\n办理结果：已解决。", "answered"),       # answered, no reply date
     ("留言时间：2026-08-07\n答复时间：2026-08-01\n答复内容：已办理。", "answered"),  # reply before message: undated
     ("咨询时间：08-07\n处理状态：待处理", "pending"),                              # a yearless date
+    ("留 言 时 间：　2026-08-07\n答　复　时　间：2026-08-20\n回复内容：已处理。", "answered"),  # padded labels
 ])
 def test_states_as_boards_write_them(text, state):
     msg = read_message(page("/a.html", text), TODAY)
