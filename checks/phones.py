@@ -49,6 +49,8 @@ LANDLINE = re.compile(
 LANDLINE_PLAIN = re.compile(_EDGE_BEFORE + r"(0\d{9,11})" + _EDGE_AFTER)
 LOCAL = re.compile(_EDGE_BEFORE + r"([2-9]\d{2,3})[- ]?(\d{4})" + _EDGE_AFTER)
 HOTLINE = re.compile(_EDGE_BEFORE + r"(12\d{3}|[48]00[- ]?\d{3}[- ]?\d{4}|95\d{3})" + _EDGE_AFTER)
+_OFFICE_END = re.compile(r"(?:局|委|委员会|办|办公室|室|中心|所|站|处|院|部|会|队|馆|厅|公司|街道|镇|乡|村|社区|窗口|大厅|"
+                         r"接待|热线|专线)$")
 _HOTLINE_AFTER = re.compile(r"^\s*(?:热线|服务热线|便民|政务服务|平台|电话)")
 
 
@@ -75,7 +77,12 @@ def _label_before(text: str, start: int) -> str:
     parts = before.strip(" ：:　()（）").split()
     if len(parts) > 1 and len(parts[0]) <= 1:
         parts = parts[1:]                 # the tail of a word cut by a number (…31686号)
-    return " ".join(parts)[-14:]
+    label = " ".join(parts)[-14:]
+    # Only words that say what the number is: a telephone word or an office's name (not the
+    # menu words that happen to stand before it, such as 加入收藏 联系我们).
+    if any(word in label for word in PHONE_WORDS) or _OFFICE_END.search(label):
+        return label
+    return ""
 
 
 def find_numbers(text: str) -> list[dict[str, Any]]:

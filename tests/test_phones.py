@@ -86,3 +86,9 @@ def test_one_finding_per_number_with_its_pages_and_columns():
                                pages=list(reversed(crawl.pages)))
     again = check_site(reversed_crawl, CheckContext(site=crawl.name, department="zfb"))
     assert {f.fingerprint for f in again.findings} == {f.fingerprint for f in out.findings}
+
+
+def test_labels_say_what_the_number_is():
+    labels = [f["label"] for f in find_numbers(
+        "加入收藏 联系我们 023-12345678\n区信访局来访接待：（023）8765 4321\n如有疑问，请拨打联系电话：023-61234567")]
+    assert labels == ["", "区信访局来访接待", "请拨打联系电话"]
