@@ -614,7 +614,7 @@ MESSAGES_SHOWN = 300
 
 def _interaction(value: Any) -> dict[str, Any] | None:
     """checks/interaction.py facts: the channel, and every message with its dates and state."""
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, dict) or not value or "error" in value:
         return None
     months = value.get("unanswered_months", 3)
     rows = []
@@ -638,7 +638,7 @@ def _interaction(value: Any) -> dict[str, Any] | None:
 
 def _phones(value: Any) -> dict[str, Any] | None:
     """checks/phones.py facts: every published number with its pages and columns."""
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, dict) or not value or "error" in value:
         return None
     rows = [r for r in value.get("numbers") or [] if isinstance(r, dict)]
     return {"count": value.get("count", 0), "rows": rows}
