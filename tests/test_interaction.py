@@ -146,3 +146,14 @@ def test_an_unreachable_submission_page_is_a_veto():
     # A rate-limited entry is not known to be broken: no verdict on it.
     links = {write: LinkResult(url=write, kind="rate_limited", status=429)}
     assert run(crawl_of(board(write_ok=False), links)).findings == []
+
+
+def test_the_report_view_of_the_facts():
+    from reports.render import _interaction
+    msgs = [page("/m5.html", letter("2026-09-03", state="办理中")),
+            page("/m1.html", letter("2026-11-02", "2026-11-23", "已办结", "已答复。"))]
+    view = _interaction(run(crawl_of(board(*msgs)), unanswered_months=2).facts)
+    assert [(r["verdict_label"], r["state_label"]) for r in view["rows"]] == [
+        ("按时答复", "已答复"), ("超过2个月未答复", "未答复")]           # newest first
+    assert view["channel_label"] == "渠道正常"
+    assert _interaction({"error": "ValueError()"}) is None              # a failed check: 未检查
