@@ -40,6 +40,8 @@ SITE_CHECKS: list[tuple[str, str]] = [
     ("text", "checks.text:check_site"),
     ("ipv6", "checks.ipv6:check_site"),
     ("availability", "checks.availability:check_site"),
+    ("interaction", "checks.interaction:check_site"),
+    ("phones", "checks.phones:check_site"),
 ]
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
@@ -29,6 +29,7 @@ from reports.rectification import (
     Item,
     items_by_department,
     list_title,
+    phones_by_department,
     render_list_html,
     safe_name,
     xlsx_bytes,
@@ -98,7 +99,8 @@ class _Permanent(Exception):
 
 
 def build_message(store: Store, run_id: int, cfg: Config, department: str, items: list[Item],
-                  message_id: str = "") -> EmailMessage:
+                  message_id: str = "", phones: list[list[Any]] | None = None) -> EmailMessage:
+    """The mail of one department's list; ``phones``: its rows of the 联系电话核查 sheet."""
     run = store.get_run(run_id)
     assert run is not None
     dep = cfg.department(department)
@@ -119,9 +121,9 @@ def build_message(store: Store, run_id: int, cfg: Config, department: str, items
         lines.append(f"   问题页面：{item.page.splitlines()[0] if item.page else ''}")
         lines.append(f"   整改建议：{item.suggestion}  整改期限：{item.deadline.isoformat()}")
     msg.set_content("\n".join(lines) + "\n")
-    msg.add_alternative(render_list_html(store, run_id, cfg, department, items), subtype="html")
+    msg.add_alternative(render_list_html(store, run_id, cfg, department, items, phones), subtype="html")
     title = list_title(store, run_id, cfg, department)
-    msg.add_attachment(xlsx_bytes(title, items), maintype="application",
+    msg.add_attachment(xlsx_bytes(title, items, phones), maintype="application",
                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        filename=f"整改清单-{dep_name}-{run.period}.xlsx")
     return msg
@@ -138,6 +140,7 @@ def send_lists(store: Store, run_id: int, cfg: Config, dry_run: bool = False, re
     """Send (or with ``dry_run`` write as .eml) each department's list of run ``run_id``."""
     outcome = MailOutcome(run_id)
     lists = items_by_department(store, run_id, cfg)
+    phones = phones_by_department(store, run_id)
     wanted = set(departments) if departments else None
     if out_dir is None:
         out_dir = Path(cfg.output) / f"run-{run_id}" / "mail"
@@ -166,7 +169,8 @@ def send_lists(store: Store, run_id: int, cfg: Config, dry_run: bool = False, re
                     _record(store, run_id, department, recipients, items, status="failed", error=result.error)
                 continue
             row = _open_row(store, run_id, department, recipients, items)
-            message = build_message(store, run_id, cfg, department, items, row.message_id)
+            message = build_message(store, run_id, cfg, department, items, row.message_id,
+                                    phones.get(department))
             result.message_id = str(message["Message-ID"])
             if dry_run:
                 out_dir.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,10 @@ COLUMNS = ["序号", "网站/账号", "问题类型", "问题页面", "问题描
 UNASSIGNED = ""          # findings of sites with no department
 UNASSIGNED_NAME = "未指定责任部门"
 SEVERITY_LABELS = {"veto": "单项否决", "error": "问题", "warning": "预警", "info": "提示"}
+# The sheet of published telephone numbers each department rings to confirm (僵尸电话 clean-up).
+PHONE_SHEET = "联系电话核查"
+PHONE_COLUMNS = ["序号", "网站", "电话号码", "类型", "标注", "所在栏目", "页面数", "页面（示例）", "核实结果", "备注"]
+PHONE_PAGES_LISTED = 3
 
 
 @dataclass
@@ -164,6 +168,30 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
     return out
 
 
+def phones_by_department(store: Store, run_id: int, *,
+                         data: RunData | None = None) -> dict[str, list[list[Any]]]:
+    """Rows of the 联系电话核查 sheet per department id: one per distinct number of each site
+    (``contact_phone`` findings), with 核实结果 and 备注 left for the department to fill in."""
+    data = data or load_run(store, run_id)
+    rows: dict[str, list[list[Any]]] = {}
+    for f in sorted((f for f in data.findings if f.check == "contact_phone"),
+                    key=lambda f: (f.site, str((f.detail or {}).get("number", f.url)))):
+        d = f.detail or {}
+        pages = [str(p) for p in d.get("pages") or []]
+        shown = "\n".join(pages[:PHONE_PAGES_LISTED])
+        total = int(d.get("page_count") or len(pages))
+        if total > PHONE_PAGES_LISTED:
+            shown += f"\n等共 {total} 个页面"
+        rows.setdefault(f.department or UNASSIGNED, []).append([
+            f.site, str(d.get("number") or f.url.removeprefix("tel:")), str(d.get("kind_label") or ""),
+            "、".join(str(x) for x in d.get("labels") or []), "；".join(str(x) for x in d.get("columns") or []),
+            total, shown, "", ""])
+    for dep_rows in rows.values():
+        for n, row in enumerate(dep_rows, 1):
+            row.insert(0, n)
+    return rows
+
+
 def _item(rules: dict[str, Any], base: date, *, detail: dict[str, Any], **kw: Any) -> Item:
     kw["page_count"] = len(kw.get("pages") or [])
     return Item(label=label(kw["check"], rules), suggestion=suggestion(kw["check"], detail, rules),
@@ -192,7 +220,7 @@ def safe_name(text: str) -> str:
 
 
 def list_context(store: Store, run_id: int, cfg: Config | None, department: str,
-                 items: list[Item]) -> dict[str, Any]:
+                 items: list[Item], phones: list[list[Any]] | None = None) -> dict[str, Any]:
     run = store.get_run(run_id)
     assert run is not None
     names = department_names(cfg)
@@ -202,23 +230,25 @@ def list_context(store: Store, run_id: int, cfg: Config | None, department: str,
         "inspector": (cfg.inspector.name if cfg else run.inspector) or "巡检单位",
         "inspector_email": cfg.inspector.email if cfg else "",
         "items": items, "columns": COLUMNS, "severity_labels": SEVERITY_LABELS,
+        "phones": phones or [], "phone_columns": PHONE_COLUMNS, "phone_sheet": PHONE_SHEET,
     }
 
 
 def render_list_html(store: Store, run_id: int, cfg: Config | None, department: str,
-                     items: list[Item]) -> str:
+                     items: list[Item], phones: list[list[Any]] | None = None) -> str:
     template = environment().get_template("rectification.html.j2")
-    return template.render(**list_context(store, run_id, cfg, department, items))
+    return template.render(**list_context(store, run_id, cfg, department, items, phones))
 
 
-def write_xlsx(path: Path, title: str, items: list[Item]) -> Path:
+def write_xlsx(path: Path, title: str, items: list[Item], phones: list[list[Any]] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(xlsx_bytes(title, items))
+    path.write_bytes(xlsx_bytes(title, items, phones))
     return path
 
 
-def xlsx_bytes(title: str, items: list[Item]) -> bytes:
-    """The list as an XLSX workbook: a title row, the header row, one row per item."""
+def xlsx_bytes(title: str, items: list[Item], phones: list[list[Any]] | None = None) -> bytes:
+    """The list as an XLSX workbook: a title row, the header row, one row per item; with
+    ``phones`` (rows of :func:`phones_by_department`) a second sheet 联系电话核查."""
     from openpyxl import Workbook  # imported when a workbook is written: 0.2 s
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -244,6 +274,25 @@ def xlsx_bytes(title: str, items: list[Item]) -> bytes:
     ws.freeze_panes = "A3"
     if items:
         ws.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{ws.max_row}"
+    if phones:
+        sheet = wb.create_sheet(PHONE_SHEET)
+        sheet.append([title.replace("整改清单", "联系电话核查表", 1)])
+        sheet["A1"].font = Font(bold=True, size=14)
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(PHONE_COLUMNS))
+        sheet.append(PHONE_COLUMNS)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDE6F0")
+        for row in phones:
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for col, width in enumerate([6, 18, 20, 14, 20, 30, 8, 48, 14, 20], 1):
+            sheet.column_dimensions[get_column_letter(col)].width = width
+        sheet.freeze_panes = "A3"
+        sheet.auto_filter.ref = f"A2:{get_column_letter(len(PHONE_COLUMNS))}{sheet.max_row}"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -260,10 +309,16 @@ def write_lists(store: Store, run_id: int, out_dir: Path, cfg: Config | None = N
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for department, items in items_by_department(store, run_id, cfg).items():
+    data = load_run(store, run_id)
+    lists = items_by_department(store, run_id, cfg, data=data)
+    phones = phones_by_department(store, run_id, data=data)
+    for department in list(lists) + [d for d in phones if d not in lists]:
+        items = lists.get(department, [])
         stem = f"rectification-{safe_name(department)}"
         html_path = out_dir / f"{stem}.html"
-        html_path.write_text(render_list_html(store, run_id, cfg, department, items), encoding="utf-8")
+        html_path.write_text(render_list_html(store, run_id, cfg, department, items, phones.get(department)),
+                             encoding="utf-8")
         paths.append(html_path)
-        paths.append(write_xlsx(out_dir / f"{stem}.xlsx", list_title(store, run_id, cfg, department), items))
+        paths.append(write_xlsx(out_dir / f"{stem}.xlsx", list_title(store, run_id, cfg, department), items,
+                                phones.get(department)))
     return paths

@@ -62,7 +62,8 @@ PLATFORMS = {"wechat": "微信公众号", "weibo": "微博", "toutiao": "今日�
              "kuaishou": "快手", "bilibili": "哔哩哔哩", "website": "网页", "app": "移动客户端"}
 # Checks whose facts have a part of their own in a site section: their informational
 # findings (the summary of the facts) are not listed again among the findings.
-FACT_CHECKS = {"ipv6": "ipv6", "site_unreachable": "availability"}
+FACT_CHECKS = {"ipv6": "ipv6", "site_unreachable": "availability", "interaction_poor": "interaction",
+               "contact_phone": "phones"}
 # Checks whose messages leave out details worth showing next to them (for the others the
 # message already says the dates and counts).
 FACTS_SHOWN = ("broken_link", "privacy_leak", "interaction_poor", "newmedia_interaction")
@@ -330,7 +331,8 @@ def _site_section(store: Store, run_id: int, e: SiteEntry, rules: dict[str, Any]
     links = _links_section(store, run_id, e, broken, stats.get("links"), shared_min)
     views = {"freshness": _freshness(stats.get("freshness")), "ipv6": _ipv6(stats.get("ipv6")),
              "availability": _availability(stats.get("availability")), "text": _text(stats.get("text")),
-             "newmedia": _newmedia(stats.get("newmedia"))}
+             "newmedia": _newmedia(stats.get("newmedia")),
+             "interaction": _interaction(stats.get("interaction")), "phones": _phones(stats.get("phones"))}
     groups = []
     by_check: dict[str, list[FindingRow]] = defaultdict(list)
     for f in e.findings:
@@ -597,6 +599,49 @@ def _availability(value: Any) -> dict[str, Any] | None:
             "per_day": sorted(per_day.items()),
             "from_day": str(value.get("from") or "")[:10], "to_day": str(value.get("to") or "")[:10],
             "last_failures": [f for f in value.get("last_failures") or [] if isinstance(f, dict)]}
+
+
+MESSAGE_VERDICTS = {"ok": ("按时答复", "ok"), "late": ("答复超期", "warn"), "overdue": ("超期未答复", "warn"),
+                    "unanswered": ("超过3个月未答复", "bad"), "pending": ("办理中（未超期）", "muted"),
+                    "outside_window": ("超出统计期（一年前留言）", "muted"), "invalid": ("无效留言（不予受理等）", "muted"),
+                    "answered_undated": ("已答复（未注明答复时间）", "muted")}
+MESSAGE_STATES = {"answered": "已答复", "pending": "未答复", "invalid": "无效"}
+CHANNEL_STATUS = {"ok": ("渠道正常", "ok"), "none": ("未找到互动交流渠道", "bad"),
+                  "unreachable": ("留言入口无法访问", "bad"), "partly_unreachable": ("部分留言入口无法访问", "warn"),
+                  "no_submit_entry": ("未找到留言提交入口，请人工确认", "warn")}
+MESSAGES_SHOWN = 300
+
+
+def _interaction(value: Any) -> dict[str, Any] | None:
+    """checks/interaction.py facts: the channel, and every message with its dates and state."""
+    if not isinstance(value, dict) or not value or "error" in value:
+        return None
+    months = value.get("unanswered_months", 3)
+    rows = []
+    for m in value.get("messages") or []:
+        if not isinstance(m, dict):
+            continue
+        label, css = MESSAGE_VERDICTS.get(str(m.get("verdict")), (str(m.get("verdict") or "—"), "muted"))
+        if m.get("verdict") == "unanswered":
+            label = f"超过{months}个月未答复"
+        rows.append({**m, "verdict_label": label, "verdict_class": css,
+                     "state_label": MESSAGE_STATES.get(str(m.get("state")), str(m.get("state") or "—"))})
+    rows.reverse()                                 # newest first
+    channel = str(value.get("channel") or "—")
+    channel, channel_css = CHANNEL_STATUS.get(channel, (channel, "muted"))
+    return {**value, "rows": rows[:MESSAGES_SHOWN], "more": max(0, len(rows) - MESSAGES_SHOWN),
+            "channel_label": channel, "channel_class": channel_css,
+            "verdict_counts": [(f"超过{months}个月未答复" if k == "unanswered" else MESSAGE_VERDICTS.get(k, (k, ""))[0], n)
+                               for k, n in sorted((value.get("counts") or {}).items())],
+            "entries": [e for e in value.get("entries") or [] if isinstance(e, dict)]}
+
+
+def _phones(value: Any) -> dict[str, Any] | None:
+    """checks/phones.py facts: every published number with its pages and columns."""
+    if not isinstance(value, dict) or not value or "error" in value:
+        return None
+    rows = [r for r in value.get("numbers") or [] if isinstance(r, dict)]
+    return {"count": value.get("count", 0), "rows": rows}
 
 
 def _month_label(month: str, months: dict[str, Any]) -> str:

@@ -31,8 +31,8 @@ ID_WORDS = ("身份证", "身份号码")            # each contains 身份 (not 
 CARD_WORDS = ("银行卡", "卡号", "储蓄卡", "借记卡", "信用卡", "社保卡", "社会保障卡")  # each has 卡
 CUE_REACH = 8
 # Full-width digits and letters read as ASCII (same length, so offsets stay valid).
-_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
-_HALF_WIDTH.update({0xFF38: ord("X"), 0xFF58: ord("x")})
+HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
+HALF_WIDTH.update({0xFF38: ord("X"), 0xFF58: ord("x")})
 _FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
 _GROUPING = re.compile("[ -]")
 # A number right after one of these words is an office line, not a citizen's.
@@ -86,10 +86,16 @@ def _cued(text: str, start: int, words: tuple[str, ...]) -> bool:
     return _any_in(text[max(0, start - CUE_REACH):start], words)
 
 
+def office_line(text: str, start: int) -> bool:
+    """True when the mobile number at ``start`` follows a word that makes it an office's line
+    (热线, 联系电话 …): published for the public, not a citizen's (checks/phones.py lists it)."""
+    return _cued(text, start, SERVICE_WORDS)
+
+
 def find_personal_data(text: str, today: date | None = None) -> list[TextFlag]:
     """Flags for personal data in ``text``; their ``wrong`` and ``context`` show it masked."""
     flags: list[TextFlag] = []
-    digits = text.translate(_HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
+    digits = text.translate(HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
     # Most text names neither (a substring test is cheaper than a regular expression).
     rare = "身份" in digits or "卡" in digits
     for m in ID_NUMBER.finditer(digits):
@@ -106,7 +112,7 @@ def find_personal_data(text: str, today: date | None = None) -> list[TextFlag]:
             flags.append(make_flag("privacy_leak", text, m.start(), m.end(),
                                    "个人银行卡号不得公开发布", "privacy:bank_card", 0.9))
     for m in MOBILE.finditer(digits):
-        if _cued(digits, m.start(), SERVICE_WORDS):
+        if office_line(digits, m.start()):
             continue
         flags.append(make_flag("privacy_leak", text, m.start(), m.end(),
                                "个人手机号码不宜公开发布", "privacy:mobile", 0.5))

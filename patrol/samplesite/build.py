@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from patrol.samplesite import board as B
 from patrol.samplesite import html as H
+from patrol.samplesite.board import BOARD, CONTACT
 from patrol.samplesite.content import LEADER, PLANTS, Plant, Writer, corpus
 from patrol.samplesite.manifest import Manifest
 
@@ -194,6 +196,10 @@ class _Builder:
         self.routes: dict[str, Any] = {}
         self.plants = {p.key: p for p in PLANTS} if profile.faults else {}
         self.markup: list[dict[str, str]] = []
+        # The interaction_poor and contact_phone cases (patrol/samplesite/board.py).
+        self.interaction: list[dict[str, Any]] = []
+        self.phones: list[dict[str, Any]] = []
+        self.not_phones: list[str] = []
 
     # ------------------------------------------------------------------ writing
     def write(self, path: str, content: bytes | str, encoding: str = "utf-8") -> None:
@@ -564,11 +570,14 @@ class _Builder:
               f'<li><a href="/hdjl/szxx.html;jsessionid={H.SID_TOKEN}">区长信箱</a></li>'
               '<li><a href="mailto:zwgk@example.gov.cn">电子邮件</a></li>'
               '<li><a href="tel:023-12345678">咨询电话</a></li>'
-              '<li><a href="javascript:void(0)" onclick="window.print()">打印本页</a></li></ul>\n')
+              '<li><a href="javascript:void(0)" onclick="window.print()">打印本页</a></li>'
+              f'<li><a href="{BOARD}">咨询投诉</a></li><li><a href="{CONTACT}">联系我们</a></li></ul>\n')
         self.page("/hdjl/", H.document(title=f"互动交流_{sn}", body=self.chrome(hd, [("首页", "/"), ("互动交流", None)])))
         self.page("/hdjl/zxzx.html", H.plain_page(sn, "在线咨询", "请填写您的咨询内容，我们将在5个工作日内答复。"),
                   listed=False)
         self.page("/hdjl/szxx.html", H.plain_page(sn, "区长信箱", "欢迎您对我区工作提出意见和建议。"), listed=False)
+        self.interaction.append(B.message_board(self))
+        self.phones, self.not_phones = B.contact_pages(self)
         self.not_broken += [
             {"url": "{base}hdjl/zxzx.html?sid=0123abcd", "page": "{base}hdjl/",
              "why": "session id in the query: a new value on every page view; any value answers 200"},
@@ -635,6 +644,9 @@ class _Builder:
                 rows = sorted(((a.title, a.url, a.published) for c in cols for a in c.articles),
                               key=lambda r: r[2], reverse=True)
                 body = H.list_items([(t, u, d.isoformat()) for t, u, d in rows])
+                # A 馆长信箱 whose 我要写信 page is gone: interaction_poor (no working channel).
+                body += f'<p class="mailbox"><a href="{B.STALE_BOX}">馆长信箱</a></p>'
+                self.interaction.append(B.stale_mailbox(self, wrap))
                 info = {"homepage": "dated", "homepage_newest": newest.isoformat(),
                         "homepage_verdict": "stale" if (self.today - newest).days > 14 else "fresh"}
             self.page(home, H.document(title=name, body=wrap(body)), site=key)
@@ -704,6 +716,9 @@ class _Builder:
                     pairs.append({"url": link, "page": "{base}" + page[1:], "kind": self.broken_targets[link]})
         pairs += self.extra_pairs
         pairs.sort(key=lambda p: (p["page"], p["url"]))
+        # The sub-sites' own (the stale site's mailbox): a crawl of the main site never sees them.
+        subsite_pairs = [p for p in pairs if p["page"].startswith(("{base}nav/", "{base}stale/"))]
+        pairs = [p for p in pairs if p not in subsite_pairs]
         columns = [_column_entry(c, self.today) for c in self.columns]
         main_newest = max(a.published for a in self.columns[0].articles)
         sites = [{"id": "main", "name": self.site_name, "url": "{base}", "homepage": "dated",
@@ -729,6 +744,10 @@ class _Builder:
             sections=[{"url": "{base}" + sec.path[1:], "name": sec.name,
                        "columns": ["{base}" + c.path[1:] for c in sec.columns]} for sec in self.sections],
             timings={"slow_delay_s": self.slow_delay, "retry_after_s": 1} if self.profile.faults else {},
+            interaction=self.interaction + ([{"site": "nav", "board": None, "submit": None, "channel": "none",
+                                              "veto": True, "messages": []}] if self.profile.faults else []),
+            phones=self.phones, not_phones=self.not_phones,
+            subsite_broken=subsite_pairs,
         )
 
 

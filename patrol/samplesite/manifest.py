@@ -20,6 +20,9 @@ class Manifest:
     # Every (page, url) pair a crawler must report: {"url", "page", "kind"}; kind is a
     # checks.model.LinkKind value, HTTP errors as "http_<code>".
     broken: list[dict[str, str]] = field(default_factory=list)
+    # The same on the sub-sites' pages (/nav/, /stale/), which a crawl of the main site does not
+    # reach: {"url", "page", "kind"}.
+    subsite_broken: list[dict[str, str]] = field(default_factory=list)
     # Tricky links that must NOT be reported: {"url", "page", "why"}.
     not_broken: list[dict[str, str]] = field(default_factory=list)
     # {"site", "url", "name", "category", "newest", "verdict", "date_source", ...}
@@ -44,6 +47,13 @@ class Manifest:
     markup_titles: list[dict[str, str]] = field(default_factory=list)
     leaders: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # interaction_poor per site: {"site", "board", "submit", "channel", "veto", "messages":
+    # [{"key", "url", "title", "asked", "replied", "verdict"}]} (patrol/samplesite/board.py)
+    interaction: list[dict[str, Any]] = field(default_factory=list)
+    # contact_phone on the planted pages: {"number", "kind", "pages"}; and text near them that
+    # must never be read as a telephone number
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    not_phones: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
