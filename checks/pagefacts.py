@@ -121,6 +121,7 @@ class PageFacts:
     dir_links: list[LinkRef] = field(default_factory=list)    # directories of columns
     headline: str = ""                               # h1 / .title / ArticleTitle meta
     published_from: str = ""                         # label | date_element | meta
+    meta: dict[str, str] = field(default_factory=dict)  # the 发展指引 labels: name -> content
 
 
 # --- zone classification, cached per (tag, class, id) ---------------------------------------
@@ -380,7 +381,32 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.published = published.isoformat() if published else None
     facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
     facts.needs_render = empty_lists > 0 and bool(scripts) and not facts.list_items
+    facts.meta = label_meta(root)
     return facts
+
+
+# The <meta> labels of the 政府网站发展指引 (国办发〔2017〕47号, 附件 网页标签), in their spelling.
+LABEL_META_NAMES = ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnDescription",
+                    "ColumnKeywords", "ColumnType", "ArticleTitle", "PubDate", "ContentSource",
+                    "Keywords", "Author", "Description", "Image", "Url")
+_LABEL_META = {name.lower(): name for name in LABEL_META_NAMES}
+LABEL_META_MAX = 300        # characters of a label's content kept
+
+
+def label_meta(root: etree._Element) -> dict[str, str]:
+    """The 发展指引 labels a page carries, by their spelling in the 指引: ``{"SiteIDCode":
+    "5001120001"}``.  A label written twice keeps its first non-empty content; a label with
+    empty content is kept as "" (present but empty)."""
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        name = _LABEL_META.get((meta.get("name") or "").strip().lower())
+        if name is None:
+            continue
+        content = _fold(meta.get("content") or "")[:LABEL_META_MAX]
+        if content or name not in found:
+            if not found.get(name):
+                found[name] = content
+    return found
 
 
 def needs_render(tree: lxml.html.HtmlElement) -> bool:

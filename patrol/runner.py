@@ -40,6 +40,11 @@ SITE_CHECKS: list[tuple[str, str]] = [
     ("text", "checks.text:check_site"),
     ("ipv6", "checks.ipv6:check_site"),
     ("availability", "checks.availability:check_site"),
+    # 政务公开 checks (docs/opengov.md)
+    ("site_identity", "checks.identity:check_site"),
+    ("page_labels", "checks.labels:check_site"),
+    ("annual_report", "checks.annualreport:check_site"),
+    ("policy_interpretation", "checks.interpretation:check_site"),
 ]
 
 

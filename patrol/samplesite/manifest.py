@@ -44,6 +44,9 @@ class Manifest:
     markup_titles: list[dict[str, str]] = field(default_factory=list)
     leaders: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # 政务公开 plants (patrol/samplesite/opengov.py): identity per site, labels per page,
+    # annual reports, policy documents and their interpretation.
+    opengov: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
