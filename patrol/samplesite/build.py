@@ -812,7 +812,7 @@ class _Builder:
                        "columns": ["{base}" + c.path[1:] for c in sec.columns]} for sec in self.sections],
             timings={"slow_delay_s": self.slow_delay, "retry_after_s": 1} if self.profile.faults else {},
             opengov=G.expected(self.today, self.og_reports, self.og_documents,
-                               {"{base}" + p[1:]: v for p, v in sorted(self.label_pages.items())})
+                               [{"page": "{base}" + p[1:], **v} for p, v in sorted(self.label_pages.items())])
             if self.profile.faults else {},
         )
 

@@ -121,7 +121,8 @@ def interpretation_articles(today: date, policy_titles: list[str]) -> list[tuple
 
 
 def expected(today: date, reports: list[dict[str, Any]], documents: list[dict[str, Any]],
-             labels: dict[str, dict[str, Any]]) -> dict[str, Any]:
+             labels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest's ``opengov`` entry; ``labels``: [{page, type, present}] per labelled page."""
     year, due = report_year(today)
     done = sum(1 for d in documents if d["interpreted"])
     return {
