@@ -4,7 +4,8 @@ government website to show at the foot of its homepage, read from the crawled ho
 * 网站标识码, and that it equals the homepage's ``<meta name="SiteIDCode">``;
 * the ICP 备案编号 (``京ICP备05070218号``) and the 公安机关备案号 (``京公网安备 11010202000001号``);
 * the 党政机关网站标识 (开办者标识): its image and its link to the verification page on
-  ``conac.cn`` (or the script from ``dcs.conac.cn`` that writes both);
+  ``conac.cn`` (or the script from ``dcs.conac.cn`` that writes both, also when an inline
+  script writes that script with ``document.write``);
 * 主办单位 and 联系方式 (a labelled telephone or e-mail, or a 联系我们 link);
 * the domain rule: a government website uses a domain under ``.gov.cn``.
 
@@ -49,8 +50,20 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     verdicts = judge(found, home, require_gov_cn=bool(setting(ctx, "site_identity", "require_gov_cn")))
     required = set(setting(ctx, "site_identity", "required") or ITEMS)
     url = home.url
+    footer_items = [i for i in ITEMS if i != "domain"]
+    if all(verdicts[i]["status"] == "missing" for i in footer_items) and set(footer_items) & required:
+        # Not one item: a frameset, a door or redirect page, or a footer a script writes.  Weak
+        # evidence for six findings: one 疑似 to look at.
+        out.findings.append(Finding(
+            check="site_identity", severity="warning", site=crawl.name,
+            department=ctx.department or crawl.department, url=url, page=url,
+            message="疑似：首页未见任何网站标识信息（网站标识码、备案号、开办者标识、主办单位、联系方式），"
+                    "可能为框架页、跳转页或由脚本生成的页面，请人工核实",
+            detail={"kind": "footer", "rule": "none_found", "suspected": True}))
+        verdicts = {**{i: {**verdicts[i], "status": "unclear"} for i in footer_items},
+                    "domain": verdicts["domain"]}
     for item, verdict in verdicts.items():
-        if verdict["status"] in ("present", "not_judged") or item not in required:
+        if verdict["status"] in ("present", "not_judged", "unclear") or item not in required:
             continue
         out.findings.append(Finding(
             check="site_identity", severity="error", site=crawl.name,
@@ -98,7 +111,8 @@ def _badge(home: PageSnapshot, hosts: list[str]) -> dict[str, Any]:
     links = [r for r in home.links if r.tag == "a" and _on_badge_host(r.url, hosts)]
     # The badge's own link (its image's alt names it) before other links to the same host.
     link = next((r.url for r in links if any(w in r.anchor for w in _BADGE_WORDS)), links[0].url if links else "")
-    script = next((r.url for r in home.links if r.tag == "script" and _on_badge_host(r.url, hosts)), "")
+    script = next((r.url for r in home.links if r.tag == "script" and _on_badge_host(r.url, hosts)), "") \
+        or next((u for u in home.written_links if _on_badge_host(u, hosts)), "")
     image = next((r.url for r in home.links if r.tag == "img"
                   and (_on_badge_host(r.url, hosts) or any(w in r.anchor for w in _BADGE_WORDS))), "")
     return {"link": link, "image": image, "script": script}

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
@@ -122,6 +122,7 @@ class PageFacts:
     headline: str = ""                               # h1 / .title / ArticleTitle meta
     published_from: str = ""                         # label | date_element | meta
     meta: dict[str, str] = field(default_factory=dict)  # the 发展指引 labels: name -> content
+    written_links: list[str] = field(default_factory=list)  # absolute URLs scripts document.write
 
 
 # --- zone classification, cached per (tag, class, id) ---------------------------------------
@@ -382,7 +383,32 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
     facts.needs_render = empty_lists > 0 and bool(scripts) and not facts.list_items
     facts.meta = label_meta(root)
+    facts.written_links = written_links(scripts, base)
     return facts
+
+
+_WRITTEN_URL = re.compile(r"""\b(?:src|href)\s*=\s*\\?['"]?((?:https?:)?//[^'"\s>)\\]+)""", re.IGNORECASE)
+WRITTEN_LINKS_MAX = 20
+
+
+def written_links(scripts: list[str], base: str) -> list[str]:
+    """Absolute URLs that inline scripts write into the page with ``document.write`` (often
+    percent-encoded: the 党政机关网站标识 is ``document.write(unescape("%3Cspan id='_ideConac'
+    %3E%3C/span%3E%3Cscript src='http://dcs.conac.cn/js/…'"))``).  Only a browser would see
+    them as elements; they are kept as written, not fetched."""
+    found: list[str] = []
+    for text in scripts:
+        if "document.write" not in text:
+            continue
+        if "%3C" in text or "%3c" in text:
+            text = unquote(text)
+        for m in _WRITTEN_URL.finditer(text):
+            url = _abs(base, m.group(1))
+            if url and url not in found:
+                found.append(url)
+                if len(found) >= WRITTEN_LINKS_MAX:
+                    return found
+    return found
 
 
 # The <meta> labels of the 政府网站发展指引 (国办发〔2017〕47号, 附件 网页标签), in their spelling.

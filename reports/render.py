@@ -545,7 +545,7 @@ def _freshness(value: Any) -> dict[str, Any] | None:
 
 OPENGOV_CHECKS = ("site_identity", "page_labels", "annual_report", "policy_interpretation")
 IDENTITY_STATUS = {"present": ("已标注", "ok"), "missing": ("缺失", "bad"), "disagree": ("不一致", "bad"),
-                   "not_judged": ("未判断", "muted")}
+                   "not_judged": ("未判断", "muted"), "unclear": ("未见（疑似，待核实）", "muted")}
 REPORT_STATUS = {"on_time": ("按时发布", "ok"), "late": ("逾期发布", "bad"), "missing": ("未找到", "bad"),
                  "unknown": ("发布日期不明", "muted"), "none_published": ("网站未发布此类报表", "muted")}
 

@@ -73,6 +73,23 @@ def test_each_missing_or_disagreeing_item_is_one_finding():
     assert len({f.fingerprint for f in out.findings}) == len(out.findings)
 
 
+def test_a_homepage_showing_no_item_at_all_is_one_suspected_finding():
+    door = home(blocks=["欢迎访问"], links=[], meta={})
+    [f] = identity.check_site(crawl(door), ctx()).findings
+    assert f.severity == "warning" and f.detail["suspected"] and f.detail["rule"] == "none_found"
+
+
+def test_badge_written_by_an_inline_script_counts():
+    tree = lxml.html.fromstring(
+        "<html><body><p>网站标识码：5001120001</p><script>document.write(unescape(\"%3Cspan id='_ideConac' "
+        "%3E%3C/span%3E%3Cscript src='http://dcs.conac.cn/js/01/006/0000/1/CA1.js' type='text/javascript'%3E"
+        "%3C/script%3E\"));</script></body></html>")
+    facts = extract(tree, HOME)
+    assert facts.written_links == ["http://dcs.conac.cn/js/01/006/0000/1/CA1.js"]
+    page = home(links=[], written_links=facts.written_links)
+    assert identity.check_site(crawl(page), ctx()).findings == []
+
+
 def test_badge_written_by_script_counts_and_image_without_link_does_not():
     script = home(links=[LinkRef("https://dcs.conac.cn/js/33/000/0000/1/CA1.js", "script")])
     assert identity.check_site(crawl(script), ctx()).findings == []
