@@ -63,9 +63,24 @@ class PageTypes:
     index: dict[str, PageSnapshot] = field(default_factory=dict)
 
 
+# The last crawl's page types: page_labels and policy_interpretation run one after the other
+# on the same crawl, and finding the columns is the costly part.  The crawl itself is kept, so
+# its id cannot be reused by another object while cached.
+_last: list[Any] = []
+
+
 def page_types(crawl: SiteCrawl, ctx: CheckContext) -> PageTypes:
     """Homepage, the first list page of every column (sections included) and every crawled
     article listed on a column's list pages, each with its column (the first that lists it)."""
+    key = (id(crawl), len(crawl.pages), repr(ctx.columns))
+    if _last and _last[0] == key and _last[1] is crawl:
+        return _last[2]
+    found = _page_types(crawl, ctx)
+    _last[:] = [key, crawl, found]
+    return found
+
+
+def _page_types(crawl: SiteCrawl, ctx: CheckContext) -> PageTypes:
     index = page_index(crawl)
     home = homepage(crawl, index)
     columns = [c for c in discover(crawl, ctx.columns, table=keywords()) if not c.ignore]
