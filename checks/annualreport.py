@@ -141,12 +141,17 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
             message = f"未找到{year}年{label}（应于 {due.isoformat()} 前发布）"
             if other:
                 message += f"；找到的年份：{'、'.join(str(y) for y in other)}"
+            # A crawl stopped by its page limit may not have reached the report: 疑似 only.
+            partial = bool(crawl.stats.get("max_pages_reached"))
+            if partial:
+                message = "疑似：" + message + "；本次抓取达到页数上限，可能未覆盖全部页面，请人工核实"
             out.findings.append(Finding(
-                check="annual_report", severity="error", site=crawl.name, department=dep,
+                check="annual_report", severity="warning" if partial else "error", site=crawl.name,
+                department=dep,
                 url=site_url, page=site_url, message=message,
                 # The year is part of the rule: next year's missing report is another problem.
                 detail={"kind": kind, "rule": f"missing-{year}", "year": year, "due": due.isoformat(),
-                        "other_years": other}))
+                        "other_years": other, **({"suspected": True} if partial else {})}))
         row["other_years"] = sorted({r.year for r in of_kind if r.year != year})
         facts.append(row)
     out.facts = {"reports": facts}

@@ -187,6 +187,10 @@ def test_reports_on_time_late_missing_and_undated():
     assert out.facts["reports"][1]["status"] == "none_published"
     [missing] = annualreport.check_site(report_site([]), ctx()).findings
     assert missing.detail["rule"] == "missing-2025" and "2026-01-31" in missing.message
+    partial = report_site([])
+    partial.stats["max_pages_reached"] = True
+    [suspected] = annualreport.check_site(partial, ctx()).findings
+    assert suspected.severity == "warning" and suspected.detail["suspected"] and suspected.message.startswith("疑似")
 
 
 # --- policy interpretation -------------------------------------------------------------------------
