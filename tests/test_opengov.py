@@ -50,6 +50,16 @@ def test_label_meta_reads_the_guideline_labels_only():
     assert "meta" not in PageSnapshot(url=HOME, final_url=HOME, status=200, depth=0).to_dict()
 
 
+def test_extract_command_shows_the_labels(capsys):
+    from patrol.cli import main
+    from pathlib import Path
+    page = Path(__file__).resolve().parent / "site" / "www" / "index.html"
+    assert main(["extract", str(page), "--url", "http://127.0.0.1/", "--today", "2026-11-20", "--format", "json"]) == 0
+    import json
+    labels = json.loads(capsys.readouterr().out)["labels"]
+    assert labels == {"SiteName": "清溪区人民政府", "SiteDomain": "www.qingxi.example.gov.cn", "SiteIDCode": "5001120001"}
+
+
 # --- site identity ------------------------------------------------------------------------------
 
 def test_complete_footer_gives_no_finding():
