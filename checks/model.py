@@ -103,6 +103,10 @@ class PageSnapshot:
     # The names a #fragment may point to (id, a name), kept when a link names one of this page's;
     # None: not read, so no #fragment link to this page is judged.
     anchors: list[str] | None = None
+    # The 发展指引 <meta> labels the page carries (SiteIDCode, ColumnName, ArticleTitle ...).
+    meta: dict[str, str] = field(default_factory=dict)
+    # Absolute URLs inline scripts write with document.write (the 开办者标识 script), not fetched.
+    written_links: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every value and costs more than parsing.
@@ -114,7 +118,7 @@ class PageSnapshot:
         data["dir_links"] = [[r.url, r.tag, r.anchor] for r in self.dir_links]
         data["list_items"] = [[i.title, i.url, i.date, i.date_source] for i in self.list_items]
         # Left out when empty (most pages): from_dict gives them their defaults.
-        for name in ("errors", "fragments"):
+        for name in ("errors", "fragments", "meta", "written_links"):
             if not data[name]:
                 del data[name]
         if data["anchors"] is None:

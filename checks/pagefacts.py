@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
@@ -121,6 +121,8 @@ class PageFacts:
     dir_links: list[LinkRef] = field(default_factory=list)    # directories of columns
     headline: str = ""                               # h1 / .title / ArticleTitle meta
     published_from: str = ""                         # label | date_element | meta
+    meta: dict[str, str] = field(default_factory=dict)  # the 发展指引 labels: name -> content
+    written_links: list[str] = field(default_factory=list)  # absolute URLs scripts document.write
 
 
 # --- zone classification, cached per (tag, class, id) ---------------------------------------
@@ -390,7 +392,57 @@ def extract(tree: lxml.html.HtmlElement, url: str, *, html_text: str | None = No
     facts.published = published.isoformat() if published else None
     facts.placeholder = not facts.list_items and _has_placeholder(facts.text)
     facts.needs_render = empty_lists > 0 and bool(scripts) and not facts.list_items
+    facts.meta = label_meta(root)
+    facts.written_links = written_links(scripts, base)
     return facts
+
+
+_WRITTEN_URL = re.compile(r"""\b(?:src|href)\s*=\s*\\?['"]?((?:https?:)?//[^'"\s>)\\]+)""", re.IGNORECASE)
+WRITTEN_LINKS_MAX = 20
+
+
+def written_links(scripts: list[str], base: str) -> list[str]:
+    """Absolute URLs that inline scripts write into the page with ``document.write`` (often
+    percent-encoded: the 党政机关网站标识 is ``document.write(unescape("%3Cspan id='_ideConac'
+    %3E%3C/span%3E%3Cscript src='http://dcs.conac.cn/js/…'"))``).  Only a browser would see
+    them as elements; they are kept as written, not fetched."""
+    found: list[str] = []
+    for text in scripts:
+        if "document.write" not in text:
+            continue
+        if "%3C" in text or "%3c" in text:
+            text = unquote(text)
+        for m in _WRITTEN_URL.finditer(text):
+            url = _abs(base, m.group(1))
+            if url and url not in found:
+                found.append(url)
+                if len(found) >= WRITTEN_LINKS_MAX:
+                    return found
+    return found
+
+
+# The <meta> labels of the 政府网站发展指引 (国办发〔2017〕47号, 附件 网页标签), in their spelling.
+LABEL_META_NAMES = ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnDescription",
+                    "ColumnKeywords", "ColumnType", "ArticleTitle", "PubDate", "ContentSource",
+                    "Keywords", "Author", "Description", "Image", "Url")
+_LABEL_META = {name.lower(): name for name in LABEL_META_NAMES}
+LABEL_META_MAX = 300        # characters of a label's content kept
+
+
+def label_meta(root: etree._Element) -> dict[str, str]:
+    """The 发展指引 labels a page carries, by their spelling in the 指引: ``{"SiteIDCode":
+    "5001120001"}``.  A label written twice keeps its first non-empty content; a label with
+    empty content is kept as "" (present but empty)."""
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        name = _LABEL_META.get((meta.get("name") or "").strip().lower())
+        if name is None:
+            continue
+        content = _fold(meta.get("content") or "")[:LABEL_META_MAX]
+        if content or name not in found:
+            if not found.get(name):
+                found[name] = content
+    return found
 
 
 def needs_render(tree: lxml.html.HtmlElement) -> bool:

@@ -274,7 +274,17 @@ def _check_thresholds(values: dict[str, Any], source: str, key: str) -> None:
             if name not in known[section]:
                 raise ConfigError(f"{source}: {key}.{section}.{name}: unknown threshold "
                                   f"(known: {', '.join(sorted(known[section]))})")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            default = known[section][name]
+            if isinstance(default, list):       # a list of words or names (政务公开 checks)
+                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                    raise ConfigError(f"{source}: {key}.{section}.{name}: expected a list of words, got {value!r}")
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{source}: {key}.{section}.{name}: expected true or false, got {value!r}")
+            elif isinstance(default, str):
+                if not isinstance(value, str):
+                    raise ConfigError(f"{source}: {key}.{section}.{name}: expected text, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{source}: {key}.{section}.{name}: expected a number, got {value!r}")
 
 

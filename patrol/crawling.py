@@ -38,7 +38,8 @@ from patrol.stdio import flush_std_streams
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Checks that read the per-page facts (text, list items, dates); without them the crawl skips
 # extracting those facts.
-PAGE_FACT_CHECKS = {"freshness", "text"}
+PAGE_FACT_CHECKS = {"freshness", "text", "site_identity", "page_labels", "annual_report",
+                    "policy_interpretation"}
 # How often the parent reads what the crawl processes have written so far, in seconds.
 READ_EVERY_S = 0.25
 # A stopped run gives its crawl processes this long to write what they hold and close their

@@ -31,7 +31,13 @@ SITE_DEPARTMENTS = {"main": "zfb", "nav": "jyj", "stale": "dag"}
 
 
 def demo_config(out: Path, site_base: str, site_port: int, media_accounts: list[dict[str, Any]],
-                leaders: list[dict[str, str]], sites: list[dict[str, Any]]) -> dict[str, Any]:
+                leaders: list[dict[str, str]], sites: list[dict[str, Any]], ext_base: str = "") -> dict[str, Any]:
+    thresholds: dict[str, Any] = {}
+    if ext_base:
+        # The sample site's 开办者标识 links to the external sample server, standing in for
+        # bszs.conac.cn (the demo has no internet).
+        from urllib.parse import urlsplit
+        thresholds["site_identity"] = {"badge_hosts": ["conac.cn", urlsplit(ext_base).netloc]}
     return {
         "inspector": {"name": "清溪区政务公开办公室（演示）", "email": "zwgk@qingxi.example"},
         "database": "sqlite:///patrol.db",
@@ -50,6 +56,7 @@ def demo_config(out: Path, site_base: str, site_port: int, media_accounts: list[
         "crawl": {"fast": True, "timeout": 3, "retries": 1, "retry_backoff": 0.2, "max_retry_after": 2},
         "smtp": {"host": "smtp.qingxi.example", "port": 465, "ssl": True, "user": "zwgk@qingxi.example",
                  "password_env": "PATROL_SMTP_PASSWORD", "sender": "zwgk@qingxi.example"},
+        **({"thresholds": thresholds} if thresholds else {}),
     }
 
 
@@ -74,7 +81,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         media_base = media_base.replace("127.0.0.1", MEDIA_HOST)
         media = samplemedia.build(out / "media", today, media_base, department="rmt")
         sites = manifest.resolve(base, server.ext.url if server.ext else "", server.port).sites
-        config = demo_config(out, base, server.port, media["accounts"], manifest.leaders, sites)
+        config = demo_config(out, base, server.port, media["accounts"], manifest.leaders, sites,
+                             ext_base=server.ext.url if server.ext else "")
         config_path = out / "patrol.yaml"
         config_path.write_text("# Written by `patrol demo`.\n" + yaml.safe_dump(config, allow_unicode=True,
                                                                                   sort_keys=False),

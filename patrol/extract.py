@@ -83,6 +83,8 @@ def _as_text(data: dict[str, Any]) -> str:
     lines += [f"  {i['date'] or '(无日期)':10}  {i['title']}  {i['url']}"
               + (f"  [{i['date_source']}]" if i["date_source"] and i["date_source"] != "list" else "")
               for i in data["items"]]
+    labels = data.get("labels") or {}
+    lines.append(f"网页标签 labels ({len(labels)}):" + "".join(f"  {k}={v}" for k, v in labels.items()))
     text = data["text"]
     lines.append(f"正文 text ({len(text)} characters):")
     lines.append(text if len(text) <= 2000 else text[:2000] + " …")
@@ -139,4 +141,5 @@ def describe(snap: PageSnapshot) -> dict[str, Any]:
         "items": [{"title": i.title, "url": i.url, "date": i.date, "date_source": i.date_source or None}
                   for i in items],
         "columns": page_columns(snap),
+        "labels": dict(snap.meta),          # the 发展指引's <meta> labels (docs/opengov.md)
     }

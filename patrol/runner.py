@@ -42,6 +42,11 @@ SITE_CHECKS: list[tuple[str, str]] = [
     ("availability", "checks.availability:check_site"),
     ("interaction", "checks.interaction:check_site"),
     ("phones", "checks.phones:check_site"),
+    # 政务公开 checks (docs/opengov.md)
+    ("site_identity", "checks.identity:check_site"),
+    ("page_labels", "checks.labels:check_site"),
+    ("annual_report", "checks.annualreport:check_site"),
+    ("policy_interpretation", "checks.interpretation:check_site"),
 ]
 
 

@@ -34,6 +34,9 @@ SEVERITY_LABELS = {"veto": "单项否决", "error": "问题", "warning": "预警
 PHONE_SHEET = "联系电话核查"
 PHONE_COLUMNS = ["序号", "网站", "电话号码", "类型", "标注", "所在栏目", "页面数", "页面（示例）", "核实结果", "备注"]
 PHONE_PAGES_LISTED = 3
+# Checks with one finding per page that a department fixes once per column (in the column's
+# template): one row per column, not one per page.
+GROUP_BY_COLUMN = {"page_labels"}
 
 
 @dataclass
@@ -116,11 +119,15 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
     periods = {r.id: r.period for r in store.runs()}
     groups: dict[tuple[str, str, str], list[FindingRow]] = {}
     singles: list[FindingRow] = []
+    by_column: dict[tuple[str, str, str, str], list[FindingRow]] = {}
     for f in data.findings:
         if f.severity not in include:
             continue
         if f.check == "broken_link":
             groups.setdefault((f.department, f.site, f.url), []).append(f)
+        elif f.check in GROUP_BY_COLUMN:
+            column = str((f.detail or {}).get("column") or "")
+            by_column.setdefault((f.department, f.site, f.check, column), []).append(f)
         else:
             singles.append(f)
     items: list[Item] = []
@@ -148,6 +155,8 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
                            description=desc + _history(rows, periods), detail=detail,
                            fingerprints=[r.fingerprint for r in rows], pages=pages,
                            state="open" if all(r.state == "open" for r in rows) else "new"))
+    for (dep, site, check, column), rows in by_column.items():
+        items.append(_column_item(rules, base, dep, site, check, column, rows, pages_listed, periods))
     for f in singles:
         detail = dict(f.detail or {})
         desc = f.message or label(f.check, rules)
@@ -190,6 +199,30 @@ def phones_by_department(store: Store, run_id: int, *,
         for n, row in enumerate(dep_rows, 1):
             row.insert(0, n)
     return rows
+
+
+def _column_item(rules: dict[str, Any], base: date, dep: str, site: str, check: str, column: str,
+                 rows: list[FindingRow], pages_listed: int, periods: dict[int | None, str]) -> Item:
+    """One row for a column's pages with the same kind of problem (page labels)."""
+    worst = min(rows, key=lambda r: SEVERITY_ORDER.get(r.severity, 9))
+    rows = sorted(rows, key=lambda r: r.page or r.url)
+    pages = list(dict.fromkeys(r.page or r.url for r in rows))
+    counts: dict[str, int] = {}
+    for r in rows:
+        for name in (r.detail or {}).get("missing") or []:
+            counts[str(name)] = counts.get(str(name), 0) + 1
+    missing = "、".join(f"{name}（{n} 页）" if len(rows) > 1 else name for name, n in counts.items())
+    desc = f"栏目“{column}”{len(pages)} 个页面缺少网页标签：{missing}" if len(pages) > 1 else \
+        (worst.message or label(check, rules))
+    if worst.severity == "warning":
+        desc = "【预警】" + desc
+    shown = pages[:pages_listed]
+    page = "\n".join(shown) + (f"\n等共 {len(pages)} 个页面" if len(pages) > len(shown) else "")
+    return _item(rules, base, key=f"column:{check}:" + _digest(site, column), department=dep, site=site,
+                 check=check, severity=worst.severity, page=page, url=rows[0].url,
+                 description=desc + _history(rows, periods), detail={"column": column, "missing": list(counts)},
+                 fingerprints=[r.fingerprint for r in rows], pages=pages,
+                 state="open" if all(r.state == "open" for r in rows) else "new")
 
 
 def _item(rules: dict[str, Any], base: date, *, detail: dict[str, Any], **kw: Any) -> Item:

@@ -332,7 +332,8 @@ def _site_section(store: Store, run_id: int, e: SiteEntry, rules: dict[str, Any]
     views = {"freshness": _freshness(stats.get("freshness")), "ipv6": _ipv6(stats.get("ipv6")),
              "availability": _availability(stats.get("availability")), "text": _text(stats.get("text")),
              "newmedia": _newmedia(stats.get("newmedia")),
-             "interaction": _interaction(stats.get("interaction")), "phones": _phones(stats.get("phones"))}
+             "interaction": _interaction(stats.get("interaction")), "phones": _phones(stats.get("phones")),
+             "opengov": _opengov(stats)}
     groups = []
     by_check: dict[str, list[FindingRow]] = defaultdict(list)
     for f in e.findings:
@@ -543,6 +544,33 @@ def _freshness(value: Any) -> dict[str, Any] | None:
     return {"columns": rows[:MAX_ROWS], "more": max(0, len(rows) - MAX_ROWS), "homepage": home,
             "counts": count_text, "total": len(rows),
             "sections": [s for s in value.get("sections") or [] if isinstance(s, dict)]}
+
+
+OPENGOV_CHECKS = ("site_identity", "page_labels", "annual_report", "policy_interpretation")
+IDENTITY_STATUS = {"present": ("已标注", "ok"), "missing": ("缺失", "bad"), "disagree": ("不一致", "bad"),
+                   "not_judged": ("未判断", "muted"), "unclear": ("未见（疑似，待核实）", "muted")}
+REPORT_STATUS = {"on_time": ("按时发布", "ok"), "late": ("逾期发布", "bad"), "missing": ("未找到", "bad"),
+                 "unknown": ("发布日期不明", "muted"), "none_published": ("网站未发布此类报表", "muted")}
+
+
+def _opengov(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """The 政务公开 checks' facts (checks/identity.py, labels.py, annualreport.py,
+    interpretation.py), with their Chinese labels; None when none of them ran."""
+    facts = {name: stats.get(name) for name in OPENGOV_CHECKS}
+    if not any(isinstance(v, dict) for v in facts.values()):
+        return None
+    view: dict[str, Any] = {name: v if isinstance(v, dict) else None for name, v in facts.items()}
+    identity = view["site_identity"]
+    if identity and identity.get("items"):
+        view["identity_rows"] = [{**row, "status_label": IDENTITY_STATUS.get(row.get("status"), (row.get("status"), ""))}
+                                 for row in identity["items"]]
+    reports = view["annual_report"]
+    if reports and reports.get("reports"):
+        view["report_rows"] = [{**row, "status_label": REPORT_STATUS.get(row.get("status"), (row.get("status"), "")),
+                                "found": [{**r, "status_label": REPORT_STATUS.get(r.get("status"), (r.get("status"), ""))}
+                                          for r in row.get("reports") or []]}
+                               for row in reports["reports"]]
+    return view
 
 
 def _ipv6(value: Any) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 from patrol.samplesite import board as B
 from patrol.samplesite import html as H
 from patrol.samplesite.board import BOARD, CONTACT
+from patrol.samplesite import opengov as G
 from patrol.samplesite.content import LEADER, PLANTS, Plant, Writer, corpus
 from patrol.samplesite.manifest import Manifest
 
@@ -200,6 +201,13 @@ class _Builder:
         self.interaction: list[dict[str, Any]] = []
         self.phones: list[dict[str, Any]] = []
         self.not_phones: list[str] = []
+        # 政务公开 plants (patrol/samplesite/opengov.py): their own writer, so the other pages'
+        # text stays as it was.
+        self.og_writer = Writer(SEEDS[profile.name] + 19)
+        self.og_links: dict[str, str] = {}                 # article path -> related-links HTML
+        self.label_pages: dict[str, dict[str, Any]] = {}   # page path -> {type, present}
+        self.og_reports: list[dict[str, Any]] = []
+        self.og_documents: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ writing
     def write(self, path: str, content: bytes | str, encoding: str = "utf-8") -> None:
@@ -287,13 +295,13 @@ class _Builder:
         return items
 
     def chrome(self, body: str, trail: list[tuple[str, str | None]] | None = None,
-               side: str = "") -> str:
+               side: str = "", identity: str = "") -> str:
         """Header, menu, breadcrumb, side bar and footer around a page body."""
         crumbs = H.breadcrumb(trail) if trail else ""
         foot_links = [("联系我们", "/jggk/"), ("网站地图", "/wzdt/" if self.profile.footer_broken else "/")]
         return (H.header(self.site_name) + H.menu(self.main_menu()) + crumbs
                 + f'<div class="main">{side}<div class="content-box">{body}</div></div>\n'
-                + H.footer(self.site_name, self.office, self.icp, foot_links))
+                + H.footer(self.site_name, self.office, self.icp, foot_links, identity))
 
     def assets(self) -> None:
         self.write("/css/main.css", CSS)
@@ -301,6 +309,8 @@ class _Builder:
         self.write("/images/logo.png", PNG_1X1)
         self.write("/images/banner.png", PNG_1X1)
         self.write("/favicon.ico", PNG_1X1)
+        if self.profile.faults:
+            self.write(G.BADGE_IMAGE, PNG_1X1)
         self.write("/404.html", H.not_found_page(self.site_name))
         if self.profile.footer_broken:
             self.broken("{base}wzdt/", "http_404")
@@ -309,6 +319,9 @@ class _Builder:
     def plan_columns(self) -> None:
         p = self.profile
         columns = _main_columns()
+        if p.faults:
+            columns += [Column(G.INTERPRETATION_COLUMN, "政策解读", "/zwgk/", "notice", "iso", title_kind="policy"),
+                        Column(G.REPORT_COLUMN, "政府信息公开年报", "/zwgk/", "yearly", "iso", title_kind="notice")]
         for c in columns:
             if c.count and not c.fixed_dates and c.newest_days < 200:
                 c.count *= p.scale
@@ -329,7 +342,10 @@ class _Builder:
             if members:
                 self.sections.append(Section(path, name, members))
         for c in columns:
-            self.make_articles(c)
+            if c.path in G.PATHS and c.site == "main":
+                self.opengov_articles(c, columns)
+            else:
+                self.make_articles(c)
         if p.faults:
             # Markup pasted into a title: every report must show it as text.
             art = next(c for c in columns if c.path == MARKUP_TITLE_COLUMN).articles[1]
@@ -351,17 +367,58 @@ class _Builder:
             title = self.writer.title(c.title_kind, published)
             c.articles.append(Article(art_id, c, title, published, _article_url(c, published, art_id), index))
 
+    def opengov_articles(self, c: Column, columns: list[Column]) -> None:
+        """The 政策解读 and 政府信息公开年报 columns: titles and dates that the checks judge."""
+        def add(title: str, when: date) -> Article:
+            art_id = self.new_id()
+            art = Article(art_id, c, title, when, _article_url(c, when, art_id), len(c.articles))
+            c.articles.append(art)
+            return art
+        if c.path == G.REPORT_COLUMN:
+            for title, when, status in G.report_articles(self.today, self.office):
+                art = add(title, when)
+                self.og_reports.append({"title": title, "url": "{base}" + art.url[1:],
+                                        "published": when.isoformat(), "status": status})
+            return
+        docs = next(x for x in columns if x.path == G.POLICY_COLUMN).articles
+        arts = [add(title, when) for title, when in
+                G.interpretation_articles(self.today, [d.title for d in docs])]
+        # The first document links to its interpretation; the second is linked from its one;
+        # the others have none.
+        self.og_links[docs[0].url] = (f'<p class="related">相关解读：<a href="{arts[1].url}">'
+                                      f'{H.e(arts[1].title)}</a></p>')
+        self.og_links[arts[2].url] = (f'<p class="related">相关文件：<a href="{docs[1].url}">'
+                                      f'{H.e(docs[1].title)}</a></p>')
+        for i, d in enumerate(docs):
+            self.og_documents.append({"url": "{base}" + d.url[1:], "title": d.title, "interpreted": i < 2,
+                                      "via": "link" if i == 0 else "linked_from" if i == 1 else ""})
+
+    def column_head(self, c: Column | Section, path: str) -> str:
+        """The column labels of a main-site list page (and the record of them)."""
+        if not self.profile.faults or getattr(c, "site", "main") != "main":
+            return ""
+        labels = G.column_labels(self.site_name, c.path, c.name)
+        if path == c.path:
+            self.label_pages[path] = {"type": "column", "present": sorted(labels)}
+        return G.meta(labels)
+
     def article_pages(self, c: Column) -> None:
         section = SECTION_NAMES.get(c.parent, "")
+        writer = self.og_writer if c.path in G.PATHS else self.writer
         for art in c.articles:
             plant = self.plants.get(f"{c.path}#{art.index}")
             extra_sentences = [plant.sentence] if plant else []
-            paragraphs = self.writer.paragraphs(art.published, extra_sentences)
-            source = self.writer.department()
+            paragraphs = writer.paragraphs(art.published, extra_sentences)
+            source = writer.department()
             shown = art.published.isoformat()
             head = ""
             if c.style in ("iso", "slash", "cn", "md", "js", "meta"):
                 head = f'<meta name="PubDate" content="{shown} 09:30">\n'
+            if self.profile.faults and c.site == "main":
+                labels, present = G.article_labels(self.site_name, c.path, c.name, art.title, source,
+                                                   pubdate=bool(head))
+                head += G.meta(labels)
+                self.label_pages[art.url] = {"type": "article", "present": sorted(present)}
             info = f"来源：{H.e(source)}"
             if c.style in ("iso", "slash", "cn", "md", "js", "fabu"):
                 info = f"发布时间：{shown}　" + info
@@ -394,6 +451,8 @@ class _Builder:
             url = f"/images/news/{art.id}_1.jpg"
             self.broken("{base}" + url[1:], "http_404")
             parts.append(f'<p class="pic"><img src="{url}" alt="现场图片"></p>')
+        if art.url in self.og_links:
+            parts.append(self.og_links[art.url])
         return "".join(parts)
 
     def record_plant(self, plant: Plant, art: Article) -> None:
@@ -412,11 +471,13 @@ class _Builder:
         head = f'<div class="column-title"><h2>{H.e(c.name)}</h2></div>\n'
         if c.style == "empty":
             body = head + '<ul class="list"></ul>\n'
-            self.page(c.path, H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side)))
+            self.page(c.path, H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side),
+                                          head=self.column_head(c, c.path)))
             return
         if c.style == "placeholder":
             body = head + '<div class="list-empty"><p>暂无信息</p></div>\n'
-            self.page(c.path, H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side)))
+            self.page(c.path, H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side),
+                                          head=self.column_head(c, c.path)))
             return
         if c.style == "js":
             rows = [{"title": a.title, "url": a.url, "date": a.published.isoformat()} for a in c.articles]
@@ -425,7 +486,8 @@ class _Builder:
             for row in rows:
                 self.js_only.append({"url": "{base}" + row["url"][1:], "page": "{base}" + c.path[1:]})
             body = head + H.js_list(rows)
-            self.page(c.path, H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side)))
+            self.page(c.path, H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side),
+                                          head=self.column_head(c, c.path)))
             return
         chunks = [c.articles[i:i + c.page_size] for i in range(0, len(c.articles), c.page_size)] or [[]]
         urls = [_page_url(c, n) for n in range(len(chunks))]
@@ -448,7 +510,8 @@ class _Builder:
             file = None
             if c.paging == "query" and n > 0:
                 file = f"{c.path}index_p{n + 1}.html"
-            self.page(urls[n], H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side)),
+            self.page(urls[n], H.document(title=f"{c.name}_{self.site_name}", body=self.chrome(body, trail, side),
+                                          head=self.column_head(c, c.path)),
                       file=file)
         if c.paging == "query":
             self.routes.setdefault("query_pages", {})[c.path] = c.path.lstrip("/") + "index_p{page}.html"
@@ -470,7 +533,7 @@ class _Builder:
                           + (H.list_items(rows) if rows else "") + "</div>\n")
         side = H.sidebar(s.name, [(c.name, c.path) for c in s.columns])
         body = "".join(blocks)
-        self.page(s.path, H.document(title=f"{s.name}_{self.site_name}",
+        self.page(s.path, H.document(title=f"{s.name}_{self.site_name}", head=self.column_head(s, s.path),
                                      body=self.chrome(body, [("首页", "/"), (s.name, None)], side)))
 
     # ------------------------------------------------------------------ homepage
@@ -517,7 +580,13 @@ class _Builder:
             for u in ("javascript:void(0)", "mailto:zwgk@example.gov.cn", "tel:023-12345678"):
                 self.not_broken.append({"url": u, "page": "{base}", "why": "not an http link: never fetched"})
         body = "".join(parts)
-        self.page("/", H.document(title=self.site_name, body=self.chrome(body)))
+        head, identity = "", ""
+        if self.profile.faults:
+            head = G.meta(G.site_labels(self.site_name))
+            identity = G.identity_footer("full", H.EXT_BASE)
+            self.external_ok.add("{ext}" + G.BADGE_LINK)
+            self.label_pages["/"] = {"type": "homepage", "present": sorted(G.SITE_LABELS)}
+        self.page("/", H.document(title=self.site_name, body=self.chrome(body, identity=identity), head=head))
 
     # ------------------------------------------------------------------ faults
     def soft_404_pages(self) -> None:
@@ -616,10 +685,11 @@ class _Builder:
             menu = [("首页", home)] + [(c.name, c.path) for c in cols]
 
             def wrap(body: str, trail: list[tuple[str, str | None]] | None = None,
-                     name: str = name, home: str = home, menu: list[tuple[str, str]] = menu) -> str:
+                     name: str = name, home: str = home, menu: list[tuple[str, str]] = menu,
+                     identity: str = "") -> str:
                 crumbs = H.breadcrumb(trail) if trail else ""
                 return (H.header(name, home) + H.menu(menu) + crumbs + f'<div class="main">{body}</div>\n'
-                        + H.footer(name, name, self.icp))
+                        + H.footer(name, name, self.icp, identity=identity))
 
             for c in cols:
                 self.make_articles(c)
@@ -629,9 +699,11 @@ class _Builder:
                                      paragraphs=self.writer.paragraphs(art.published))
                     self.page(art.url, H.document(title=f"{art.title}_{name}", body=wrap(
                         body, [("首页", home), (c.name, c.path), ("正文", None)])), site=key)
+                    self.label_pages[art.url] = {"type": "article", "present": []}
                 rows = [(a.title, a.url, a.published.isoformat()) for a in c.articles]
                 self.page(c.path, H.document(title=f"{c.name}_{name}", body=wrap(
                     f"<h2>{H.e(c.name)}</h2>" + H.list_items(rows), [("首页", home), (c.name, None)])), site=key)
+                self.label_pages[c.path] = {"type": "column", "present": []}
                 self.columns.append(c)
             newest = max(a.published for c in cols for a in c.articles)
             if key == "nav":
@@ -649,7 +721,12 @@ class _Builder:
                 self.interaction.append(B.stale_mailbox(self, wrap))
                 info = {"homepage": "dated", "homepage_newest": newest.isoformat(),
                         "homepage_verdict": "stale" if (self.today - newest).days > 14 else "fresh"}
-            self.page(home, H.document(title=name, body=wrap(body)), site=key)
+            # The 教育局's footer shows 主办 and ICP only; the 档案馆's shows a 网站标识码 that
+            # disagrees with its SiteIDCode label, and the badge image without its link.
+            head = G.meta(G.site_labels(name, G.STALE_META_CODE)) if key == "stale" else ""
+            identity = G.identity_footer("mismatch" if key == "stale" else "bare", H.EXT_BASE)
+            self.label_pages[home] = {"type": "homepage", "present": sorted(G.SITE_LABELS) if head else []}
+            self.page(home, H.document(title=name, body=wrap(body, identity=identity), head=head), site=key)
             self.subsite_info.append({"id": key, "name": name, "url": "{base}" + home[1:], **info})
 
     def external_site(self) -> None:
@@ -659,6 +736,11 @@ class _Builder:
             H.plain_page("清溪融媒", "清溪区融媒体中心", "清溪区融媒体中心官方网站。"), encoding="utf-8")
         (ext / "about.html").write_text(
             H.plain_page("清溪融媒", "关于我们", "清溪区融媒体中心成立于2019年。"), encoding="utf-8")
+        # Stands in for the 开办者标识 verification page on bszs.conac.cn (no internet here).
+        (ext / G.BADGE_LINK).parent.mkdir(parents=True, exist_ok=True)
+        (ext / G.BADGE_LINK).write_text(
+            H.plain_page("党政机关网站标识", "清溪区人民政府", "网站标识码 " + G.SITE_CODE + "，开办者核验信息。"),
+            encoding="utf-8")
 
     def write_routes(self) -> None:
         routes: dict[str, Any] = {
@@ -748,6 +830,9 @@ class _Builder:
                                               "veto": True, "messages": []}] if self.profile.faults else []),
             phones=self.phones, not_phones=self.not_phones,
             subsite_broken=subsite_pairs,
+            opengov=G.expected(self.today, self.og_reports, self.og_documents,
+                               [{"page": "{base}" + p[1:], **v} for p, v in sorted(self.label_pages.items())])
+            if self.profile.faults else {},
         )
 
 

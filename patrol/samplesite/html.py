@@ -64,10 +64,12 @@ def sidebar(title: str, items: list[tuple[str, str]], current: str = "") -> str:
     return f'<div class="side"><h3>{e(title)}</h3><ul class="side-menu">{lis}</ul></div>\n'
 
 
-def footer(site_name: str, office: str, icp: str, extra_links: list[tuple[str, str]] = ()) -> str:  # type: ignore[assignment]
+def footer(site_name: str, office: str, icp: str, extra_links: list[tuple[str, str]] = (),  # type: ignore[assignment]
+           identity: str = "") -> str:
+    """``identity``: HTML of the site's identity items (网站标识码, 公安备案, 开办者标识 ...)."""
     links = " | ".join(f'<a href="{e(url)}">{e(name)}</a>' for name, url in extra_links)
     return (f'<div class="footer"><p>{links}</p><p>主办：{e(office)}　{e(icp)}</p>'
-            f'<p>版权所有：{e(site_name)}</p></div>\n')
+            f'{identity}<p>版权所有：{e(site_name)}</p></div>\n')
 
 
 def list_items(rows: list[tuple[str, str, str | None]], *, ul_class: str = "list") -> str:

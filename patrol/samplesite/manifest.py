@@ -54,6 +54,9 @@ class Manifest:
     # must never be read as a telephone number
     phones: list[dict[str, Any]] = field(default_factory=list)
     not_phones: list[str] = field(default_factory=list)
+    # 政务公开 plants (patrol/samplesite/opengov.py): identity per site, labels per page,
+    # annual reports, policy documents and their interpretation.
+    opengov: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
