@@ -140,8 +140,12 @@ def test_the_rectification_lists_have_the_phone_sheet(run, sample_site):
     assert sum(1 for r in items if r[2] == "互动回应差") == 2
     html = (lists / "rectification-zfb.html").read_text(encoding="utf-8")
     assert "联系电话核查" in html and "023-87654321转8001" in html
-    # A department whose sites publish no number gets no such sheet.
-    assert load_workbook(lists / "rectification-dag.xlsx").sheetnames == ["整改清单"]
+    # A department whose sites publish no number gets no such sheet; one whose do gets it.
+    with_numbers = {f["department"] for f in findings["findings"] if f["check"] == "contact_phone"}
+    books = {p.stem.removeprefix("rectification-"): load_workbook(p).sheetnames for p in lists.glob("*.xlsx")}
+    assert any(dep not in with_numbers for dep in books), books
+    for dep, sheets in books.items():
+        assert sheets == (["整改清单", "联系电话核查"] if dep in with_numbers else ["整改清单"]), (dep, sheets)
 
 
 def test_patrol_check_runs_them_too(sample_site, tmp_path):
