@@ -105,7 +105,7 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
                         data: RunData | None = None) -> dict[str, list[Item]]:
     """The rectification items of a run, per department id (``""`` when none is set)."""
     rules = rules if rules is not None else load_rules(cfg)
-    data = data or load_run(store, run_id)
+    data = data or load_run(store, run_id, cfg)
     include = set(rules.get("include_severities") or ["veto", "error", "warning"])
     base = run_day(data.run)
     pages_listed = int(rules.get("pages_listed", 5))
