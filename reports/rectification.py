@@ -1,6 +1,7 @@
 """Rectification lists (整改清单): one per department, as HTML and XLSX.
 
-Columns: 序号, 网站/账号, 问题类型, 问题页面, 问题描述, 整改建议, 整改期限.  Broken links are
+Columns: 序号, 网站/账号, 问题类型, 问题页面, 问题描述, 整改建议, 整改期限; the XLSX adds
+整改情况 / 说明 / 联系人 for the department's reply and the item's 问题编号.  Broken links are
 grouped by target, so a template link broken on 500 pages is one row that counts the pages.
 Each row (an *item*) carries the fingerprints of the findings it stands for, which is what
 the mail records and the next run follows up.
@@ -29,6 +30,13 @@ RULES_FILE = data_path("rectification.yaml")
 COLUMNS = ["序号", "网站/账号", "问题类型", "问题页面", "问题描述", "整改建议", "整改期限"]
 UNASSIGNED = ""          # findings of sites with no department
 UNASSIGNED_NAME = "未指定责任部门"
+# The XLSX adds what the department fills in, and the item's key (reports/feedback.py reads them).
+REPLY_COLUMNS = ["整改情况", "说明", "联系人"]
+KEY_COLUMN = "问题编号（请勿修改）"
+XLSX_COLUMNS = COLUMNS + REPLY_COLUMNS + [KEY_COLUMN]
+REPLIES = ["已整改", "误报", "无法整改"]
+LIST_SHEET = "整改清单"
+META_SHEET = "_patrol"
 SEVERITY_LABELS = {"veto": "单项否决", "error": "问题", "warning": "预警", "info": "提示"}
 
 
@@ -211,39 +219,62 @@ def render_list_html(store: Store, run_id: int, cfg: Config | None, department: 
     return template.render(**list_context(store, run_id, cfg, department, items))
 
 
-def write_xlsx(path: Path, title: str, items: list[Item]) -> Path:
+def write_xlsx(path: Path, title: str, items: list[Item], run_id: int | None = None,
+               department: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(xlsx_bytes(title, items))
+    path.write_bytes(xlsx_bytes(title, items, run_id, department))
     return path
 
 
-def xlsx_bytes(title: str, items: list[Item]) -> bytes:
-    """The list as an XLSX workbook: a title row, the header row, one row per item."""
+def xlsx_bytes(title: str, items: list[Item], run_id: int | None = None, department: str = "") -> bytes:
+    """The list as an XLSX workbook: a title row, the header row, one row per item.
+
+    After the list's columns come those the department fills in (``REPLY_COLUMNS``: 整改情况
+    from a drop-down of ``REPLIES``, 说明, 联系人) and the item's 问题编号.  A hidden sheet
+    (``META_SHEET``) keeps the run, the department and each row's key and fingerprints, so
+    ``patrol feedback`` (reports/feedback.py) can check a returned file row by row."""
     from openpyxl import Workbook  # imported when a workbook is written: 0.2 s
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+    header = XLSX_COLUMNS
     wb = Workbook()
     ws = wb.active
-    ws.title = "整改清单"
+    ws.title = LIST_SHEET
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws.append(COLUMNS)
+    ws.append(header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE6F0")
+        cell.fill = PatternFill("solid", fgColor="DDE6F0" if cell.column <= len(COLUMNS) else "FCE9C8")
     for n, item in enumerate(items, 1):
-        ws.append(item.row(n))
+        ws.append(item.row(n) + ["", "", "", item.key])
         for cell in ws[ws.max_row]:
             # Crawled text that starts with "=" must stay text, never become a formula.
             if isinstance(cell.value, str):
                 cell.data_type = "s"
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in enumerate([6, 18, 14, 48, 60, 40, 12], 1):
+        ws.cell(ws.max_row, len(header)).font = Font(color="808080", size=9)
+    for col, width in enumerate([6, 18, 14, 48, 60, 40, 12, 12, 40, 14, 20], 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A3"
+    reply_col = get_column_letter(len(COLUMNS) + 1)
     if items:
-        ws.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{ws.max_row}"
+        ws.auto_filter.ref = f"A2:{get_column_letter(len(header))}{ws.max_row}"
+        choice = DataValidation(type="list", formula1='"' + ",".join(REPLIES) + '"', allow_blank=True,
+                                showErrorMessage=True, errorTitle="整改情况",
+                                error="请从下拉列表中选择：" + "、".join(REPLIES))
+        choice.add(f"{reply_col}3:{reply_col}{ws.max_row}")
+        ws.add_data_validation(choice)
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    meta.append(["run", run_id if run_id is not None else ""])
+    meta.append(["department", department])
+    meta.append(["rows", len(items)])
+    meta.append(["row", "key", "fingerprints"])
+    for n, item in enumerate(items, 1):
+        meta.append([n + 2, item.key, " ".join(item.fingerprints)])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -265,5 +296,6 @@ def write_lists(store: Store, run_id: int, out_dir: Path, cfg: Config | None = N
         html_path = out_dir / f"{stem}.html"
         html_path.write_text(render_list_html(store, run_id, cfg, department, items), encoding="utf-8")
         paths.append(html_path)
-        paths.append(write_xlsx(out_dir / f"{stem}.xlsx", list_title(store, run_id, cfg, department), items))
+        paths.append(write_xlsx(out_dir / f"{stem}.xlsx", list_title(store, run_id, cfg, department), items,
+                                run_id, department))
     return paths
