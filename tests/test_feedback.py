@@ -172,3 +172,22 @@ def test_malformed_files_are_refused_row_by_row(lists, tmp_path: Path) -> None:
     assert main(["feedback", "--config", str(tmp_path / "patrol.yaml"), str(good),
                  str(tmp_path / "notes.xlsx")]) == 1
     assert [m.state for m in load_marks(area.store).values()] == ["false_alarm"]
+
+
+def test_reply_read_back_is_not_mailed_and_costs_no_points(tmp_path: Path) -> None:
+    from test_mail import Inbox, Server, area_for
+
+    from reports.mail import send_lists
+    inbox = Inbox()
+    with Server(inbox) as srv:
+        area = area_for(tmp_path, srv.port)
+        write_lists(area.store, area.runs[0], tmp_path / "lists", area.cfg)
+        filled = fill(tmp_path / "lists" / "rectification-zfb.xlsx", {"错别字": ("误报", "引用原文", "张三")},
+                      tmp_path / "zfb.xlsx")
+        assert apply_feedback(area.store, [filled]).ok
+        run2 = save_run(area.store, "2026-11", BASE)
+        assert send_lists(area.store, run2, area.cfg, backoff_s=0).ok
+    zfb = next(m for m in inbox.messages if m["X-Patrol-Department"] == "zfb")
+    assert "监菅" not in zfb.get_body(("plain",)).get_content()
+    gov = load_run(area.store, run2, area.cfg).by_site()["清溪区人民政府"]
+    assert gov.result.score > gov.stored_score
