@@ -112,7 +112,7 @@ def resolve(store: Store, given: Iterable[str]) -> dict[str, FindingRow]:
             if len(fp) < MIN_PREFIX:
                 problems.append(f"{text!r}: too short (give the fingerprint, at least {MIN_PREFIX} characters)")
                 continue
-            rows = list(s.exec(select(FindingRow).where(col(FindingRow.fingerprint).startswith(fp))
+            rows = list(s.exec(select(FindingRow).where(col(FindingRow.fingerprint).startswith(fp, autoescape=True))
                                .order_by(col(FindingRow.id).desc())))
             found = {r.fingerprint for r in rows}
             if not rows:

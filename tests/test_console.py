@@ -150,3 +150,11 @@ def test_spot_check_form_refuses_what_is_no_web_address(served) -> None:
         code, html = request(srv.base + "/check", body, headers, "POST")
         assert code == 400 and 'id="check-error"' in html, url
     assert srv.console.jobs.listing() == []
+
+
+def test_serve_refuses_another_address_without_a_password(tmp_path: Path, monkeypatch, capsys) -> None:
+    from patrol.cli import main
+    make_area(tmp_path, BASE, runs=1)
+    monkeypatch.delenv("PATROL_CONSOLE_PASSWORD", raising=False)
+    assert main(["serve", "--config", str(tmp_path / "patrol.yaml"), "--host", "0.0.0.0"]) == 2
+    assert "PATROL_CONSOLE_PASSWORD" in capsys.readouterr().err
