@@ -58,7 +58,7 @@ class Item:
     fingerprints: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     page_count: int = 0
-    state: str = "new"           # new | open (reported by an earlier run)
+    state: str = "new"           # new | open (reported by an earlier run) | reopened (marked fixed, found again)
 
     def row(self, number: int) -> list[Any]:
         return [number, self.site, self.label, self.page, self.description, self.suggestion,
@@ -149,9 +149,10 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
             page = "\n".join(shown) + (f"\n等共 {len(pages)} 个页面" if rest > 0 else "")
         items.append(_item(rules, base, key="link:" + _digest(site, url), department=dep, site=site,
                            check="broken_link", severity=worst.severity, page=page, url=url,
-                           description=desc + _history(rows, periods), detail=detail,
+                           description=desc + _history(rows, periods) + _reopened(rows), detail=detail,
                            fingerprints=[r.fingerprint for r in rows], pages=pages,
-                           state="open" if all(r.state == "open" for r in rows) else "new"))
+                           state="reopened" if any(r.state == "reopened" for r in rows)
+                           else "open" if all(r.state == "open" for r in rows) else "new"))
     for f in singles:
         detail = dict(f.detail or {})
         desc = f.message or label(f.check, rules)
@@ -162,7 +163,7 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
             desc = "【预警】" + desc
         items.append(_item(rules, base, key=f.fingerprint, department=f.department, site=f.site,
                            check=f.check, severity=f.severity, page=f.page or f.url, url=f.url,
-                           description=desc + _history([f], periods), detail=detail,
+                           description=desc + _history([f], periods) + _reopened([f]), detail=detail,
                            fingerprints=[f.fingerprint], pages=[f.page] if f.page else [],
                            state=f.state))
     items.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), i.deadline, i.site, i.check, i.url))
@@ -184,6 +185,11 @@ def _history(rows: list[FindingRow], periods: dict[int | None, str]) -> str:
         return ""
     first = min(firsts)
     return f"。该问题在 {periods.get(first, '此前')} 的巡检中已发现，至今未整改"
+
+
+def _reopened(rows: list[FindingRow]) -> str:
+    """An item marked 已整改 that a later run found again says so (reports/triage.py)."""
+    return "。该问题曾标记为已整改，本次巡检仍发现，请重新整改" if any(r.state == "reopened" for r in rows) else ""
 
 
 def _digest(*parts: str) -> str:

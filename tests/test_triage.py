@@ -97,7 +97,7 @@ def test_fixed_then_found_again_is_reopened(tmp_path: Path) -> None:
     assert typo in {f.fingerprint for f in data.findings} and not data.marked
     assert next(f.state for f in data.findings if f.fingerprint == typo) == "reopened"
     item = next(i for i in items_by_department(area.store, run2, area.cfg)["zfb"] if i.key == typo)
-    assert item.state == "reopened"
+    assert item.state == "reopened" and "曾标记为已整改，本次巡检仍发现" in item.description
     doc = findings_document(area.store, run2, cfg=area.cfg)
     assert next(f for f in doc["findings"] if f["fingerprint"] == typo)["state"] == "reopened"
 
