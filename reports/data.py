@@ -104,10 +104,14 @@ def _rescore(entries: list[SiteEntry], cfg: Config | None) -> None:
         e.result.veto = veto
         if e.stored_score is None:
             continue
-        every = sum(scoring.deductions([f.to_finding() for f in e.findings + e.marked], table).values())
-        live = sum(scoring.deductions([f.to_finding() for f in counted], table).values())
+        # Deductions are capped check by check: only the checks with marked findings change.
+        # (Stored rows carry what scoring reads: check, severity, url, detail.)
+        changed = {f.check for f in e.marked if f.state != "fixed"}
+        every = sum(scoring.deductions([f for f in e.findings + e.marked if f.check in changed],
+                                       table).values())
+        live = sum(scoring.deductions([f for f in counted if f.check in changed], table).values())
         if e.stored_veto and not veto:
-            score = full - live           # the veto's cap no longer applies
+            score = full - sum(scoring.deductions(counted, table).values())   # no veto cap now
         else:
             score = min(full, e.stored_score + every - live)
             if veto and cap is not None:

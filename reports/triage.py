@@ -82,16 +82,13 @@ def split(findings: Sequence[_HasFingerprint], marks: dict[str, Mark], run: Run 
 
 
 def load_marks(store: Store, fingerprints: Iterable[str] | None = None) -> dict[str, Mark]:
+    """Marks by fingerprint (of these fingerprints only, when given).  The marks table is
+    read whole: it holds hundreds of rows where a run holds tens of thousands of findings."""
     with store.session() as s:
-        q = select(Mark)
-        if fingerprints is not None:
-            wanted = list(set(fingerprints))
-            out: dict[str, Mark] = {}
-            for i in range(0, len(wanted), 500):
-                for m in s.exec(q.where(col(Mark.fingerprint).in_(wanted[i:i + 500]))):
-                    out[m.fingerprint] = m
-            return out
-        return {m.fingerprint: m for m in s.exec(q)}
+        marks = {m.fingerprint: m for m in s.exec(select(Mark))}
+    if fingerprints is None or not marks:
+        return marks
+    return {fp: marks[fp] for fp in set(fingerprints) if fp in marks}
 
 
 def default_by() -> str:
