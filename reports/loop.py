@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from patrol.store import FindingRow, Rectification, Run, Site, SiteResult, Store, utcnow
 from reports.data import INSPECTION_KINDS, run_day
-from reports.triage import load_marks, split
+from reports.triage import effective_state, load_marks
 
 if TYPE_CHECKING:
     from reports.rectification import Item
@@ -64,11 +64,10 @@ def follow_up(store: Store, run_id: int) -> dict[str, Any]:
         covered = {site.name for result, site in s.exec(
             select(SiteResult, Site).join(Site, Site.id == SiteResult.site_id)
             .where(SiteResult.run_id == run_id, SiteResult.status == "completed"))}
-        rows = list(s.exec(select(FindingRow).where(FindingRow.run_id == run_id)))
-        present = {f.fingerprint for f in rows}
-        parts = split(rows, load_marks(store, present), run)
+        present = set(s.exec(select(FindingRow.fingerprint).where(FindingRow.run_id == run_id)))
         # Marked 误报 or 确认不整改 since it was mailed: no longer the department's to fix.
-        dismissed = {f.fingerprint for f in parts.marked if f.state in ("false_alarm", "accepted")}
+        dismissed = {fp for fp, mark in load_marks(store, present).items()
+                     if effective_state(mark, run) in ("false_alarm", "accepted")}
         pending = s.exec(select(Rectification).where(
             Rectification.mailed_run < run_id,
             col(Rectification.state).not_in(("fixed", "dismissed")))).all()

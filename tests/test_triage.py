@@ -141,3 +141,15 @@ def test_bad_marks_are_refused_with_the_reason(tmp_path: Path, capsys) -> None:
     else:
         raise AssertionError("an unknown mark was accepted")
     assert load_marks(area.store) == {}
+
+
+def test_marks_never_change_what_the_store_recorded(tmp_path: Path) -> None:
+    area = make_area(tmp_path, BASE, runs=1)
+    before = {f.fingerprint: f.state for f in area.store.findings(area.runs[0])}
+    typo = fp_of(area.store, area.runs[0], "typo")
+    set_marks(area.store, [typo], "false_alarm", note="x", by="t")
+    run2 = save_run(area.store, "2026-11", BASE)
+    follow_up(area.store, run2)
+    load_run(area.store, run2, area.cfg)
+    assert {f.fingerprint: f.state for f in area.store.findings(area.runs[0])} == before
+    assert {f.state for f in area.store.findings(run2)} == {"open"}
