@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "probe": "patrol.probe:cmd_probe",
     "text": "patrol.textcmd:cmd_text",
     "extract": "patrol.extract:cmd_extract",
+    "triage": "reports.triagecli:cmd_triage",
+    "feedback": "reports.triagecli:cmd_feedback",
+    "serve": "console.app:cmd_serve",
 }
 
 
@@ -108,6 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", metavar="U", help="the address a FILE was saved from (for links and dates in URLs)")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the day of the check, for years of MM-DD dates "
                                                          "(default: today)")
+
+    p = add("triage", "mark findings as false alarms (误报), accepted (确认不整改) or fixed (已整改), "
+                      "by fingerprint; marks apply to every later run")
+    config_arg(p)
+    p.add_argument("fingerprints", nargs="*", metavar="FINGERPRINT",
+                   help="fingerprints (findings.json, report) or unique prefixes of 6+ characters")
+    p.add_argument("--as", dest="state", choices=["false_alarm", "accepted", "fixed"], help="the mark")
+    p.add_argument("--note", default="", metavar="TEXT", help="why (required with --as accepted)")
+    p.add_argument("--by", default="", metavar="NAME", help="who marks (default: the login name)")
+    p.add_argument("--list", action="store_true", help="list every mark")
+    p.add_argument("--clear", action="store_true", help="remove the marks of these fingerprints")
+
+    p = add("feedback", "read departments' filled-in rectification lists (XLSX) back and apply their "
+                        "整改情况 as marks")
+    config_arg(p)
+    p.add_argument("files", nargs="+", metavar="FILE.xlsx")
+    p.add_argument("--dry-run", action="store_true", help="check the files, apply nothing")
+
+    p = add("serve", "start the local console (web pages and JSON API over the store)")
+    config_arg(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; another "
+                                                       "needs $PATROL_CONSOLE_PASSWORD)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
 
     p = add("demo", "start the bundled sample site, patrol it and write the report")
     p.add_argument("--out", metavar="DIR", default="patrol-out/demo", help="output folder")

@@ -179,6 +179,37 @@ class Rectification(SQLModel, table=True):
     updated: datetime = Field(default_factory=utcnow)
 
 
+class Mark(SQLModel, table=True):
+    """An inspector's (or a department's) word on one finding, by fingerprint: it applies to
+    every run that reports the same fingerprint (reports/triage.py)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    fingerprint: str = Field(index=True, unique=True)
+    state: str = "false_alarm"                      # false_alarm | accepted | fixed
+    note: str = ""
+    by: str = ""
+    at: datetime = Field(default_factory=utcnow)
+    source: str = "cli"                             # cli | console | api | feedback
+    run_id: Optional[int] = None                    # the run the finding was marked from
+    site: str = ""
+    check: str = ""
+    department: str = ""
+
+
+class MarkLog(SQLModel, table=True):
+    """Every mark set or cleared, kept for audit (a cleared mark leaves its trace here)."""
+
+    __tablename__ = "mark_log"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    fingerprint: str = Field(index=True)
+    state: str = ""                                 # the state set, or "cleared"
+    note: str = ""
+    by: str = ""
+    at: datetime = Field(default_factory=utcnow)
+    source: str = ""
+
+
 class NewMediaPost(SQLModel, table=True):
     """A post of a new-media account seen by some run, kept so the year's repost total
     survives feeds that only list their latest posts."""

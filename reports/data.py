@@ -29,7 +29,10 @@ class ReportError(Exception):
 class SiteEntry:
     result: SiteResult
     site: Site
-    findings: list[FindingRow] = field(default_factory=list)
+    findings: list[FindingRow] = field(default_factory=list)      # live: counted and listed
+    marked: list[FindingRow] = field(default_factory=list)        # marked (reports/triage.py)
+    stored_score: float | None = None                             # the score the run stored
+    stored_veto: list[str] = field(default_factory=list)
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -40,26 +43,80 @@ class SiteEntry:
 class RunData:
     run: Run
     sites: list[SiteEntry]
-    findings: list[FindingRow]
+    findings: list[FindingRow]                       # live findings: counted, listed, mailed
+    marked: list[FindingRow] = field(default_factory=list)
+    marks: dict[str, Any] = field(default_factory=dict)     # fingerprint -> Mark
+
+    @property
+    def all_findings(self) -> list[FindingRow]:
+        return sorted(self.findings + self.marked, key=_order)
 
     def by_site(self) -> dict[str, SiteEntry]:
         return {e.site.name: e for e in self.sites}
 
 
-def load_run(store: Store, run_id: int) -> RunData:
+def _order(f: FindingRow) -> tuple:
+    return (SEVERITY_ORDER.get(f.severity, 9), f.site, f.check, f.id or 0)
+
+
+def load_run(store: Store, run_id: int, cfg: Config | None = None) -> RunData:
+    """A run's sites and findings, split by the marks (reports/triage.py) into live findings
+    and marked ones; a site with marked findings is scored on its live ones (``cfg``: whose
+    scoring table)."""
+    from reports.triage import load_marks, split
+
     run = store.get_run(run_id)
     if run is None:
         raise ReportError(f"no run with id {run_id} in {store.url}")
     findings = store.findings(run_id)
-    findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.site, f.check, f.id or 0))
-    entries = [SiteEntry(result, site) for result, site in store.site_results(run_id)]
+    findings.sort(key=_order)
+    parts = split(findings, load_marks(store, (f.fingerprint for f in findings)), run)
+    entries = [SiteEntry(result, site, stored_score=result.score, stored_veto=list(result.veto or []))
+               for result, site in store.site_results(run_id)]
     by_name = {e.site.name: e for e in entries}
     by_id = {e.site.id: e for e in entries}
-    for f in findings:
-        entry = by_id.get(f.site_id) or by_name.get(f.site)
-        if entry is not None:
-            entry.findings.append(f)
-    return RunData(run, entries, findings)
+    for rows, attr in ((parts.live, "findings"), (parts.marked, "marked")):
+        for f in rows:
+            entry = by_id.get(f.site_id) or by_name.get(f.site)
+            if entry is not None:
+                getattr(entry, attr).append(f)
+    if parts.marked:
+        _rescore([e for e in entries if e.marked], cfg)
+    return RunData(run, entries, parts.live, parts.marked, parts.marks)
+
+
+def _rescore(entries: list[SiteEntry], cfg: Config | None) -> None:
+    """Score sites without their marked findings (in memory; the store keeps the run's score).
+
+    The points the marked findings cost are given back (each check's cap applied as the run
+    did), and a veto whose every finding is marked is lifted.  A finding marked ``fixed`` still
+    costs its points: the problem was there when the run looked."""
+    from reports import scoring
+
+    table = scoring.load_table(cfg)
+    full = float(table.get("full_score", 100))
+    cap = table.get("veto_cap")
+    for e in entries:
+        counted = e.findings + [f for f in e.marked if f.state == "fixed"]
+        live_checks = {f.check for f in counted if f.severity == "veto"}
+        marked_checks = {f.check for f in e.marked}
+        veto = [v for v in e.stored_veto if v in live_checks or v not in marked_checks]
+        e.result.veto = veto
+        if e.stored_score is None:
+            continue
+        # Deductions are capped check by check: only the checks with marked findings change.
+        # (Stored rows carry what scoring reads: check, severity, url, detail.)
+        changed = {f.check for f in e.marked if f.state != "fixed"}
+        every = sum(scoring.deductions([f for f in e.findings + e.marked if f.check in changed],
+                                       table).values())
+        live = sum(scoring.deductions([f for f in counted if f.check in changed], table).values())
+        if e.stored_veto and not veto:
+            score = full - sum(scoring.deductions(counted, table).values())   # no veto cap now
+        else:
+            score = min(full, e.stored_score + every - live)
+            if veto and cap is not None:
+                score = min(score, float(cap))
+        e.result.score = round(max(0.0, score), 1)
 
 
 def resolve_run(store: Store, run_id: int | None = None, period: str | None = None) -> Run:

@@ -24,9 +24,14 @@ CSV_FIELDS = ["check", "severity", "site", "department", "url", "page", "message
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def findings_document(store: Store, run_id: int, data: RunData | None = None) -> dict[str, Any]:
-    """The findings.json document (docs/architecture.md), with fingerprint and state added."""
-    data = data or load_run(store, run_id)
+def findings_document(store: Store, run_id: int, data: RunData | None = None,
+                      cfg: Config | None = None) -> dict[str, Any]:
+    """The findings.json document (docs/architecture.md), with fingerprint and state added:
+    ``state`` is new, open, reopened or a mark (false_alarm, accepted, fixed), ``triage`` the
+    mark (note, by, at) or null."""
+    from reports.triage import mark_doc
+
+    data = data or load_run(store, run_id, cfg)
     run = data.run
     return {
         "run": {"id": run.id, "period": run.period, "started": _iso(run.started),
@@ -41,8 +46,9 @@ def findings_document(store: Store, run_id: int, data: RunData | None = None) ->
         "findings": [{"check": f.check, "severity": f.severity, "site": f.site,
                       "department": f.department, "url": f.url, "page": f.page,
                       "message": f.message, "detail": f.detail or {}, "fingerprint": f.fingerprint,
-                      "state": f.state, "first_seen_run": f.first_seen_run}
-                     for f in data.findings],
+                      "state": f.state, "first_seen_run": f.first_seen_run,
+                      "triage": mark_doc(data.marks.get(f.fingerprint))}
+                     for f in data.all_findings],
     }
 
 
@@ -128,8 +134,8 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None =
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = load_run(store, run_id)       # read once, shared by every output
-    doc = findings_document(store, run_id, data)
+    data = load_run(store, run_id, cfg)       # read once, shared by every output
+    doc = findings_document(store, run_id, data, cfg)
     paths = {"json": write_json(doc, out_dir / "findings.json"),
              "csv": write_csv(doc, out_dir / "findings.csv")}
     shots = {}

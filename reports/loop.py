@@ -1,5 +1,8 @@
 """The closed loop: what was mailed to a department, and whether later runs found it fixed.
 
+Items whose findings were all marked 误报 or 确认不整改 (reports/triage.py) since they were
+mailed are *dismissed*: neither fixed nor overdue, and out of the department's rate.
+
 When a department's list is sent, each of its items is recorded (``Rectification``).  After
 every completed run ``follow_up`` looks again: an item whose findings are all gone from a site
 the run covered is *fixed*; one still found is *open*, or *overdue* once its deadline passed.
@@ -11,10 +14,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from patrol.store import FindingRow, Rectification, Run, Site, SiteResult, Store, utcnow
 from reports.data import INSPECTION_KINDS, run_day
+from reports.triage import effective_state, load_marks
 
 if TYPE_CHECKING:
     from reports.rectification import Item
@@ -30,7 +34,8 @@ def record_mailed(store: Store, run_id: int, mail_id: int | None, items: Iterabl
     added = 0
     with store.session() as s:
         known = {r.key for r in s.exec(select(Rectification).where(
-            (Rectification.mailed_run == run_id) | (Rectification.state != "fixed")))}
+            (Rectification.mailed_run == run_id)
+            | col(Rectification.state).not_in(("fixed", "dismissed"))))}
         for item in items:
             if item.key in known:
                 continue
@@ -60,13 +65,21 @@ def follow_up(store: Store, run_id: int) -> dict[str, Any]:
             select(SiteResult, Site).join(Site, Site.id == SiteResult.site_id)
             .where(SiteResult.run_id == run_id, SiteResult.status == "completed"))}
         present = set(s.exec(select(FindingRow.fingerprint).where(FindingRow.run_id == run_id)))
-        pending = s.exec(select(Rectification).where(Rectification.mailed_run < run_id,
-                                                     Rectification.state != "fixed")).all()
-        counts: dict[str, dict[str, int]] = defaultdict(lambda: {"fixed": 0, "open": 0, "overdue": 0})
+        # Marked 误报 or 确认不整改 since it was mailed: no longer the department's to fix.
+        dismissed = {fp for fp, mark in load_marks(store, present).items()
+                     if effective_state(mark, run) in ("false_alarm", "accepted")}
+        pending = s.exec(select(Rectification).where(
+            Rectification.mailed_run < run_id,
+            col(Rectification.state).not_in(("fixed", "dismissed")))).all()
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: {"fixed": 0, "open": 0, "overdue": 0,
+                                                                 "dismissed": 0})
         for item in pending:
             if item.site not in covered:
                 continue
-            if any(fp in present for fp in item.fingerprints or []):
+            fps = item.fingerprints or []
+            if fps and all(fp in dismissed for fp in fps):
+                item.state = "dismissed"
+            elif any(fp in present for fp in item.fingerprints or []):
                 item.state = "overdue" if _past(item.deadline, today) else "open"
             else:
                 item.state = "fixed"
@@ -76,7 +89,7 @@ def follow_up(store: Store, run_id: int) -> dict[str, Any]:
             s.add(item)
             counts[item.department][item.state] += 1
         s.commit()
-    total = {k: sum(c[k] for c in counts.values()) for k in ("fixed", "open", "overdue")}
+    total = {k: sum(c[k] for c in counts.values()) for k in ("fixed", "open", "overdue", "dismissed")}
     return {"run": run_id, "checked": sum(total.values()), **total,
             "departments": {dep: dict(c) for dep, c in counts.items()}}
 
@@ -89,6 +102,8 @@ def department_rates(store: Store, run: Run) -> dict[str, dict[str, Any]]:
     with store.session() as s:
         items = s.exec(select(Rectification).where(Rectification.mailed_run < run.id)).all()
     for item in items:
+        if item.state == "dismissed":           # marked 误报 / 确认不整改: not the department's
+            continue
         d = out.setdefault(item.department, {"mailed": 0, "fixed": 0, "open": 0, "overdue": 0})
         d["mailed"] += 1
         if item.closed_run is not None and item.closed_run <= (run.id or 0):

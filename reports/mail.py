@@ -123,7 +123,7 @@ def build_message(store: Store, run_id: int, cfg: Config, department: str, items
     msg.set_content("\n".join(lines) + "\n")
     msg.add_alternative(render_list_html(store, run_id, cfg, department, items, phones), subtype="html")
     title = list_title(store, run_id, cfg, department)
-    msg.add_attachment(xlsx_bytes(title, items, phones), maintype="application",
+    msg.add_attachment(xlsx_bytes(title, items, run_id, department, phones), maintype="application",
                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        filename=f"整改清单-{dep_name}-{run.period}.xlsx")
     return msg

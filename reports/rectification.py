@@ -1,6 +1,7 @@
 """Rectification lists (整改清单): one per department, as HTML and XLSX.
 
-Columns: 序号, 网站/账号, 问题类型, 问题页面, 问题描述, 整改建议, 整改期限.  Broken links are
+Columns: 序号, 网站/账号, 问题类型, 问题页面, 问题描述, 整改建议, 整改期限; the XLSX adds
+整改情况 / 说明 / 联系人 for the department's reply and the item's 问题编号.  Broken links are
 grouped by target, so a template link broken on 500 pages is one row that counts the pages.
 Each row (an *item*) carries the fingerprints of the findings it stands for, which is what
 the mail records and the next run follows up.
@@ -29,6 +30,13 @@ RULES_FILE = data_path("rectification.yaml")
 COLUMNS = ["序号", "网站/账号", "问题类型", "问题页面", "问题描述", "整改建议", "整改期限"]
 UNASSIGNED = ""          # findings of sites with no department
 UNASSIGNED_NAME = "未指定责任部门"
+# The XLSX adds what the department fills in, and the item's key (reports/feedback.py reads them).
+REPLY_COLUMNS = ["整改情况", "说明", "联系人"]
+KEY_COLUMN = "问题编号（请勿修改）"
+XLSX_COLUMNS = COLUMNS + REPLY_COLUMNS + [KEY_COLUMN]
+REPLIES = ["已整改", "误报", "无法整改"]
+LIST_SHEET = "整改清单"
+META_SHEET = "_patrol"
 SEVERITY_LABELS = {"veto": "单项否决", "error": "问题", "warning": "预警", "info": "提示"}
 # The sheet of published telephone numbers each department rings to confirm (僵尸电话 clean-up).
 PHONE_SHEET = "联系电话核查"
@@ -57,7 +65,7 @@ class Item:
     fingerprints: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     page_count: int = 0
-    state: str = "new"           # new | open (reported by an earlier run)
+    state: str = "new"           # new | open (reported by an earlier run) | reopened (marked fixed, found again)
 
     def row(self, number: int) -> list[Any]:
         return [number, self.site, self.label, self.page, self.description, self.suggestion,
@@ -112,7 +120,7 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
                         data: RunData | None = None) -> dict[str, list[Item]]:
     """The rectification items of a run, per department id (``""`` when none is set)."""
     rules = rules if rules is not None else load_rules(cfg)
-    data = data or load_run(store, run_id)
+    data = data or load_run(store, run_id, cfg)
     include = set(rules.get("include_severities") or ["veto", "error", "warning"])
     base = run_day(data.run)
     pages_listed = int(rules.get("pages_listed", 5))
@@ -152,9 +160,10 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
             page = "\n".join(shown) + (f"\n等共 {len(pages)} 个页面" if rest > 0 else "")
         items.append(_item(rules, base, key="link:" + _digest(site, url), department=dep, site=site,
                            check="broken_link", severity=worst.severity, page=page, url=url,
-                           description=desc + _history(rows, periods), detail=detail,
+                           description=desc + _history(rows, periods) + _reopened(rows), detail=detail,
                            fingerprints=[r.fingerprint for r in rows], pages=pages,
-                           state="open" if all(r.state == "open" for r in rows) else "new"))
+                           state="reopened" if any(r.state == "reopened" for r in rows)
+                           else "open" if all(r.state == "open" for r in rows) else "new"))
     for (dep, site, check, column), rows in by_column.items():
         items.append(_column_item(rules, base, dep, site, check, column, rows, pages_listed, periods))
     for f in singles:
@@ -167,7 +176,7 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
             desc = "【预警】" + desc
         items.append(_item(rules, base, key=f.fingerprint, department=f.department, site=f.site,
                            check=f.check, severity=f.severity, page=f.page or f.url, url=f.url,
-                           description=desc + _history([f], periods), detail=detail,
+                           description=desc + _history([f], periods) + _reopened([f]), detail=detail,
                            fingerprints=[f.fingerprint], pages=[f.page] if f.page else [],
                            state=f.state))
     items.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), i.deadline, i.site, i.check, i.url))
@@ -239,6 +248,11 @@ def _history(rows: list[FindingRow], periods: dict[int | None, str]) -> str:
     return f"。该问题在 {periods.get(first, '此前')} 的巡检中已发现，至今未整改"
 
 
+def _reopened(rows: list[FindingRow]) -> str:
+    """An item marked 已整改 that a later run found again says so (reports/triage.py)."""
+    return "。该问题曾标记为已整改，本次巡检仍发现，请重新整改" if any(r.state == "reopened" for r in rows) else ""
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
@@ -273,40 +287,56 @@ def render_list_html(store: Store, run_id: int, cfg: Config | None, department: 
     return template.render(**list_context(store, run_id, cfg, department, items, phones))
 
 
-def write_xlsx(path: Path, title: str, items: list[Item], phones: list[list[Any]] | None = None) -> Path:
+def write_xlsx(path: Path, title: str, items: list[Item], run_id: int | None = None,
+               department: str = "", phones: list[list[Any]] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(xlsx_bytes(title, items, phones))
+    path.write_bytes(xlsx_bytes(title, items, run_id, department, phones))
     return path
 
 
-def xlsx_bytes(title: str, items: list[Item], phones: list[list[Any]] | None = None) -> bytes:
-    """The list as an XLSX workbook: a title row, the header row, one row per item; with
-    ``phones`` (rows of :func:`phones_by_department`) a second sheet 联系电话核查."""
+def xlsx_bytes(title: str, items: list[Item], run_id: int | None = None, department: str = "",
+               phones: list[list[Any]] | None = None) -> bytes:
+    """The list as an XLSX workbook: a title row, the header row, one row per item.
+
+    After the list's columns come those the department fills in (``REPLY_COLUMNS``: 整改情况
+    from a drop-down of ``REPLIES``, 说明, 联系人) and the item's 问题编号.  With ``phones``
+    (rows of :func:`phones_by_department`) a second sheet 联系电话核查.  A hidden sheet
+    (``META_SHEET``) keeps the run, the department and each row's key and fingerprints, so
+    ``patrol feedback`` (reports/feedback.py) can check a returned file row by row."""
     from openpyxl import Workbook  # imported when a workbook is written: 0.2 s
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+    header = XLSX_COLUMNS
     wb = Workbook()
     ws = wb.active
-    ws.title = "整改清单"
+    ws.title = LIST_SHEET
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws.append(COLUMNS)
+    ws.append(header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE6F0")
+        cell.fill = PatternFill("solid", fgColor="DDE6F0" if cell.column <= len(COLUMNS) else "FCE9C8")
     for n, item in enumerate(items, 1):
-        ws.append(item.row(n))
+        ws.append(item.row(n) + ["", "", "", item.key])
         for cell in ws[ws.max_row]:
             # Crawled text that starts with "=" must stay text, never become a formula.
             if isinstance(cell.value, str):
                 cell.data_type = "s"
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in enumerate([6, 18, 14, 48, 60, 40, 12], 1):
+        ws.cell(ws.max_row, len(header)).font = Font(color="808080", size=9)
+    for col, width in enumerate([6, 18, 14, 48, 60, 40, 12, 12, 40, 14, 20], 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A3"
+    reply_col = get_column_letter(len(COLUMNS) + 1)
     if items:
-        ws.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{ws.max_row}"
+        ws.auto_filter.ref = f"A2:{get_column_letter(len(header))}{ws.max_row}"
+        choice = DataValidation(type="list", formula1='"' + ",".join(REPLIES) + '"', allow_blank=True,
+                                showErrorMessage=True, errorTitle="整改情况",
+                                error="请从下拉列表中选择：" + "、".join(REPLIES))
+        choice.add(f"{reply_col}3:{reply_col}{ws.max_row}")
+        ws.add_data_validation(choice)
     if phones:
         sheet = wb.create_sheet(PHONE_SHEET)
         sheet.append([title.replace("整改清单", "联系电话核查表", 1)])
@@ -326,6 +356,14 @@ def xlsx_bytes(title: str, items: list[Item], phones: list[list[Any]] | None = N
             sheet.column_dimensions[get_column_letter(col)].width = width
         sheet.freeze_panes = "A3"
         sheet.auto_filter.ref = f"A2:{get_column_letter(len(PHONE_COLUMNS))}{sheet.max_row}"
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    meta.append(["run", run_id if run_id is not None else ""])
+    meta.append(["department", department])
+    meta.append(["rows", len(items)])
+    meta.append(["row", "key", "fingerprints"])
+    for n, item in enumerate(items, 1):
+        meta.append([n + 2, item.key, " ".join(item.fingerprints)])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -353,5 +391,5 @@ def write_lists(store: Store, run_id: int, out_dir: Path, cfg: Config | None = N
                              encoding="utf-8")
         paths.append(html_path)
         paths.append(write_xlsx(out_dir / f"{stem}.xlsx", list_title(store, run_id, cfg, department), items,
-                                phones.get(department)))
+                                run_id, department, phones.get(department)))
     return paths

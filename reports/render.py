@@ -168,13 +168,13 @@ def report_context(store: Store, run_id: int, cfg: Config | None = None, *,
     from reports.loop import department_rates
     from reports.rectification import UNASSIGNED_NAME, items_by_department, load_rules
 
-    data = data or load_run(store, run_id)
+    data = data or load_run(store, run_id, cfg)
     run = data.run
     rules = load_rules(cfg)
     table = scoring.load_table(cfg)
     dep_names = department_names(cfg)
     prev = previous_run(store, run)
-    prev_data = load_run(store, prev.id) if prev is not None and prev.id is not None else None
+    prev_data = load_run(store, prev.id, cfg) if prev is not None and prev.id is not None else None
     shots = shots or {}
 
     overview = _overview(data, prev_data, table, dep_names, rules)
@@ -231,8 +231,22 @@ def report_context(store: Store, run_id: int, cfg: Config | None = None, *,
         "thresholds": merged(cfg), "scoring": table, "scoring_rows": scoring.describe(table),
         "deadlines": rules.get("deadlines") or {}, "severity_labels": SEVERITY_LABELS,
         "kind_labels": KIND_LABELS, "totals": _totals(data), "shared_link_pages": shared_min,
-        "platforms": PLATFORMS,
+        "platforms": PLATFORMS, "marked": _marked(data, labels),
     }
+
+
+def _marked(data: RunData, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The findings set aside by a mark (reports/triage.py), with the mark, for audit."""
+    from reports.triage import STATE_LABELS, mark_doc
+    rows = []
+    for f in data.marked:
+        mark = mark_doc(data.marks.get(f.fingerprint)) or {}
+        rows.append({"site": f.site, "check": labels.get(f.check) or _label({}, f.check),
+                     "message": f.message, "url": f.page or f.url, "fingerprint": f.fingerprint,
+                     "state": f.state, "state_label": STATE_LABELS.get(f.state, f.state),
+                     "note": mark.get("note", ""), "by": mark.get("by", ""),
+                     "at": mark.get("at", "").replace("T", " ")[:16], "source": mark.get("source", "")})
+    return rows
 
 
 def _short_num(v: float) -> str:

@@ -18,6 +18,7 @@ from checks.model import Finding, LinkRef, LinkResult, PageSnapshot, SiteCrawl
 from patrol.config import Config, config_from_dict
 from patrol.store import Run, Store
 
+BASE_SCORE_GOV = 88.5          # the score stored for 清溪区人民政府 in every run
 EVIL_TITLE = "<script>window.__pwned = 1</script>通知公告"
 TYPO_TEXT = "为进一步加强政务公开工作，现将有关事项通知如下：各单位要认真落实，切实加强监管力度。"
 
@@ -224,7 +225,7 @@ def save_run(store: Store, period: str, base: str, *, fixed: bool = False, finis
     gov = _gov_crawl(base)
     gf = gov_findings(base, fixed_typo=fixed, fixed_template_link=fixed)
     stats = gov_stats(base)
-    store.save_site(run.id, gov, gf, _result(gov, gf, 88.5, [], stats))
+    store.save_site(run.id, gov, gf, _result(gov, gf, BASE_SCORE_GOV, [], stats))
     edu = edu_crawl(base)
     ef = edu_findings(base)
     store.save_site(run.id, edu, ef, _result(edu, ef, 96.0, ["serious_error"], {}))

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from patrol.store import Mail, Rectification
 from reports.mail import send_lists
-from reports.rectification import COLUMNS, items_by_department
+from reports.rectification import COLUMNS, XLSX_COLUMNS, items_by_department
 
 
 def free_port() -> int:
@@ -99,7 +99,7 @@ def test_each_department_gets_its_list_with_the_xlsx_attached(tmp_path: Path) ->
     html = jyj.get_body(("html",)).get_content()
     assert "整改清单" in html and "中华人民共合国" in html
     rows = xlsx_rows(jyj)
-    assert list(rows[1]) == COLUMNS
+    assert list(rows[1]) == XLSX_COLUMNS
     items = items_by_department(area.store, area.runs[0], area.cfg)["jyj"]
     assert [r[2] for r in rows[2:]] == [i.label for i in items]
     # Recorded as sent, with the findings it covered, and followed up by the next run.
@@ -177,7 +177,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(tmp_path: Path) -> None:
         assert [f.name for f in files] == ["mail-jyj.eml", "mail-zfb.eml"]
         msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
         assert msg["X-Patrol-Department"] == "jyj" and "jyj@qingxi.test" in msg["To"]
-        assert list(xlsx_rows(msg)[1]) == COLUMNS
+        assert list(xlsx_rows(msg)[1]) == XLSX_COLUMNS
         assert {r.status for r in outcome.results} == {"dry_run"}
         # A dry run does not count as mailed: the real run still sends both.
         real = send_lists(area.store, area.runs[0], area.cfg, backoff_s=0)

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from reportdata import make_area
 
-from reports.rectification import COLUMNS, items_by_department, load_rules, write_lists
+from reports.rectification import COLUMNS, XLSX_COLUMNS, items_by_department, load_rules, write_lists
 
 
 @pytest.fixture()
@@ -71,7 +71,7 @@ def test_xlsx_has_the_seven_columns_and_a_row_per_item(area, tmp_path: Path) -> 
     ws = load_workbook(tmp_path / "lists" / "rectification-zfb.xlsx").active
     rows = list(ws.iter_rows(values_only=True))
     assert "区政府办公室" in rows[0][0] and "2026-10" in rows[0][0]
-    assert list(rows[1]) == COLUMNS
+    assert list(rows[1]) == XLSX_COLUMNS
     items = items_by_department(area.store, area.runs[0], area.cfg)["zfb"]
     body = rows[2:]
     assert len(body) == len(items)

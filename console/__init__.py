@@ -1,0 +1,1 @@
+"""The local console: `patrol serve` (console/app.py)."""
