@@ -14,6 +14,8 @@ from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.linkpolicy import classify_failure
+
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
@@ -25,7 +27,8 @@ RETRY_EXCEPTIONS = (
 
 
 class RetryBackoffMiddleware:
-    """Retries timeouts, 5xx and 429 with exponential backoff.
+    """Retries timeouts, 5xx and 429 with exponential backoff (a failure is retried when the
+    link policy's classifier says so: not a TLS handshake that failed).
 
     The wait happens after the download slot is released, so a slow host does not block the
     others.  ``Retry-After`` (seconds or an HTTP date) is honoured up to PATROL_MAX_RETRY_AFTER.
@@ -52,7 +55,7 @@ class RetryBackoffMiddleware:
         return await self._retry(request, wait, f"HTTP {response.status}") or response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if not isinstance(exception, RETRY_EXCEPTIONS) or _is_tls(exception):
+        if not isinstance(exception, RETRY_EXCEPTIONS) or not classify_failure(exception).retry:
             return None
         return await self._retry(request, None, type(exception).__name__)
 
@@ -88,19 +91,3 @@ def retry_after_seconds(value: str, cap: float) -> float | None:
             return None
         seconds = parsed.timestamp() - time.time()
     return max(0.0, min(seconds, cap))
-
-
-def failure_detail(exc: BaseException) -> str:
-    """The reasons Twisted wraps in a download failure (ResponseFailed and the like), as text."""
-    reasons = getattr(exc, "reasons", None) or []
-    return " ".join(repr(getattr(r, "value", r)) for r in reasons)
-
-
-def looks_tls(text: str, detail: str) -> bool:
-    """A failed TLS handshake, from a failure's text and ``failure_detail``."""
-    return "SSL" in detail or "ssl" in detail or "SSL" in text or "certificate" in text.lower()
-
-
-def _is_tls(exc: Exception) -> bool:
-    """A failed TLS handshake (not worth retrying), by the spider's own classification test."""
-    return looks_tls(f"{type(exc).__name__}: {exc}", failure_detail(exc))

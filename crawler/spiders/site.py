@@ -32,29 +32,18 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DontCloseSpider,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    ResponseDataLossError,
-    StopDownload,
-)
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response
-from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
-from crawler import leancheck, pages
+from crawler import leancheck, linkpolicy, pages
 from crawler.jsonlines import JOURNAL_FORMAT, dumps_line, journal_damage, loads
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
 from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
-from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink, owner
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
 
@@ -1052,39 +1041,7 @@ def _now() -> str:
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
-    """The closed-set kind and a readable message for a download that produced no response.
-    A failure of the lean client (crawler/handlers.py) carries its verdict: the same one a
-    fast crawl's link checks give."""
-    exc = failure.value
-    kind = getattr(exc, "link_kind", None)
-    if kind:
-        return kind, getattr(exc, "link_message", "") or str(exc)
-    text = f"{type(exc).__name__}: {exc}"
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None:
-        text += f" ({type(cause).__name__}: {cause})"
-    if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
-        return LinkKind.DNS.value, "域名无法解析"
-    if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
-        return LinkKind.REFUSED.value, "连接被拒绝"
-    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)) \
-            or "TimeoutError" in text:
-        return LinkKind.TIMEOUT.value, "访问超时"
-    detail = failure_detail(exc)
-    if looks_tls(text, detail):
-        return LinkKind.TLS.value, "HTTPS 握手失败"
-    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost,
-                        net_error.ConnectionDone, DownloadFailedError, ResponseDataLossError)):
-        if "TimeoutError" in detail or "timed out" in detail.lower():
-            return LinkKind.TIMEOUT.value, "访问超时"
-        return LinkKind.CONNECTION.value, "连接中断：" + (detail or text)[:120]
-    if isinstance(exc, ValueError):
-        return LinkKind.INVALID_URL.value, str(exc)[:200]
-    lowered = text.lower()
-    if "timeout" in lowered:
-        return LinkKind.TIMEOUT.value, "访问超时"
-    if "err_name_not_resolved" in lowered:
-        return LinkKind.DNS.value, "域名无法解析"
-    if "err_connection_refused" in lowered:
-        return LinkKind.REFUSED.value, "连接被拒绝"
-    return LinkKind.CONNECTION.value, text[:200]
+    """The kind and a readable message for a download that produced no response, by the link
+    policy's one classifier (``crawler.linkpolicy.classify_failure``)."""
+    failed = linkpolicy.classify_failure(failure.value)
+    return failed.kind.value, failed.message
