@@ -75,7 +75,8 @@ class SiteSpider(scrapy.Spider):
         self.check_external = bool(site.get("check_external", True))
         self.extract_facts = bool(site.get("facts", True))
         self.today = date.fromisoformat(site["today"]) if site.get("today") else date.today()
-        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: not checked)
+        # raw absolute URL -> (normalised, request form when it differs; None: not checked)
+        self._normalized: dict[str, tuple[str, str] | None] = {}
         # normalised URL -> the form it is requested in (as the page wrote it), when they differ
         self.written: dict[str, str] = {}
         # Crawled pages that some link names a #fragment of: their id/name values are kept.
@@ -672,9 +673,9 @@ class SiteSpider(scrapy.Spider):
             seen_here: set[str] = set()
             for raw in pages.css_urls(text):
                 found = self._identify(pages.join(url, raw))
-                if found is not None and found not in seen_here:
-                    seen_here.add(found)
-                    links.append(LinkRef(url=found, tag="css", anchor=""))
+                if found is not None and found[0] not in seen_here:
+                    seen_here.add(found[0])
+                    links.append(LinkRef(url=found[0], tag="css", anchor="", written=found[1]))
         except Exception as exc:  # noqa: BLE001 - a stylesheet that cannot be read is said, not lost
             self.errors.append(f"reading the stylesheet {url} failed: {exc!r}"[:300])
             return
@@ -710,29 +711,32 @@ class SiteSpider(scrapy.Spider):
         same_page: list[str] = []
         normalized = self._normalized
         for raw, tag, anchor, attr in pages.iter_links(tree, page_url, problems, same_page, source):
-            url = normalized.get(raw, "")
-            if url == "":
-                url = self._identify(raw)
+            known = normalized.get(raw, ())
+            if known == ():
+                known = self._identify(raw)
                 if len(normalized) < 200_000:
-                    normalized[raw] = url
-            if url is None:
+                    normalized[raw] = known
+            if known is None:
                 continue
+            url = known[0]
             if "#" in raw:
                 self._fragment(url, raw, fragments)
             if (url, tag) in seen_here:
                 continue
             seen_here.add((url, tag))
-            refs.append(LinkRef(url=url, tag=tag, anchor=anchor, attr=attr))
+            refs.append(LinkRef(url, tag, anchor, attr, known[1]))
         for raw in same_page:
-            url = normalized.get(raw, "") or _safe_normalize(raw)
+            known = normalized.get(raw)
+            url = known[0] if known else _safe_normalize(raw)
             if url:
                 self._fragment(url, raw, fragments)
         return refs, fragments
 
-    def _identify(self, raw: str) -> str | None:
-        """A raw link's identity: its normalised URL, or the raw text for a link that cannot
-        work (recorded now with its kind); None for links that are not checked (tel: ...).
-        The form it is requested in is remembered when it differs from the identity."""
+    def _identify(self, raw: str) -> tuple[str, str] | None:
+        """A raw link's identity (its normalised URL, or the raw text for a link that cannot
+        work, recorded now with its kind) and the form the page wrote it in, which it is
+        requested in and reported as ("" when it is the identity); None for links that are not
+        checked (tel: ...)."""
         if not raw.startswith(("http://", "https://")):
             verdict = scheme_verdict(raw)
             if verdict is not None:
@@ -741,18 +745,20 @@ class SiteSpider(scrapy.Spider):
                     return None
                 self._record(LinkResult(url=raw, kind=kind, error=message, internal=False, method=""))
                 self.seen.add(raw)
-                return raw
+                return raw, ""
         try:
             url = normalize(raw)
         except InvalidURL as exc:
             self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
                                     internal=False, method=""))
             self.seen.add(raw)
-            return raw
+            return raw, ""
         wire = request_form(raw)
-        if wire != url and url not in self.seen:
+        if wire == url:
+            return url, ""
+        if url not in self.seen:
             self.written.setdefault(url, wire)
-        return url
+        return url, wire
 
     def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str]]) -> None:
         fragment = raw.partition("#")[2]
