@@ -116,6 +116,7 @@ class SiteSpider(scrapy.Spider):
                           "User-Agent": crawler.settings.get("USER_AGENT")}
         spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
         spider.render_priority = crawler.settings.getint("PATROL_RENDER_PRIORITY", 100)
+        spider.render_timeout_ms = crawler.settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 20000)
         if spider.render != "never" and not spider.rendering and spider.shard == 0:
             reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
             spider.errors.append(f"JavaScript pages were not rendered: {reason}")
@@ -315,8 +316,15 @@ class SiteSpider(scrapy.Spider):
         priority = 0
         if render:
             # Rendered by scrapy-playwright (crawler.run sets its download handler).
+            # Read once loaded and once the requests its scripts made are handled
+            # (crawler.render_wait), not after Playwright's fixed half second of network idle.
+            from scrapy_playwright.page import PageMethod
+
+            from crawler import render_wait
             meta["playwright"] = True
-            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "load"}
+            meta["playwright_page_init_callback"] = render_wait.track_requests
+            meta["playwright_page_methods"] = [PageMethod(render_wait.settle, self.render_timeout_ms)]
             # Ahead of the queue: the links a script fills in are the rest of the crawl.
             priority = self.render_priority
         headers = self.headers
