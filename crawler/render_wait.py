@@ -76,8 +76,12 @@ SETTLED = (f"() => document.readyState === 'complete' && (!window.__patrolPendin
 
 
 async def track_requests(page: Any, request: Any) -> None:
-    """scrapy-playwright's page init callback: the tracker runs before the page's scripts."""
+    """scrapy-playwright's page init callback: the tracker runs before the page's scripts
+    (added once to a tab, which renders one page after another)."""
+    if getattr(page, "_patrol_tracked", False):
+        return
     await page.add_init_script(TRACKER)
+    page._patrol_tracked = True
 
 
 async def settle(page: Any, timeout_ms: float) -> None:
