@@ -57,6 +57,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 TOOLS = ("patrol", "linkchecker", "linkinator")
+# The checkout whose code patrol runs (--patrol-src: another one, e.g. an earlier commit's
+# files, to measure a change before and after on the same sites).
+PATROL_SRC = REPO
 PAGE_SIZE = 4096
 MB = 1024 * 1024
 
@@ -625,7 +628,7 @@ def patrol_tool(base_url: str, work: Path, *, concurrency: int, max_pages: int) 
 
     # The code of this checkout: .venv's `patrol` is an editable install of one checkout, and a
     # benchmark run from another worktree would otherwise measure that one.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PATROL_SRC), os.environ.get("PYTHONPATH")]))}
     return Tool("patrol", "patrol (link check only)", cmd, parse, exe, env=env, reset=reset)
 
 
@@ -914,9 +917,17 @@ def main(argv: list[str] | None = None) -> int:
                              "against the site with its lists in the HTML, patrol only (20; 0: skip)")
     parser.add_argument("--render-repeat", type=int, default=3, metavar="N",
                         help="runs of patrol on each of the two sites, alternating (3)")
+    parser.add_argument("--patrol-src", type=Path, default=None, metavar="DIR",
+                        help="run patrol with the code in DIR (e.g. `git archive` of an earlier commit) "
+                             "instead of this checkout's, with this checkout's .venv")
     parser.add_argument("--serve", action="store_true",
                         help="only serve the site (for profiling one tool by hand) until interrupted")
     args = parser.parse_args(argv)
+    if args.patrol_src is not None:
+        global PATROL_SRC
+        PATROL_SRC = args.patrol_src.resolve()
+        if not (PATROL_SRC / "patrol" / "cli.py").is_file():
+            parser.error(f"--patrol-src: {PATROL_SRC} holds no patrol source")
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     for name in tools:
         if name not in TOOLS:

@@ -36,11 +36,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.model import LinkKind
-from crawler.linkpolicy import classify_failure
-from crawler.middlewares import retry_after_seconds
+from crawler.linkpolicy import RETRY_STATUSES, classify_failure, retry_delay
 from patrol.resolver import ResolveError, Resolver
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HEADER_LIMIT = 1 << 17          # status line plus headers; more is a broken server
 IDLE_PER_HOST = 32              # kept-alive connections remembered per host
@@ -143,7 +141,7 @@ class LeanClient:
         body = BODY_CSS_200 if read_css else BODY_HTML_200 if read_body else BODY_NONE
         attempt = 1
         while True:
-            wait: float | None = None
+            status, retry_after = None, ""
             try:
                 answer = await self._attempt(url, method, referer, body)
             except Unanswered as exc:
@@ -156,9 +154,8 @@ class LeanClient:
                 answer.attempts = attempt
                 if answer.status not in RETRY_STATUSES or attempt > self.retries:
                     return answer
-                if answer.status in (429, 503):
-                    wait = self._retry_after(answer.header("retry-after"))
-            delay = wait if wait is not None else self.backoff * (2 ** (attempt - 1))
+                status, retry_after = answer.status, answer.header("retry-after")
+            delay = retry_delay(attempt, self.backoff, status, retry_after, self.max_retry_after)
             attempt += 1
             self.retried += 1
             if delay > 0:
@@ -399,9 +396,6 @@ class LeanClient:
             parts.append(part)
             size += len(part)
         return b"".join(parts), False
-
-    def _retry_after(self, value: str) -> float | None:
-        return retry_after_seconds(value, self.max_retry_after)
 
 
 def _failure(exc: BaseException, *, handshake: bool = False, stale: bool = False) -> Exception:

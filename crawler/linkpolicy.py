@@ -21,14 +21,18 @@ exchanges; what to ask and how to judge the answers is decided here, once:
   ``invalid_url`` or ``connection``, with a readable message and whether it is worth another
   attempt (timeouts and broken connections are; the others are not).
 
-Retries with backoff and Retry-After are the clients' (the same rules in
-``crawler.middlewares.RetryBackoffMiddleware`` and ``crawler.leancheck.LeanClient``).
+Retries: an answer in ``RETRY_STATUSES`` or a failure the classifier says is worth it is
+asked again after ``retry_delay`` (the answer's Retry-After, capped, for 429 and 503; else
+exponential backoff); ``crawler.middlewares.RetryBackoffMiddleware`` and
+``crawler.leancheck.LeanClient`` make the attempts.
 """
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import http.client
 import ssl
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -37,8 +41,11 @@ from checks.links import RESOURCE_EXTENSIONS, extension, kind_for_status, rate_l
 from checks.model import LinkKind
 from crawler.urls import InvalidURL, normalize, request_form
 
-__all__ = ["Failed", "Hop", "classify_failure", "get_after_head", "kind_for_status", "next_hop",
-           "resource_method", "retry_after_matters"]
+__all__ = ["RETRY_STATUSES", "Failed", "Hop", "classify_failure", "get_after_head", "kind_for_status",
+           "next_hop", "resource_method", "retry_after_matters", "retry_after_seconds", "retry_delay"]
+
+# Answers asked again (after a wait) before they are the link's verdict.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 
 
 def resource_method(url: str) -> str | None:
@@ -184,3 +191,32 @@ def _reason(exc: BaseException) -> str:
         return exc.verify_message
     text = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
     return str(text) or type(exc).__name__
+
+
+# --- retries --------------------------------------------------------------------------------------
+
+def retry_delay(attempt: int, backoff: float, status: int | None = None, retry_after: str = "",
+                cap: float = 60.0) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: a 429's or 503's Retry-After (seconds or
+    an HTTP date) up to ``cap``, else ``backoff`` doubled at each attempt."""
+    if status in (429, 503) and retry_after:
+        wait = retry_after_seconds(retry_after, cap)
+        if wait is not None:
+            return wait
+    return backoff * (2 ** (attempt - 1))
+
+
+def retry_after_seconds(value: str, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After value (seconds or an HTTP date), at most ``cap``."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, min(seconds, cap))

@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries with backoff that honour Retry-After."""
+"""Downloader middlewares: retries with backoff that honour Retry-After (by the link policy's
+rules, ``crawler.linkpolicy``: the lean client retries by the same ones)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,11 +15,10 @@ from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.linkpolicy import classify_failure
+from crawler.linkpolicy import RETRY_STATUSES, classify_failure, retry_delay
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 RETRY_EXCEPTIONS = (
     net_error.TimeoutError, net_error.TCPTimedOutError, net_error.ConnectionLost,
     net_error.ConnectionDone, ResponseFailed, ResponseNeverReceived, DownloadTimeoutError,
@@ -51,19 +51,21 @@ class RetryBackoffMiddleware:
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status not in RETRY_STATUSES:
             return response
-        wait = self._retry_after(response) if response.status in (429, 503) else None
-        return await self._retry(request, wait, f"HTTP {response.status}") or response
+        raw = response.headers.get(b"Retry-After") if response.status in (429, 503) else None
+        return await self._retry(request, response.status, raw.decode("latin-1") if raw else "",
+                                 f"HTTP {response.status}") or response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
         if not isinstance(exception, RETRY_EXCEPTIONS) or not classify_failure(exception).retry:
             return None
-        return await self._retry(request, None, type(exception).__name__)
+        return await self._retry(request, None, "", type(exception).__name__)
 
-    async def _retry(self, request: Request, wait: float | None, reason: str) -> Request | None:
+    async def _retry(self, request: Request, status: int | None, retry_after: str,
+                     reason: str) -> Request | None:
         attempt = request.meta.get("patrol_attempt", 1)
         if attempt > self.retries:
             return None
-        delay = wait if wait is not None else self.backoff * (2 ** (attempt - 1))
+        delay = retry_delay(attempt, self.backoff, status, retry_after, self.max_retry_after)
         self.stats.inc_value("patrol/retries")
         logger.debug("retrying %s (%s) in %.1fs", request.url, reason, delay)
         if delay > 0:
@@ -72,22 +74,5 @@ class RetryBackoffMiddleware:
         retry.meta["patrol_attempt"] = attempt + 1
         return retry
 
-    def _retry_after(self, response: Response) -> float | None:
-        raw = response.headers.get(b"Retry-After")
-        return retry_after_seconds(raw.decode("latin-1"), self.max_retry_after) if raw else None
 
-
-def retry_after_seconds(value: str, cap: float) -> float | None:
-    """Seconds to wait from a Retry-After value (seconds or an HTTP date), at most ``cap``."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = parsed.timestamp() - time.time()
-    return max(0.0, min(seconds, cap))
+__all__ = ["RETRY_STATUSES", "RetryBackoffMiddleware"]
