@@ -852,9 +852,9 @@ def write_results(path: Path, rows: list[Row], known: Known, info: dict[str, Any
     if scripted:
         ratio = scripted["ratio"]
         parts += [
-            f"Script-filled lists: the same site with {scripted['lists']} of its department list pages "
-            "written by a script (rendered by patrol), against the site with those lists in the HTML; "
-            f"patrol alone, {len(scripted['walls']['plain'])} runs on each, alternating, medians shown.",
+            (f"Script-filled lists: the same site with {scripted['lists']} of its department list pages "
+             "written by a script (rendered by patrol), against the site with those lists in the HTML; "
+             f"patrol alone, {len(scripted['walls']['plain'])} runs on each, alternating, medians shown."),
             "",
             "| site | wall s (median) | CPU s (median) | every run, wall s | broken links |",
             "|---|---|---|---|---|",
@@ -863,8 +863,8 @@ def write_results(path: Path, rows: list[Row], known: Known, info: dict[str, Any
             parts.append(f"| {'lists in the HTML' if name == 'plain' else 'lists written by a script'} | "
                          f"{scripted['median'][name]:.1f} | {scripted['cpu'][name]:.1f} | "
                          f"{', '.join(f'{w:.1f}' for w in scripted['walls'][name])} | {scripted['found'][name]} |")
-        parts += ["", f"- script-filled lists in at most 1.2x the time of the plain site: "
-                      f"{'met' if ratio <= 1.2 else 'not met'} ({ratio:.2f}x)", ""]
+        parts += ["", ("- script-filled lists in at most 1.2x the time of the plain site: "
+                       f"{'met' if ratio <= 1.2 else 'not met'} ({ratio:.2f}x)"), ""]
     misses = [(r.version, r.missed_kinds) for r in rows if r.missed_kinds]
     if misses:
         parts.append("Missed, by kind:")

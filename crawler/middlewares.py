@@ -3,9 +3,7 @@ rules, ``crawler.linkpolicy``: the lean client retries by the same ones)."""
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import time
 from typing import Any
 
 from scrapy import Request

@@ -255,7 +255,7 @@ def test_a_list_filled_late_is_read_after_its_own_requests(browser, tmp_path):
             "/data/ping.json": "{}"}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             if self.path in data:
                 time.sleep(0.3 if self.path != "/data/ping.json" else 0)
                 body, ctype = data[self.path], "application/json"
