@@ -270,7 +270,9 @@ def _missing_anchors(crawl: SiteCrawl, ctx: CheckContext, page: PageSnapshot,
                      anchors: dict[str, set[str]]) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for target, fragment in page.fragments:
+    for entry in page.fragments:
+        target, fragment = entry[0], entry[1]
+        written = entry[2] if len(entry) > 2 else ""    # the target as the page wrote it
         names = anchors.get(target)
         if names is None or (target, fragment) in seen:
             continue
@@ -283,8 +285,9 @@ def _missing_anchors(crawl: SiteCrawl, ctx: CheckContext, page: PageSnapshot,
         same = target in (page.url, page.final_url)
         out.append(Finding(
             check="missing_anchor", severity="warning", site=crawl.name, department=ctx.department,
-            url=f"{target}#{fragment}", page=page.url, detail={"fragment": fragment, "target": target,
-                                                                "same_page": same},
+            url=f"{written or target}#{fragment}", page=page.url,
+            detail={"fragment": fragment, "target": target, "same_page": same,
+                    **({"identity": f"{target}#{fragment}"} if written else {})},
             message=(f"页内锚点“#{fragment[:60]}”不存在" if same
                      else f"链接指向的页面中没有锚点“#{fragment[:60]}”")))
     return out

@@ -33,7 +33,8 @@ PAGES = {
     # session id, a fragment.  Findings name them so.
     "/written.html": """<html><head><title>写法</title></head><body>
         <a href="/gone-written.html?#part">空查询</a>
-        <a href="/gone-q.html?b=2&amp;a=1&amp;sid=9#x">参数</a></body></html>""",
+        <a href="/gone-q.html?b=2&amp;a=1&amp;sid=9#x">参数</a>
+        <a href="/target.html?#gone-anchor">空查询的锚点</a></body></html>""",
     "/broken-base.html": """<html><head><title>基准</title><base href="http://[broken/"></head><body>
         <a href="gone.html">已删除</a><a href="ok.html">正常</a></body></html>""",
     "/refresh.html": """<html><head><title>刷新</title>
@@ -237,7 +238,7 @@ def test_exactly_the_broken_links_of_every_kind_are_reported(fast_check, site):
     # Nothing else: each of the other findings is pinned down by its own test below.
     assert {f["check"] for f in fast_check["findings"]} == {
         "broken_link", "page_error", "long_url", "link_unverified", "missing_anchor"}
-    assert sum(f["check"] != "broken_link" for f in fast_check["findings"]) == 2 + 1 + 2 + 2
+    assert sum(f["check"] != "broken_link" for f in fast_check["findings"]) == 2 + 1 + 2 + 3
 
 
 def test_links_are_requested_as_the_page_wrote_them(fast_check, site):
@@ -256,7 +257,8 @@ def test_findings_and_report_name_a_link_as_the_page_wrote_it(fast_check, site):
     from patrol.store import Store
     from reports.rectification import items_by_department, xlsx_bytes
 
-    written = {f["url"]: f for f in fast_check["findings"] if f["page"] == f"{site.base}/written.html"}
+    written = {f["url"]: f for f in fast_check["findings"]
+               if f["page"] == f"{site.base}/written.html" and f["check"] == "broken_link"}
     assert set(written) == {f"{site.base}/gone-written.html?", f"{site.base}/gone-q.html?b=2&a=1&sid=9"}
     assert written[f"{site.base}/gone-q.html?b=2&a=1&sid=9"]["detail"]["identity"] == f"{site.base}/gone-q.html?a=1&b=2"
     assert written[f"{site.base}/gone-written.html?"]["detail"]["identity"] == f"{site.base}/gone-written.html"
@@ -319,7 +321,11 @@ def test_links_to_missing_anchors_are_warnings(fast_check, site):
     missing = {(f["page"], f["url"], f["severity"]) for f in fast_check["findings"] if f["check"] == "missing_anchor"}
     page = f"{site.base}/anchors.html"
     assert missing == {(page, f"{page}#absent", "warning"),
-                       (page, f"{site.base}/target.html#nothere", "warning")}
+                       (page, f"{site.base}/target.html#nothere", "warning"),
+                       # Named as the page wrote it; its identity kept beside.
+                       (f"{site.base}/written.html", f"{site.base}/target.html?#gone-anchor", "warning")}
+    (written,) = [f for f in fast_check["findings"] if f["check"] == "missing_anchor" and "written" in f["page"]]
+    assert written["detail"]["identity"] == f"{site.base}/target.html#gone-anchor"
 
 
 def test_broken_links_say_where_they_sit(fast_check, site):

@@ -452,7 +452,7 @@ class SiteSpider(scrapy.Spider):
             self.errors.append(f"handling {response.url} failed: {message}"[:300])
             return []
         links: list[LinkRef] = []
-        fragments: list[tuple[str, str]] = []
+        fragments: list[tuple[str, str, str]] = []
         problems = [f"页面处理出错：{message}"]
         tree = None
         try:
@@ -693,14 +693,16 @@ class SiteSpider(scrapy.Spider):
         yield from self._follow(links, depth, origin)
 
     def _finish_page(self, snap: PageSnapshot, tree: Any, problems: list[str],
-                     fragments: list[tuple[str, str]]) -> None:
+                     fragments: list[tuple[str, str, str]]) -> None:
         """Add what the link check found on the page (problems, #fragment links, the page's
         own anchors when a link names one) and write it."""
         if problems:
             snap.errors.extend(problems)
             self.counts["page_errors"] += len(problems)
         if fragments:
-            snap.fragments = [[url, fragment] for url, fragment in fragments]
+            # [target, fragment] and, when the page wrote the target otherwise, that form.
+            snap.fragments = [[url, fragment, written] if written else [url, fragment]
+                              for url, fragment, written in fragments]
         wanted = self.fragment_targets.get(snap.url)
         if wanted is not None:
             snap.anchors = pages.anchor_names(tree, wanted)
@@ -714,7 +716,7 @@ class SiteSpider(scrapy.Spider):
         """The page's links (normalised, once per target and tag) and its links to a named
         place of a page, as (target, fragment).  ``source``: the bytes the tree was parsed from."""
         refs: list[LinkRef] = []
-        fragments: list[tuple[str, str]] = []
+        fragments: list[tuple[str, str, str]] = []
         seen_here: set[tuple[str, str]] = set()
         same_page: list[str] = []
         normalized = self._normalized
@@ -728,7 +730,7 @@ class SiteSpider(scrapy.Spider):
                 continue
             url = known[0]
             if "#" in raw:
-                self._fragment(url, raw, fragments)
+                self._fragment(url, raw, fragments, known[1])
             if (url, tag) in seen_here:
                 continue
             seen_here.add((url, tag))
@@ -737,7 +739,7 @@ class SiteSpider(scrapy.Spider):
             known = normalized.get(raw)
             url = known[0] if known else _safe_normalize(raw)
             if url:
-                self._fragment(url, raw, fragments)
+                self._fragment(url, raw, fragments, known[1] if known else "")
         return refs, fragments
 
     def _identify(self, raw: str) -> tuple[str, str] | None:
@@ -768,10 +770,10 @@ class SiteSpider(scrapy.Spider):
             self.written.setdefault(url, wire)
         return url, wire
 
-    def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str]]) -> None:
+    def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str, str]], written: str = "") -> None:
         fragment = raw.partition("#")[2]
         if checkable_fragment(fragment):
-            fragments.append((url, fragment))
+            fragments.append((url, fragment, written))
             self.fragment_targets.setdefault(url, set()).add(fragment)
 
     def _redirect(self, response: Response) -> Iterator[scrapy.Request]:
