@@ -57,20 +57,24 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 TOOLS = ("patrol", "linkchecker", "linkinator")
+# The checkout whose code patrol runs (--patrol-src: another one, e.g. an earlier commit's
+# files, to measure a change before and after on the same sites).
+PATROL_SRC = REPO
 PAGE_SIZE = 4096
 MB = 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- the site
 
-def build_site(root: Path, *, pages: int, today: date) -> Any:
+def build_site(root: Path, *, pages: int, today: date, script_lists: int = 0) -> Any:
     """Build the bench site.  ``pages`` > 0 rescales the bench profile to at least that many
     pages by changing only the number of articles per department column; 0 builds the
-    profile as the generator defines it."""
+    profile as the generator defines it.  ``script_lists``: that many department list pages
+    have their rows written by a script (the same site otherwise)."""
     samplebuild = importlib.import_module("patrol.samplesite.build")
+    base = dataclasses.replace(samplebuild.PROFILE_SETTINGS["bench"], script_lists=script_lists)
     if pages <= 0:
-        return samplebuild.build(root, profile="bench", today=today)
-    base = samplebuild.PROFILE_SETTINGS["bench"]
+        return samplebuild._Builder(Path(root), base, today, 5.0).run()
 
     def build_with(articles: int) -> Any:
         # The generator's own builder; only the profile's department article count differs.
@@ -624,7 +628,7 @@ def patrol_tool(base_url: str, work: Path, *, concurrency: int, max_pages: int) 
 
     # The code of this checkout: .venv's `patrol` is an editable install of one checkout, and a
     # benchmark run from another worktree would otherwise measure that one.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PATROL_SRC), os.environ.get("PYTHONPATH")]))}
     return Tool("patrol", "patrol (link check only)", cmd, parse, exe, env=env, reset=reset)
 
 
@@ -844,6 +848,23 @@ def write_results(path: Path, rows: list[Row], known: Known, info: dict[str, Any
         parts.append("Wall times of every run: " + "; ".join(
             f"{r.version} " + ", ".join(f"{w:.1f}" for w in r.walls) for r in rows if r.walls) + ".")
         parts.append("")
+    scripted = info.get("scripted")
+    if scripted:
+        ratio = scripted["ratio"]
+        parts += [
+            (f"Script-filled lists: the same site with {scripted['lists']} of its department list pages "
+             "written by a script (rendered by patrol), against the site with those lists in the HTML; "
+             f"patrol alone, {len(scripted['walls']['plain'])} runs on each, alternating, medians shown."),
+            "",
+            "| site | wall s (median) | CPU s (median) | every run, wall s | broken links |",
+            "|---|---|---|---|---|",
+        ]
+        for name in ("plain", "scripted"):
+            parts.append(f"| {'lists in the HTML' if name == 'plain' else 'lists written by a script'} | "
+                         f"{scripted['median'][name]:.1f} | {scripted['cpu'][name]:.1f} | "
+                         f"{', '.join(f'{w:.1f}' for w in scripted['walls'][name])} | {scripted['found'][name]} |")
+        parts += ["", ("- script-filled lists in at most 1.2x the time of the plain site: "
+                       f"{'met' if ratio <= 1.2 else 'not met'} ({ratio:.2f}x)"), ""]
     misses = [(r.version, r.missed_kinds) for r in rows if r.missed_kinds]
     if misses:
         parts.append("Missed, by kind:")
@@ -891,9 +912,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python-server", action="store_true",
                         help="serve with the Python sample server instead of nginx")
     parser.add_argument("--keep-site", action="store_true", help="reuse benchmarks/work/site if it was built")
+    parser.add_argument("--script-lists", type=int, default=20, metavar="N",
+                        help="also check the same site with N department list pages filled by a script, "
+                             "against the site with its lists in the HTML, patrol only (20; 0: skip)")
+    parser.add_argument("--render-repeat", type=int, default=3, metavar="N",
+                        help="runs of patrol on each of the two sites, alternating (3)")
+    parser.add_argument("--patrol-src", type=Path, default=None, metavar="DIR",
+                        help="run patrol with the code in DIR (e.g. `git archive` of an earlier commit) "
+                             "instead of this checkout's, with this checkout's .venv")
     parser.add_argument("--serve", action="store_true",
                         help="only serve the site (for profiling one tool by hand) until interrupted")
     args = parser.parse_args(argv)
+    if args.patrol_src is not None:
+        global PATROL_SRC
+        PATROL_SRC = args.patrol_src.resolve()
+        if not (PATROL_SRC / "patrol" / "cli.py").is_file():
+            parser.error(f"--patrol-src: {PATROL_SRC} holds no patrol source")
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     for name in tools:
         if name not in TOOLS:
@@ -914,6 +948,7 @@ def main(argv: list[str] | None = None) -> int:
 
     server = Server()
     rows: list[Row] = []
+    scripted: dict[str, Any] = {}
     try:
         server.start(root, work, use_nginx=not args.python_server)
         base = server.url
@@ -930,6 +965,8 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         rows = run_tools(tools, base, work, known, args, pages)
         load_after = os.getloadavg()[0]
+        if args.script_lists > 0 and "patrol" in tools:
+            scripted = render_comparison(base, known, work, args, pages)
     finally:
         server.stop()
 
@@ -941,12 +978,52 @@ def main(argv: list[str] | None = None) -> int:
             "repeat": args.repeat,
             "when": time.strftime("%Y-%m-%d %H:%M %Z"), "warning": server.warning,
             "load": (round(load_before, 2), round(load_after, 2))}
+    if scripted:
+        info["scripted"] = scripted
     text = write_results(args.results, rows, known, info)
     (work / "results.json").write_text(json.dumps(
         {"info": info, "rows": [dataclasses.asdict(r) for r in rows]}, ensure_ascii=False, indent=1),
         encoding="utf-8")
     print(text)
     return 0 if all(r.measurement and not r.error for r in rows) else 1
+
+
+def render_comparison(plain_base: str, plain_known: Known, work: Path, args: argparse.Namespace,
+                      pages: int) -> dict[str, Any]:
+    """patrol on the site with its lists in the HTML and on the same site with
+    ``--script-lists`` of its list pages filled by a script, run alternately (other work on a
+    shared machine weighs on both alike); the medians' ratio is the issue's measure."""
+    root = work / "site-scripted"
+    print(f"building the site with {args.script_lists} script-filled list pages ...", file=sys.stderr)
+    manifest = build_site(root, pages=args.pages, today=args.today or date.today(),
+                          script_lists=args.script_lists)
+    server = Server()
+    try:
+        server.start(root, work / "scripted")
+        known = known_broken(manifest.resolve(server.url, server.ext_url))
+        sites = {"plain": (plain_base, plain_known), "scripted": (server.url, known)}
+        walls: dict[str, list[float]] = {name: [] for name in sites}
+        cpus: dict[str, list[float]] = {name: [] for name in sites}
+        found: dict[str, str] = {}
+        for round_no in range(max(1, args.render_repeat)):
+            for name, (base, site_known) in sites.items():
+                tool = patrol_tool(base, work / name, concurrency=args.concurrency, max_pages=max(pages * 2, 1000))
+                print(f"patrol on the {name} site (round {round_no + 1}) ...", file=sys.stderr)
+                (work / name / "runs").mkdir(parents=True, exist_ok=True)
+                m = run_measured(tool.command, timeout=args.timeout, log=work / name / "runs" / "patrol.log",
+                                 cwd=REPO, env=tool.env)
+                walls[name].append(round(m.wall_s, 2))
+                cpus[name].append(round(m.cpu_s, 2))
+                print(f"  {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU", file=sys.stderr)
+                n, false, js, _, _, _ = score(tool.parse(), site_known)
+                found[name] = (f"{n} / {len(site_known.urls)} found ({js} / {len(site_known.js_only)} behind "
+                               f"script-filled lists), {false} false alarms")
+    finally:
+        server.stop()
+    median = {name: sorted(w)[(len(w) - 1) // 2] for name, w in walls.items()}
+    cpu = {name: sorted(c)[(len(c) - 1) // 2] for name, c in cpus.items()}
+    return {"lists": args.script_lists, "walls": walls, "median": median, "cpu": cpu, "found": found,
+            "ratio": round(median["scripted"] / median["plain"], 2) if median["plain"] else 0.0}
 
 
 def prepare_tool(name: str, base: str, work: Path, args: argparse.Namespace, pages: int) -> Tool:

@@ -165,13 +165,16 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
         sheet = page.content_type.startswith("text/css")
         seen_here: set[str] = set()
         for ref in page.links:
-            if len(ref.url) > LONG_URL and ref.url not in long_seen:
+            # Findings name the link as the page wrote it; the identity is kept when it differs.
+            shown = ref.written or ref.url
+            if len(shown) > LONG_URL and ref.url not in long_seen:
                 long_seen.add(ref.url)
                 others.append(Finding(
                     check="long_url", severity="warning", site=crawl.name, department=ctx.department,
-                    url=ref.url, page=page.url,
-                    message=f"链接地址过长（{len(ref.url)} 个字符），部分浏览器或服务器可能无法打开",
-                    detail={"length": len(ref.url), "tag": ref.tag}))
+                    url=shown, page=page.url,
+                    message=f"链接地址过长（{len(shown)} 个字符），部分浏览器或服务器可能无法打开",
+                    detail={"length": len(shown), "tag": ref.tag,
+                            **({"identity": ref.url} if ref.written else {})}))
             result = crawl.links.get(ref.url)
             if result is None or result.ok or ref.url in seen_here:
                 continue
@@ -183,6 +186,8 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
             }
             if ref.attr:
                 detail["attr"] = ref.attr
+            if ref.written:
+                detail["identity"] = ref.url
             if sheet:
                 # Fixed in the stylesheet; seen on the pages that use it, the first of them here.
                 detail["stylesheet"] = page.url
@@ -198,13 +203,13 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
                 unverified.add(ref.url)
                 others.append(Finding(
                     check="link_unverified", severity="info", site=crawl.name, department=ctx.department,
-                    url=ref.url, page=page.url, detail=detail,
+                    url=shown, page=page.url, detail=detail,
                     message=f"{noun}链接未核实：目标服务器限制访问（{result.status}），重试后仍未正常响应"))
                 continue
             broken_targets.add(ref.url)
             pairs.append(Finding(
                 check="broken_link", severity="error", site=crawl.name, department=ctx.department,
-                url=ref.url, page=page.url, detail=detail,
+                url=shown, page=page.url, detail=detail,
                 message=message_for(result, ref.tag, detail["attachment"], ref.attr),
             ))
         others.extend(_missing_anchors(crawl, ctx, page, anchors))
@@ -265,7 +270,9 @@ def _missing_anchors(crawl: SiteCrawl, ctx: CheckContext, page: PageSnapshot,
                      anchors: dict[str, set[str]]) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for target, fragment in page.fragments:
+    for entry in page.fragments:
+        target, fragment = entry[0], entry[1]
+        written = entry[2] if len(entry) > 2 else ""    # the target as the page wrote it
         names = anchors.get(target)
         if names is None or (target, fragment) in seen:
             continue
@@ -278,8 +285,9 @@ def _missing_anchors(crawl: SiteCrawl, ctx: CheckContext, page: PageSnapshot,
         same = target in (page.url, page.final_url)
         out.append(Finding(
             check="missing_anchor", severity="warning", site=crawl.name, department=ctx.department,
-            url=f"{target}#{fragment}", page=page.url, detail={"fragment": fragment, "target": target,
-                                                                "same_page": same},
+            url=f"{written or target}#{fragment}", page=page.url,
+            detail={"fragment": fragment, "target": target, "same_page": same,
+                    **({"identity": f"{target}#{fragment}"} if written else {})},
             message=(f"页内锚点“#{fragment[:60]}”不存在" if same
                      else f"链接指向的页面中没有锚点“#{fragment[:60]}”")))
     return out

@@ -58,6 +58,10 @@ class LinkRef:
     tag: str            # a, img, script, link, iframe, area, embed, source, object, form
     anchor: str = ""    # anchor text or alt/title, trimmed to 120 characters
     attr: str = ""      # the attribute when it is not the tag's usual one (srcset, style, background...)
+    # The URL as the page wrote it (resolved, as requested: query order, session parameters,
+    # escapes, host case and port kept; no fragment) when it differs from ``url``: what
+    # findings show; ``url`` is only the identity (fetch once, fingerprints).
+    written: str = ""
 
 
 @dataclass(slots=True)
@@ -111,7 +115,8 @@ class PageSnapshot:
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every value and costs more than parsing.
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        data["links"] = [[r.url, r.tag, r.anchor, r.attr] if r.attr else [r.url, r.tag, r.anchor]
+        data["links"] = [[r.url, r.tag, r.anchor, r.attr, r.written] if r.written
+                         else [r.url, r.tag, r.anchor, r.attr] if r.attr else [r.url, r.tag, r.anchor]
                          for r in self.links]
         data["nav_links"] = [[r.url, r.tag, r.anchor] for r in self.nav_links]
         data["more_links"] = [[r.url, r.tag, r.anchor] for r in self.more_links]
@@ -220,9 +225,16 @@ class Finding:
         # A broken link is the same problem whatever HTTP code it answers this month.
         if self.check == "broken_link" and "kind" in ident:
             ident["kind"] = kind_family(str(ident["kind"]))
-        raw = json.dumps([self.check, self.site, self.url, self.page or "", ident],
+        raw = json.dumps([self.check, self.site, self.key, self.page or "", ident],
                          ensure_ascii=False, sort_keys=True)
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def key(self) -> str:
+        """The target's identity: ``url`` as the page wrote it is shown, and a link written
+        another way (host case, default port, parameter order, session id) names the same
+        target by its normalised URL, kept in ``detail["identity"]``."""
+        return link_key(self.url, self.detail)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -236,6 +248,11 @@ class Finding:
         return cls(check=data["check"], severity=data["severity"], site=data["site"],
                    url=data["url"], message=data.get("message", ""), page=data.get("page"),
                    department=data.get("department", ""), detail=dict(data.get("detail") or {}))
+
+
+def link_key(url: str, detail: dict[str, Any] | None) -> str:
+    """The identity of a finding's target (``Finding.key``) from its url and detail."""
+    return (detail or {}).get("identity") or url
 
 
 def kind_family(kind: str) -> str:

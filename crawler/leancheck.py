@@ -14,7 +14,8 @@ asyncio reactor) and keeps every promise of the link check:
   ``Retry-After`` (seconds or an HTTP date) up to a maximum, the wait spent outside the host's
   slot (the same rules as ``crawler.middlewares.RetryBackoffMiddleware``);
 * failures in the link check's closed set of kinds: ``timeout``, ``dns``, ``refused``, ``tls``,
-  ``connection`` (HTTP statuses are answers, not failures);
+  ``connection`` (HTTP statuses are answers, not failures), given by the link policy's one
+  classifier (``crawler.linkpolicy.classify_failure``), which also says which are retried;
 * names resolved through the run's ``patrol.resolver.Resolver`` (IPv4 and IPv6, overrides,
   RFC 6761 names), TLS with SNI and, like Scrapy's default context, no certificate check
   (a self-signed certificate is not a broken link; a failed handshake is);
@@ -35,10 +36,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.model import LinkKind
-from crawler.middlewares import retry_after_seconds
+from crawler.linkpolicy import RETRY_STATUSES, classify_failure, retry_delay
 from patrol.resolver import ResolveError, Resolver
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HEADER_LIMIT = 1 << 17          # status line plus headers; more is a broken server
 IDLE_PER_HOST = 32              # kept-alive connections remembered per host
@@ -141,7 +141,7 @@ class LeanClient:
         body = BODY_CSS_200 if read_css else BODY_HTML_200 if read_body else BODY_NONE
         attempt = 1
         while True:
-            wait: float | None = None
+            status, retry_after = None, ""
             try:
                 answer = await self._attempt(url, method, referer, body)
             except Unanswered as exc:
@@ -154,9 +154,8 @@ class LeanClient:
                 answer.attempts = attempt
                 if answer.status not in RETRY_STATUSES or attempt > self.retries:
                     return answer
-                if answer.status in (429, 503):
-                    wait = self._retry_after(answer.header("retry-after"))
-            delay = wait if wait is not None else self.backoff * (2 ** (attempt - 1))
+                status, retry_after = answer.status, answer.header("retry-after")
+            delay = retry_delay(attempt, self.backoff, status, retry_after, self.max_retry_after)
             attempt += 1
             self.retried += 1
             if delay > 0:
@@ -206,7 +205,7 @@ class LeanClient:
             hostname = parts.hostname or ""
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError as exc:
-            raise FetchFailed(LinkKind.INVALID_URL.value, str(exc)[:200]) from None
+            raise _failure(exc) from None
         if scheme not in ("http", "https") or not hostname:
             raise FetchFailed(LinkKind.INVALID_URL.value, f"cannot fetch {url[:100]}")
         key = f"{scheme}://{hostname}:{port}"
@@ -234,8 +233,8 @@ class LeanClient:
                             raise
                         # The server closed a kept-alive connection: ask again on a new one.
                 raise Unanswered(LinkKind.CONNECTION.value, "连接中断：server closed the connection")
-        except TimeoutError:
-            raise Unanswered(LinkKind.TIMEOUT.value, "访问超时") from None
+        except TimeoutError as exc:
+            raise _failure(exc) from None
 
     async def _polite(self, host: _Host) -> None:
         if self.delay <= 0:
@@ -260,19 +259,14 @@ class LeanClient:
                     limit=HEADER_LIMIT)
             except ConnectionRefusedError as exc:
                 refused = exc           # another address may answer
-            except ssl.SSLError as exc:
-                raise FetchFailed(LinkKind.TLS.value, f"HTTPS 握手失败：{exc.__class__.__name__}: {exc}"[:200]) \
-                    from None
-            except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
-                if tls is not None:
-                    raise FetchFailed(LinkKind.TLS.value, f"HTTPS 握手失败：{exc}"[:200]) from None
-                raise Unanswered(LinkKind.CONNECTION.value, f"连接中断：{exc}"[:200]) from None
+            except (ssl.SSLError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+                raise _failure(exc, handshake=tls is not None) from None
             except OSError as exc:
                 if refused is None and address == addresses[-1]:
-                    raise Unanswered(LinkKind.CONNECTION.value, f"连接失败：{exc}"[:200]) from None
+                    raise _failure(exc) from None
         if refused is not None:
-            raise FetchFailed(LinkKind.REFUSED.value, "连接被拒绝")
-        raise Unanswered(LinkKind.CONNECTION.value, "连接失败")
+            raise _failure(refused)
+        raise _failure(ConnectionError("连接失败"))
 
     async def _resolve(self, hostname: str) -> list[str]:
         known = [self.resolver.peek(hostname, family) for family in (socket.AF_INET, socket.AF_INET6)]
@@ -287,7 +281,7 @@ class LeanClient:
             # Queries to a nameserver block: they run in the loop's thread pool.
             return await loop.run_in_executor(None, self.resolver.resolve, hostname)
         except ResolveError as exc:
-            raise FetchFailed(LinkKind.DNS.value, "域名无法解析") from exc
+            raise _failure(exc) from exc
 
     async def _exchange(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], host: _Host,
                         url: str, method: str, request: bytes, body: int, reused: bool) -> Fetched:
@@ -298,15 +292,9 @@ class LeanClient:
                 writer.write(request)
                 await writer.drain()
                 status, version, headers, raw = await self._read_head(reader)
-            except (asyncio.IncompleteReadError, ConnectionError) as exc:
-                raise Unanswered(LinkKind.CONNECTION.value, f"连接中断：{exc.__class__.__name__}",
-                                 stale=reused) from None
-            except asyncio.LimitOverrunError:
-                raise Unanswered(LinkKind.CONNECTION.value, "连接中断：响应头过长") from None
-            except ssl.SSLError as exc:
-                raise FetchFailed(LinkKind.TLS.value, f"HTTPS 握手失败：{exc}"[:200]) from None
-            except OSError as exc:      # unreachable network and the like, mid-exchange
-                raise Unanswered(LinkKind.CONNECTION.value, f"连接中断：{exc}"[:200]) from None
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError) as exc:
+                # A kept-alive connection the server had closed is asked again on a new one.
+                raise _failure(exc, stale=reused and isinstance(exc, (EOFError, ConnectionError))) from None
             answer = Fetched(url=url, method=method, status=status, headers=headers, raw_headers=raw)
             no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
             closing = (headers.get("connection", "").lower() == "close"
@@ -323,8 +311,9 @@ class LeanClient:
                     answer.body, complete = await self._read_body(reader, headers)
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError) as exc:
                     if body == BODY_HTML:
-                        # A page cut short is not a page: like Scrapy's data-loss error, a
-                        # failure worth another attempt.
+                        # A page cut short (or its chunks garbled: the ValueError) is not a
+                        # page: like Scrapy's data-loss error, a broken connection, worth
+                        # another attempt.
                         raise Unanswered(LinkKind.CONNECTION.value,
                                          f"连接中断：响应不完整（{exc.__class__.__name__}）") from None
                     answer.body, complete = b"", False
@@ -408,8 +397,14 @@ class LeanClient:
             size += len(part)
         return b"".join(parts), False
 
-    def _retry_after(self, value: str) -> float | None:
-        return retry_after_seconds(value, self.max_retry_after)
+
+def _failure(exc: BaseException, *, handshake: bool = False, stale: bool = False) -> Exception:
+    """The link policy's verdict on ``exc``: Unanswered when it is worth another attempt,
+    FetchFailed when not."""
+    failed = classify_failure(exc, handshake=handshake)
+    if failed.retry:
+        return Unanswered(failed.kind.value, failed.message, stale=stale)
+    return FetchFailed(failed.kind.value, failed.message)
 
 
 def resolver_of(settings: Any) -> Resolver:

@@ -1,10 +1,9 @@
-"""Downloader middlewares: retries with backoff that honour Retry-After."""
+"""Downloader middlewares: retries with backoff that honour Retry-After (by the link policy's
+rules, ``crawler.linkpolicy``: the lean client retries by the same ones)."""
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import time
 from typing import Any
 
 from scrapy import Request
@@ -14,9 +13,10 @@ from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.linkpolicy import RETRY_STATUSES, classify_failure, retry_delay
+
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 RETRY_EXCEPTIONS = (
     net_error.TimeoutError, net_error.TCPTimedOutError, net_error.ConnectionLost,
     net_error.ConnectionDone, ResponseFailed, ResponseNeverReceived, DownloadTimeoutError,
@@ -25,7 +25,8 @@ RETRY_EXCEPTIONS = (
 
 
 class RetryBackoffMiddleware:
-    """Retries timeouts, 5xx and 429 with exponential backoff.
+    """Retries timeouts, 5xx and 429 with exponential backoff (a failure is retried when the
+    link policy's classifier says so: not a TLS handshake that failed).
 
     The wait happens after the download slot is released, so a slow host does not block the
     others.  ``Retry-After`` (seconds or an HTTP date) is honoured up to PATROL_MAX_RETRY_AFTER.
@@ -48,19 +49,21 @@ class RetryBackoffMiddleware:
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status not in RETRY_STATUSES:
             return response
-        wait = self._retry_after(response) if response.status in (429, 503) else None
-        return await self._retry(request, wait, f"HTTP {response.status}") or response
+        raw = response.headers.get(b"Retry-After") if response.status in (429, 503) else None
+        return await self._retry(request, response.status, raw.decode("latin-1") if raw else "",
+                                 f"HTTP {response.status}") or response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if not isinstance(exception, RETRY_EXCEPTIONS) or _is_tls(exception):
+        if not isinstance(exception, RETRY_EXCEPTIONS) or not classify_failure(exception).retry:
             return None
-        return await self._retry(request, None, type(exception).__name__)
+        return await self._retry(request, None, "", type(exception).__name__)
 
-    async def _retry(self, request: Request, wait: float | None, reason: str) -> Request | None:
+    async def _retry(self, request: Request, status: int | None, retry_after: str,
+                     reason: str) -> Request | None:
         attempt = request.meta.get("patrol_attempt", 1)
         if attempt > self.retries:
             return None
-        delay = wait if wait is not None else self.backoff * (2 ** (attempt - 1))
+        delay = retry_delay(attempt, self.backoff, status, retry_after, self.max_retry_after)
         self.stats.inc_value("patrol/retries")
         logger.debug("retrying %s (%s) in %.1fs", request.url, reason, delay)
         if delay > 0:
@@ -69,38 +72,5 @@ class RetryBackoffMiddleware:
         retry.meta["patrol_attempt"] = attempt + 1
         return retry
 
-    def _retry_after(self, response: Response) -> float | None:
-        raw = response.headers.get(b"Retry-After")
-        return retry_after_seconds(raw.decode("latin-1"), self.max_retry_after) if raw else None
 
-
-def retry_after_seconds(value: str, cap: float) -> float | None:
-    """Seconds to wait from a Retry-After value (seconds or an HTTP date), at most ``cap``."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = parsed.timestamp() - time.time()
-    return max(0.0, min(seconds, cap))
-
-
-def failure_detail(exc: BaseException) -> str:
-    """The reasons Twisted wraps in a download failure (ResponseFailed and the like), as text."""
-    reasons = getattr(exc, "reasons", None) or []
-    return " ".join(repr(getattr(r, "value", r)) for r in reasons)
-
-
-def looks_tls(text: str, detail: str) -> bool:
-    """A failed TLS handshake, from a failure's text and ``failure_detail``."""
-    return "SSL" in detail or "ssl" in detail or "SSL" in text or "certificate" in text.lower()
-
-
-def _is_tls(exc: Exception) -> bool:
-    """A failed TLS handshake (not worth retrying), by the spider's own classification test."""
-    return looks_tls(f"{type(exc).__name__}: {exc}", failure_detail(exc))
+__all__ = ["RETRY_STATUSES", "RetryBackoffMiddleware"]

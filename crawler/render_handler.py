@@ -19,15 +19,25 @@ logger = logging.getLogger(__name__)
 
 
 class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright, without holding the crawl's start for Playwright's driver.
+    """scrapy-playwright, without holding the crawl's start for Playwright's driver, and with
+    its browser tabs kept for the next page.
 
     scrapy-playwright starts Playwright (its Node driver) when the engine starts, and the
     engine waits for it: about 0.4 s before a rendering process fetched its first page, while
     the other shards of the site waited for the links it would route to them.  Here the
-    driver starts beside the crawl, and the first page to render waits for it instead."""
+    driver starts beside the crawl, and the first page to render waits for it instead.
+
+    scrapy-playwright opens a tab for each page and closes it after: each tab is a new
+    renderer process for Chromium, about half of the browser's CPU per rendered page.  Here
+    at most ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` pages render at once and a tab that rendered
+    one is given the next (a navigation leaves nothing of the previous page behind but the
+    context's cookies, which the tabs of a context share anyway); a tab whose render failed
+    is closed."""
 
     _starting: asyncio.Future[Any] | None = None
     _closed = False
+    _tabs: list[Any] | None = None                 # idle tabs, on Playwright's loop
+    _tab_slots: asyncio.Semaphore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PlaywrightHandler:  # type: ignore[override]
@@ -46,6 +56,34 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         if request.meta.get("playwright"):
             await self._started()
         return await super().download_request(request)
+
+    async def _download_request(self, request: Request, spider: Any = None) -> Response:
+        """On Playwright's loop: render with an idle tab when there is one, and keep the tab."""
+        if self._tab_slots is None:
+            self._tab_slots = asyncio.Semaphore(max(1, self.config.max_pages_per_context or 4))
+            self._tabs = []
+        tabs = self._tabs
+        assert tabs is not None
+        async with self._tab_slots:
+            # With at most as many renders as the context may have tabs, every tab is either
+            # rendering or idle here, so a new one is opened only when none is idle.
+            while tabs and request.meta.get("playwright_page") is None:
+                tab = tabs.pop()
+                if not tab.is_closed():
+                    request.meta["playwright_page"] = tab
+            request.meta["playwright_include_page"] = True
+            try:
+                response = await super()._download_request(request, spider)
+            except BaseException:
+                tab = request.meta.pop("playwright_page", None)
+                if tab is not None and not tab.is_closed():
+                    with suppress(Exception):
+                        await tab.close()
+                raise
+            tab = request.meta.pop("playwright_page", None)
+            if tab is not None and not tab.is_closed():
+                tabs.append(tab)
+            return response
 
     async def close(self) -> None:  # type: ignore[override]
         if self._closed:                            # closed once for each scheme it serves

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from checks.model import LinkKind
-from crawler.linkpolicy import next_hop
+from crawler.linkpolicy import Failed, classify_failure, next_hop
 from patrol.resolver import ResolveError, Resolver, normalise_host, valid_hostname
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; patrol/0.1; government website inspection)"
@@ -241,6 +241,12 @@ def _fail(result: FetchResult, kind: str, message: str) -> None:
     result.error = message
 
 
+def _failed(result: FetchResult, exc: BaseException, **how: bool) -> Failed:
+    failed = classify_failure(exc, **how)
+    _fail(result, failed.kind.value, failed.message)
+    return failed
+
+
 def _one_request(url: str, method: str, ex: _Exchange, result: FetchResult, resolver: Resolver,
                  family: int | None, max_body: int, extra_headers: Mapping[str, str], user_agent: str,
                  context: ssl.SSLContext) -> None:
@@ -261,15 +267,17 @@ def _one_request(url: str, method: str, ex: _Exchange, result: FetchResult, reso
     # Raw non-ASCII or spaces in a page's href are sent percent-encoded, as browsers do.
     path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_PATH_SAFE)
     response: http.client.HTTPResponse | None = None
+    connecting = False      # connect() is the TCP connection and, for https, the TLS handshake
     try:
         try:
             addresses = resolver.resolve(host, family)
         except ResolveError as exc:
-            return _fail(result, "dns", exc.message)
+            return _failed(result, exc)
         ex.remaining()
         conn = _connection(parts.scheme, host, port, ex, context)
         ex.attach(conn)
         last_error: OSError | None = None
+        connecting = True
         for address in addresses:
             conn._patrol_address = address  # type: ignore[attr-defined]
             result.address = address
@@ -289,6 +297,7 @@ def _one_request(url: str, method: str, ex: _Exchange, result: FetchResult, reso
         else:
             assert last_error is not None
             raise last_error
+        connecting = False
         ex.refresh_timeout()
         conn.putrequest(method, path, skip_accept_encoding=True)
         sent = {k.lower() for k in extra_headers}
@@ -320,35 +329,15 @@ def _one_request(url: str, method: str, ex: _Exchange, result: FetchResult, reso
         if ex.expired:
             raise _Deadline()
     except _Deadline:
-        _fail(result, "timeout", f"no complete answer within {ex.timeout:g} s")
+        _failed(result, TimeoutError("deadline"), expired=True)
         result.status = None
-    except TimeoutError:
-        _fail(result, "timeout", f"no complete answer within {ex.timeout:g} s")
-        result.status = None
-    except ssl.CertificateError as exc:
-        _fail(result, "tls", f"certificate problem: {_reason(exc)}")
-    except ssl.SSLError as exc:
-        if ex.expired:
-            _fail(result, "timeout", f"no complete answer within {ex.timeout:g} s")
-        else:
-            _fail(result, "tls", f"TLS failure: {_reason(exc)}")
-        result.status = None
-    except ConnectionRefusedError as exc:
-        _fail(result, "refused", f"connection refused by {result.address or host}: {exc.strerror}")
-    except (http.client.HTTPException, OSError) as exc:
-        if ex.expired:
-            _fail(result, "timeout", f"no complete answer within {ex.timeout:g} s")
-            result.status = None
-        elif result.status is not None:
-            # Headers came but the body broke off: the answer is incomplete.
-            _fail(result, "connection", f"transfer aborted: {_reason(exc)}")
-        else:
-            _fail(result, "connection", f"connection failed: {_reason(exc)}")
-    except (ValueError, UnicodeError) as exc:
-        # http.client refuses URLs it cannot put on the wire (control characters and the like).
-        _fail(result, "invalid_url", f"invalid URL {url!r}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a misbehaving server must give a result, not a crash
-        _fail(result, "connection", f"unexpected failure: {type(exc).__name__}: {exc}")
+        # The link policy's one classifier; a socket the watchdog closed at the deadline is a
+        # timeout whatever error it raised, and headers followed by a broken body an
+        # incomplete answer.
+        failed = _failed(result, exc, expired=ex.expired, handshake=connecting and parts.scheme == "https")
+        if failed.kind in (LinkKind.TIMEOUT, LinkKind.TLS):
+            result.status = None
     finally:
         conn_ = ex.conn
         ex.attach(None)
@@ -357,13 +346,6 @@ def _one_request(url: str, method: str, ex: _Exchange, result: FetchResult, reso
         if conn_ is not None:
             conn_.close()
     return None
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
-        return exc.verify_message
-    text = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
-    return str(text) or type(exc).__name__
 
 
 def _headers(response: http.client.HTTPResponse) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from checks.model import link_key
 from patrol.store import FindingRow, Store
 from patroldata import data_path
 from reports.data import SEVERITY_ORDER, RunData, department_names, load_run, run_day
@@ -132,15 +133,17 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
         if f.severity not in include:
             continue
         if f.check == "broken_link":
-            groups.setdefault((f.department, f.site, f.url), []).append(f)
+            # One item per target, however the pages wrote it; it names the target as written.
+            groups.setdefault((f.department, f.site, link_key(f.url, f.detail)), []).append(f)
         elif f.check in GROUP_BY_COLUMN:
             column = str((f.detail or {}).get("column") or "")
             by_column.setdefault((f.department, f.site, f.check, column), []).append(f)
         else:
             singles.append(f)
     items: list[Item] = []
-    for (dep, site, url), rows in groups.items():
+    for (dep, site, key), rows in groups.items():
         worst = min(rows, key=lambda r: SEVERITY_ORDER.get(r.severity, 9))
+        url = worst.url
         # Homepage first: that is where a citizen meets the broken link first.
         rows = sorted(rows, key=lambda r: (not (r.detail or {}).get("homepage"), r.page or ""))
         pages = list(dict.fromkeys(r.page or "" for r in rows if r.page))
@@ -158,7 +161,7 @@ def items_by_department(store: Store, run_id: int, cfg: Config | None = None,
             shown = pages[:pages_listed]
             rest = len(pages) - len(shown)
             page = "\n".join(shown) + (f"\n等共 {len(pages)} 个页面" if rest > 0 else "")
-        items.append(_item(rules, base, key="link:" + _digest(site, url), department=dep, site=site,
+        items.append(_item(rules, base, key="link:" + _digest(site, key), department=dep, site=site,
                            check="broken_link", severity=worst.severity, page=page, url=url,
                            description=desc + _history(rows, periods) + _reopened(rows), detail=detail,
                            fingerprints=[r.fingerprint for r in rows], pages=pages,

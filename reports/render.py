@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import select
 
+from checks.model import link_key
 from checks.text.flags import CATEGORIES as TEXT_CATEGORIES
 from patrol.store import FindingRow, LinkUse, Page, Store
 from reports import charts, scoring
@@ -278,8 +279,9 @@ def _counts(findings: list[FindingRow], severities: tuple[str, ...] = PROBLEM_SE
         if f.severity not in severities:
             continue
         if f.check == "broken_link":
-            if f.url not in targets:
-                targets.add(f.url)
+            key = link_key(f.url, f.detail)
+            if key not in targets:
+                targets.add(key)
                 counts["broken_link"] += 1
         else:
             counts[f.check] += 1
@@ -458,12 +460,14 @@ def _finding_view(f: FindingRow, shots: dict[str, Any]) -> dict[str, Any]:
 
 def _links_section(store: Store, run_id: int, e: SiteEntry, broken: list[FindingRow],
                    summary: Any, shared_min: int = 5) -> dict[str, Any]:
+    # By the target's identity; shown as the first page wrote it (a page's own row, below,
+    # as that page wrote it).
     targets: dict[str, dict[str, Any]] = {}
     for f in broken:
         d = f.detail or {}
-        t = targets.setdefault(f.url, {"url": f.url, "kind": d.get("kind"), "status": d.get("status"),
-                                       "tag": d.get("tag"), "message": f.message, "pages": [],
-                                       "homepage": False, "anchor": ""})
+        t = targets.setdefault(link_key(f.url, d), {
+            "url": f.url, "key": link_key(f.url, d), "kind": d.get("kind"), "status": d.get("status"),
+            "tag": d.get("tag"), "message": f.message, "pages": [], "homepage": False, "anchor": ""})
         t["homepage"] = t["homepage"] or bool(d.get("homepage"))
         t["anchor"] = t["anchor"] or d.get("anchor") or ""
         if f.page:
@@ -471,10 +475,10 @@ def _links_section(store: Store, run_id: int, e: SiteEntry, broken: list[Finding
     anchors: dict[tuple[str, str], str] = {}
     need = [f for f in broken if not (f.detail or {}).get("anchor")]
     if need:
-        anchors = _anchors(store, run_id, e.site.id, sorted({f.url for f in need}))
+        anchors = _anchors(store, run_id, e.site.id, sorted({link_key(f.url, f.detail) for f in need}))
     for t in targets.values():
         if not t["anchor"]:
-            t["anchor"] = next((anchors[(p, t["url"])] for p in t["pages"] if (p, t["url"]) in anchors), "")
+            t["anchor"] = next((anchors[(p, t["key"])] for p in t["pages"] if (p, t["key"]) in anchors), "")
     # A target broken on many pages sits in a template (navigation, footer): listed once with
     # its page count instead of once under every page that carries it.
     shared = {u for u, t in targets.items() if len(t["pages"]) >= shared_min}
@@ -485,10 +489,11 @@ def _links_section(store: Store, run_id: int, e: SiteEntry, broken: list[Finding
         page = f.page or ""
         if d.get("homepage"):
             home_pages.add(page)
-        if f.url in shared:
+        key = link_key(f.url, d)
+        if key in shared:
             continue
         by_page[page].append({"url": f.url, "kind": d.get("kind"), "status": d.get("status"),
-                              "tag": d.get("tag") or "", "anchor": d.get("anchor") or anchors.get((page, f.url), "")})
+                              "tag": d.get("tag") or "", "anchor": d.get("anchor") or anchors.get((page, key), "")})
     pages = sorted(by_page.items(), key=lambda kv: (kv[0] not in home_pages, -len(kv[1]), kv[0]))
     titles = _page_titles(store, run_id, e.site.id, [p for p, _ in pages[:MAX_ROWS]])
     kinds = Counter(link_kind_label(t["kind"] or "unknown") for t in targets.values())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from checks.model import Finding
+from checks.model import Finding, link_key
 from patroldata import data_path
 
 if TYPE_CHECKING:
@@ -107,8 +107,9 @@ def breakdown(findings: Iterable[Finding], table: dict[str, Any]) -> list[dict[s
     for f in findings:
         factor = float(factors.get(f.severity, 0.0))
         if f.check == "broken_link":
-            on_home, worst = links.get(f.url, (False, 0.0))
-            links[f.url] = (on_home or bool((f.detail or {}).get("homepage")), max(worst, factor))
+            key = link_key(f.url, f.detail)
+            on_home, worst = links.get(key, (False, 0.0))
+            links[key] = (on_home or bool((f.detail or {}).get("homepage")), max(worst, factor))
             continue
         if factor <= 0 or not _counts_toward_score(f):
             continue

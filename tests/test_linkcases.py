@@ -28,7 +28,13 @@ PAGES = {
     "/": """<html><head><title>首页</title></head><body>
         <a href="/broken-base.html">基准地址错误</a><a href="/refresh.html">刷新</a>
         <a href="/query.html">查询</a><a href="/extract.html">资源</a><a href="/schemes.html">协议</a>
-        <a href="/anchors.html">锚点</a><a href="/limited.html">限流</a></body></html>""",
+        <a href="/anchors.html">锚点</a><a href="/limited.html">限流</a><a href="/written.html">写法</a></body></html>""",
+    # Written otherwise than their identity: an empty query, parameters out of order with a
+    # session id, a fragment.  Findings name them so.
+    "/written.html": """<html><head><title>写法</title></head><body>
+        <a href="/gone-written.html?#part">空查询</a>
+        <a href="/gone-q.html?b=2&amp;a=1&amp;sid=9#x">参数</a>
+        <a href="/target.html?#gone-anchor">空查询的锚点</a></body></html>""",
     "/broken-base.html": """<html><head><title>基准</title><base href="http://[broken/"></head><body>
         <a href="gone.html">已删除</a><a href="ok.html">正常</a></body></html>""",
     "/refresh.html": """<html><head><title>刷新</title>
@@ -71,6 +77,7 @@ PAGES = {
         <a href="mailto:zwgk@">坏邮箱</a>
         <a href="mailto:zwgk@example.gov.cn?subject=咨询">好邮箱</a>
         <a href="tel:0571-12345678">电话</a><a href="javascript:void(0)">脚本</a>
+        <a href="http://[broken/x.html">坏地址</a><a href="http://www.exa mple.gov.cn/">主机名有空格</a>
         </body></html>""",
     "/anchors.html": """<html><head><title>锚点</title></head><body>
         <a href="#present">在</a><a href="#absent">不在</a><a href="#top">顶部</a><a href="#">空</a>
@@ -175,6 +182,7 @@ def patrol_check(url: str, out: Path, config: str, *extra: str) -> dict:
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     findings["stdout"] = proc.stdout
     findings["report"] = (out / "report.html").read_text(encoding="utf-8")
+    findings["out"] = out
     return findings
 
 
@@ -211,7 +219,11 @@ def expected_broken(base: str) -> set[tuple[str, str, str]]:
         (f"{base}/schemes.html", "C:\\公文\\2026\\附件.doc", "local_file"),
         (f"{base}/schemes.html", "ftp://ftp.example.gov.cn/pub/a.zip", "unsupported_scheme"),
         (f"{base}/schemes.html", "mailto:zwgk@", "invalid_mailto"),
+        (f"{base}/schemes.html", "http://[broken/x.html", "invalid_url"),
+        (f"{base}/schemes.html", "http://www.exa mple.gov.cn/", "invalid_url"),
         (f"{base}/limited.html", f"{base}/down.html", "http_503"),
+        (f"{base}/written.html", f"{base}/gone-written.html?", "http_404"),
+        (f"{base}/written.html", f"{base}/gone-q.html?b=2&a=1&sid=9", "http_404"),
     } | {(f"{base}/extract.html", base + path, "http_404") for path in extract} | {
         (f"{base}/css/{sheet}", f"{base}{path}", "http_404")
         for sheet in ("site.css", "site.css?v=2") for path in ("/img/missing-sheet-bg.png", "/font/missing-sheet.woff")
@@ -226,7 +238,7 @@ def test_exactly_the_broken_links_of_every_kind_are_reported(fast_check, site):
     # Nothing else: each of the other findings is pinned down by its own test below.
     assert {f["check"] for f in fast_check["findings"]} == {
         "broken_link", "page_error", "long_url", "link_unverified", "missing_anchor"}
-    assert sum(f["check"] != "broken_link" for f in fast_check["findings"]) == 2 + 1 + 2 + 2
+    assert sum(f["check"] != "broken_link" for f in fast_check["findings"]) == 2 + 1 + 2 + 3
 
 
 def test_links_are_requested_as_the_page_wrote_them(fast_check, site):
@@ -236,6 +248,42 @@ def test_links_are_requested_as_the_page_wrote_them(fast_check, site):
     reported = {f["url"] for f in fast_check["findings"] if f["check"] == "broken_link"}
     assert not any("/search" in u or "jsessionid" in u or "/s.do" in u or "/enc" in u or "/long" in u
                    for u in reported)
+
+
+def test_findings_and_report_name_a_link_as_the_page_wrote_it(fast_check, site):
+    """Normalisation gives the identity only: findings, the report and the rectification list
+    show the link as written; the identity is kept beside it and the fingerprint uses it."""
+    from checks.model import Finding
+    from patrol.store import Store
+    from reports.rectification import items_by_department, xlsx_bytes
+
+    written = {f["url"]: f for f in fast_check["findings"]
+               if f["page"] == f"{site.base}/written.html" and f["check"] == "broken_link"}
+    assert set(written) == {f"{site.base}/gone-written.html?", f"{site.base}/gone-q.html?b=2&a=1&sid=9"}
+    assert written[f"{site.base}/gone-q.html?b=2&a=1&sid=9"]["detail"]["identity"] == f"{site.base}/gone-q.html?a=1&b=2"
+    assert written[f"{site.base}/gone-written.html?"]["detail"]["identity"] == f"{site.base}/gone-written.html"
+    assert ("GET", "/gone-q.html?b=2&a=1&sid=9") in site.requests
+    report = fast_check["report"]
+    assert "gone-q.html?b=2&amp;a=1&amp;sid=9" in report and "gone-q.html?a=1" not in report
+    # The fingerprint follows the identity: the same link written another way next time is
+    # the same problem.
+    f = Finding.from_dict(written[f"{site.base}/gone-q.html?b=2&a=1&sid=9"])
+    again = Finding.from_dict({**f.to_dict(), "url": f"{site.base}/gone-q.html?a=1&b=2&sid=7"})
+    assert f.fingerprint == again.fingerprint == written[f.url]["fingerprint"]
+    store = Store(f"sqlite:///{fast_check['out'] / 'patrol.db'}")
+    run_id = store.runs()[-1].id
+    items = [i for rows in items_by_department(store, run_id).values() for i in rows]
+    urls = {i.url for i in items if i.check == "broken_link"}
+    assert {f"{site.base}/gone-written.html?", f.url} <= urls and f"{site.base}/gone-q.html?a=1&b=2" not in urls
+    assert any(f"目标：{f.url}" in i.description for i in items)
+    # Not verified is not broken: rate-limited links are not on the list sent to departments.
+    assert not [i for i in items if i.check == "link_unverified" or "busy" in i.url]
+    import io
+
+    import openpyxl
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("整改清单", items)))
+    cells = {str(c.value) for row in book.active.iter_rows() for c in row if c.value}
+    assert any(f.url in c for c in cells) and not any("gone-q.html?a=1" in c for c in cells)
 
 
 def test_a_url_longer_than_2048_characters_is_fetched_and_only_warned_about(fast_check, site):
@@ -273,7 +321,11 @@ def test_links_to_missing_anchors_are_warnings(fast_check, site):
     missing = {(f["page"], f["url"], f["severity"]) for f in fast_check["findings"] if f["check"] == "missing_anchor"}
     page = f"{site.base}/anchors.html"
     assert missing == {(page, f"{page}#absent", "warning"),
-                       (page, f"{site.base}/target.html#nothere", "warning")}
+                       (page, f"{site.base}/target.html#nothere", "warning"),
+                       # Named as the page wrote it; its identity kept beside.
+                       (f"{site.base}/written.html", f"{site.base}/target.html?#gone-anchor", "warning")}
+    (written,) = [f for f in fast_check["findings"] if f["check"] == "missing_anchor" and "written" in f["page"]]
+    assert written["detail"]["identity"] == f"{site.base}/target.html#gone-anchor"
 
 
 def test_broken_links_say_where_they_sit(fast_check, site):

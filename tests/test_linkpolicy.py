@@ -43,3 +43,16 @@ def test_too_many_hops_and_malformed_locations_stop_the_chain():
 def test_final_answers_have_their_kind():
     assert [kind_for_status(s) for s in (200, 304, 404, 500)] == ["ok", "ok", "http_404", "http_500"]
     assert kind_for_status(429) == kind_for_status(503, b"120") == "rate_limited"
+
+
+def test_one_retry_rule_for_both_clients():
+    from crawler import leancheck, middlewares
+    from crawler.linkpolicy import RETRY_STATUSES, retry_delay
+    # The Scrapy middleware and the lean client ask again for the same answers.
+    assert middlewares.RETRY_STATUSES is RETRY_STATUSES and leancheck.RETRY_STATUSES is RETRY_STATUSES
+    assert {429, 503} <= RETRY_STATUSES and 404 not in RETRY_STATUSES
+    # Retry-After (seconds) for 429 and 503, capped; backoff doubling otherwise.
+    assert retry_delay(1, 0.5, 429, "3") == 3.0
+    assert retry_delay(1, 0.5, 503, "120", cap=60.0) == 60.0
+    assert retry_delay(1, 0.5, 500, "3") == 0.5 and retry_delay(3, 0.5) == 2.0
+    assert retry_delay(2, 0.5, 429, "not a date") == 1.0

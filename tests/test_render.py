@@ -207,8 +207,87 @@ def test_render_request_is_a_playwright_request_ahead_of_the_crawl(tmp_path):
     render = spider._request("http://www.qx.example/a/", PAGE, depth=1, referer=None, render=True)
     assert not plain.meta.get("playwright")
     assert render.meta["playwright"] is True
-    assert render.meta["playwright_page_goto_kwargs"] == {"wait_until": "networkidle"}
+    # Read once loaded and the page's own requests are handled, not after a network-idle timer.
+    assert render.meta["playwright_page_goto_kwargs"] == {"wait_until": "load"}
+    from crawler import render_wait
+    assert render.meta["playwright_page_init_callback"] is render_wait.track_requests
+    (method,) = render.meta["playwright_page_methods"]
+    assert method.method is render_wait.settle and method.args == (20000.0,)
     assert render.priority > plain.priority
+
+
+LATE_LISTS = {
+    # Filled from an XHR answered after 300 ms (the server holds /data/*).
+    "/xhr/": """var r = new XMLHttpRequest(); r.open('GET', '/data/xhr.json');
+        r.onload = function () { fill(JSON.parse(r.responseText)); }; r.send();""",
+    # fetch, then the body read, then the list written.
+    "/fetch/": "fetch('/data/fetch.json').then(function (a) { return a.json(); }).then(fill);",
+    # JSONP: a script added to the page calls back with the rows.
+    "/jsonp/": """var s = document.createElement('script'); s.src = '/data/jsonp.js';
+        document.body.appendChild(s);""",
+    # A short timer after load.
+    "/timer/": "setTimeout(function () { fill([{url: '/art/timer.html', title: '定时'}]); }, 40);",
+}
+
+
+def test_a_list_filled_late_is_read_after_its_own_requests(browser, tmp_path):
+    """XHR, fetch, JSONP and a short timer: each rendered list is read once its requests are
+    done; a page whose scripts never stop asking is a failed render, judged as served."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    fill = ("function fill(rows) { var ul = document.getElementById('list'); rows.forEach(function (x) {"
+            " var li = document.createElement('li'); var a = document.createElement('a'); a.href = x.url;"
+            " a.textContent = x.title; li.appendChild(a); ul.appendChild(li); }); }")
+
+    def page(script: str) -> str:
+        return (f'<html><head><meta charset="utf-8"><title>列表</title></head><body><ul class="list" id="list"></ul>'
+                f"<script>{fill}\n{script}</script></body></html>")
+
+    files = {path: page(script) for path, script in LATE_LISTS.items()}
+    files["/busy/"] = page("setInterval(function () { fetch('/data/ping.json'); }, 30);")
+    files["/"] = "<html><head><title>首页</title></head><body>" + "".join(
+        f'<a href="{p}">栏目{n}</a>' for n, p in enumerate(files)) + "</body></html>"
+    data = {"/data/xhr.json": '[{"url": "/art/xhr.html", "title": "异步"}]',
+            "/data/fetch.json": '[{"url": "/art/fetch.html", "title": "取数"}]',
+            "/data/jsonp.js": "fill([{url: '/art/jsonp.html', title: '回调'}]);",
+            "/data/ping.json": "{}"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path in data:
+                time.sleep(0.3 if self.path != "/data/ping.json" else 0)
+                body, ctype = data[self.path], "application/json"
+            else:
+                body, ctype = files.get(self.path, "<html><body>文章</body></html>"), "text/html; charset=utf-8"
+            raw = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        site = Site(name="清溪", url=base + "/", render="auto", max_depth=1, max_pages=20)
+        pages, _links, site_record = run_crawl(
+            job_for(site, "2026-11-22", tmp_path / "out.jsonl", render_timeout=2), tmp_path)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    by_url = {p["url"]: p for p in pages}
+    for path in LATE_LISTS:
+        rendered = by_url[base + path]
+        assert rendered["rendered"] is True, path
+        assert f"{base}/art/{path.strip('/')}.html" in {ref[0] for ref in rendered["links"]}, path
+    assert by_url[base + "/busy/"]["rendered"] is False
+    assert any(e.startswith(f"rendering failed for {base}/busy/") for e in site_record["errors"])
 
 
 # --- crawls with the browser ------------------------------------------------------------------

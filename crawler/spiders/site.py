@@ -33,29 +33,18 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DontCloseSpider,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    ResponseDataLossError,
-    StopDownload,
-)
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response
-from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
-from crawler import leancheck, pages
+from crawler import leancheck, linkpolicy, pages
 from crawler.jsonlines import JOURNAL_FORMAT, dumps_line, journal_damage, loads
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
 from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
-from crawler.middlewares import failure_detail, looks_tls
 from crawler.shards import ShardLink, owner
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
 
@@ -87,7 +76,8 @@ class SiteSpider(scrapy.Spider):
         self.check_external = bool(site.get("check_external", True))
         self.extract_facts = bool(site.get("facts", True))
         self.today = date.fromisoformat(site["today"]) if site.get("today") else date.today()
-        self._normalized: dict[str, str | None] = {}    # raw absolute URL -> normalised (None: not checked)
+        # raw absolute URL -> (normalised, request form when it differs; None: not checked)
+        self._normalized: dict[str, tuple[str, str] | None] = {}
         # normalised URL -> the form it is requested in (as the page wrote it), when they differ
         self.written: dict[str, str] = {}
         # Crawled pages that some link names a #fragment of: their id/name values are kept.
@@ -127,6 +117,7 @@ class SiteSpider(scrapy.Spider):
                           "User-Agent": crawler.settings.get("USER_AGENT")}
         spider.rendering = crawler.settings.getbool("PATROL_RENDERING", False)
         spider.render_priority = crawler.settings.getint("PATROL_RENDER_PRIORITY", 100)
+        spider.render_timeout_ms = crawler.settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 20000)
         if spider.render != "never" and not spider.rendering and spider.shard == 0:
             reason = crawler.settings.get("PATROL_RENDERING_ERROR") or "rendering is off"
             spider.errors.append(f"JavaScript pages were not rendered: {reason}")
@@ -347,8 +338,15 @@ class SiteSpider(scrapy.Spider):
         priority = 0
         if render:
             # Rendered by scrapy-playwright (crawler.run sets its download handler).
+            # Read once loaded and once the requests its scripts made are handled
+            # (crawler.render_wait), not after Playwright's fixed half second of network idle.
+            from scrapy_playwright.page import PageMethod
+
+            from crawler import render_wait
             meta["playwright"] = True
-            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "load"}
+            meta["playwright_page_init_callback"] = render_wait.track_requests
+            meta["playwright_page_methods"] = [PageMethod(render_wait.settle, self.render_timeout_ms)]
             # Ahead of the queue: the links a script fills in are the rest of the crawl.
             priority = self.render_priority
         headers = self.headers
@@ -476,7 +474,7 @@ class SiteSpider(scrapy.Spider):
             self.errors.append(f"handling {response.url} failed: {message}"[:300])
             return []
         links: list[LinkRef] = []
-        fragments: list[tuple[str, str]] = []
+        fragments: list[tuple[str, str, str]] = []
         problems = [f"页面处理出错：{message}"]
         tree = None
         try:
@@ -705,9 +703,9 @@ class SiteSpider(scrapy.Spider):
             seen_here: set[str] = set()
             for raw in pages.css_urls(text):
                 found = self._identify(pages.join(url, raw))
-                if found is not None and found not in seen_here:
-                    seen_here.add(found)
-                    links.append(LinkRef(url=found, tag="css", anchor=""))
+                if found is not None and found[0] not in seen_here:
+                    seen_here.add(found[0])
+                    links.append(LinkRef(url=found[0], tag="css", anchor="", written=found[1]))
         except Exception as exc:  # noqa: BLE001 - a stylesheet that cannot be read is said, not lost
             self.errors.append(f"reading the stylesheet {url} failed: {exc!r}"[:300])
             return
@@ -717,14 +715,16 @@ class SiteSpider(scrapy.Spider):
         yield from self._follow(links, depth, origin)
 
     def _finish_page(self, snap: PageSnapshot, tree: Any, problems: list[str],
-                     fragments: list[tuple[str, str]]) -> None:
+                     fragments: list[tuple[str, str, str]]) -> None:
         """Add what the link check found on the page (problems, #fragment links, the page's
         own anchors when a link names one) and write it."""
         if problems:
             snap.errors.extend(problems)
             self.counts["page_errors"] += len(problems)
         if fragments:
-            snap.fragments = [[url, fragment] for url, fragment in fragments]
+            # [target, fragment] and, when the page wrote the target otherwise, that form.
+            snap.fragments = [[url, fragment, written] if written else [url, fragment]
+                              for url, fragment, written in fragments]
         wanted = self.fragment_targets.get(snap.url)
         if wanted is not None:
             snap.anchors = pages.anchor_names(tree, wanted)
@@ -738,34 +738,37 @@ class SiteSpider(scrapy.Spider):
         """The page's links (normalised, once per target and tag) and its links to a named
         place of a page, as (target, fragment).  ``source``: the bytes the tree was parsed from."""
         refs: list[LinkRef] = []
-        fragments: list[tuple[str, str]] = []
+        fragments: list[tuple[str, str, str]] = []
         seen_here: set[tuple[str, str]] = set()
         same_page: list[str] = []
         normalized = self._normalized
         for raw, tag, anchor, attr in pages.iter_links(tree, page_url, problems, same_page, source):
-            url = normalized.get(raw, "")
-            if url == "":
-                url = self._identify(raw)
+            known = normalized.get(raw, ())
+            if known == ():
+                known = self._identify(raw)
                 if len(normalized) < 200_000:
-                    normalized[raw] = url
-            if url is None:
+                    normalized[raw] = known
+            if known is None:
                 continue
+            url = known[0]
             if "#" in raw:
-                self._fragment(url, raw, fragments)
+                self._fragment(url, raw, fragments, known[1])
             if (url, tag) in seen_here:
                 continue
             seen_here.add((url, tag))
-            refs.append(LinkRef(url=url, tag=tag, anchor=anchor, attr=attr))
+            refs.append(LinkRef(url, tag, anchor, attr, known[1]))
         for raw in same_page:
-            url = normalized.get(raw, "") or _safe_normalize(raw)
+            known = normalized.get(raw)
+            url = known[0] if known else _safe_normalize(raw)
             if url:
-                self._fragment(url, raw, fragments)
+                self._fragment(url, raw, fragments, known[1] if known else "")
         return refs, fragments
 
-    def _identify(self, raw: str) -> str | None:
-        """A raw link's identity: its normalised URL, or the raw text for a link that cannot
-        work (recorded now with its kind); None for links that are not checked (tel: ...).
-        The form it is requested in is remembered when it differs from the identity."""
+    def _identify(self, raw: str) -> tuple[str, str] | None:
+        """A raw link's identity (its normalised URL, or the raw text for a link that cannot
+        work, recorded now with its kind) and the form the page wrote it in, which it is
+        requested in and reported as ("" when it is the identity); None for links that are not
+        checked (tel: ...)."""
         if not raw.startswith(("http://", "https://")):
             verdict = scheme_verdict(raw)
             if verdict is not None:
@@ -774,23 +777,25 @@ class SiteSpider(scrapy.Spider):
                     return None
                 self._record(LinkResult(url=raw, kind=kind, error=message, internal=False, method=""))
                 self.seen.add(raw)
-                return raw
+                return raw, ""
         try:
             url = normalize(raw)
         except InvalidURL as exc:
             self._record(LinkResult(url=raw, kind=LinkKind.INVALID_URL.value, error=str(exc),
                                     internal=False, method=""))
             self.seen.add(raw)
-            return raw
+            return raw, ""
         wire = request_form(raw)
-        if wire != url and url not in self.seen:
+        if wire == url:
+            return url, ""
+        if url not in self.seen:
             self.written.setdefault(url, wire)
-        return url
+        return url, wire
 
-    def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str]]) -> None:
+    def _fragment(self, url: str, raw: str, fragments: list[tuple[str, str, str]], written: str = "") -> None:
         fragment = raw.partition("#")[2]
         if checkable_fragment(fragment):
-            fragments.append((url, fragment))
+            fragments.append((url, fragment, written))
             self.fragment_targets.setdefault(url, set()).add(fragment)
 
     def _redirect(self, response: Response) -> Iterator[scrapy.Request]:
@@ -1074,39 +1079,7 @@ def _now() -> str:
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
-    """The closed-set kind and a readable message for a download that produced no response.
-    A failure of the lean client (crawler/handlers.py) carries its verdict: the same one a
-    fast crawl's link checks give."""
-    exc = failure.value
-    kind = getattr(exc, "link_kind", None)
-    if kind:
-        return kind, getattr(exc, "link_message", "") or str(exc)
-    text = f"{type(exc).__name__}: {exc}"
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None:
-        text += f" ({type(cause).__name__}: {cause})"
-    if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
-        return LinkKind.DNS.value, "域名无法解析"
-    if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
-        return LinkKind.REFUSED.value, "连接被拒绝"
-    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)) \
-            or "TimeoutError" in text:
-        return LinkKind.TIMEOUT.value, "访问超时"
-    detail = failure_detail(exc)
-    if looks_tls(text, detail):
-        return LinkKind.TLS.value, "HTTPS 握手失败"
-    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost,
-                        net_error.ConnectionDone, DownloadFailedError, ResponseDataLossError)):
-        if "TimeoutError" in detail or "timed out" in detail.lower():
-            return LinkKind.TIMEOUT.value, "访问超时"
-        return LinkKind.CONNECTION.value, "连接中断：" + (detail or text)[:120]
-    if isinstance(exc, ValueError):
-        return LinkKind.INVALID_URL.value, str(exc)[:200]
-    lowered = text.lower()
-    if "timeout" in lowered:
-        return LinkKind.TIMEOUT.value, "访问超时"
-    if "err_name_not_resolved" in lowered:
-        return LinkKind.DNS.value, "域名无法解析"
-    if "err_connection_refused" in lowered:
-        return LinkKind.REFUSED.value, "连接被拒绝"
-    return LinkKind.CONNECTION.value, text[:200]
+    """The kind and a readable message for a download that produced no response, by the link
+    policy's one classifier (``crawler.linkpolicy.classify_failure``)."""
+    failed = linkpolicy.classify_failure(failure.value)
+    return failed.kind.value, failed.message

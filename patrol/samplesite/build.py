@@ -131,6 +131,9 @@ class Profile:
     dept_page_size: int
     faults: bool                # dynamic faults, traps, encodings, external links, sub-sites
     footer_broken: bool         # the same broken link in every page's footer
+    # Paged department list pages (/bmxx/) whose rows a script writes from inline data, the
+    # pager staying in the HTML (the benchmark's script-filled site); 0: all in the HTML.
+    script_lists: int = 0
 
 
 PROFILE_SETTINGS = {
@@ -191,6 +194,7 @@ class _Builder:
         self.not_broken: list[dict[str, str]] = []
         self.external_ok: set[str] = set()
         self.js_only: list[dict[str, str]] = []
+        self.script_lists_left = profile.script_lists
         self.text: list[dict[str, Any]] = []
         self.columns: list[Column] = []
         self.sections: list[Section] = []
@@ -506,7 +510,14 @@ class _Builder:
                 if n < len(chunks) - 1:
                     nav.append(("下一页", urls[n + 1]))
                 nav.append(("尾页", urls[-1]))
-            body = head + H.list_items(rows) + (H.pager(nav, len(chunks)) if nav else "")
+            if c.parent == "/bmxx/" and self.script_lists_left > 0:
+                self.script_lists_left -= 1
+                data = [{"title": t, "url": u, "date": d} for t, u, d in rows]
+                for row in data:
+                    self.js_only.append({"url": "{base}" + row["url"][1:], "page": "{base}" + urls[n][1:]})
+                body = head + H.js_list(data) + (H.pager(nav, len(chunks)) if nav else "")
+            else:
+                body = head + H.list_items(rows) + (H.pager(nav, len(chunks)) if nav else "")
             file = None
             if c.paging == "query" and n > 0:
                 file = f"{c.path}index_p{n + 1}.html"
