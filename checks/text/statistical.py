@@ -149,6 +149,7 @@ class StatModel:
         # in it (one object to load rather than ten thousand).
         self.bucket_logp = bucket_logp if bucket_logp is not None else (b"", {})
         self.unknown_logp = unknown_logp
+        self._unknowns = itertools.repeat(unknown_logp)   # the default of logp.get in map()
         self.readings = readings           # char -> toneless readings
         self.by_reading = by_reading       # toneless reading -> chars
         self.shapes = shapes               # char -> look-alike chars
@@ -512,7 +513,7 @@ class StatModel:
                 if not ranked:
                     continue
                 if singles is None:
-                    singles = [get(c, unknown) for c in run[lo:i + 4]]
+                    singles = list(map(get, run[lo:i + 4], self._unknowns))
                 written = sum(singles[i + a - lo:i + b - lo])
                 # Completions commonest first: the first one short of ``need`` ends the window.
                 limit = need + written
@@ -538,7 +539,7 @@ class StatModel:
                 continue
             hits = confusable & completions
             if singles is None:
-                singles = [get(c, unknown) for c in run[lo:i + 4]]
+                singles = list(map(get, run[lo:i + 4], self._unknowns))
             written = sum(singles[i + a - lo:i + b - lo])
             head, tail = left[-a][:-1], right[b - 1]
             for c in hits:
