@@ -149,6 +149,8 @@ class TextChecker:
             abbreviations = self.official.abbreviations
             candidates = [c for c in candidates
                           if c.char not in abbreviations and not covers(text, c.start, c.end)]
+            if candidates and self.settings.get("suspect_score_by_channel"):
+                candidates = [c for c in candidates if not self._low_by_surname(text, c)]
         if candidates:
             taken = [(f.start, f.end) for f in flags] + self._guarded(text)
             for cand in outside(candidates, taken):
@@ -168,6 +170,14 @@ class TextChecker:
         name there (asked only when there is one)."""
         return (self.leaders.name_spans(text) + self.protected_spans(text, kinds)
                 + self.officeholders.name_spans(text) + self.official.name_spans(text))
+
+    def _low_by_surname(self, text: str, cand: Candidate) -> bool:
+        """A correction below the suspect score (a channel of its own lowers it) that begins at
+        a surname or right after one: on real text such spans were people (王艺迪, 杨家玉)."""
+        if cand.score >= self.settings["suspect_score"]:
+            return False
+        surnames = self.context.surnames
+        return text[cand.start] in surnames or (cand.start > 0 and text[cand.start - 1] in surnames)
 
     def _split_by_words(self, text: str, flag: TextFlag) -> bool:
         """A form matched across two words (定单 in 指定单位, 记念 in 总书记念兹在兹): its first
@@ -191,7 +201,16 @@ class TextChecker:
         """The statistical layer's corrections whose gain is positive and at least ``floor``."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
-        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"])
+        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
+                                     self._floors(floor))
+
+    def _floors(self, floor: float) -> dict[str, float] | None:
+        """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers
+        (only when ``floor`` is the suspect score: never below it otherwise)."""
+        by_channel = self.settings.get("suspect_score_by_channel")
+        if not by_channel or floor != self.settings["suspect_score"]:
+            return None
+        return by_channel
 
     def confidence(self, score: float) -> float:
         """0.6 at ``flag_score``; the odds grow e-fold every ``confidence_scale`` of gain."""
