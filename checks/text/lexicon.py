@@ -42,6 +42,13 @@ def read_list(path: Path) -> list[str]:
     """The first column of a list file of patroldata/text/ (none when the file is missing)."""
     if not path.exists():
         return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        text = "\t"                       # read_table says what is wrong
+    if "\t" not in text:
+        # One column (official.txt's 20,000 lines): read_table's checks cannot fail.
+        return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return [row[0].strip() for _, row in read_table(path, 1)]
 
 
