@@ -130,9 +130,11 @@ class TextChecker:
                         and self.rules.is_variant(f.rule):
                     to_suspected(f)         # a variant form official text still writes (成份)
         flags += self.officeholders.check(text, published, self.model.confusion)
-        flags += self.names.match(text, [(f.start, f.end) for f in flags], self._guarded)
-        flags += [f for f in self.expressions.match(text, [(f.start, f.end) for f in flags], self._named)
-                  if not self.official.covers(text, f.start, f.end)]
+        # (Most lines have no flag: no list is built for them.)
+        flags += self.names.match(text, [(f.start, f.end) for f in flags] if flags else [], self._guarded)
+        near = self.expressions.match(text, [(f.start, f.end) for f in flags] if flags else [], self._named)
+        if near:
+            flags += [f for f in near if not self.official.covers(text, f.start, f.end)]
         if "《" in text:
             # A title already flagged for a wrong name inside it (《中华人民共合国…条例》) once.
             taken = [(f.start, f.end) for f in flags]
@@ -155,14 +157,16 @@ class TextChecker:
             taken = [(f.start, f.end) for f in flags] + self._guarded(text)
             for cand in outside(candidates, taken):
                 flags.append(self.flag_for(text, cand))
-        denied = self.official.is_denied
-        flags = [f for f in flags if not denied(f.suggestion)]
+        if flags:
+            denied = self.official.is_denied
+            flags = [f for f in flags if not denied(f.suggestion)]
         if personal:
             # No flag may quote personal data in its context, whatever it is about.
             masked = mask_spans(text, [(f.start, f.end) for f in personal])
             for flag in flags:
                 flag.context = context_of(masked, flag.start, flag.end)
-        flags.sort(key=lambda f: (f.start, f.end))
+        if len(flags) > 1:
+            flags.sort(key=lambda f: (f.start, f.end))
         return flags
 
     def _guarded_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
