@@ -109,6 +109,36 @@ def test_own_vocabulary_needs_different_surroundings():
     assert own_vocabulary({"关衔"}, texts[:1] * 5, 3) == set()
 
 
+def test_own_vocabulary_stops_surroundings_at_the_end_of_each_text():
+    # The texts are scanned joined: a neighbouring text's characters are no surroundings.
+    texts = ["关衔", "甲关衔", "关衔乙", "关衔"]
+    assert own_vocabulary({"关衔"}, texts, 3) == {"关衔"}
+    assert own_vocabulary({"关衔"}, texts, 4) == set()
+    # A text holding the joining character is read on its own, with the same answer.
+    assert own_vocabulary({"关衔"}, ["关衔\x00甲", "乙关衔", "丙关衔"], 3) == {"关衔"}
+    assert own_vocabulary({"关衔"}, ["关衔\x00甲", "关衔\x00甲", "丙关衔"], 3) == set()
+
+
+def test_a_look_alike_slip_is_listed_below_the_suspect_score(checker):
+    # 剌 for 刺 (a real slip of a published interpretation): a look-alike scores below the
+    # suspect score of the other channels and is listed as 疑似 all the same.
+    flags = checker.check("为境外窃取、剌探、收买、非法提供军事秘密罪", LATE)
+    assert [(f.wrong, f.suggestion, f.suspected) for f in flags] == [("剌探", "刺探", True)]
+    assert flags[0].rule.startswith("statistical:shape") and flags[0].confidence < 0.8
+    # ... but not in a person's name (王艺迪, 杨家玉 on real pages).
+    assert found(checker, "陈梦/王艺迪同样3比0战胜对手。") == []
+    assert found(checker, "中国选手杨家玉力压众名将夺冠。") == []
+
+
+def test_the_lower_look_alike_score_is_a_setting():
+    checker = TextChecker()
+    text = "但无拘留、外罚、驱逐之权。"
+    checker.settings = {**checker.settings, "suspect_score_by_channel": {}}
+    assert [f.wrong for f in checker.check(text, LATE)] == []
+    checker.settings = {**checker.settings, "suspect_score_by_channel": {"shape": 2.0}}
+    assert [f.wrong for f in checker.check(text, LATE)] == ["外罚"]
+
+
 def test_a_documents_own_vocabulary_is_dropped(layer_dir):
     from patrol.textcmd import check_lines
 

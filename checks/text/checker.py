@@ -130,9 +130,11 @@ class TextChecker:
                         and self.rules.is_variant(f.rule):
                     to_suspected(f)         # a variant form official text still writes (成份)
         flags += self.officeholders.check(text, published, self.model.confusion)
-        flags += self.names.match(text, [(f.start, f.end) for f in flags], self._guarded)
-        flags += [f for f in self.expressions.match(text, [(f.start, f.end) for f in flags], self._named)
-                  if not self.official.covers(text, f.start, f.end)]
+        # (Most lines have no flag: no list is built for them.)
+        flags += self.names.match(text, [(f.start, f.end) for f in flags] if flags else [], self._guarded)
+        near = self.expressions.match(text, [(f.start, f.end) for f in flags] if flags else [], self._named)
+        if near:
+            flags += [f for f in near if not self.official.covers(text, f.start, f.end)]
         if "《" in text:
             # A title already flagged for a wrong name inside it (《中华人民共合国…条例》) once.
             taken = [(f.start, f.end) for f in flags]
@@ -149,18 +151,22 @@ class TextChecker:
             abbreviations = self.official.abbreviations
             candidates = [c for c in candidates
                           if c.char not in abbreviations and not covers(text, c.start, c.end)]
+            if candidates and self.settings.get("suspect_score_by_channel"):
+                candidates = [c for c in candidates if not self._low_by_surname(text, c)]
         if candidates:
             taken = [(f.start, f.end) for f in flags] + self._guarded(text)
             for cand in outside(candidates, taken):
                 flags.append(self.flag_for(text, cand))
-        denied = self.official.is_denied
-        flags = [f for f in flags if not denied(f.suggestion)]
+        if flags:
+            denied = self.official.is_denied
+            flags = [f for f in flags if not denied(f.suggestion)]
         if personal:
             # No flag may quote personal data in its context, whatever it is about.
             masked = mask_spans(text, [(f.start, f.end) for f in personal])
             for flag in flags:
                 flag.context = context_of(masked, flag.start, flag.end)
-        flags.sort(key=lambda f: (f.start, f.end))
+        if len(flags) > 1:
+            flags.sort(key=lambda f: (f.start, f.end))
         return flags
 
     def _guarded_spans(self, text: str, kinds: tuple[str, ...] = KINDS) -> list[tuple[int, int]]:
@@ -168,6 +174,14 @@ class TextChecker:
         name there (asked only when there is one)."""
         return (self.leaders.name_spans(text) + self.protected_spans(text, kinds)
                 + self.officeholders.name_spans(text) + self.official.name_spans(text))
+
+    def _low_by_surname(self, text: str, cand: Candidate) -> bool:
+        """A correction below the suspect score (a channel of its own lowers it) that begins at
+        a surname or right after one: on real text such spans were people (王艺迪, 杨家玉)."""
+        if cand.score >= self.settings["suspect_score"]:
+            return False
+        surnames = self.context.surnames
+        return text[cand.start] in surnames or (cand.start > 0 and text[cand.start - 1] in surnames)
 
     def _split_by_words(self, text: str, flag: TextFlag) -> bool:
         """A form matched across two words (定单 in 指定单位, 记念 in 总书记念兹在兹): its first
@@ -191,7 +205,16 @@ class TextChecker:
         """The statistical layer's corrections whose gain is positive and at least ``floor``."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
-        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"])
+        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
+                                     self._floors(floor))
+
+    def _floors(self, floor: float) -> dict[str, float] | None:
+        """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers
+        (only when ``floor`` is the suspect score: never below it otherwise)."""
+        by_channel = self.settings.get("suspect_score_by_channel")
+        if not by_channel or floor != self.settings["suspect_score"]:
+            return None
+        return by_channel
 
     def confidence(self, score: float) -> float:
         """0.6 at ``flag_score``; the odds grow e-fold every ``confidence_scale`` of gain."""

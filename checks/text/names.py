@@ -45,13 +45,14 @@ EDGE_MAX_CHAR_LOGP = -6.0
 # inside it excuses the variant (外教部 is a university's office); in a longer name the rest of
 # the name says what was meant (中华任民共和国, 全国人民代表大汇).
 SHORT_NAME_LEN = 4
-NAMES_VERSION = 4              # of the variants' rules: a change makes the cached matchers stale
+NAMES_VERSION = 5              # of the variants' rules: a change makes the cached matchers stale
 KEEP_MATCHERS = 4              # cached matchers kept (each change of the data files makes one)
 
 
 class NameMatcher:
-    """One-character variants of standard names, found in two scans of a text (the text, and
-    the text reversed for the variants of a name's first character)."""
+    """One-character variants of standard names, found in one scan of a text, and a second
+    of the text reversed for the variants of a name's first character when the first scan
+    found the rest of such a name."""
 
     def __init__(self, names: list[tuple[str, str, str]], confusion, logp: dict[str, float],
                  exceptions: list[str] = (), inside_words: bool = True) -> None:
@@ -104,13 +105,21 @@ class NameMatcher:
                 self.forward.add_word(variant, value)
             else:
                 self.backward.add_word(variant[::-1], value)
+        # A variant of a name's first character ends with the rest of the name: the forward
+        # scan looks for those rests too (value None), and the reversed scan runs only on a
+        # text that holds one (a few in a hundred lines).  ``both``: rests that are variants.
+        rests = {variant[1:] for variant, value in variants.items() if not value[3]}
+        self.both = frozenset(rest for rest in rests if rest in self.forward)
+        for rest in rests - self.both:
+            self.forward.add_word(rest, None)
         for automaton in (self.forward, self.backward):
             if len(automaton):
                 automaton.make_automaton()
 
     def __getstate__(self) -> dict:
         # Not the dictionary: cached_matcher gives the loaded matcher the model's.
-        return {key: getattr(self, key) for key in ("exceptions", "count", "forward", "backward", "inside_only")}
+        return {key: getattr(self, key) for key in ("exceptions", "count", "forward", "backward", "inside_only",
+                                                    "both")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -138,13 +147,21 @@ class NameMatcher:
         last = len(text) - 1
         if last < 2:
             return []
+        rest = False                 # the rest of a name after its first character
         if len(self.forward):
-            for end_index, (name, kind, source, k) in self.forward.iter(text):
+            both = self.both
+            for end_index, value in self.forward.iter(text):
+                if value is None:
+                    rest = True
+                    continue
+                name, kind, source, k = value
                 end = end_index + 1
+                if both and text[end - len(name):end] in both:
+                    rest = True
                 hit = self._hit(text, end - len(name), end, name, kind, source, k)
                 if hit is not None:
                     hits.append(hit)
-        if len(self.backward):
+        if rest and len(self.backward):
             for end_index, (name, kind, source, k) in self.backward.iter(text[::-1]):
                 start = last - end_index
                 hit = self._hit(text, start, start + len(name), name, kind, source, k)

@@ -34,6 +34,7 @@ CUE_REACH = 8
 HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
 HALF_WIDTH.update({0xFF38: ord("X"), 0xFF58: ord("x")})
 _FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+_FOUR_DIGITS = re.compile("[0-9\uff10-\uff19]{4}")
 _GROUPING = re.compile("[ -]")
 # A number right after one of these words is an office line, not a citizen's.
 SERVICE_WORDS = ("热线", "服务电话", "咨询电话", "举报电话", "投诉电话", "联系电话", "办公电话", "传真")
@@ -94,6 +95,9 @@ def office_line(text: str, start: int) -> bool:
 
 def find_personal_data(text: str, today: date | None = None) -> list[TextFlag]:
     """Flags for personal data in ``text``; their ``wrong`` and ``context`` show it masked."""
+    # Every number looked for has a run of four digits (half- or full-width): most text has none.
+    if _FOUR_DIGITS.search(text) is None:
+        return []
     flags: list[TextFlag] = []
     digits = text.translate(HALF_WIDTH) if _FULL_WIDTH_DIGIT.search(text) else text
     # Most text names neither (a substring test is cheaper than a regular expression).

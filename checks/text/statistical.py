@@ -149,6 +149,7 @@ class StatModel:
         # in it (one object to load rather than ten thousand).
         self.bucket_logp = bucket_logp if bucket_logp is not None else (b"", {})
         self.unknown_logp = unknown_logp
+        self._unknowns = itertools.repeat(unknown_logp)   # the default of logp.get in map()
         self.readings = readings           # char -> toneless readings
         self.by_reading = by_reading       # toneless reading -> chars
         self.shapes = shapes               # char -> look-alike chars
@@ -178,6 +179,7 @@ class StatModel:
         self.lone = frozenset(w for w, lp in singles if lp > LONE_SKIP_LOGP)
         self._confusion: dict[str, dict[str, str]] = {}
         self._confusion_sets: dict[str, frozenset[str]] = {}
+        self._shape_partners: dict[str, tuple[str, ...]] = {}   # see _shape_options
         self._masked: dict[str, frozenset[str]] = {}
         self._ranked: dict[str, tuple[tuple[float, str], ...]] = {}
         self._bucket_values: dict[str, array.array] = {}
@@ -382,7 +384,8 @@ class StatModel:
         return [(c, confusion[c]) for c in sorted(found)]       # sorted: same answer every run
 
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
-                   word_floor: float | None = None) -> list[Candidate]:
+                   word_floor: float | None = None, floors: dict[str, float] | None = None
+                   ) -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
         word written for a homophone word, when given).
 
@@ -411,7 +414,7 @@ class StatModel:
                 continue
             for k in range(i, j):
                 if text[k] not in skip:
-                    cand = best(text, k, cost, floor, need)
+                    cand = best(text, k, cost, floor, need, floors)
                     if cand is not None:
                         found.append(cand)
             if found:
@@ -512,7 +515,7 @@ class StatModel:
                 if not ranked:
                     continue
                 if singles is None:
-                    singles = [get(c, unknown) for c in run[lo:i + 4]]
+                    singles = list(map(get, run[lo:i + 4], self._unknowns))
                 written = sum(singles[i + a - lo:i + b - lo])
                 # Completions commonest first: the first one short of ``need`` ends the window.
                 limit = need + written
@@ -538,7 +541,7 @@ class StatModel:
                 continue
             hits = confusable & completions
             if singles is None:
-                singles = [get(c, unknown) for c in run[lo:i + 4]]
+                singles = list(map(get, run[lo:i + 4], self._unknowns))
             written = sum(singles[i + a - lo:i + b - lo])
             head, tail = left[-a][:-1], right[b - 1]
             for c in hits:
@@ -556,8 +559,10 @@ class StatModel:
                 if bound[c] - cost.get(confusion[c], 99.0) >= floor]
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float = 0.0,
-              need: float | None = None) -> Candidate | None:
+              need: float | None = None, floors: dict[str, float] | None = None) -> Candidate | None:
         options = self._options(run, i, cost, floor, need)
+        if floors and floors.get("shape", floor) < floor:
+            options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:
             return None
         lo = i - WINDOW if i > WINDOW else 0
@@ -569,15 +574,58 @@ class StatModel:
         best: tuple[float, str, str] | None = None
         for char, channel in options:
             gain = self._segment(head + char + tail, table, at + 1) - base - cost.get(channel, 99.0)
+            if floors and gain < floors.get(channel, floor):
+                continue                # short of its channel's floor: never the answer
             if best is None or gain > best[0]:
                 best = (gain, char, channel)
-        if best is None or best[0] <= 0 or best[0] < floor:
+        if best is None or best[0] <= 0 or best[0] < (floors.get(best[2], floor) if floors else floor):
             return None
         gain, char, channel = best
         w_lo, w_hi = self._word_span(run, i, char)
         wrong = run[w_lo:w_hi]
         right = wrong[:i - w_lo] + char + wrong[i - w_lo + 1:]
         return Candidate(w_lo, w_hi, wrong, right, run[i], char, gain, channel)
+
+    def _shape_options(self, run: str, i: int, cost: float, floor: float,
+                       options: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``options`` with the look-alikes of ``run[i]`` whose bound (as in ``_options``: the
+        word each makes with its neighbours, or the character alone) less ``cost`` reaches
+        ``floor``, a floor lower than that of the other channels.  A look-alike is read from
+        the dictionary directly: a character has a few, and the masked index's pruning is kept
+        at the other channels' floor."""
+        char = run[i]
+        partners = self._shape_partners.get(char)
+        if partners is None:
+            confusion = self.confusion(char)
+            partners = self._shape_partners[char] = tuple(
+                c for c in self.shapes.get(char, "") if confusion.get(c) == "shape")
+        if not partners:
+            return options
+        get = self.logp.get
+        unknown = self.unknown_logp
+        own = get(char, unknown)
+        before, after = run[i - 1:i] if i else "", run[i + 1:i + 2]
+        # The two-character words it makes with a neighbour (longer ones found nothing more
+        # on the dev half), less the written pair as two single characters.
+        left = get(before, unknown) + own if before else 0.0
+        right = get(after, unknown) + own if after else 0.0
+        need = floor + cost
+        extra = []
+        for c in partners:
+            if any(c == o for o, _ in options):
+                continue
+            bound = get(c, unknown) - own
+            if before:
+                lp = get(before + c)
+                if lp is not None and lp - left > bound:
+                    bound = lp - left
+            if after:
+                lp = get(c + after)
+                if lp is not None and lp - right > bound:
+                    bound = lp - right
+            if bound >= need:
+                extra.append((c, "shape"))
+        return sorted(options + extra) if extra else options
 
     def _word_span(self, run: str, i: int, char: str) -> tuple[int, int]:
         """The longest dictionary word that the correction creates around ``i``."""
