@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from checks import interaction, phones  # noqa: E402
 from checks.model import CheckContext, SiteCrawl  # noqa: E402
 from patrol.extract import read_page  # noqa: E402
-from patrol.samplesite import build  # noqa: E402
+from patrol.demo.samplesite import build  # noqa: E402
 
 BASE = "http://127.0.0.1:8000/"
 REAL = [ROOT / "tests" / "fixtures" / "realpages", Path("/work/shared/data/realpages")]

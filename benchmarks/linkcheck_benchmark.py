@@ -6,7 +6,7 @@
 
 What it does, in order:
 
-1. builds the sample government site (``patrol.samplesite``, profile "bench", rescaled to
+1. builds the sample government site (``patrol.demo.samplesite``, profile "bench", rescaled to
    ``--pages``) under ``benchmarks/work/site`` with its manifest of known broken links;
 2. serves it with nginx on 127.0.0.1 (installed with apt-get when missing and run as root;
    otherwise the Python sample server, with a warning).  The nginx configuration expresses
@@ -71,7 +71,7 @@ def build_site(root: Path, *, pages: int, today: date, script_lists: int = 0) ->
     pages by changing only the number of articles per department column; 0 builds the
     profile as the generator defines it.  ``script_lists``: that many department list pages
     have their rows written by a script (the same site otherwise)."""
-    samplebuild = importlib.import_module("patrol.samplesite.build")
+    samplebuild = importlib.import_module("patrol.demo.samplesite.build")
     base = dataclasses.replace(samplebuild.PROFILE_SETTINGS["bench"], script_lists=script_lists)
     if pages <= 0:
         return samplebuild._Builder(Path(root), base, today, 5.0).run()
@@ -99,7 +99,7 @@ TOKENS_FILLED = "tokens-filled.json"
 def fill_tokens(www: Path, ext: Path | None, port: int, ext_port: int | None) -> int:
     """Replace the build's port and session tokens in the HTML files, as the Python sample
     server does per response: nginx serves the files as they are.  Returns files changed."""
-    from patrol.samplesite import html as H
+    from patrol.demo.samplesite import html as H
     values = {H.PORT_TOKEN: str(port), H.SID_TOKEN: TOKEN_FILL["__SID__"]}
     if ext_port is not None:
         values[H.EXT_PORT_TOKEN] = str(ext_port)
@@ -255,7 +255,7 @@ class Server:
                             " (nginx is not installed: install the Debian package `nginx`, or run as "
                             "root to let the benchmark install it)"))
             print(f"warning: {self.warning}", file=sys.stderr)
-            from patrol.samplesite import serve
+            from patrol.demo.samplesite import serve
             _python_server_sends_linkchecker_header()
             self._python = serve(root, also_ipv6=False)
             self.kind, self.port = "python", self._python.port
@@ -266,7 +266,7 @@ class Server:
         fill_tokens(www, ext, self.port, self.ext_port)
         backend_port = None
         if PROXIED_ROUTES & set(routes):
-            from patrol.samplesite.server import SampleServer
+            from patrol.demo.samplesite.server import SampleServer
             self._backend = SampleServer(www, routes, also_ipv6=False)
             backend_port = self._backend.port
         prefix = work / "nginx"
@@ -309,7 +309,7 @@ class Server:
 def _python_server_sends_linkchecker_header() -> None:
     """The Python sample server has no setting for extra headers; add LinkChecker's in this
     process only, or LinkChecker throttles itself to 10 requests per second."""
-    from patrol.samplesite import server as sample_server
+    from patrol.demo.samplesite import server as sample_server
     handler = getattr(sample_server, "_Handler", None)
     if handler is None or getattr(handler, "_bench_header", False):
         return
@@ -936,7 +936,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     (work / "runs").mkdir(parents=True, exist_ok=True)
     root = work / "site"
-    from patrol.samplesite.manifest import Manifest
+    from patrol.demo.samplesite.manifest import Manifest
     if args.keep_site and (root / "manifest.json").exists() and not (root / TOKENS_FILLED).exists():
         manifest = Manifest.load(root)
     else:

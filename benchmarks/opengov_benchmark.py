@@ -26,8 +26,8 @@ from checks import annualreport, freshness, identity, interpretation, labels  # 
 from checks.model import CheckContext, LinkRef, SiteCrawl  # noqa: E402
 from checks.pagefacts import label_meta  # noqa: E402
 from crawler import pages as cp  # noqa: E402
-from patrol import thresholds  # noqa: E402
-from patrol.samplesite import build  # noqa: E402
+from common import thresholds  # noqa: E402
+from patrol.demo.samplesite import build  # noqa: E402
 
 TODAY = date(2026, 12, 5)
 BASE = "http://127.0.0.1:8000/"

@@ -49,7 +49,7 @@ sys.path.insert(0, str(HERE))
 
 import linkcheck_benchmark as lcb  # noqa: E402
 
-from patrol.samplesite.counting import crawl_requests, journal_pages  # noqa: E402
+from patrol.demo.samplesite.counting import crawl_requests, journal_pages  # noqa: E402
 
 
 def write_config(run_dir: Path, base: str, max_pages: int, concurrency: int) -> Path:
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-site", action="store_true", help="reuse the last build")
     args = parser.parse_args(argv)
 
-    from patrol.samplesite import serve
-    from patrol.samplesite.manifest import Manifest
+    from patrol.demo.samplesite import serve
+    from patrol.demo.samplesite.manifest import Manifest
     work = args.work.resolve()
     root = work / "site"
     if args.keep_site and (root / "manifest.json").exists():
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         at_signal = journal_pages(out)
         t0 = time.monotonic()
         if args.crash:
-            from patrol.stopping import descendants
+            from common.stopping import descendants
             crawlers = sorted(pid for pid in descendants([proc.pid]) if _comm(pid).startswith("patrol-crawl"))
             if not crawlers:
                 print("no crawl process to kill", file=sys.stderr)

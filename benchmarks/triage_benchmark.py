@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from checks.model import Finding, SiteCrawl  # noqa: E402
-from patrol.store import Mark, Store, utcnow  # noqa: E402
+from store import Mark, Store, utcnow  # noqa: E402
 from reports.data import load_run  # noqa: E402
 from reports.export import findings_document  # noqa: E402
 from reports.rectification import items_by_department  # noqa: E402

@@ -240,7 +240,7 @@ def apply_rules(columns: list[Column], rules: Iterable[dict[str, Any]], crawl: S
     by_key = {c.key: c for c in columns}
     for rule in rules or ():
         if not isinstance(rule, dict):
-            rule = dict(vars(rule))            # a patrol.config.ColumnRule passed as it is
+            rule = dict(vars(rule))            # a common.config.ColumnRule passed as it is
         url = str(rule.get("url") or "").strip()
         if not url:
             continue

@@ -39,8 +39,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from patrol.config import Config, load_config
-from patrol.store import Rectification, Store
+from common.config import Config, load_config
+from store import Rectification, Store
 from reports import charts
 from reports.data import INSPECTION_KINDS, ReportError, RunData, department_names, fmt_time, load_run, previous_run
 from reports.triage import MARK_STATES, STATE_LABELS, TriageError, clear_marks, mark_doc, set_marks

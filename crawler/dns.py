@@ -1,4 +1,4 @@
-"""Scrapy's name resolution through the run's ``patrol.resolver.Resolver``.
+"""Scrapy's name resolution through the run's ``common.resolver.Resolver``.
 
 Enable with::
 
@@ -35,7 +35,7 @@ from twisted.internet.interfaces import (
 from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
-from patrol.resolver import ResolveError, Resolver
+from common.resolver import ResolveError, Resolver
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def resolver_from_settings(value: Any) -> Resolver:
 
 @implementer(IHostnameResolver)
 class PatrolResolver:
-    """Twisted hostname resolver backed by ``patrol.resolver.Resolver`` (A and AAAA)."""
+    """Twisted hostname resolver backed by ``common.resolver.Resolver`` (A and AAAA)."""
 
     def __init__(self, reactor: Any, resolver: Resolver) -> None:
         self.reactor = reactor

@@ -16,7 +16,7 @@ asyncio reactor) and keeps every promise of the link check:
 * failures in the link check's closed set of kinds: ``timeout``, ``dns``, ``refused``, ``tls``,
   ``connection`` (HTTP statuses are answers, not failures), given by the link policy's one
   classifier (``crawler.linkpolicy.classify_failure``), which also says which are retried;
-* names resolved through the run's ``patrol.resolver.Resolver`` (IPv4 and IPv6, overrides,
+* names resolved through the run's ``common.resolver.Resolver`` (IPv4 and IPv6, overrides,
   RFC 6761 names), TLS with SNI and, like Scrapy's default context, no certificate check
   (a self-signed certificate is not a broken link; a failed handshake is);
 * politeness: at most ``per_host`` requests in flight per host, ``delay`` seconds between
@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from checks.model import LinkKind
 from crawler.linkpolicy import RETRY_STATUSES, classify_failure, retry_delay
-from patrol.resolver import ResolveError, Resolver
+from common.resolver import ResolveError, Resolver
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HEADER_LIMIT = 1 << 17          # status line plus headers; more is a broken server

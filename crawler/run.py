@@ -70,7 +70,7 @@ def settings_for(job: dict[str, Any]) -> Settings:
 
 def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[str, Any],
                       hosts: list[str]) -> None:
-    from patrol.browser import BrowserNotFound, launch_options
+    from common.browser import BrowserNotFound, launch_options
     try:
         options = launch_options(crawl.get("browser", ""))
     except BrowserNotFound as exc:
@@ -79,7 +79,7 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
         return
     if resolver.get("nameservers") or resolver.get("overrides"):
         # The browser resolves names itself: give it the answers the rest of the run uses.
-        from patrol.resolver import Resolver
+        from common.resolver import Resolver
         rules = Resolver(nameservers=resolver.get("nameservers") or (),
                          overrides=resolver.get("overrides") or {},
                          timeout=resolver.get("timeout", 5.0)).host_resolver_rules(hosts)
@@ -111,7 +111,7 @@ def _abort_heavy_resources(request: Any) -> bool:
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
-    from patrol.stopping import die_with_parent
+    from common.stopping import die_with_parent
     die_with_parent(int(job.get("parent") or 0))
     return run_job(job)
 
@@ -152,7 +152,7 @@ def run_job(job: dict[str, Any]) -> int:
         task = process.crawl(SiteSpider, site=site, output=job["outputs"][site["name"]])
         task.add_done_callback(lambda t, name=site["name"]: _report(t, name, failures))
     # Start-up is done: freeze it and collect less often (a tenth of a crawl's CPU otherwise).
-    from patrol.gcpolicy import tune_for_batch
+    from common.gcpolicy import tune_for_batch
     tune_for_batch()
     _watch_stop_signals()
     process.start()
@@ -215,7 +215,7 @@ def _leave_now(signum: int) -> None:
     try:
         from crawler.spiders.site import close_outputs
         close_outputs()
-        from patrol.stopping import descendants, kill_all
+        from common.stopping import descendants, kill_all
         kill_all(descendants([os.getpid()]))
         sys.stderr.flush()
     finally:

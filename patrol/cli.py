@@ -150,30 +150,30 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: list[str] | None = None, batch: bool = False) -> int:
     """Run one command.  ``batch``: this process runs only this command (the ``patrol``
     executable), so once the command's modules are loaded they are frozen out of garbage
-    collection and collections are made rarer (patrol/gcpolicy.py)."""
+    collection and collections are made rarer (common/gcpolicy.py)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 2
-    from patrol.config import ConfigError
+    from common.config import ConfigError
     try:
         handler = _handler(args.command)
         if batch:
-            from patrol.gcpolicy import tune_for_batch
+            from common.gcpolicy import tune_for_batch
             tune_for_batch()
         # SIGTERM and SIGHUP stop any command as Ctrl-C does (its clean-up runs: servers it
         # started, browsers); a run handles them itself (patrol/runner.py).
-        from patrol.stopping import StopSignals
+        from common.stopping import StopSignals
         with StopSignals():
             return int(handler(args) or 0)
     except ConfigError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        # patrol.store (SQLModel) costs 0.3 s to import: a command that never touched the
+        # store (SQLModel) costs 0.3 s to import: a command that never touched the
         # store (``patrol text``) cannot raise its error, so only look when it is loaded.
-        store = sys.modules.get("patrol.store")
+        store = sys.modules.get("store")
         lock = sys.modules.get("patrol.runlock")
         if (store is not None and isinstance(exc, store.StoreError)) or (
                 lock is not None and isinstance(exc, lock.LockBusy)):
@@ -204,7 +204,7 @@ def _leave(code: int) -> None:
     import atexit
     import os
 
-    from patrol.stdio import flush_std_streams
+    from common.stdio import flush_std_streams
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None:       # not CPython: the normal way out
         return

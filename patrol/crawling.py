@@ -31,9 +31,9 @@ from typing import IO, Any
 from checks.model import LinkResult, PageSnapshot, SiteCrawl
 from crawler import jsonlines
 from crawler.shards import owner
-from patrol import stopping
-from patrol.config import ConfigError, Crawl, Site
-from patrol.stdio import flush_std_streams
+from common import stopping
+from common.config import ConfigError, Crawl, Site
+from common.stdio import flush_std_streams
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Checks that read the per-page facts (text, list items, dates); without them the crawl skips

@@ -39,7 +39,7 @@ from checks.links import rate_limited
 from checks.model import LinkKind, SiteCrawl
 from crawler.linkpolicy import get_after_head
 from patrol.netfetch import FetchResult, fetch
-from patrol.resolver import ResolveError, Resolver, ip_literal, normalise_host, valid_hostname
+from common.resolver import ResolveError, Resolver, ip_literal, normalise_host, valid_hostname
 
 CAUSES = ("no_aaaa", "unreachable", "different_content")
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

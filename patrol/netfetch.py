@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from checks.model import LinkKind
 from crawler.linkpolicy import Failed, classify_failure, next_hop
-from patrol.resolver import ResolveError, Resolver, normalise_host, valid_hostname
+from common.resolver import ResolveError, Resolver, normalise_host, valid_hostname
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; patrol/0.1; government website inspection)"
 REDIRECT_CODES = (301, 302, 303, 307, 308)

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from checks.model import CheckContext, CheckOutput, LinkKind, LinkResult, SiteCrawl
 from checks.newmedia import CHINA_TZ, Post, check_account, load_rules, parse_post_date, repost_source
 from crawler.linkpolicy import get_after_head, kind_for_status
-from patrol.config import Config, NewMedia
+from common.config import Config, NewMedia
 
 log = logging.getLogger(__name__)
 
@@ -411,13 +411,13 @@ def load_page(account: NewMedia, *, resolver: Any = None, timeout: float = 20.0,
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
         from playwright.sync_api import sync_playwright
 
-        from patrol.browser import BrowserNotFound, launch_options
+        from common.browser import BrowserNotFound, launch_options
     except ImportError as exc:
         out.errors, out.status = [f"无法渲染页面：缺少 Playwright（{exc}）"], "invalid"
         return out
     try:
         # The full browser: platforms' pages check what runs them, and the headless shell
-        # looks like no desktop browser (patrol/browser.py).
+        # looks like no desktop browser (common/browser.py).
         options = launch_options(shell=False)
     except BrowserNotFound as exc:
         out.errors, out.status = [f"无法渲染页面：{exc}"], "invalid"
@@ -538,13 +538,13 @@ def inspect_accounts(cfg: Config, accounts: list[NewMedia] | None = None, *, tod
                      link_workers: int = 8) -> list[tuple[SiteCrawl, CheckOutput]]:
     """Load, link-check and judge each account; one (SiteCrawl, CheckOutput) per account.
 
-    With a ``store`` (``patrol.store.Store``), every post seen is remembered, so the year's
+    With a ``store`` (``store.Store``), every post seen is remembered, so the year's
     running repost total survives feeds that only show their last 20 posts.
     """
-    from patrol.thresholds import merged
+    from common.thresholds import merged
 
     if resolver is None:
-        from patrol.resolver import Resolver
+        from common.resolver import Resolver
         resolver = Resolver.from_config(cfg.resolver)
     timeout = float(cfg.crawl.timeout)
     results = []

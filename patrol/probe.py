@@ -17,11 +17,11 @@ from typing import Any
 from sqlmodel import select
 
 from checks.availability import judge, settings
-from patrol.config import Config, ConfigError, Site, load_config
+from common.config import Config, ConfigError, Site, load_config
 from patrol.netfetch import fetch
-from patrol.resolver import Resolver
-from patrol.store import Probe, Store, utcnow
-from patrol.thresholds import merged
+from common.resolver import Resolver
+from store import Probe, Store, utcnow
+from common.thresholds import merged
 
 # Sites probed at once: each probe waits on the network, not the CPU.
 MAX_PARALLEL = 16

@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from crawler.jsonlines import JOURNAL_DAMAGED
 from patrol import runlock
-from patrol import thresholds as thresholds_mod
-from patrol.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
+from common import thresholds as thresholds_mod
+from common.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
 from patrol.crawling import JournalError, read_journal, start_crawls
-from patrol.stopping import Interrupted, StopSignals
+from common.stopping import Interrupted, StopSignals
 
 if TYPE_CHECKING:
-    from patrol.store import Run, Store
+    from store import Run, Store
 
 # Site-level checks, in report order: (name, "module:function").  A check whose module is not
 # installed is skipped; a check that fails is recorded on the site, never fatal to the run.
@@ -107,7 +107,7 @@ def run_checks(crawl: SiteCrawl, ctx: CheckContext, only: list[str] | None = Non
 
 def score(findings: list[Finding], veto: list[str], cfg: Config | None) -> float | None:
     try:
-        from reports import scoring
+        from checks import scoring
     except ImportError:
         return None
     return scoring.score_site(findings, veto, scoring.load_table(cfg))
@@ -217,7 +217,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     try:
         if not resume:
             mark_outputs_running(store, run.id, out_dir, cfg)
-        from patrol.resolver import Resolver
+        from common.resolver import Resolver
         resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
         crawls = crawling.wait()
         for site in sites:
@@ -491,7 +491,7 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None,
 
 
 def open_store(cfg: Config) -> Store:
-    from patrol.store import Store
+    from store import Store
     base = Path(cfg.path).parent if cfg.path not in ("", "<none>", "<config>") else None
     return Store(cfg.database, base_dir=base)
 

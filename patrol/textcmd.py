@@ -89,10 +89,10 @@ def _leaders(config_path: str | None) -> list[dict]:
     """Leaders from the configuration: --config, else $PATROL_CONFIG or config/patrol.yaml if present."""
     if not config_path and not os.environ.get("PATROL_CONFIG") \
             and not Path("config/patrol.yaml").exists():
-        # No configuration (patrol.config's default path is missing): no leaders, and the
+        # No configuration (common.config's default path is missing): no leaders, and the
         # configuration module, a tenth of a one-line check's start-up, is not even imported.
         return []
-    from patrol.config import default_config_path, load_config
+    from common.config import default_config_path, load_config
 
     if not config_path:
         default = default_config_path()

@@ -7,8 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from patrol.config import Config, load_config
-from patrol.store import Store
+from common.config import Config, load_config
+from store import Store
 from reports.data import ReportError, resolve_run
 
 

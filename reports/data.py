@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
-from patrol.store import FindingRow, Run, Site, SiteResult, Store
+from store import FindingRow, Run, Site, SiteResult, Store
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 SEVERITY_ORDER = {"veto": 0, "error": 1, "warning": 2, "info": 3}
 # Runs that count as inspections (a `patrol check` spot check of one URL does not).
@@ -91,7 +91,7 @@ def _rescore(entries: list[SiteEntry], cfg: Config | None) -> None:
     The points the marked findings cost are given back (each check's cap applied as the run
     did), and a veto whose every finding is marked is lifted.  A finding marked ``fixed`` still
     costs its points: the problem was there when the run looked."""
-    from reports import scoring
+    from checks import scoring
 
     table = scoring.load_table(cfg)
     full = float(table.get("full_score", 100))

@@ -10,13 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from patrol.store import Store
+from store import Store
 from reports import screenshots as screenshots_mod
 from reports.data import RunData, load_run
 from reports.render import render_report
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 CSV_FIELDS = ["check", "severity", "site", "department", "url", "page", "message", "detail",
               "fingerprint", "state", "first_seen_run"]

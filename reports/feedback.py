@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from patrol.store import FindingRow, Rectification, Store
+from store import FindingRow, Rectification, Store
 from reports.rectification import (
     COLUMNS,
     LIST_SHEET,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
-from patrol.store import FindingRow, Rectification, Run, Site, SiteResult, Store, utcnow
+from store import FindingRow, Rectification, Run, Site, SiteResult, Store, utcnow
 from reports.data import INSPECTION_KINDS, run_day
 from reports.triage import effective_state, load_marks
 

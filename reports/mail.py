@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
-from patrol.store import Mail, Store, utcnow
+from store import Mail, Store, utcnow
 from reports.loop import record_mailed
 from reports.rectification import (
     UNASSIGNED_NAME,
@@ -36,7 +36,7 @@ from reports.rectification import (
 )
 
 if TYPE_CHECKING:
-    from patrol.config import Config, Smtp
+    from common.config import Config, Smtp
 
 
 @dataclass

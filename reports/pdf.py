@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 
 class PdfError(RuntimeError):
@@ -22,7 +22,7 @@ def html_to_pdf(html_path: Path, pdf_path: Path, cfg: Config | None = None,
         try:
             from playwright.sync_api import sync_playwright
 
-            from patrol.browser import launch_options
+            from common.browser import launch_options
 
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(**launch_options(cfg.crawl.browser if cfg else ""))

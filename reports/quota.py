@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from patrol.store import Run, Site, SiteResult, Store
+from store import Run, Site, SiteResult, Store
 from reports.data import INSPECTION_KINDS
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 TARGET = 12
 KIND_LABELS = {"website": "网站", "newmedia": "新媒体"}

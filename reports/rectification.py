@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from checks.model import link_key
-from patrol.store import FindingRow, Store
+from store import FindingRow, Store
 from patroldata import data_path
 from reports.data import SEVERITY_ORDER, RunData, department_names, load_run, run_day
 from reports.render import environment
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 RULES_FILE = data_path("rectification.yaml")
 COLUMNS = ["序号", "网站/账号", "问题类型", "问题页面", "问题描述", "整改建议", "整改期限"]

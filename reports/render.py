@@ -18,8 +18,9 @@ from sqlmodel import select
 
 from checks.model import link_key
 from checks.text.flags import CATEGORIES as TEXT_CATEGORIES
-from patrol.store import FindingRow, LinkUse, Page, Store
-from reports import charts, scoring
+from store import FindingRow, LinkUse, Page, Store
+from checks import scoring
+from reports import charts
 from reports.data import (
     SEVERITY_ORDER,
     RunData,
@@ -32,7 +33,7 @@ from reports.data import (
 )
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ROWS = 200              # rows per table in a site section; findings.csv has them all
@@ -78,7 +79,7 @@ DETAIL_LABELS = {"latest": "最近更新", "days": "天数", "threshold": "阈�
 def _bytecode_cache() -> FileSystemBytecodeCache | None:
     """Compiled templates kept between runs (compiling the report's takes 0.2 s); none when the
     cache folder cannot be written."""
-    from patrol.cache import cache_dir
+    from common.cache import cache_dir
     folder = cache_dir() / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -165,7 +166,7 @@ def _label(rules: dict[str, Any], check: str) -> str:
 def report_context(store: Store, run_id: int, cfg: Config | None = None, *,
                    shots: dict[str, Any] | None = None, data: RunData | None = None) -> dict[str, Any]:
     """Everything the report template shows, computed from the store alone."""
-    from patrol.thresholds import merged
+    from common.thresholds import merged
     from reports.loop import department_rates
     from reports.rectification import UNASSIGNED_NAME, items_by_department, load_rules
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from patrol.store import FindingRow
+from store import FindingRow
 from reports.data import SEVERITY_ORDER
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 # Checks whose evidence is visible on the page itself (a link target that 404s is not).
 VISUAL_CHECKS = ("serious_error", "privacy_leak", "homepage_stale", "column_stale", "column_empty",
@@ -117,7 +117,7 @@ def _shoot(findings: list[FindingRow], shots: dict[str, Shot], folder: Path,
     try:
         from playwright.sync_api import sync_playwright
 
-        from patrol.browser import launch_options
+        from common.browser import launch_options
 
         options = launch_options(cfg.crawl.browser if cfg else "")
         options["args"] = list(options.get("args", [])) + resolver_args(
@@ -174,7 +174,7 @@ def resolver_args(cfg: Config | None, hosts: list[str] | None = None) -> list[st
     conf = cfg.resolver
     if not conf.overrides and not conf.nameservers:
         return []
-    from patrol.resolver import Resolver
+    from common.resolver import Resolver
     names = [h for h in (hosts or []) if h] or list(conf.overrides)
     try:
         rules = Resolver.from_config(conf).host_resolver_rules(names)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlmodel import col, select
 
-from patrol.store import FindingRow, Mark, MarkLog, Run, Store, utcnow
+from store import FindingRow, Mark, MarkLog, Run, Store, utcnow
 
 MARK_STATES = {"false_alarm": "误报", "accepted": "确认不整改", "fixed": "已整改"}
 # States a finding can have: today's new/open, the marks, and a fixed mark found again.

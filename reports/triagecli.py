@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from patrol.config import load_config
-from patrol.store import Store
+from common.config import load_config
+from store import Store
 
 
 def _store(args: argparse.Namespace) -> Store:

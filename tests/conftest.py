@@ -1,4 +1,4 @@
-"""Shared fixtures: the sample government site (patrol.samplesite), served on 127.0.0.1 and ::1.
+"""Shared fixtures: the sample government site (patrol.demo.samplesite), served on 127.0.0.1 and ::1.
 
 ``sample_site`` builds the "test" profile once per session with today's date and serves it,
 together with the second ("external") site.  Its ``manifest`` has real URLs: compare a crawl's
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from patrol.samplesite import Manifest, SampleServer, build, serve
-from patrol.samplesite import free_port as _free_port
+from patrol.demo.samplesite import Manifest, SampleServer, build, serve
+from patrol.demo.samplesite import free_port as _free_port
 
 SLOW_DELAY_S = 6.0
 

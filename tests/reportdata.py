@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from checks.model import Finding, LinkRef, LinkResult, PageSnapshot, SiteCrawl
-from patrol.config import Config, config_from_dict
-from patrol.store import Run, Store
+from common.config import Config, config_from_dict
+from store import Run, Store
 
 BASE_SCORE_GOV = 88.5          # the score stored for 清溪区人民政府 in every run
 EVIL_TITLE = "<script>window.__pwned = 1</script>通知公告"

@@ -1,11 +1,11 @@
-"""Finding Chromium (patrol/browser.py): Debian's launcher script is passed over for its binary."""
+"""Finding Chromium (common/browser.py): Debian's launcher script is passed over for its binary."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from patrol import browser
-from patrol.browser import _past_launcher_script, launch_args
+from common import browser
+from common.browser import _past_launcher_script, launch_args
 
 
 def _executable(path: Path, content: bytes) -> Path:

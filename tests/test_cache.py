@@ -1,7 +1,7 @@
-"""Cache files (patrol/cache.py): written whole, the last used kept, stale ones removed."""
+"""Cache files (common/cache.py): written whole, the last used kept, stale ones removed."""
 import os
 
-from patrol.cache import read_cached, write_cached
+from common.cache import read_cached, write_cached
 
 
 def test_write_keeps_the_last_used_and_removes_the_stale(tmp_path):

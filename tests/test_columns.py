@@ -157,7 +157,7 @@ def test_site_rules_add_rename_recategorise_and_ignore():
 
 
 def test_rules_may_be_the_config_dataclasses():
-    from patrol.config import ColumnRule
+    from common.config import ColumnRule
 
     crawl = _site(_home(), snapshot(list_page("", "通知公告", ["2026-11-10"], nav=MENU), S + "/zwgk/tzgg/"))
     cols = {c.key: c for c in discover(crawl, [ColumnRule(url="/zwgk/tzgg/", ignore=True)])}

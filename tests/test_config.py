@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from patrol.config import ConfigError, config_from_dict, load_config
-from patrol.thresholds import merged
+from common.config import ConfigError, config_from_dict, load_config
+from common.thresholds import merged
 
 ROOT = Path(__file__).resolve().parent.parent
 

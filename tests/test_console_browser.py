@@ -13,8 +13,8 @@ import yaml
 from consoleserver import ConsoleServer
 from reportdata import make_area
 
-from patrol.browser import launch_options
-from patrol.config import load_config
+from common.browser import launch_options
+from common.config import load_config
 from reports.data import load_run
 from reports.triage import load_marks
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from checks.links import check_site
 from checks.model import CheckContext
-from patrol.config import Crawl, Site
+from common.config import Crawl, Site
 from patrol.crawling import plan
 
 
@@ -179,7 +179,7 @@ def test_crawl_processes_forked_from_a_single_threaded_parent_find_every_broken_
         "from pathlib import Path\n"
         "from checks.links import check_site\n"
         "from checks.model import CheckContext\n"
-        "from patrol.config import Crawl, Site\n"
+        "from common.config import Crawl, Site\n"
         "from patrol.crawling import ForkedProcess, start_crawls\n"
         f"site = Site(name='清溪', url={sample_site.base!r}, render='auto')\n"
         "crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2,"
@@ -486,7 +486,7 @@ def test_a_restarted_crawl_process_is_known_to_a_stop_from_its_start(tmp_path: P
     import pytest
 
     from patrol import crawling
-    from patrol.stopping import Interrupted
+    from common.stopping import Interrupted
     crawling.write_journal(tmp_path, {"attempt": 0, "sites": {"清溪": [{"file": "crawl-0-0.jsonl"}]}})
     old = crawling.Worker(0, [(SITE, 0, 1)], outputs={"清溪": str(tmp_path / "crawl-0-0.jsonl")})
     crawls = crawling.Crawls([SITE], [old], start_args={"workdir": tmp_path, "checks": None, "day": "2026-12-01",
@@ -580,7 +580,7 @@ def test_a_crashed_shard_is_started_again_from_its_journal_and_the_other_site_is
     from crawler.shards import owner
     from crawler.urls import normalize
     from patrol.crawling import start_crawls
-    from patrol.samplesite import serve
+    from patrol.demo.samplesite import serve
     other_root = tmp_path / "other"
     other_root.mkdir()
     for n in range(4):

@@ -19,7 +19,7 @@ from checks.model import LinkKind
 from crawler.leancheck import FetchFailed, LeanClient
 from crawler.linkpolicy import Failed, classify_failure
 from patrol import netfetch
-from patrol.resolver import ResolveError, Resolver
+from common.resolver import ResolveError, Resolver
 from tests.test_linkcases import Site, patrol_check
 
 

@@ -285,7 +285,7 @@ def rendered(sample_site):
     from playwright.sync_api import sync_playwright
 
     from checks.pagefacts import needs_render
-    from patrol.browser import launch_options
+    from common.browser import launch_options
 
     pages = _disk_pages(sample_site)
     wanted = [u for u, html in pages.items() if needs_render(lxml.html.fromstring(html))]

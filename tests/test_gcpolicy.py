@@ -1,10 +1,10 @@
-"""Batch GC settings (patrol/gcpolicy.py) for the ``patrol`` command and the crawl processes."""
+"""Batch GC settings (common/gcpolicy.py) for the ``patrol`` command and the crawl processes."""
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from patrol.gcpolicy import THRESHOLDS
+from common.gcpolicy import THRESHOLDS
 
 
 def _run(code: str) -> str:
@@ -38,7 +38,7 @@ def test_main_called_in_process_leaves_the_collector_alone():
 
 def test_cycles_are_still_collected_under_the_batch_settings():
     out = _run("import gc, weakref\n"
-               "from patrol.gcpolicy import tune_for_batch\n"
+               "from common.gcpolicy import tune_for_batch\n"
                "tune_for_batch()\n"
                "class Node: pass\n"
                "a, b = Node(), Node(); a.other, b.other = b, a\n"

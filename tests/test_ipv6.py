@@ -10,8 +10,8 @@ from dnsserver import DnsServer, HttpServer, Route, dual_stack, page
 from checks.ipv6 import check_site, homepage_consistency
 from checks.model import CheckContext, LinkRef, LinkResult, PageSnapshot, SiteCrawl
 from patrol.ipv6 import link_levels, measure, page_title
-from patrol.resolver import Resolver
-from patrol.thresholds import defaults
+from common.resolver import Resolver
+from common.thresholds import defaults
 
 HOME = page("清溪区人民政府", "欢迎访问")
 ROUTES4 = {

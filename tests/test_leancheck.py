@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from crawler.leancheck import FetchFailed, LeanClient
-from patrol.resolver import Resolver
-from patrol.samplesite import free_port
+from common.resolver import Resolver
+from patrol.demo.samplesite import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 UA = "Mozilla/5.0 (compatible; patrol-test)"
@@ -313,7 +313,7 @@ def test_per_host_limit_and_delay_are_kept():
 # --- the crawl gives the same results with and without the lean client ----------------------
 
 def crawl_links(sample_site, tmp: Path, lean: bool) -> dict[str, dict]:
-    from patrol.config import Site
+    from common.config import Site
     from patrol.crawling import site_job
     sample_site.server.reset()
     site = Site(name="清溪", url=sample_site.base, render="never")
@@ -491,7 +491,7 @@ def test_lean_checks_are_used_only_when_the_crawl_is_fast():
     from dataclasses import asdict
 
     from crawler.run import settings_for
-    from patrol.config import Crawl
+    from common.config import Crawl
 
     def lean(crawl: Crawl) -> bool:
         job = {"sites": [{"name": "s", "url": "http://www.qx.example/", "render": "never"}],
@@ -570,7 +570,7 @@ def _counting_server(state: _InFlight):
 
 
 def test_polite_crawl_keeps_per_host_limit_for_pages_and_attachments_together(tmp_path):
-    from patrol.config import Site
+    from common.config import Site
     from patrol.crawling import site_job
     state = _InFlight()
     server = _counting_server(state)

@@ -254,7 +254,7 @@ def test_findings_and_report_name_a_link_as_the_page_wrote_it(fast_check, site):
     """Normalisation gives the identity only: findings, the report and the rectification list
     show the link as written; the identity is kept beside it and the fingerprint uses it."""
     from checks.model import Finding
-    from patrol.store import Store
+    from store import Store
     from reports.rectification import items_by_department, xlsx_bytes
 
     written = {f["url"]: f for f in fast_check["findings"]

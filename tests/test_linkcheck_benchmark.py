@@ -165,7 +165,7 @@ def _get(port: int, path: str, method: str = "GET") -> tuple[int, dict[str, str]
 def nginx_site(tmp_path_factory):
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         pytest.skip("nginx is not installed")
-    from patrol.samplesite import build
+    from patrol.demo.samplesite import build
     root = tmp_path_factory.mktemp("bench") / "site"
     manifest = build(root, profile="test", today=date(2026, 11, 22))
     server = bench.Server()

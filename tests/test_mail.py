@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from reportdata import make_area
 from sqlmodel import select
 
-from patrol.store import Mail, Rectification
+from store import Mail, Rectification
 from reports.mail import send_lists
 from reports.rectification import COLUMNS, XLSX_COLUMNS, items_by_department
 

@@ -10,7 +10,7 @@ import pytest
 from dnsserver import DnsServer, HttpServer, Route, dual_stack, make_tls_files, page
 
 from patrol.netfetch import fetch
-from patrol.resolver import Resolver
+from common.resolver import Resolver
 
 NAME = "www.qingxi.test"
 

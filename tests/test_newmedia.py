@@ -1,6 +1,6 @@
 """patrol/newmedia.py: loading posts from feeds, pages and exports, and inspecting accounts.
 
-The sample accounts (patrol/samplemedia) are served on 127.0.0.1 by a local http.server; the
+The sample accounts (patrol/demo/samplemedia) are served on 127.0.0.1 by a local http.server; the
 page account is rendered by real headless Chromium.  Nothing leaves the machine: the only
 names resolved are loopback literals and the reserved .invalid domain.
 """
@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from checks.newmedia import Post
-from patrol.config import ConfigError, NewMedia, config_from_dict
+from common.config import ConfigError, NewMedia, config_from_dict
 from patrol.newmedia import check_links, inspect_accounts, load_posts, site_result
-from patrol.resolver import Resolver
-from patrol.samplemedia import build, serve
-from patrol.store import Store
+from common.resolver import Resolver
+from patrol.demo.samplemedia import build, serve
+from store import Store
 
 TODAY = date(2026, 11, 22)
 CHINA = timezone(timedelta(hours=8))

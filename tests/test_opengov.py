@@ -11,7 +11,7 @@ import pytest
 from checks import annualreport, identity, interpretation, labels
 from checks.model import CheckContext, LinkRef, ListItem, PageSnapshot, SiteCrawl
 from checks.pagefacts import extract, label_meta
-from patrol.config import ConfigError, config_from_dict
+from common.config import ConfigError, config_from_dict
 
 HOME = "http://www.qx.gov.cn/"
 

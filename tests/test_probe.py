@@ -13,10 +13,10 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from patrol.config import ConfigError
+from common.config import ConfigError
 from patrol.probe import availability, cmd_probe, probe_site, record
-from patrol.resolver import Resolver
-from patrol.store import Probe, Store
+from common.resolver import Resolver
+from store import Probe, Store
 
 HOST = "www.qx-probe.test"
 HOST6 = "v6.qx-probe.test"

@@ -7,7 +7,7 @@ import pytest
 from reportdata import make_config, save_run
 
 from patrol.cli import main
-from patrol.store import Store
+from store import Store
 from reports.quota import _width, quota_grid, render_text
 
 BASE = "http://127.0.0.1:9"

@@ -15,8 +15,8 @@ import pytest
 from scrapy.utils.misc import load_object
 
 from crawler.run import settings_for
-from patrol.browser import BrowserNotFound, launch_options
-from patrol.config import Site
+from common.browser import BrowserNotFound, launch_options
+from common.config import Site
 from patrol.crawling import site_job
 
 ROOT = Path(__file__).resolve().parent.parent

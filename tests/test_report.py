@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from reportdata import EVIL_TITLE, PageServer, make_area
 
-from patrol.browser import launch_options
+from common.browser import launch_options
 from reports.export import write_outputs
 from reports.loop import follow_up, record_mailed
 from reports.pdf import html_to_pdf
@@ -223,7 +223,7 @@ def test_site_section_renders_every_checks_facts_in_words(rendered, page) -> Non
 
 def test_suspected_typos_are_listed_apart_and_repeated_wording_is_one_row(tmp_path: Path) -> None:
     from checks.model import Finding, SiteCrawl
-    from patrol.store import Store
+    from store import Store
     from reports.render import render_report
 
     store = Store(f"sqlite:///{tmp_path / 'p.db'}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from reportdata import make_area, save_run
 from sqlmodel import select
 
-from patrol.store import Rectification, Run
+from store import Rectification, Run
 from reports.loop import department_rates, follow_up, record_mailed
 from reports.rectification import items_by_department
 

@@ -1,4 +1,4 @@
-"""patrol.resolver against a real DNS server on loopback (dnslib); no real names are queried."""
+"""common.resolver against a real DNS server on loopback (dnslib); no real names are queried."""
 from __future__ import annotations
 
 import re
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from dnsserver import DnsServer
 
-from patrol.config import config_from_dict
-from patrol.resolver import ResolveError, Resolver, parse_nameserver
+from common.config import config_from_dict
+from common.resolver import ResolveError, Resolver, parse_nameserver
 
 RECORDS = {
     "www.qingxi.test": ["127.0.0.1", "::1"],
@@ -199,7 +199,7 @@ def test_from_config_builds_the_configured_resolver(dns):
     ({"timeout": 0}, "resolver.timeout: must be positive"),
 ])
 def test_config_rejects_bad_resolver_settings(resolver, message):
-    from patrol.config import ConfigError
+    from common.config import ConfigError
     with pytest.raises(ConfigError, match=re.escape(message)):
         config_from_dict({"resolver": resolver}, source="patrol.yaml")
 

@@ -196,7 +196,7 @@ def test_opengov_report_part_and_rectification_rows_per_column(first_run, config
         assert heading in html
     rate = sample_site.manifest.opengov["interpretation"]["rate"]
     assert f"{rate * 100:.1f}%" in html
-    from patrol.store import Store
+    from store import Store
     from reports.rectification import items_by_department
     store = Store(f"sqlite:///{config.parent / 'patrol.db'}")
     items = [i for rows in items_by_department(store, findings["run"]["id"]).values() for i in rows]

@@ -17,8 +17,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
-from patrol.samplesite import Manifest, build, serve
-from patrol.samplesite.content import PLANTED_ID_NUMBER, id_check_char
+from patrol.demo.samplesite import Manifest, build, serve
+from patrol.demo.samplesite.content import PLANTED_ID_NUMBER, id_check_char
 
 FAULT_KINDS = {"http_404", "http_500", "http_503", "timeout", "dns", "refused", "tls", "soft_404",
                "redirect_loop", "too_many_redirects", "invalid_url"}
@@ -593,7 +593,7 @@ def test_saved_build_in_tests_site_is_current(tmp_path):
 
 
 def test_command_line_builds_a_site(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "patrol.samplesite", "build", str(tmp_path / "s"),
+    out = subprocess.run([sys.executable, "-m", "patrol.demo.samplesite", "build", str(tmp_path / "s"),
                           "--profile", "test", "--today", "2026-11-20"],
                          check=False, capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
     assert out.returncode == 0, out.stderr

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from checks.model import Finding
-from patrol.config import config_from_dict
-from reports.scoring import SCORING_FILE, ScoringError, deductions, load_table, score_site, verdict
+from common.config import config_from_dict
+from checks.scoring import SCORING_FILE, ScoringError, deductions, load_table, score_site, verdict
 
 
 def link(url: str, page: str, homepage: bool = False, severity: str = "error") -> Finding:
@@ -97,7 +97,7 @@ def test_malformed_scoring_table_names_the_key(tmp_path: Path) -> None:
 
 
 def test_same_wrong_words_on_many_pages_cost_once() -> None:
-    from reports.scoring import breakdown
+    from checks.scoring import breakdown
     table = load_table()
     rows = [Finding("typo", "error", "站", f"http://a/{i}.html", "错别字", f"http://a/{i}.html", "",
                     {"wrong": "尾页", "suggestion": "一页"}) for i in range(30)]
@@ -117,7 +117,7 @@ def test_a_verdict_summing_up_other_findings_costs_nothing_of_its_own() -> None:
 
 
 def test_breakdown_says_how_the_points_were_reached_and_where_the_cap_stopped_them() -> None:
-    from reports.scoring import breakdown
+    from checks.scoring import breakdown
     table = load_table()
     rows = [link(f"http://a/{i}.pdf", "http://a/", homepage=True) for i in range(2)]
     rows += [link(f"http://a/o{i}.pdf", "http://a/n.html") for i in range(3)]

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from patrol.samplesite.counting import crawl_requests as sample_requests
-from patrol.samplesite.counting import journal_pages
-from patrol.stopping import descendants
+from patrol.demo.samplesite.counting import crawl_requests as sample_requests
+from patrol.demo.samplesite.counting import journal_pages
+from common.stopping import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux process tree (/proc)")
@@ -230,8 +230,8 @@ def test_sigterm_stops_every_process_keeps_the_pages_and_resume_fetches_nothing_
 def _quota_count(db: Path, config: Path) -> int:
     from datetime import date
 
-    from patrol.config import load_config
-    from patrol.store import Store
+    from common.config import load_config
+    from store import Store
     from reports.quota import quota_grid
     today = date.today()
     grid = quota_grid(Store(f"sqlite:///{db}"), today.year, load_config(config), today=today)
@@ -300,7 +300,7 @@ def test_second_signal_stops_at_once(sample_site, tmp_path):
 @pytest.mark.parametrize("journal", ["kept", "gone"])
 def test_run_without_resume_says_whether_an_interrupted_run_can_be_continued(sample_site, tmp_path, journal):
     from patrol.crawling import write_journal
-    from patrol.store import Store
+    from store import Store
     config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
     folder = tmp_path / "out" / ".journal" / "earlier"
     if journal == "kept":
@@ -329,7 +329,7 @@ def test_a_new_run_ended_by_an_error_is_failed_without_a_journal_or_resumable_wi
     later --resume to take up.  An error once pages are crawled: they are kept, the run is
     `interrupted` and patrol says that --resume continues it."""
     from patrol import runner
-    from patrol.config import load_config
+    from common.config import load_config
     config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
     step = "mark_outputs_running" if when == "before any page" else "measure"
 
@@ -436,7 +436,7 @@ def test_killed_after_the_crawl_resumes_without_fetching_anything(sample_site, t
 
 
 def _interrupted_run(tmp_path: Path, journal: Path, options: dict | None = None) -> int:
-    from patrol.store import Store
+    from store import Store
     store = Store(f"sqlite:///{tmp_path / 'patrol.db'}")
     run = store.start_run(time.strftime("%Y-%m"), journal=str(journal), options=options)
     store.finish_run(run.id, "interrupted")
@@ -516,7 +516,7 @@ def test_a_stop_signal_once_the_crawl_is_stored_completes_the_run(sample_site, t
     """SIGTERM while the run follows up the rectification loop or writes its report: the run is
     complete (the follow-up done), and patrol says how to rebuild the report, not to resume."""
     from patrol import runner
-    from patrol.config import load_config
+    from common.config import load_config
     config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
     done: list[tuple[int, str]] = []
     real = getattr(runner, step)
@@ -549,7 +549,7 @@ def test_a_resume_that_fails_leaves_the_run_resumable(sample_site, tmp_path, mon
     """An error while a resumed run goes on (a bug, a full disk): the run is still
     `interrupted`, so it can be resumed again, never `failed` for good."""
     from patrol import crawling, runner
-    from patrol.config import load_config
+    from common.config import load_config
     config = write_config(tmp_path, sample_site, {**CRAWL, "fast": True}, max_pages=3, render="never")
     folder = tmp_path / "out" / ".journal" / "run"
     folder.mkdir(parents=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from patrol import runlock
-from patrol.stopping import Interrupted, StopSignals
+from common.stopping import Interrupted, StopSignals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def test_second_signal_leaves_at_once_after_killing_what_the_run_started(tmp_pat
     marker = tmp_path / "forced"
     code = (
         "import os, signal, time, pathlib\n"
-        "from patrol.stopping import StopSignals, Interrupted\n"
+        "from common.stopping import StopSignals, Interrupted\n"
         f"stop = StopSignals(on_force=lambda: pathlib.Path({str(marker)!r}).write_text('x'))\n"
         "with stop:\n"
         "    try:\n"
@@ -95,8 +95,8 @@ def test_on_another_database_the_stores_lock_is_taken_before_any_crawl_starts(tm
     """PostgreSQL has no lock file: the store's advisory lock is the writer lock, and a run
     that cannot take it starts no crawl process."""
     from patrol import runner
-    from patrol.config import config_from_dict
-    from patrol.store import StoreError
+    from common.config import config_from_dict
+    from store import StoreError
     started = []
 
     class Held:

@@ -1,4 +1,4 @@
-"""The store's bulk insert (patrol/store.py ``_insert_many``) of pages, links, link uses and
+"""The store's bulk insert (store/__init__.py ``_insert_many``) of pages, links, link uses and
 findings: on SQLite the rows go to the driver directly; they must be stored exactly as
 SQLAlchemy's insert stores them."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from checks.model import Finding, LinkRef, LinkResult, ListItem, PageSnapshot, SiteCrawl
-from patrol import store as store_module
-from patrol.store import Link, Page, Store
+import store as store_module
+from store import Link, Page, Store
 
 
 def _crawl() -> SiteCrawl:
@@ -79,7 +79,7 @@ def test_stored_rows_read_back_through_the_models(tmp_path):
 
 
 def test_rows_that_leave_out_a_defaulted_column_still_get_its_default(tmp_path):
-    from patrol.store import LinkUse, _insert_many
+    from store import LinkUse, _insert_many
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     run = store.start_run("2026-11")
     site = store.site_row("清溪", "http://127.0.0.1/", "website", "")

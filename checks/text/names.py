@@ -219,7 +219,7 @@ def cached_matcher(data_dir: Path, model, file: str = "names.txt", inside_words:
     """The matcher for ``data_dir``'s names and ``model``'s confusions, from the cache
     directory when it was built before (keyed by the model's key, the names and exceptions,
     the settings and NAMES_VERSION), else built and stored there."""
-    from patrol.cache import cache_dir, read_cached, write_cached
+    from common.cache import cache_dir, read_cached, write_cached
 
     digest = hashlib.sha1(repr((NAMES_VERSION, model.key, MIN_CHAR_LOGP, EDGE_MAX_CHAR_LOGP, SHORT_NAME_LEN, file,
                                 inside_words)).encode())

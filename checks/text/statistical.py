@@ -694,7 +694,7 @@ def load_model(data_dir: Path) -> StatModel:
         model = _MODELS.get(key)
         if model is not None:
             return model
-        from patrol.cache import cache_dir
+        from common.cache import cache_dir
         cache_file = cache_dir() / f"text-model-v{MODEL_VERSION}-{file_key}.bin"
         # Loading allocates hundreds of thousands of strings: garbage collection would only
         # walk them again and again, and none of them can be part of a reference cycle.
@@ -715,7 +715,7 @@ def load_model(data_dir: Path) -> StatModel:
 
 
 def _read_cache(path: Path) -> tuple | None:
-    from patrol.cache import read_cached
+    from common.cache import read_cached
 
     # One read and ``loads``: ``marshal.load`` on a file object is three times slower.
     data = read_cached(path)
@@ -731,7 +731,7 @@ def _read_cache(path: Path) -> tuple | None:
 
 
 def _write_cache(path: Path, tables: tuple) -> None:
-    from patrol.cache import write_cached
+    from common.cache import write_cached
 
     # Models of earlier versions of this code are never read again, and each change of the
     # data files makes a model of its own (28 MB): the KEEP_MODELS last used are kept.

@@ -48,13 +48,13 @@ class Manifest:
     leaders: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # interaction_poor per site: {"site", "board", "submit", "channel", "veto", "messages":
-    # [{"key", "url", "title", "asked", "replied", "verdict"}]} (patrol/samplesite/board.py)
+    # [{"key", "url", "title", "asked", "replied", "verdict"}]} (patrol/demo/samplesite/board.py)
     interaction: list[dict[str, Any]] = field(default_factory=list)
     # contact_phone on the planted pages: {"number", "kind", "pages"}; and text near them that
     # must never be read as a telephone number
     phones: list[dict[str, Any]] = field(default_factory=list)
     not_phones: list[str] = field(default_factory=list)
-    # 政务公开 plants (patrol/samplesite/opengov.py): identity per site, labels per page,
+    # 政务公开 plants (patrol/demo/samplesite/opengov.py): identity per site, labels per page,
     # annual reports, policy documents and their interpretation.
     opengov: dict[str, Any] = field(default_factory=dict)
 

@@ -6,8 +6,8 @@
 """
 from __future__ import annotations
 
-from patrol.samplesite.build import PROFILES, build
-from patrol.samplesite.manifest import Manifest
-from patrol.samplesite.server import SampleServer, free_port, serve
+from patrol.demo.samplesite.build import PROFILES, build
+from patrol.demo.samplesite.manifest import Manifest
+from patrol.demo.samplesite.server import SampleServer, free_port, serve
 
 __all__ = ["PROFILES", "Manifest", "SampleServer", "build", "free_port", "serve"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from patrol.config import Config, Site
+from common.config import Config, Site
 from patroldata import data_path
 
 

@@ -3,7 +3,7 @@
     server, base = serve(root)          # start serving first: the feeds carry its URL
     manifest = build(root, today, base) # manifest["accounts"] are `newmedia:` config entries
 """
-from patrol.samplemedia.build import build
-from patrol.samplemedia.server import serve
+from patrol.demo.samplemedia.build import build
+from patrol.demo.samplemedia.server import serve
 
 __all__ = ["build", "serve"]

@@ -61,8 +61,8 @@ def demo_config(out: Path, site_base: str, site_port: int, media_accounts: list[
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from patrol import samplemedia, samplesite
-    from patrol.config import load_config
+    from patrol.demo import samplemedia, samplesite
+    from common.config import load_config
     from patrol.runner import finish_message, open_store, patrol, print_summary
     from reports import mail, quota, rectification
 

@@ -246,7 +246,7 @@ def _check_semantics(cfg: Config, source: str, base_dir: Path | None) -> None:
 
 
 def _check_resolver(res: Resolver, source: str) -> None:
-    from patrol.resolver import ip_literal, parse_nameserver  # late: resolver imports this module's types
+    from common.resolver import ip_literal, parse_nameserver  # late: resolver imports this module's types
     for i, spec in enumerate(res.nameservers):
         try:
             parse_nameserver(spec)

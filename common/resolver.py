@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from patrol.config import Resolver as ResolverConfig
+    from common.config import Resolver as ResolverConfig
 
 FAMILIES = (socket.AF_INET, socket.AF_INET6)
 _RDTYPE = {socket.AF_INET: "A", socket.AF_INET6: "AAAA"}

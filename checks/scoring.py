@@ -17,7 +17,7 @@ from checks.model import Finding, link_key
 from patroldata import data_path
 
 if TYPE_CHECKING:
-    from patrol.config import Config
+    from common.config import Config
 
 SCORING_FILE = data_path("scoring.yaml")
 

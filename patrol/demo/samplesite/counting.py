@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from patrol.samplesite.server import SampleServer
+from patrol.demo.samplesite.server import SampleServer
 
 PAGE_RECORD = b'{"type":"page"'
 

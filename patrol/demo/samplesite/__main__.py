@@ -1,5 +1,5 @@
-"""python -m patrol.samplesite build DIR [--profile P] [--today YYYY-MM-DD] [--min-pages N]
-python -m patrol.samplesite serve [--profile P] [--port 8000] [--dir DIR] [--no-build]
+"""python -m patrol.demo.samplesite build DIR [--profile P] [--today YYYY-MM-DD] [--min-pages N]
+python -m patrol.demo.samplesite serve [--profile P] [--port 8000] [--dir DIR] [--no-build]
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from patrol.samplesite import PROFILES, Manifest, build, serve
+from patrol.demo.samplesite import PROFILES, Manifest, build, serve
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m patrol.samplesite",
+    parser = argparse.ArgumentParser(prog="python -m patrol.demo.samplesite",
                                      description="the sample government site of patrol")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write the site and its manifest.json into DIR")

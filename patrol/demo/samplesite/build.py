@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from patrol.samplesite import board as B
-from patrol.samplesite import html as H
-from patrol.samplesite.board import BOARD, CONTACT
-from patrol.samplesite import opengov as G
-from patrol.samplesite.content import LEADER, PLANTS, Plant, Writer, corpus
-from patrol.samplesite.manifest import Manifest
+from patrol.demo.samplesite import board as B
+from patrol.demo.samplesite import html as H
+from patrol.demo.samplesite.board import BOARD, CONTACT
+from patrol.demo.samplesite import opengov as G
+from patrol.demo.samplesite.content import LEADER, PLANTS, Plant, Writer, corpus
+from patrol.demo.samplesite.manifest import Manifest
 
 PROFILES = ("test", "demo", "bench")
 # What a build root may hold (README.md: tests/site keeps one beside its saved build).
@@ -201,11 +201,11 @@ class _Builder:
         self.routes: dict[str, Any] = {}
         self.plants = {p.key: p for p in PLANTS} if profile.faults else {}
         self.markup: list[dict[str, str]] = []
-        # The interaction_poor and contact_phone cases (patrol/samplesite/board.py).
+        # The interaction_poor and contact_phone cases (patrol/demo/samplesite/board.py).
         self.interaction: list[dict[str, Any]] = []
         self.phones: list[dict[str, Any]] = []
         self.not_phones: list[str] = []
-        # 政务公开 plants (patrol/samplesite/opengov.py): their own writer, so the other pages'
+        # 政务公开 plants (patrol/demo/samplesite/opengov.py): their own writer, so the other pages'
         # text stays as it was.
         self.og_writer = Writer(SEEDS[profile.name] + 19)
         self.og_links: dict[str, str] = {}                 # article path -> related-links HTML

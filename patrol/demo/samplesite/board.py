@@ -20,10 +20,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from patrol.samplesite import html as H
+from patrol.demo.samplesite import html as H
 
 if TYPE_CHECKING:
-    from patrol.samplesite.build import _Builder
+    from patrol.demo.samplesite.build import _Builder
 
 BOARD = "/hdjl/zxts/"
 MESSAGE_ID = 4190001
