@@ -13,17 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
-import yaml
 
 from checks.columns import Column, column_key, discover, iframe_pages, keywords, page_index
 from checks.dates import parse_iso
 from checks.model import CheckContext, CheckOutput, Finding, ListItem, PageSnapshot, SiteCrawl
-from patroldata import data_path
+from common.thresholds import defaults
 
-THRESHOLDS_FILE = data_path("thresholds.yaml")
 CATEGORY_NAMES = {"dynamic": "动态要闻类", "notice": "通知公告/政策文件类", "yearly": "人事/规划计划类",
                   "none": "无更新要求"}
 # Order in which the report lists columns: problems first.
@@ -34,14 +31,9 @@ YEARLESS_NOTE = "条目日期未标明年份，且无法从网址、列表顺序
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
-@lru_cache(maxsize=1)
-def _default_thresholds() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(THRESHOLDS_FILE.read_text(encoding="utf-8")) or {}
-
-
 def _threshold(ctx: CheckContext, section: str, key: str) -> Any:
     value = (ctx.thresholds.get(section) or {}).get(key)
-    return value if value is not None else _default_thresholds()[section][key]
+    return value if value is not None else defaults()[section][key]
 
 
 @dataclass

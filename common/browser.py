@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 SHELL_CANDIDATES = ("chromium-headless-shell",)
@@ -90,10 +91,16 @@ def launch_args() -> list[str]:
     return args
 
 
-def launch_options(configured: str = "", shell: bool = True) -> dict[str, Any]:
-    """Keyword arguments for Playwright's ``chromium.launch`` (and scrapy-playwright's setting).
+def launch_options(configured: str = "", shell: bool = True, *, resolver: Any = None,
+                   hosts: Iterable[str] = ()) -> dict[str, Any]:
+    """Keyword arguments for Playwright's ``chromium.launch`` (and scrapy-playwright's setting):
+    the one way patrol launches a browser.
 
-    ``shell=False``: the full browser, for pages whose scripts check what runs them."""
+    ``shell=False``: the full browser, for pages whose scripts check what runs them.
+    ``resolver`` (a ``common.resolver.Resolver``, the configuration's ``resolver`` section or
+    its dict) and ``hosts``: the browser resolves names itself, so it is given the answers the
+    rest of the run uses (overrides and configured nameservers) for those hosts and the
+    overridden ones."""
     options: dict[str, Any] = {"headless": True, "args": launch_args()}
     executable = chromium_executable(configured, shell=shell)
     if executable:
@@ -101,4 +108,31 @@ def launch_options(configured: str = "", shell: bool = True) -> dict[str, Any]:
     elif not shell and _playwright_full_chromium_installed():
         # Playwright runs its headless shell for headless pages unless told the channel.
         options["channel"] = "chromium"
+    rules = host_resolver_rules(resolver, hosts)
+    if rules:
+        options["args"].append(f"--host-resolver-rules={rules}")
     return options
+
+
+def host_resolver_rules(resolver: Any, hosts: Iterable[str] = ()) -> str:
+    """Chromium's ``--host-resolver-rules`` for ``hosts`` from the run's resolver; "" when the
+    resolver is the system's (nothing configured) or cannot answer."""
+    if resolver is None:
+        return ""
+    from common.resolver import Resolver
+    if not isinstance(resolver, Resolver):
+        conf = resolver if isinstance(resolver, dict) else vars(resolver)
+        if not conf.get("nameservers") and not conf.get("overrides"):
+            return ""
+        try:
+            resolver = Resolver(nameservers=conf.get("nameservers") or (),
+                                overrides=conf.get("overrides") or {}, timeout=conf.get("timeout", 5.0))
+        except ValueError:
+            return ""
+    if not resolver.nameservers and not resolver.overrides:
+        return ""
+    names = list(dict.fromkeys([*(h for h in hosts if h), *resolver.overrides]))
+    try:
+        return resolver.host_resolver_rules(names)
+    except Exception:  # noqa: BLE001 - a resolver failure leaves the browser to its own lookups
+        return ""

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from patroldata import data_path
+from common.thresholds import defaults
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"       # the checkout's own config/ (patrol.example.yaml)
@@ -263,7 +263,10 @@ def _check_resolver(res: Resolver, source: str) -> None:
 
 
 def _check_thresholds(values: dict[str, Any], source: str, key: str) -> None:
-    known = yaml.safe_load(data_path("thresholds.yaml").read_text(encoding="utf-8"))
+    try:
+        known = defaults()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     for section, entries in values.items():
         if section not in known:
             raise ConfigError(f"{source}: {key}.{section}: unknown threshold section "

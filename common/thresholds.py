@@ -3,17 +3,28 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from common.config import Config, Site
 from patroldata import data_path
+
+if TYPE_CHECKING:
+    from common.config import Config, Site
 
 
 @lru_cache(maxsize=1)
 def defaults() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(data_path("thresholds.yaml").read_text(encoding="utf-8"))
+    """The default thresholds, read once: the one reader of ``thresholds.yaml`` (the packaged
+    file, or a user's ``config/thresholds.yaml`` / ``$PATROL_DATA_DIR`` override)."""
+    path = data_path("thresholds.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read the thresholds: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"{path}: expected sections of thresholds (freshness: {{...}}, links: {{...}} ...)")
+    return data
 
 
 def merged(cfg: Config | None = None, site: Site | None = None) -> dict[str, dict[str, Any]]:

@@ -1,7 +1,6 @@
 """Turning an HTML response into text, an lxml tree, links and a PageSnapshot (parse once)."""
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -11,15 +10,13 @@ import lxml.html
 from lxml import etree
 
 from checks.model import LinkRef, PageSnapshot
+from common.decoding import declared_encoding, decode_html  # noqa: F401  (pages.decode_html for the crawl)
 
 try:  # per-page facts for the freshness and text checks
     from checks import pagefacts as _pagefacts
 except ImportError:  # pragma: no cover - only while that module is absent
     _pagefacts = None
 
-META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.IGNORECASE)
-# Encodings that Chinese sites declare for what is really GB18030 text (its superset).
-GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn", "hz-gb-2312", "gb_2312-80"}
 
 LINK_ATTRS = {
     "a": "href", "area": "href", "link": "href", "img": "src", "script": "src", "iframe": "src",
@@ -59,44 +56,6 @@ CSS_COMMENT_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
 SKIPPED_LINK_RELS = {"dns-prefetch", "preconnect", "canonical", "alternate", "search", "pingback",
                      "profile", "author", "license", "shortlink", "edituri", "wlwmanifest"}
 SPACE_RE = re.compile(r"\s+")
-
-
-def declared_encoding(content_type: str, body: bytes) -> str | None:
-    """The encoding a response declares in its Content-Type header or a <meta> tag."""
-    m = re.search(r"charset\s*=\s*['\"]?([\w\-]+)", content_type or "", re.IGNORECASE)
-    name = m.group(1) if m else None
-    if not name:
-        mm = META_CHARSET_RE.search(body[:4096])
-        name = mm.group(1).decode("ascii", "ignore") if mm else None
-    if not name:
-        return None
-    name = name.lower()
-    if name in GB_FAMILY:
-        return "gb18030"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode an HTML body: BOM, then the declared encoding, then sniff UTF-8 / GB18030."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                     (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if body.startswith(bom):
-            return body[len(bom):].decode(enc, "replace"), enc
-    declared = declared_encoding(content_type, body)
-    if declared:
-        try:
-            return body.decode(declared), declared
-        except (UnicodeDecodeError, LookupError):
-            pass  # a wrong declaration is common: sniff instead
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return body.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    return body.decode(declared or "utf-8", "replace"), (declared or "utf-8") + "?"
 
 
 # End tags of the document that real pages also write in the middle (an included header

@@ -72,19 +72,12 @@ def _enable_rendering(settings: Settings, crawl: dict[str, Any], resolver: dict[
                       hosts: list[str]) -> None:
     from common.browser import BrowserNotFound, launch_options
     try:
-        options = launch_options(crawl.get("browser", ""))
+        # The browser resolves names itself: it gets the answers the rest of the run uses.
+        options = launch_options(crawl.get("browser", ""), resolver=resolver or None, hosts=hosts)
     except BrowserNotFound as exc:
         settings.set("PATROL_RENDERING", False)
         settings.set("PATROL_RENDERING_ERROR", str(exc))
         return
-    if resolver.get("nameservers") or resolver.get("overrides"):
-        # The browser resolves names itself: give it the answers the rest of the run uses.
-        from common.resolver import Resolver
-        rules = Resolver(nameservers=resolver.get("nameservers") or (),
-                         overrides=resolver.get("overrides") or {},
-                         timeout=resolver.get("timeout", 5.0)).host_resolver_rules(hosts)
-        if rules:
-            options["args"] = options["args"] + [f"--host-resolver-rules={rules}"]
     # Pages are rendered by scrapy-playwright: requests with meta["playwright"] go to the
     # browser, the others to the lean client (or Scrapy's own HTTP handler without it).
     settings.set("PATROL_RENDERING", True)

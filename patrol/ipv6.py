@@ -37,13 +37,13 @@ from urllib.parse import urlsplit
 
 from checks.links import rate_limited
 from checks.model import LinkKind, SiteCrawl
+from common.decoding import decode_html
 from crawler.linkpolicy import get_after_head
 from patrol.netfetch import FetchResult, fetch
 from common.resolver import ResolveError, Resolver, ip_literal, normalise_host, valid_hostname
 
 CAUSES = ("no_aaaa", "unreachable", "different_content")
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def measure(crawl: SiteCrawl, resolver: Resolver, *, timeout: float = 10.0, concurrency: int = 16,
@@ -181,30 +181,10 @@ def _describe(result: FetchResult, with_body: bool = False) -> dict[str, Any]:
 
 
 def page_title(body: bytes, content_type: str = "") -> str:
-    """The <title> text, decoded by the declared charset (GB pages are common), spaces folded."""
-    match = _TITLE.search(body[:200_000])
-    if not match:
-        return ""
-    charset = ""
-    m = re.search(r"charset=([\w-]+)", content_type, re.IGNORECASE)
-    if m:
-        charset = m.group(1)
-    else:
-        meta = _META_CHARSET.search(body[:4096])
-        if meta:
-            charset = meta.group(1).decode("ascii", "replace")
-    raw = match.group(1)
-    for enc in (charset, "utf-8", "gb18030"):
-        if not enc:
-            continue
-        try:
-            text = raw.decode("gb18030" if enc.lower() in ("gb2312", "gbk") else enc)
-            break
-        except (LookupError, UnicodeDecodeError):
-            continue
-    else:
-        text = raw.decode("utf-8", "replace")
-    return " ".join(text.split())
+    """The <title> text, decoded by the one HTML decoder (GB pages are common), spaces folded."""
+    text, _ = decode_html(body[:200_000], content_type)
+    match = _TITLE.search(text)
+    return " ".join(match.group(1).split()) if match else ""
 
 
 def _links(runner: _Runner, crawl: SiteCrawl, levels: dict[str, int], referrers: dict[str, str],

@@ -418,13 +418,11 @@ def load_page(account: NewMedia, *, resolver: Any = None, timeout: float = 20.0,
     try:
         # The full browser: platforms' pages check what runs them, and the headless shell
         # looks like no desktop browser (common/browser.py).
-        options = launch_options(shell=False)
+        # It resolves names as the rest of the run does (overrides, configured nameservers).
+        options = launch_options(shell=False, resolver=resolver, hosts=[urlsplit(url).hostname or ""])
     except BrowserNotFound as exc:
         out.errors, out.status = [f"无法渲染页面：{exc}"], "invalid"
         return out
-    rules = _host_rules(resolver)
-    if rules:
-        options = {**options, "args": [*options.get("args", []), f"--host-resolver-rules={rules}"]}
     ms = int(timeout * 1000)
     items: list[dict[str, Any]] = []
     try:
@@ -476,19 +474,6 @@ def load_page(account: NewMedia, *, resolver: Any = None, timeout: float = 20.0,
                               links=list(dict.fromkeys(links)), raw_date=raw))
     out.status = "ok" if out.posts else "empty"
     return out
-
-
-def _host_rules(resolver: Any) -> str:
-    """Chromium --host-resolver-rules for the resolver's overrides, so a page account resolves
-    the way the rest of the run does."""
-    overrides = getattr(resolver, "overrides", None) or {}
-    rules = []
-    for host, addresses in overrides.items():
-        v4 = [a for a in addresses if ":" not in a]
-        address = v4[0] if v4 else (f"[{addresses[0]}]" if addresses else "")
-        if address:
-            rules.append(f"MAP {host} {address}")
-    return ", ".join(rules)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -119,9 +119,8 @@ def _shoot(findings: list[FindingRow], shots: dict[str, Shot], folder: Path,
 
         from common.browser import launch_options
 
-        options = launch_options(cfg.crawl.browser if cfg else "")
-        options["args"] = list(options.get("args", [])) + resolver_args(
-            cfg, [urlsplit(shots[f.fingerprint].page).hostname or "" for f in findings])
+        options = launch_options(cfg.crawl.browser if cfg else "", resolver=cfg.resolver if cfg else None,
+                                 hosts=[urlsplit(shots[f.fingerprint].page).hostname or "" for f in findings])
         folder.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(**options)
@@ -163,24 +162,6 @@ def _around_mark(page: object) -> dict[str, float] | None:
     height = 520.0
     top = max(0.0, min(float(box["y"]) - height / 3, float(box["h"]) - height))
     return {"x": 0, "y": top, "width": min(float(box["w"]), 1280.0), "height": height}
-
-
-def resolver_args(cfg: Config | None, hosts: list[str] | None = None) -> list[str]:
-    """``--host-resolver-rules`` from the run's resolver (overrides and nameservers), so the
-    screenshot browser reaches the same servers as the crawl did (as crawler/run.py does for
-    rendering).  ``hosts``: the pages' host names; without them only the overrides are mapped."""
-    if cfg is None:
-        return []
-    conf = cfg.resolver
-    if not conf.overrides and not conf.nameservers:
-        return []
-    from common.resolver import Resolver
-    names = [h for h in (hosts or []) if h] or list(conf.overrides)
-    try:
-        rules = Resolver.from_config(conf).host_resolver_rules(names)
-    except Exception:  # noqa: BLE001 - a resolver failure leaves the browser to its own lookups
-        return []
-    return [f"--host-resolver-rules={rules}"] if rules else []
 
 
 def _short(exc: BaseException) -> str:

@@ -261,13 +261,18 @@ def test_screenshot_browser_reaches_demo_names_through_the_configured_resolver(t
     assert len(list((tmp_path / "o" / "screenshots").glob("*.jpg"))) >= 1
 
 
-def test_screenshot_rules_come_from_the_resolver_for_the_pages_hosts(tmp_path: Path) -> None:
-    from reports.screenshots import resolver_args
+def test_browser_rules_come_from_the_resolver_for_the_pages_hosts(tmp_path: Path) -> None:
+    from common.browser import host_resolver_rules, launch_options
 
     cfg = make_area(tmp_path, "http://www.qingxi.test:1",
                     resolver={"overrides": {"www.qingxi.test": ["127.0.0.1", "::1"],
                                             "media.qingxi.test": ["::1"]}}).cfg
-    args = resolver_args(cfg, ["www.qingxi.test", "media.qingxi.test", "nohost.invalid"])
-    assert args == ["--host-resolver-rules=MAP www.qingxi.test 127.0.0.1, MAP media.qingxi.test [::1]"]
+    rules = host_resolver_rules(cfg.resolver, ["www.qingxi.test", "media.qingxi.test", "nohost.invalid"])
+    assert rules == "MAP www.qingxi.test 127.0.0.1, MAP media.qingxi.test [::1]"
+    assert f"--host-resolver-rules={rules}" in launch_options(resolver=cfg.resolver, hosts=["www.qingxi.test"])["args"]
+    # the same rules from the settings dict the crawl processes get
+    assert host_resolver_rules({"overrides": {"www.qingxi.test": ["127.0.0.1"]}}, ["www.qingxi.test"]) \
+        == "MAP www.qingxi.test 127.0.0.1"
     (tmp_path / "b").mkdir()
-    assert resolver_args(make_area(tmp_path / "b", "http://x").cfg, ["x"]) == []
+    assert host_resolver_rules(make_area(tmp_path / "b", "http://x").cfg.resolver, ["x"]) == ""
+    assert not any(a.startswith("--host-resolver-rules") for a in launch_options()["args"])
