@@ -2,13 +2,14 @@
 crawl process is crawling, on one line."""
 from __future__ import annotations
 
-import sys
 from typing import Any, ClassVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+
+from common import progress
 
 
 class Progress:
@@ -45,14 +46,12 @@ class Progress:
         if counts is None:
             stats = self.crawler.stats
             counts = {k: stats.get_value(f"patrol/{k}", 0) for k in ("pages", "links_checked", "broken")}
-        return (f"{self.name}: {counts['pages']} pages, {counts['links_checked']} links checked, "
-                f"{counts['broken']} broken" + (" (done)" if self.done else ""))
+        return progress.site_part(self.name, counts["pages"], counts["links_checked"], counts["broken"],
+                                  self.done)
 
     @staticmethod
     def show(final: bool = False) -> None:
-        text = "; ".join(p.line() for p in Progress._active)
-        sys.stderr.write("\r" + text + ("\n" if final else "   "))
-        sys.stderr.flush()
+        progress.show((p.line() for p in Progress._active), final)
 
     def closed(self, spider: Any) -> None:
         self.done = True

@@ -31,6 +31,7 @@ from typing import IO, Any
 from checks.model import LinkResult, PageSnapshot, SiteCrawl
 from crawler import jsonlines
 from crawler.shards import owner
+from common import progress as progress_line
 from common import stopping
 from common.config import ConfigError, Crawl, Site
 from common.stdio import flush_std_streams
@@ -781,7 +782,7 @@ class Router:
                 self._pruned = now
                 self._prune_renders()
         if self.progress:
-            sys.stderr.write("\n")
+            progress_line.end()
         self.sel.close()
 
     def _register(self, w: Worker) -> None:
@@ -919,9 +920,8 @@ class Router:
         parts = []
         for name, shards in self.by_site.items():
             pages, links, broken = (sum(w.progress[i] for w in shards) for i in range(3))
-            parts.append(f"{name}: {pages} pages, {links} links checked, {broken} broken")
-        sys.stderr.write("\r" + "; ".join(parts) + "   ")
-        sys.stderr.flush()
+            parts.append(progress_line.site_part(name, pages, links, broken))
+        progress_line.show(parts)
 
 
 def load_crawl(paths: list[Path], site: Site) -> SiteCrawl:
