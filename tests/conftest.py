@@ -124,3 +124,21 @@ def layer_data_dir(root) -> Path:
 @pytest.fixture(scope="session")
 def layer_dir(tmp_path_factory):
     return layer_data_dir(tmp_path_factory.mktemp("layer"))
+
+
+# --- tests by speed ----------------------------------------------------------------------------
+# Every test is one of: ``unit`` (pure code, no server, browser or child process), ``integration``
+# (local servers on 127.0.0.1/::1, Chromium, SMTP, child processes) or ``e2e`` (patrol commands
+# over the sample site).  A module states its kind with ``pytestmark``; a test of an unmarked
+# module that uses a server fixture is ``integration``; the rest are ``unit``.
+# ``./run.sh test`` runs all; ``./run.sh test -m unit`` the fast ones.
+SPEEDS = ("unit", "integration", "e2e")
+SERVER_FIXTURES = frozenset({"sample_site", "free_port"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SPEEDS):
+            continue
+        kind = "integration" if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) else "unit"
+        item.add_marker(getattr(pytest.mark, kind))

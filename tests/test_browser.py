@@ -6,6 +6,9 @@ from pathlib import Path
 
 from common import browser
 from common.browser import _past_launcher_script, launch_args
+import pytest
+
+pytestmark = pytest.mark.integration
 
 
 def _executable(path: Path, content: bytes) -> Path:

@@ -8,6 +8,9 @@ from checks.links import check_site
 from checks.model import CheckContext
 from common.config import Crawl, Site
 from patrol.crawling import plan
+import pytest
+
+pytestmark = pytest.mark.e2e
 
 
 def sites(n: int) -> list[Site]:

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from email import policy
 from pathlib import Path
+import pytest
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 

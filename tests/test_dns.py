@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from dnsserver import DnsServer, dual_stack, page
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CRAWL_SCRIPT = textwrap.dedent('''

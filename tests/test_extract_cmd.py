@@ -10,6 +10,8 @@ import pytest
 
 from patrol.cli import main
 
+pytestmark = pytest.mark.e2e
+
 PAGES = Path(__file__).resolve().parent / "fixtures" / "realpages"
 KEYS = {"url", "title", "publish_date", "date_source", "text", "items", "columns"}
 

@@ -13,6 +13,8 @@ import yaml
 
 from dnsserver import DnsServer
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "www.qingxi.test"
 

@@ -17,6 +17,8 @@ from crawler.leancheck import FetchFailed, LeanClient
 from common.resolver import Resolver
 from patrol.demo.samplesite import free_port
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 UA = "Mozilla/5.0 (compatible; patrol-test)"
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 CRAWL_CONFIG = "crawl: {timeout: 4, retries: 1, retry_backoff: 0.1, max_retry_after: 1}\n"
 POLITE_CONFIG = "crawl: {timeout: 4, retries: 1, retry_backoff: 0.1, max_retry_after: 1, delay: 0, per_host: 8}\n"

@@ -21,6 +21,8 @@ from store import Mail, Rectification
 from reports.mail import send_lists
 from reports.rectification import COLUMNS, XLSX_COLUMNS, items_by_department
 
+pytestmark = pytest.mark.integration
+
 
 def free_port() -> int:
     with socket.socket() as s:

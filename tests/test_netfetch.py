@@ -12,6 +12,8 @@ from dnsserver import DnsServer, HttpServer, Route, dual_stack, make_tls_files, 
 from patrol.netfetch import fetch
 from common.resolver import Resolver
 
+pytestmark = pytest.mark.integration
+
 NAME = "www.qingxi.test"
 
 

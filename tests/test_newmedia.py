@@ -19,6 +19,8 @@ from common.resolver import Resolver
 from patrol.demo.samplemedia import build, serve
 from store import Store
 
+pytestmark = pytest.mark.integration
+
 TODAY = date(2026, 11, 22)
 CHINA = timezone(timedelta(hours=8))
 

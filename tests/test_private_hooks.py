@@ -8,6 +8,9 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.downloader import PoliteDownloader
 from crawler.render_handler import PlaywrightHandler
+import pytest
+
+pytestmark = pytest.mark.integration
 
 
 def test_the_downloader_hook_polite_downloader_overrides():

@@ -18,6 +18,8 @@ from patrol.probe import availability, cmd_probe, probe_site, record
 from common.resolver import Resolver
 from store import Probe, Store
 
+pytestmark = pytest.mark.integration
+
 HOST = "www.qx-probe.test"
 HOST6 = "v6.qx-probe.test"
 SHORT = 0.5          # probe threshold in these tests, instead of the 15 s default

@@ -19,6 +19,8 @@ from common.browser import BrowserNotFound, launch_options
 from common.config import Site
 from patrol.crawling import site_job
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 

@@ -13,6 +13,8 @@ from reports.loop import follow_up, record_mailed
 from reports.pdf import html_to_pdf
 from reports.rectification import items_by_department
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):

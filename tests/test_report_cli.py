@@ -8,6 +8,9 @@ from reportdata import make_area
 
 from patrol.cli import main
 from reports.cli import schedule_text
+import pytest
+
+pytestmark = pytest.mark.e2e
 
 BASE = "http://127.0.0.1:9"
 

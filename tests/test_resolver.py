@@ -12,6 +12,8 @@ from dnsserver import DnsServer
 from common.config import config_from_dict
 from common.resolver import ResolveError, Resolver, parse_nameserver
 
+pytestmark = pytest.mark.integration
+
 RECORDS = {
     "www.qingxi.test": ["127.0.0.1", "::1"],
     "v4only.qingxi.test": ["127.0.0.1"],

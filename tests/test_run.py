@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 OPENGOV_CHECKS = "site_identity,page_labels,annual_report,policy_interpretation"
 

@@ -20,6 +20,8 @@ import pytest
 from patrol.demo.samplesite import Manifest, build, serve
 from patrol.demo.samplesite.content import PLANTED_ID_NUMBER, id_check_char
 
+pytestmark = pytest.mark.integration
+
 FAULT_KINDS = {"http_404", "http_500", "http_503", "timeout", "dns", "refused", "tls", "soft_404",
                "redirect_loop", "too_many_redirects", "invalid_url"}
 

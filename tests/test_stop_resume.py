@@ -28,7 +28,7 @@ from patrol.demo.samplesite.counting import journal_pages
 from common.stopping import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux process tree (/proc)")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux process tree (/proc)")]
 
 CRAWL = {"timeout": 4, "retries": 1, "retry_backoff": 0.2, "max_retry_after": 2}
 CHECKS = "links,freshness,text"

@@ -2,6 +2,9 @@
 from checks.model import CheckContext, PageSnapshot, SiteCrawl
 from checks.text import TextChecker
 from checks.text import check_site
+import pytest
+
+pytestmark = pytest.mark.integration
 
 THRESHOLDS = {"serious_error": {"veto_count": 1}}
 

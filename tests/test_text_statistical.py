@@ -107,6 +107,7 @@ def test_near_homophone_of_fuzzy_pinyin_is_a_candidate():
     assert model.confusion("乐").get("热") == "near_homophone"      # le ~ re
 
 
+@pytest.mark.integration   # a new Python process
 def test_model_loads_from_its_compact_cache_in_a_new_process(tmp_path):
     import os
     import subprocess
@@ -127,6 +128,7 @@ def test_model_loads_from_its_compact_cache_in_a_new_process(tmp_path):
     assert re.fullmatch(r"text-model-v\d+-[0-9a-f]{16}\.bin", cache.name)
 
 
+@pytest.mark.integration   # a new Python process
 def test_cache_of_an_older_model_version_is_removed(tmp_path, monkeypatch):
     from checks.text import statistical
     monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path))

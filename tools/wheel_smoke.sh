@@ -38,4 +38,14 @@ SERVER=$!
 for _ in $(seq 50); do "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/')" 2>/dev/null && break; sleep 0.1; done
 "$WORK/venv/bin/patrol" check "http://127.0.0.1:$PORT/" --render never --quiet --out "$WORK/out"
 grep -q 'missing.html' "$WORK/out/findings.json" || { echo "patrol check: the broken link was not reported" >&2; exit 1; }
+"$WORK/venv/bin/patrol" extract site/a.html --format json | grep -q '"publish_date": "2026-11-01"' \
+  || { echo "patrol extract: the page's date was not read" >&2; exit 1; }
+# The sample site end to end from the wheel (the demo subpackage), then the commands that work
+# from the store: report, mail (dry run), quota, probe.
+"$WORK/venv/bin/patrol" demo --out "$WORK/demo" --quiet >/dev/null
+"$WORK/venv/bin/patrol" report --config "$WORK/demo/patrol.yaml" --out "$WORK/report2" >/dev/null
+test -s "$WORK/report2/report.html" || { echo "patrol report: no report.html" >&2; exit 1; }
+"$WORK/venv/bin/patrol" mail --config "$WORK/demo/patrol.yaml" --dry-run --out "$WORK/eml" >/dev/null
+"$WORK/venv/bin/patrol" quota --config "$WORK/demo/patrol.yaml" | grep -q "清溪" \
+  || { echo "patrol quota: the sample area is missing" >&2; exit 1; }
 echo "wheel smoke test: ok"
