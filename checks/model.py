@@ -9,19 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from itertools import starmap
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     VETO = "veto"          # fails the site on its own (单项否决)
     ERROR = "error"        # must be rectified
     WARNING = "warning"    # early warning, or a suspected problem (疑似)
     INFO = "info"
 
 
-class LinkKind(str, Enum):
+class LinkKind(StrEnum):
     """Why a link is broken: a closed set, so reports and scripts can rely on it."""
 
     OK = "ok"
@@ -44,6 +44,43 @@ class LinkKind(str, Enum):
     # Still answered 429 (or 503 with Retry-After) after the retries: not known to be broken,
     # so never counted or listed as broken; reported as not verified (未核实).
     RATE_LIMITED = "rate_limited"
+
+
+class CheckId(StrEnum):
+    """What a finding is about: the closed set of check ids shared by the checks, the store,
+    the scores, the report and the rectification lists (``patroldata/rectification.yaml``
+    labels each, ``patroldata/scoring.yaml`` prices them).  A ``StrEnum``: it compares, hashes
+    and formats as its value, so ``findings.json`` and the store hold plain strings."""
+
+    BROKEN_LINK = "broken_link"
+    LINK_UNVERIFIED = "link_unverified"
+    PAGE_ERROR = "page_error"
+    MISSING_ANCHOR = "missing_anchor"
+    LONG_URL = "long_url"
+    HOMEPAGE_STALE = "homepage_stale"
+    COLUMN_STALE = "column_stale"
+    COLUMN_EMPTY = "column_empty"
+    SITE_UNREACHABLE = "site_unreachable"
+    IPV6 = "ipv6"
+    SERIOUS_ERROR = "serious_error"
+    WRONG_EXPRESSION = "wrong_expression"
+    TYPO = "typo"
+    PRIVACY_LEAK = "privacy_leak"
+    INTERACTION_POOR = "interaction_poor"
+    NEWMEDIA_STALE = "newmedia_stale"
+    NEWMEDIA_INTERACTION = "newmedia_interaction"
+    NEWMEDIA_REPOSTS = "newmedia_reposts"
+    NEWMEDIA_EMPTY = "newmedia_empty"
+    NEWMEDIA_UNREACHABLE = "newmedia_unreachable"
+
+
+class CrawlFailure(StrEnum):
+    """Why patrol could not do a site's crawl (as opposed to what the crawl found): a run
+    whose site has one is not a completed inspection of that site."""
+
+    PROCESS_EXITED = "process_exited"     # a crawl process died: crash, kill, out of memory
+    NO_OUTPUT = "no_output"               # a crawl process wrote nothing (it did not start)
+    UNFINISHED = "unfinished"             # the crawl output ends before the crawl's end
 
 
 # Kinds that say nothing about the link being broken.
@@ -197,9 +234,20 @@ class SiteCrawl:
     # Stylesheets read for their url()s and @imports: url, final_url, links and, as referer,
     # the page that first used the stylesheet.
     sheets: list[PageSnapshot] = field(default_factory=list)
+    # What kept patrol from doing the crawl, each with its message in ``errors``.
+    failures: list[CrawlFailure] = field(default_factory=list)
 
     def pages_by_url(self) -> dict[str, PageSnapshot]:
         return {p.url: p for p in self.pages}
+
+    def fail(self, failure: CrawlFailure, message: str) -> None:
+        """Record that the crawl could not be done as asked (and say why in ``errors``)."""
+        self.failures.append(CrawlFailure(failure))
+        self.errors.append(message)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
 
 
 @dataclass
@@ -217,6 +265,12 @@ class Finding:
 
     # Detail keys that identify *which* problem this is (not how it looked this time).
     _IDENTITY_KEYS = ("kind", "wrong", "rule", "column", "account", "host")
+
+    def __post_init__(self) -> None:
+        try:
+            self.check = CheckId(self.check).value
+        except ValueError:
+            raise ValueError(f"unknown check id {self.check!r} (known: {', '.join(CheckId)})") from None
 
     @property
     def fingerprint(self) -> str:

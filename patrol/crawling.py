@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from checks.model import LinkResult, PageSnapshot, SiteCrawl
+from checks.model import CrawlFailure, LinkResult, PageSnapshot, SiteCrawl
 from crawler import jsonlines
 from crawler.shards import owner
 from common import progress as progress_line
@@ -191,8 +191,8 @@ class Crawls:
                 code = w.proc.returncode if w.proc else None
                 if code:
                     tail = _tail(w.log_path) if w.log_path else ""
-                    crawl_result.errors.append(f"crawl process exited with code {code}"
-                                               + (f": {tail}" if tail else ""))
+                    crawl_result.fail(CrawlFailure.PROCESS_EXITED, f"crawl process exited with code {code}"
+                                      + (f": {tail}" if tail else ""))
             if site.name in restarted:
                 crawl_result.stats["restarted"] = restarted[site.name]
             results[site.name] = crawl_result
@@ -1003,13 +1003,13 @@ class OutputReader:
             if fh is not None:
                 fh.close()
             elif not path.exists():
-                crawl.errors.append("a crawl process wrote nothing (it did not start)")
+                crawl.fail(CrawlFailure.NO_OUTPUT, "a crawl process wrote nothing (it did not start)")
                 continue
             rest = self._rest[path]
             if rest.strip():
                 self._record(rest)          # a last line without its newline: whole, or cut
         if self.finished < len(self.paths):
-            crawl.errors.append("the crawl did not finish; results are partial")
+            crawl.fail(CrawlFailure.UNFINISHED, "the crawl did not finish; results are partial")
         crawl.pages.sort(key=lambda p: (p.depth, p.url))
         if not crawl.homepage_url:
             crawl.homepage_url = _norm(self.site.url)

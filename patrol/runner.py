@@ -417,8 +417,7 @@ def crawl_failed(crawl: SiteCrawl) -> bool:
 
     An unreachable homepage is a finding of a completed inspection, and counts toward the
     yearly quota like any other."""
-    return any(marker in error for error in crawl.errors
-               for marker in ("did not finish", "exited with code", "wrote nothing"))
+    return crawl.failed
 
 
 def measure(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date,

@@ -59,7 +59,8 @@ def test_warnings_do_not_cost_points_by_default() -> None:
 
 def test_unlisted_check_uses_the_default_entry() -> None:
     table = load_table()
-    rows = [Finding("something_new", "error", "站", "http://a/", "新检查", None, "", {})]
+    assert "page_error" not in table["checks"]
+    rows = [Finding("page_error", "error", "站", "http://a/", "页面未能完整检查", None, "", {})]
     assert score_site(rows, [], table) == 100 - table["default"]["per"]
 
 
