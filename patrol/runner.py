@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from checks.model import CheckContext, CheckOutput, Finding, SiteCrawl
 from crawler.jsonlines import JOURNAL_DAMAGED
-from patrol import runlock
+from patrol import evidence, runlock
 from common import thresholds as thresholds_mod
 from common.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
 from patrol.crawling import JournalError, read_journal, start_crawls
@@ -291,8 +291,10 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
         if outcome.interrupted is None or status != "completed":
             # A spot check's report is read on screen at once; the monthly report gets the
             # evidence shots.  An interrupted run's report says it is not complete.
-            outcome.outputs = write_outputs(store, run.id, out_dir, cfg,
-                                            screenshots=0 if kind == "check" or status != "completed" else 6)
+            shots = 0 if kind == "check" or status != "completed" else SCREENSHOTS
+            if shots:
+                evidence.shoot(store, run.id, cfg, limit=shots)     # kept in the store
+            outcome.outputs = write_outputs(store, run.id, out_dir, cfg, screenshots=shots)
     except Interrupted as exc:
         outcome.interrupted = outcome.interrupted or exc
         crawling.kill_now()
@@ -410,6 +412,10 @@ def mark_outputs_running(store: Store, run_id: int, out_dir: Path, cfg: Config |
     if not any((out_dir / name).exists() for name in ("findings.json", "report.html", "findings.csv")):
         return
     write_outputs(store, run_id, out_dir, cfg, screenshots=0)
+
+
+# Pages shot as evidence of the most serious findings of a monthly run (none for a spot check).
+SCREENSHOTS = 6
 
 
 def crawl_failed(crawl: SiteCrawl) -> bool:

@@ -129,8 +129,9 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None =
                   screenshots: int = 6) -> dict[str, Path]:
     """Write findings.json, findings.csv and report.html into ``out_dir``; return their paths.
 
-    ``screenshots`` bounds the pages shot for the most serious findings (0: none); shots
-    already in ``out_dir/screenshots`` are reused, and a failed shot never fails the report.
+    ``screenshots`` bounds the shots of the most serious findings that the report embeds (0:
+    none). They come from the store (taken during the run by patrol/evidence.py) and are
+    also written to ``out_dir/screenshots/``; rendering never launches a browser.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +141,7 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None =
              "csv": write_csv(doc, out_dir / "findings.csv")}
     shots = {}
     if screenshots > 0:
-        shots = screenshots_mod.take(data.findings, out_dir / "screenshots", cfg, limit=screenshots)
+        shots = screenshots_mod.stored(store, run_id, data.findings, screenshots, out_dir / "screenshots")
     html = render_report(store, run_id, cfg, shots=shots, data=data)
     paths["html"] = write_text(out_dir / "report.html", html)
     return paths

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import JSON, Column, Index, delete, event, insert, inspect, text, update
+from sqlalchemy import JSON, Column, Index, LargeBinary, delete, event, insert, inspect, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -135,6 +135,21 @@ class FindingRow(SQLModel, table=True):
         return Finding(check=self.check, severity=self.severity, site=self.site, url=self.url,
                        message=self.message, page=self.page, department=self.department,
                        detail=dict(self.detail or {}))
+
+
+class Screenshot(SQLModel, table=True):
+    """A page behind a serious finding as it looked during the run (patrol/evidence.py), so
+    every rendering of the report shows the same evidence without touching the network."""
+
+    __table_args__ = (Index("ix_screenshot_run_fp", "run_id", "fingerprint", unique=True),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    fingerprint: str
+    page: str = ""
+    image: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))   # JPEG
+    error: str = ""                                 # why there is no image
+    taken_at: datetime = Field(default_factory=utcnow)
 
 
 class Mail(SQLModel, table=True):
@@ -444,6 +459,22 @@ class Store:
                  .where(FindingRow.site_id == site_id, FindingRow.run_id < run_id,
                         Run.status == "completed"))
             return {fp: first or 0 for fp, first in s.exec(q)}
+
+    def save_screenshot(self, run_id: int, fingerprint: str, page: str, image: bytes | None,
+                        error: str = "") -> None:
+        """Keep (or replace) the shot of one finding's page in this run."""
+        with self.session() as s:
+            s.execute(delete(Screenshot).where(Screenshot.run_id == run_id,
+                                            Screenshot.fingerprint == fingerprint))
+            s.add(Screenshot(run_id=run_id, fingerprint=fingerprint, page=page, image=image,
+                             error=error))
+            s.commit()
+
+    def screenshots(self, run_id: int) -> dict[str, Screenshot]:
+        """The run's shots by finding fingerprint."""
+        with self.session() as s:
+            rows = s.exec(select(Screenshot).where(Screenshot.run_id == run_id)).all()
+            return {r.fingerprint: r for r in rows}
 
     def findings(self, run_id: int) -> list[FindingRow]:
         with self.session() as s:

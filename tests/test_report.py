@@ -10,6 +10,7 @@ from reportdata import EVIL_TITLE, PageServer, make_area
 from common.browser import launch_options
 from reports.export import write_outputs
 from reports.loop import follow_up, record_mailed
+from patrol import evidence
 from reports.pdf import html_to_pdf
 from reports.rectification import items_by_department
 
@@ -24,8 +25,10 @@ def rendered(tmp_path_factory):
         for items in items_by_department(area.store, area.runs[0], area.cfg).values():
             record_mailed(area.store, area.runs[0], None, items)
         follow_up(area.store, area.runs[1])
-        first = write_outputs(area.store, area.runs[0], tmp / "run1", area.cfg, screenshots=4)
-        second = write_outputs(area.store, area.runs[1], tmp / "run2", area.cfg, screenshots=0)
+        evidence.shoot(area.store, area.runs[0], area.cfg, limit=4)      # during the run
+    # The report is rendered from the store, with the pages' server gone.
+    first = write_outputs(area.store, area.runs[0], tmp / "run1", area.cfg, screenshots=4)
+    second = write_outputs(area.store, area.runs[1], tmp / "run2", area.cfg, screenshots=0)
     return area, first, second
 
 
@@ -128,9 +131,28 @@ def test_most_serious_findings_have_an_embedded_screenshot(rendered, page) -> No
 def test_screenshot_failure_does_not_fail_the_report(tmp_path: Path) -> None:
     # Nothing listens on port 9: every shot fails, the report is still written and says so.
     area = make_area(tmp_path, "http://127.0.0.1:9", runs=1)
+    assert evidence.shoot(area.store, area.runs[0], area.cfg, limit=2) == 0
     paths = write_outputs(area.store, area.runs[0], tmp_path / "o", area.cfg, screenshots=2)
     html = paths["html"].read_text(encoding="utf-8")
     assert "截图未能获取" in html and "<img" not in html
+
+
+def test_a_report_rendered_again_shows_the_stored_shots_and_launches_no_browser(tmp_path, monkeypatch):
+    with PageServer() as server:
+        area = make_area(tmp_path, server.base, runs=1)
+        assert evidence.shoot(area.store, area.runs[0], area.cfg, limit=2) >= 1
+    stored = area.store.screenshots(area.runs[0])
+    assert any(row.image and row.image[:2] == b"\xff\xd8" for row in stored.values())     # JPEG
+
+    def no_browser(*args, **kwargs):
+        raise AssertionError("rendering a report launched a browser")
+
+    import common.browser
+    monkeypatch.setattr(common.browser, "launch_options", no_browser)
+    html = write_outputs(area.store, area.runs[0], tmp_path / "again", area.cfg)["html"].read_text(encoding="utf-8")
+    assert html.count("data:image/jpeg;base64,") == sum(1 for row in stored.values() if row.image)
+    # shooting again keeps what was taken (the day's evidence), and takes nothing twice
+    assert evidence.shoot(area.store, area.runs[0], area.cfg, limit=2) == 0
 
 
 def test_rectification_rates_per_department(rendered, page) -> None:
@@ -257,7 +279,8 @@ def test_screenshot_browser_reaches_demo_names_through_the_configured_resolver(t
         base = f"http://www.qingxi.test:{port}"
         area = make_area(tmp_path, base, runs=1,
                          resolver={"overrides": {"www.qingxi.test": ["127.0.0.1"]}})
-        paths = write_outputs(area.store, area.runs[0], tmp_path / "o", area.cfg, screenshots=2)
+        evidence.shoot(area.store, area.runs[0], area.cfg, limit=2)
+    paths = write_outputs(area.store, area.runs[0], tmp_path / "o", area.cfg, screenshots=2)
     html = paths["html"].read_text(encoding="utf-8")
     assert "data:image/jpeg;base64," in html
     assert len(list((tmp_path / "o" / "screenshots").glob("*.jpg"))) >= 1

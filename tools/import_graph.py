@@ -4,7 +4,8 @@
     python tools/import_graph.py --modules  # every module-level edge across packages as well
 
 It reads the source with ``ast`` (no module is imported), so an import inside a function counts
-as much as one at the top of a file. It ends with the cycles it finds, between packages and
+as much as one at the top of a file; imports under ``if TYPE_CHECKING:`` (annotations only, never
+run) are left out, as import-linter leaves them out. It ends with the cycles it finds, between packages and
 between modules; the exit status is 1 when there is a cycle. ``lint-imports`` (import-linter,
 configured in pyproject.toml) checks the layering contracts; this script is the measurement.
 """
@@ -32,7 +33,7 @@ def imports_of(path: Path, root: Path) -> set[str]:
     name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -47,6 +48,25 @@ def imports_of(path: Path, root: Path) -> set[str]:
                 candidate = f"{stem}.{alias.name}"
                 found.add(candidate if _is_module(candidate, root) else stem)
     return {m for m in found if m.split(".")[0] in PACKAGES}
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node except those under ``if TYPE_CHECKING:`` (imports for annotations only,
+    never executed; import-linter leaves them out too)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _is_module(name: str, root: Path) -> bool:
