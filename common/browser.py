@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 SHELL_CANDIDATES = ("chromium-headless-shell",)
@@ -112,6 +113,24 @@ def launch_options(configured: str = "", shell: bool = True, *, resolver: Any = 
     if rules:
         options["args"].append(f"--host-resolver-rules={rules}")
     return options
+
+
+@contextmanager
+def launched(configured: str = "", *, shell: bool = True, resolver: Any = None,
+             hosts: Iterable[str] = ()) -> Iterator[Any]:
+    """A Playwright (sync API) browser launched with :func:`launch_options`, closed on leaving:
+    how the new-media page reader, the evidence screenshots and the PDF printer get theirs
+    (the crawl's rendering passes the same options to scrapy-playwright). Raises
+    BrowserNotFound before anything starts when there is no Chromium. Call it outside an
+    asyncio loop (Playwright's sync API refuses to run inside one): in a thread of its own."""
+    options = launch_options(configured, shell, resolver=resolver, hosts=hosts)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**options)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def host_resolver_rules(resolver: Any, hosts: Iterable[str] = ()) -> str:

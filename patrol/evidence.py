@@ -47,35 +47,28 @@ def shoot(store: Store, run_id: int, cfg: Config | None = None, limit: int = 6,
 def _shoot(findings: list[FindingRow], results: dict[str, tuple[bytes | None, str]],
            cfg: Config | None, timeout_s: float) -> None:
     try:
-        from playwright.sync_api import sync_playwright
+        from common.browser import launched
 
-        from common.browser import launch_options
-
-        options = launch_options(cfg.crawl.browser if cfg else "", resolver=cfg.resolver if cfg else None,
-                                 hosts=[urlsplit(f.page or f.url).hostname or "" for f in findings])
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(**options)
-            try:
-                context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                              ignore_https_errors=True, java_script_enabled=True)
-                for f in findings:
-                    page = context.new_page()
-                    try:
-                        page.goto(f.page or f.url, timeout=timeout_s * 1000, wait_until="load")
-                        # Mark the wrong words, or the broken link's text, where a reader sees them.
-                        word = (f.detail or {}).get("wrong") or (f.detail or {}).get("anchor")
-                        clip = None
-                        if isinstance(word, str) and word and page.evaluate(MARK_JS, word):
-                            clip = _around_mark(page)
-                        image = page.screenshot(type="jpeg", quality=70, timeout=timeout_s * 1000,
-                                                clip=clip, full_page=clip is not None)
-                        results[f.fingerprint] = (image, "")
-                    except Exception as exc:  # noqa: BLE001 - any page failure is just noted
-                        results[f.fingerprint] = (None, short_error(exc))
-                    finally:
-                        page.close()
-            finally:
-                browser.close()
+        with launched(cfg.crawl.browser if cfg else "", resolver=cfg.resolver if cfg else None,
+                      hosts=[urlsplit(f.page or f.url).hostname or "" for f in findings]) as browser:
+            context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                          ignore_https_errors=True, java_script_enabled=True)
+            for f in findings:
+                page = context.new_page()
+                try:
+                    page.goto(f.page or f.url, timeout=timeout_s * 1000, wait_until="load")
+                    # Mark the wrong words, or the broken link's text, where a reader sees them.
+                    word = (f.detail or {}).get("wrong") or (f.detail or {}).get("anchor")
+                    clip = None
+                    if isinstance(word, str) and word and page.evaluate(MARK_JS, word):
+                        clip = _around_mark(page)
+                    image = page.screenshot(type="jpeg", quality=70, timeout=timeout_s * 1000,
+                                            clip=clip, full_page=clip is not None)
+                    results[f.fingerprint] = (image, "")
+                except Exception as exc:  # noqa: BLE001 - any page failure is just noted
+                    results[f.fingerprint] = (None, short_error(exc))
+                finally:
+                    page.close()
     except Exception as exc:  # noqa: BLE001 - no browser, launch failure: the run goes on
         for f in findings:
             results.setdefault(f.fingerprint, (None, short_error(exc)))

@@ -409,54 +409,47 @@ def load_page(account: NewMedia, *, resolver: Any = None, timeout: float = 20.0,
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
-        from playwright.sync_api import sync_playwright
 
-        from common.browser import BrowserNotFound, launch_options
+        from common.browser import BrowserNotFound, launched
     except ImportError as exc:
         out.errors, out.status = [f"无法渲染页面：缺少 Playwright（{exc}）"], "invalid"
-        return out
-    try:
-        # The full browser: platforms' pages check what runs them, and the headless shell
-        # looks like no desktop browser (common/browser.py).
-        # It resolves names as the rest of the run does (overrides, configured nameservers).
-        options = launch_options(shell=False, resolver=resolver, hosts=[urlsplit(url).hostname or ""])
-    except BrowserNotFound as exc:
-        out.errors, out.status = [f"无法渲染页面：{exc}"], "invalid"
         return out
     ms = int(timeout * 1000)
     items: list[dict[str, Any]] = []
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(**options)
+        # The full browser: platforms' pages check what runs them, and the headless shell
+        # looks like no desktop browser (common/browser.py). It resolves names as the rest of
+        # the run does (overrides, configured nameservers).
+        with launched(shell=False, resolver=resolver, hosts=[urlsplit(url).hostname or ""]) as browser:
+            page = browser.new_page()
             try:
-                page = browser.new_page()
-                try:
-                    response = page.goto(url, wait_until="domcontentloaded", timeout=ms)
-                except PlaywrightTimeout:
-                    out.errors, out.status = [f"账号页面 {timeout:g} 秒内未打开：{url}"], "unreachable"
-                    return out
-                except PlaywrightError as exc:
-                    out.errors, out.status = [f"账号页面无法访问：{_first_line(exc)}"], "unreachable"
-                    return out
-                if response is not None and response.status >= 400:
-                    gone = "：账号可能已注销、迁移或停用" if response.status in GONE_STATUSES else ""
-                    out.errors, out.status = [f"账号页面返回 HTTP {response.status}{gone}（{url}）"], "unreachable"
-                    return out
-                try:
-                    page.wait_for_selector(account.item_selector or "body", timeout=ms)
-                except PlaywrightTimeout:
-                    out.errors = [(f"页面上没有与 item_selector {account.item_selector!r} 匹配的内容"
-                                   f"（{timeout:g} 秒内）：账号无内容，或选择器已不适用")]
-                    out.status = "empty"
-                    return out
-                try:
-                    page.wait_for_load_state("networkidle", timeout=min(ms, 5000))
-                except PlaywrightTimeout:
-                    pass        # long-polling pages never go idle; the items are there already
-                items = page.evaluate(_EXTRACT_JS, [account.item_selector, account.title_selector,
-                                                    account.date_selector, account.link_selector])
-            finally:
-                browser.close()
+                response = page.goto(url, wait_until="domcontentloaded", timeout=ms)
+            except PlaywrightTimeout:
+                out.errors, out.status = [f"账号页面 {timeout:g} 秒内未打开：{url}"], "unreachable"
+                return out
+            except PlaywrightError as exc:
+                out.errors, out.status = [f"账号页面无法访问：{_first_line(exc)}"], "unreachable"
+                return out
+            if response is not None and response.status >= 400:
+                gone = "：账号可能已注销、迁移或停用" if response.status in GONE_STATUSES else ""
+                out.errors, out.status = [f"账号页面返回 HTTP {response.status}{gone}（{url}）"], "unreachable"
+                return out
+            try:
+                page.wait_for_selector(account.item_selector or "body", timeout=ms)
+            except PlaywrightTimeout:
+                out.errors = [(f"页面上没有与 item_selector {account.item_selector!r} 匹配的内容"
+                               f"（{timeout:g} 秒内）：账号无内容，或选择器已不适用")]
+                out.status = "empty"
+                return out
+            try:
+                page.wait_for_load_state("networkidle", timeout=min(ms, 5000))
+            except PlaywrightTimeout:
+                pass        # long-polling pages never go idle; the items are there already
+            items = page.evaluate(_EXTRACT_JS, [account.item_selector, account.title_selector,
+                                                account.date_selector, account.link_selector])
+    except BrowserNotFound as exc:
+        out.errors, out.status = [f"无法渲染页面：{exc}"], "invalid"
+        return out
     except PlaywrightError as exc:
         out.errors, out.status = [f"无法渲染页面：{_first_line(exc)}"], "invalid"
         return out

@@ -20,24 +20,18 @@ def html_to_pdf(html_path: Path, pdf_path: Path, cfg: Config | None = None,
 
     def work() -> None:
         try:
-            from playwright.sync_api import sync_playwright
+            from common.browser import launched
 
-            from common.browser import launch_options
-
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(**launch_options(cfg.crawl.browser if cfg else ""))
-                try:
-                    page = browser.new_page()
-                    # The report needs nothing from the network; refuse anything it might ask for.
-                    page.route("**/*", lambda route: route.continue_()
-                               if route.request.url.startswith(("file:", "data:")) else route.abort())
-                    page.goto(Path(html_path).resolve().as_uri(), wait_until="load",
-                              timeout=timeout_s * 1000)
-                    page.pdf(path=str(pdf_path), format="A4", print_background=True,
-                             prefer_css_page_size=True,
-                             margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
-                finally:
-                    browser.close()
+            with launched(cfg.crawl.browser if cfg else "") as browser:
+                page = browser.new_page()
+                # The report needs nothing from the network; refuse anything it might ask for.
+                page.route("**/*", lambda route: route.continue_()
+                           if route.request.url.startswith(("file:", "data:")) else route.abort())
+                page.goto(Path(html_path).resolve().as_uri(), wait_until="load",
+                          timeout=timeout_s * 1000)
+                page.pdf(path=str(pdf_path), format="A4", print_background=True,
+                         prefer_css_page_size=True,
+                         margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
             errors.append(exc)
 
