@@ -19,6 +19,8 @@ from reports.mail import send_lists
 from reports.rectification import items_by_department
 from reports.triage import load_marks
 
+pytestmark = pytest.mark.integration
+
 BASE = "http://127.0.0.1:9"
 
 

@@ -18,6 +18,8 @@ from common.config import load_config
 from reports.data import load_run
 from reports.triage import load_marks
 
+pytestmark = pytest.mark.e2e
+
 BASE = "http://127.0.0.1:9"
 CRAWL = {"timeout": 4, "retries": 1, "retry_backoff": 0.2, "max_retry_after": 2}
 

@@ -22,6 +22,8 @@ from patrol import netfetch
 from common.resolver import ResolveError, Resolver
 from tests.test_linkcases import Site, patrol_check
 
+pytestmark = pytest.mark.integration
+
 
 class Sockets:
     """Servers that fail on purpose, on 127.0.0.1."""

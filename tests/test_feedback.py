@@ -15,6 +15,8 @@ from reports.feedback import apply_feedback
 from reports.rectification import XLSX_COLUMNS, items_by_department, write_lists
 from reports.triage import load_marks
 
+pytestmark = pytest.mark.e2e
+
 BASE = "http://127.0.0.1:9"
 REPLY, NOTE, CONTACT, KEY = (XLSX_COLUMNS.index(c) + 1 for c in ("整改情况", "说明", "联系人", XLSX_COLUMNS[-1]))
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 FINDING_OF = {"unanswered": ("veto", "unanswered"), "late": ("warning", "late_reply")}
 

@@ -15,6 +15,9 @@ from reports.loop import department_rates, follow_up, record_mailed
 from reports.mail import send_lists
 from reports.rectification import items_by_department
 from reports.triage import TriageError, load_marks, set_marks
+import pytest
+
+pytestmark = pytest.mark.e2e
 
 BASE = "http://127.0.0.1:9"
 
