@@ -12,19 +12,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import yaml
-
+from checks.columnrules import keywords, not_column_words, placeholder_phrases  # noqa: F401 (placeholder_phrases for callers)
 from checks.model import PageSnapshot, SiteCrawl
 from checks.pagefacts import is_later_page, public_platform, same_site
-from patroldata import data_path
 
-COLUMNS_FILE = data_path("columns.yaml")
-CATEGORIES = ("dynamic", "notice", "yearly", "none")
 
 # Index documents that stand for their folder: /tzgg/ and /tzgg/index.html are one column.
 _INDEX_NAMES = re.compile(r"/(?:index|default)\.(?:s?html?|jhtml|jsp|php|aspx?)$", re.IGNORECASE)
@@ -34,33 +28,6 @@ PAGE_TEXT_MIN = 100
 # ... or this many links of its own (互动交流: 在线咨询, 区长信箱).
 OWN_LINKS_MIN = 2
 HOME_NAMES = frozenset({"首页", "网站首页", "返回首页", "主页", "home", "Home", "HOME"})
-
-
-@lru_cache(maxsize=4)
-def _load(path: str) -> dict[str, Any]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    cats = data.get("categories") or {}
-    unknown = [c for c in cats if c not in CATEGORIES]
-    if unknown:
-        raise ValueError(f"{path}: categories: unknown category {unknown[0]!r} "
-                         f"(known: {', '.join(CATEGORIES)})")
-    return data
-
-
-def keywords(path: Path | None = None) -> dict[str, list[str]]:
-    """Category -> keywords, from patroldata/columns.yaml."""
-    cats = _load(str(path or COLUMNS_FILE)).get("categories") or {}
-    return {c: [str(k) for k in (cats.get(c) or [])] for c in CATEGORIES}
-
-
-def placeholder_phrases(path: Path | None = None) -> list[str]:
-    """The words an empty list shows instead of entries (暂无信息 ...)."""
-    return [str(p) for p in (_load(str(path or COLUMNS_FILE)).get("placeholders") or [])]
-
-
-def not_column_words(path: Path | None = None) -> list[str]:
-    """Words of links that are never columns (登录, 用户中心, 搜索, English, 无障碍, 字号 ...)."""
-    return [str(p) for p in (_load(str(path or COLUMNS_FILE)).get("not_columns") or [])]
 
 
 NOT_COLUMN_NAME_MAX = 10

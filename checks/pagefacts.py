@@ -27,6 +27,7 @@ import lxml.html
 from lxml import etree
 
 from checks.dates import Written, find_date, parse_date, resolve_years, url_date
+from checks.columnrules import placeholder_phrases
 from checks.model import LinkRef, ListItem
 
 # --- zones -------------------------------------------------------------------------------
@@ -1353,6 +1354,5 @@ _PLACEHOLDER_RE: list[re.Pattern[str]] = []
 
 def _placeholder_re() -> re.Pattern[str]:
     if not _PLACEHOLDER_RE:
-        from checks.columns import placeholder_phrases  # late: columns imports this module
         _PLACEHOLDER_RE.append(re.compile("|".join(re.escape(p) for p in placeholder_phrases())))
     return _PLACEHOLDER_RE[0]

@@ -22,7 +22,7 @@ from checks.model import link_key
 from store import FindingRow, Store
 from patroldata import data_path
 from reports.data import SEVERITY_ORDER, RunData, department_names, load_run, run_day
-from reports.render import environment
+from reports.templating import environment
 
 if TYPE_CHECKING:
     from common.config import Config

@@ -5,15 +5,10 @@ disk, prints cleanly, and escapes everything that came from a crawled page.
 """
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import select
 
 from checks.model import link_key
@@ -21,6 +16,12 @@ from checks.text.flags import CATEGORIES as TEXT_CATEGORIES
 from store import FindingRow, LinkUse, Page, Store
 from checks import scoring
 from reports import charts
+from reports.templating import (  # noqa: F401 (TEMPLATES and environment: the report's look, for the console)
+    TEMPLATES,
+    _pct,
+    environment,
+    link_kind_label,
+)
 from reports.data import (
     SEVERITY_ORDER,
     RunData,
@@ -35,16 +36,8 @@ from reports.data import (
 if TYPE_CHECKING:
     from common.config import Config
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ROWS = 200              # rows per table in a site section; findings.csv has them all
 KIND_LABELS = {"website": "网站", "newmedia": "新媒体"}
-LINK_KIND_LABELS = {
-    "http_404": "404 不存在", "http_4xx": "4xx 客户端错误", "http_5xx": "5xx 服务器错误",
-    "timeout": "超时", "dns": "域名无法解析", "refused": "连接被拒绝", "tls": "证书/TLS 错误",
-    "soft_404": "软 404（提示页不存在）", "redirect_loop": "跳转循环",
-    "too_many_redirects": "跳转过多", "invalid_url": "地址格式错误", "connection": "连接中断",
-    "unknown": "其他原因",
-}
 SEVERITY_LABELS = {"veto": "单项否决", "error": "问题", "warning": "预警", "info": "提示"}
 PROBLEM_SEVERITIES = ("veto", "error")      # what the overview counts as 问题
 # Freshness vocabulary of checks/freshness.py, in the words of inspection notices.
@@ -74,73 +67,6 @@ DETAIL_LABELS = {"latest": "最近更新", "days": "天数", "threshold": "阈�
                  "target": "全年目标", "expected_by_now": "按进度应达", "post": "文章", "status": "状态码",
                  "host": "主机", "count": "数量", "column": "栏目", "columns": "栏目", "probes": "探测次数",
                  "failures": "失败次数", "failure_rate": "失败率", "platform": "平台", "error": "错误"}
-
-
-def _bytecode_cache() -> FileSystemBytecodeCache | None:
-    """Compiled templates kept between runs (compiling the report's takes 0.2 s); none when the
-    cache folder cannot be written."""
-    from common.cache import cache_dir
-    folder = cache_dir() / "templates"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "j2", "eml"], default=True),
-                      trim_blocks=True, lstrip_blocks=True, bytecode_cache=_bytecode_cache())
-    env.filters["num"] = lambda v: "—" if v is None else (str(int(v)) if float(v).is_integer() else f"{v:.1f}")
-    env.filters["signed"] = _signed
-    env.filters["fact"] = _fact
-    env.filters["link_kind"] = link_kind_label
-    env.filters["pct"] = _pct
-    # IPv6 rates are judged against 99 %: 98.96 % must not read as 99.0 %.
-    env.filters["pct2"] = lambda v: _pct(v, 2)
-    return env
-
-
-def link_kind_label(kind: Any) -> str:
-    """A broken link's cause in words; ``http_503`` reads as the 5xx family it belongs to."""
-    if not kind:
-        return "—"
-    text = str(kind)
-    if text in LINK_KIND_LABELS:
-        return LINK_KIND_LABELS[text]
-    if text.startswith("http_") and text[5:6] in ("4", "5"):
-        return LINK_KIND_LABELS[f"http_{text[5]}xx"]
-    return f"其他原因（{text}）"
-
-
-def _pct(value: Any, digits: int = 1) -> str:
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "—"
-    text = f"{float(value) * 100:.{digits}f}"
-    if digits > 1:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
-
-
-def _signed(v: float | None) -> str:
-    if v is None:
-        return "—"
-    if v == 0:
-        return "±0"
-    text = str(int(v)) if float(v).is_integer() else f"{v:.1f}"
-    return f"+{text}" if v > 0 else text
-
-
-def _fact(value: Any) -> str:
-    """A stats value as short text (the template escapes it)."""
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, (dict, list)):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        return text if len(text) <= 300 else text[:299] + "…"
-    return "—" if value is None else str(value)
 
 
 def highlight(detail: dict[str, Any]) -> tuple[str, str, str] | None:
