@@ -112,6 +112,17 @@ class StopSignals:
             self._defer -= 1
         self.check()
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A block that a first stop signal does not cut, and that does not raise it either:
+        the next ``check()`` (or ``deferred()`` block) outside it does. For the start of a run,
+        where the signal must be taken where the run is recorded and can be resumed."""
+        self._defer += 1
+        try:
+            yield
+        finally:
+            self._defer -= 1
+
     def check(self) -> None:
         """Raise ``Interrupted`` now if a signal arrived while it was deferred."""
         if self.signum is not None and not self.raised and self._defer == 0:

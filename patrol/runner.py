@@ -187,16 +187,19 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                 # Another database: the store's own lock is the writer lock, taken first.
                 store = store or open_store(cfg)
                 store.lock()
-            crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
-                                    checks=checks, today=today)
-            store = store or open_store(cfg)
-            store.lock()
-            store.settle_stale_runs()
-            earlier = store.interrupted_runs(period, kind)
-            if earlier and kind == "run":
-                print(interrupted_hint(store, earlier[0]), file=sys.stderr)
-            run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name,
-                                  journal=str(journal.resolve()), options=options)
+            # A stop signal from here until the run is recorded is taken once it is: the pages
+            # crawled meanwhile are then in the journal of a run that can be resumed.
+            with stop.held():
+                crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
+                                        checks=checks, today=today)
+                store = store or open_store(cfg)
+                store.lock()
+                store.settle_stale_runs()
+                earlier = store.interrupted_runs(period, kind)
+                if earlier and kind == "run":
+                    print(interrupted_hint(store, earlier[0]), file=sys.stderr)
+                run = store.start_run(period, kind=kind, config_path=cfg.path, inspector=cfg.inspector.name,
+                                      journal=str(journal.resolve()), options=options)
         stop.on_force = crawling.kill_now
     except BaseException:
         if crawling is not None:
@@ -215,6 +218,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
     outcome = RunOutcome(run_id=run.id, out_dir=out_dir)
     status = "interrupted" if resume else "failed"     # a resume that fails can be resumed again
     try:
+        stop.check()                    # a signal held while the run started stops it here
         if not resume:
             mark_outputs_running(store, run.id, out_dir, cfg)
         from common.resolver import Resolver

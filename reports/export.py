@@ -137,11 +137,13 @@ def write_outputs(store: Store, run_id: int, out_dir: Path, cfg: Config | None =
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_run(store, run_id, cfg)       # read once, shared by every output
     doc = findings_document(store, run_id, data, cfg)
-    paths = {"json": write_json(doc, out_dir / "findings.json"),
-             "csv": write_csv(doc, out_dir / "findings.csv")}
     shots = {}
     if screenshots > 0:
         shots = screenshots_mod.stored(store, run_id, data.findings, screenshots, out_dir / "screenshots")
+    # report.html first, the page people read: a stop between two files leaves this run's
+    # report (which says where the run stands), not an earlier run's beside this run's data.
     html = render_report(store, run_id, cfg, shots=shots, data=data)
-    paths["html"] = write_text(out_dir / "report.html", html)
+    paths = {"html": write_text(out_dir / "report.html", html)}
+    paths["json"] = write_json(doc, out_dir / "findings.json")
+    paths["csv"] = write_csv(doc, out_dir / "findings.csv")
     return paths

@@ -32,6 +32,21 @@ def test_first_signal_raises_after_a_deferred_block_and_handlers_are_restored():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_a_signal_while_a_run_starts_is_held_until_the_run_can_take_it():
+    # The run's start (crawl processes started, the run recorded) is held: the signal is
+    # raised at the next check, where the run is recorded and can be resumed.
+    with StopSignals() as stop:
+        with stop.held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            recorded = True
+        assert recorded
+        with pytest.raises(Interrupted) as caught:
+            stop.check()
+        assert caught.value.signum == signal.SIGTERM
+        stop.check()                        # raised once only
+
+
 def test_second_signal_leaves_at_once_after_killing_what_the_run_started(tmp_path):
     marker = tmp_path / "forced"
     code = (
