@@ -73,10 +73,11 @@ class Area:
     base: str
 
 
-def config_data(tmp: Path, base: str, smtp: dict | None = None, resolver: dict | None = None) -> dict:
+def config_data(tmp: Path, base: str, smtp: dict | None = None, resolver: dict | None = None,
+                database: str | None = None) -> dict:
     data = {
         "inspector": {"name": "清溪区政务公开办公室", "email": "zwgk@qingxi.test"},
-        "database": f"sqlite:///{tmp / 'patrol.db'}",
+        "database": database or f"sqlite:///{tmp / 'patrol.db'}",
         "output": str(tmp / "out"),
         "departments": [
             {"id": "zfb", "name": "区政府办公室", "contacts": [{"name": "张三", "email": "zfb@qingxi.test"}]},
@@ -95,9 +96,10 @@ def config_data(tmp: Path, base: str, smtp: dict | None = None, resolver: dict |
     return data
 
 
-def make_config(tmp: Path, base: str, smtp: dict | None = None, resolver: dict | None = None) -> Config:
+def make_config(tmp: Path, base: str, smtp: dict | None = None, resolver: dict | None = None,
+                database: str | None = None) -> Config:
     """The area's configuration, also written to ``tmp/patrol.yaml`` for the CLI."""
-    data = config_data(tmp, base, smtp, resolver)
+    data = config_data(tmp, base, smtp, resolver, database)
     (tmp / "patrol.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return config_from_dict(data, source=str(tmp / "patrol.yaml"), base_dir=tmp)
 
@@ -246,8 +248,8 @@ def save_run(store: Store, period: str, base: str, *, fixed: bool = False, finis
 
 
 def make_area(tmp: Path, base: str, *, runs: int = 1, smtp: dict | None = None,
-              resolver: dict | None = None) -> Area:
-    cfg = make_config(tmp, base, smtp, resolver)
+              resolver: dict | None = None, database: str | None = None) -> Area:
+    cfg = make_config(tmp, base, smtp, resolver, database)
     store = Store(cfg.database)
     ids = [save_run(store, "2026-10", base, finished=datetime(2026, 10, 20, 8, tzinfo=UTC))]
     if runs > 1:
