@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Callable
 
@@ -170,6 +171,15 @@ def main(argv: list[str] | None = None, batch: bool = False) -> int:
     except ConfigError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`patrol extract page.html | head`): nothing more to say, and
+        # no traceback; stdout goes nowhere so the exit's flush cannot fail again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141          # 128 + SIGPIPE, as a program the signal ended
     except Exception as exc:
         # store (SQLModel) costs 0.3 s to import: a command that never touched the
         # store (``patrol text``) cannot raise its error, so only look when it is loaded.

@@ -111,3 +111,22 @@ def test_a_browser_saved_file_is_read_at_the_address_it_was_saved_from(capsys, t
     data = run_json(capsys, str(page))
     assert data["url"] == "http://www.qx.gov.cn/"
     assert data["columns"] == [{"name": "通知公告", "url": "http://www.qx.gov.cn/zwgk/tzgg/"}]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    # `patrol extract page.html | head -c 20`: the pipe closes early; no traceback.
+    import subprocess
+    import sys
+
+    page = tmp_path / "p.html"
+    page.write_text("<html><head><meta charset='utf-8'><title>通知</title></head><body>"
+                    + "".join(f"<p>发布日期：2026-11-01</p><a href='a{i}.html'>一条链接 {i}</a>" for i in range(3000))
+                    + "</body></html>",
+                    encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "patrol.cli", "extract", str(page), "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.stdout is not None and proc.stdout.read(20)
+    proc.stdout.close()                 # the reader goes away
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    assert proc.wait(timeout=60) in (0, 141)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

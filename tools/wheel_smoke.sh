@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Build patrol's wheel, install it into a fresh virtual environment and use it from outside the
-# checkout: `patrol --version`, `patrol text` (the packaged word lists) and `patrol check` on a
-# page served on 127.0.0.1 (the packaged thresholds, scoring and report templates).
+# checkout: `patrol --version`, `patrol text` (the packaged word lists), `patrol check` and
+# `patrol extract` on a page served on 127.0.0.1 (the packaged thresholds, scoring and report
+# templates), then `patrol demo` (the demo subpackage) and, on the demo's store, `report`,
+# `mail --dry-run`, `quota`, `triage`, `feedback --dry-run` and `serve` (its JSON API).
 # Usage: tools/wheel_smoke.sh [PYTHON]   (run by .ci/run after the tests)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${1:-${PYTHON:-python3}}
 WORK=$(mktemp -d)
 SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { [ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # Built from a copy of the tracked files: setuptools writes build/ beside the sources it builds.
@@ -38,8 +40,8 @@ SERVER=$!
 for _ in $(seq 50); do "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/')" 2>/dev/null && break; sleep 0.1; done
 "$WORK/venv/bin/patrol" check "http://127.0.0.1:$PORT/" --render never --quiet --out "$WORK/out"
 grep -q 'missing.html' "$WORK/out/findings.json" || { echo "patrol check: the broken link was not reported" >&2; exit 1; }
-"$WORK/venv/bin/patrol" extract site/a.html --format json | grep -q '"publish_date": "2026-11-01"' \
-  || { echo "patrol extract: the page's date was not read" >&2; exit 1; }
+out=$("$WORK/venv/bin/patrol" extract site/a.html --format json)
+echo "$out" | grep -q '"publish_date": "2026-11-01"' || { echo "patrol extract: the page's date was not read: $out" >&2; exit 1; }
 # The sample site end to end from the wheel (the demo subpackage), then the commands that work
 # from the store: report, mail (dry run), quota, probe.
 "$WORK/venv/bin/patrol" demo --out "$WORK/demo" --quiet >/dev/null
@@ -48,4 +50,17 @@ test -s "$WORK/report2/report.html" || { echo "patrol report: no report.html" >&
 "$WORK/venv/bin/patrol" mail --config "$WORK/demo/patrol.yaml" --dry-run --out "$WORK/eml" >/dev/null
 "$WORK/venv/bin/patrol" quota --config "$WORK/demo/patrol.yaml" | grep -q "清溪" \
   || { echo "patrol quota: the sample area is missing" >&2; exit 1; }
+# Triage, replies and the console over the demo's store.
+FP=$("$WORK/venv/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))['findings'][0]['fingerprint'])" \
+     "$WORK/demo/report/findings.json")
+"$WORK/venv/bin/patrol" triage --config "$WORK/demo/patrol.yaml" "$FP" --as false_alarm --note "smoke" --by ci >/dev/null
+"$WORK/venv/bin/patrol" triage --config "$WORK/demo/patrol.yaml" --list | grep -q "$FP" \
+  || { echo "patrol triage: the mark is not listed" >&2; exit 1; }
+"$WORK/venv/bin/patrol" feedback --config "$WORK/demo/patrol.yaml" --dry-run "$WORK"/demo/rectification/*.xlsx >/dev/null
+CPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$WORK/venv/bin/patrol" serve --config "$WORK/demo/patrol.yaml" --port "$CPORT" >/dev/null 2>&1 &
+SERVER="$SERVER $!"
+for _ in $(seq 100); do "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$CPORT/api/runs')" 2>/dev/null && break; sleep 0.1; done
+"$PY" -c "import json, urllib.request; runs = json.load(urllib.request.urlopen('http://127.0.0.1:$CPORT/api/runs')); assert runs, runs" \
+  || { echo "patrol serve: /api/runs gave no run" >&2; exit 1; }
 echo "wheel smoke test: ok"
