@@ -56,6 +56,8 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from common import stopping  # noqa: E402  (the process tree, as patrol reads it)
+
 TOOLS = ("patrol", "linkchecker", "linkinator")
 # The checkout whose code patrol runs (--patrol-src: another one, e.g. an earlier commit's
 # files, to measure a change before and after on the same sites).
@@ -482,37 +484,12 @@ def _set_subreaper() -> None:
         pass
 
 
-def _proc_table() -> dict[int, int]:
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: fields start after the last ")".
-        fields = stat[stat.rfind(b")") + 2:].split()
-        table[int(entry)] = int(fields[1])
-    return table
-
-
 def _descendants(root: int) -> list[int]:
-    table = _proc_table()
-    kids: dict[int, list[int]] = {}
-    for pid, ppid in table.items():
-        kids.setdefault(ppid, []).append(pid)
-    found, stack = [], list(kids.get(root, []))
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack.extend(kids.get(pid, []))
-    return found
+    return sorted(stopping.descendants([root]))
 
 
 def _children(root: int) -> list[int]:
-    return [pid for pid, ppid in _proc_table().items() if ppid == root]
+    return stopping.children(root)
 
 
 def _rss(pid: int) -> int:

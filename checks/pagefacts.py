@@ -1073,15 +1073,22 @@ def _over_list(head: etree._Element) -> bool:
                 break
             if not isinstance(sib.tag, str):
                 continue
-            count = 0
-            for entry in sib.iter("li", "tr", "dd"):
-                if entry.find(".//a") is not None:
-                    count += 1
-                    if count >= 2:
-                        return True
+            if _link_list(sib):
+                return True
             if _script_block(sib):
                 return True                    # the list is written by a script
         node = node.getparent()
+    return False
+
+
+def _link_list(el: etree._Element) -> bool:
+    """Whether an element holds a list of links: two entries (li, tr, dd) with a link each."""
+    count = 0
+    for entry in el.iter("li", "tr", "dd"):
+        if entry.find(".//a") is not None:
+            count += 1
+            if count >= 2:
+                return True
     return False
 
 
@@ -1097,13 +1104,7 @@ def _leads_list(el: etree._Element) -> bool:
     for sib in el.itersiblings():
         if not isinstance(sib.tag, str):
             continue
-        count = 0
-        for entry in sib.iter("li", "tr", "dd"):
-            if entry.find(".//a") is not None:
-                count += 1
-                if count >= 2:
-                    return True
-        return False
+        return _link_list(sib)
     return False
 
 

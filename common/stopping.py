@@ -178,6 +178,11 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    return list(_children_map().get(pid, ()))
+
+
 def descendants(pids: Iterable[int]) -> set[int]:
     """Every process below ``pids`` in the process tree (Linux /proc; empty elsewhere)."""
     children = _children_map()
