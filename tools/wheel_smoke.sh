@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build patrol's wheel, install it into a fresh virtual environment and use it from outside the
-# checkout: `patrol --version`, `patrol text` (the packaged word lists), `patrol check` and
-# `patrol extract` on a page served on 127.0.0.1 (the packaged thresholds, scoring and report
-# templates), then `patrol demo` (the demo subpackage) and, on the demo's store, `report`,
+# checkout: `patrol --version`, `patrol text` (the packaged word lists), `patrol check`, `run`,
+# `probe`, `schedule` and `extract` on a page served on 127.0.0.1 (the packaged thresholds,
+# scoring and report templates), then `patrol demo` (the demo subpackage) and, on the demo's store, `report`,
 # `mail --dry-run`, `quota`, `triage`, `feedback --dry-run` and `serve` (its JSON API).
 # Usage: tools/wheel_smoke.sh [PYTHON]   (run by .ci/run after the tests)
 set -euo pipefail
@@ -40,6 +40,19 @@ SERVER=$!
 for _ in $(seq 50); do "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/')" 2>/dev/null && break; sleep 0.1; done
 "$WORK/venv/bin/patrol" check "http://127.0.0.1:$PORT/" --render never --quiet --out "$WORK/out"
 grep -q 'missing.html' "$WORK/out/findings.json" || { echo "patrol check: the broken link was not reported" >&2; exit 1; }
+# `patrol run` with a configuration of its own (the monthly command), then probe and schedule.
+cat > run.yaml <<YAML
+inspector: {name: 测试区政务公开办公室, email: zwgk@example.test}
+database: sqlite:///$WORK/run.db
+output: $WORK/runs
+departments: [{id: zfb, name: 区政府办公室, contacts: [{name: 张三, email: zfb@example.test}]}]
+sites: [{name: 测试区人民政府, url: "http://127.0.0.1:$PORT/", department: zfb}]
+YAML
+"$WORK/venv/bin/patrol" run --config run.yaml --checks links --quiet >/dev/null
+grep -q 'missing.html' "$WORK"/runs/run-*/findings.json || { echo "patrol run: the broken link was not reported" >&2; exit 1; }
+"$WORK/venv/bin/patrol" probe --config run.yaml >/dev/null
+"$WORK/venv/bin/patrol" schedule --config run.yaml | grep -q "patrol" \
+  || { echo "patrol schedule: no schedule printed" >&2; exit 1; }
 out=$("$WORK/venv/bin/patrol" extract site/a.html --format json)
 echo "$out" | grep -q '"publish_date": "2026-11-01"' || { echo "patrol extract: the page's date was not read: $out" >&2; exit 1; }
 # The sample site end to end from the wheel (the demo subpackage), then the commands that work
