@@ -870,7 +870,18 @@ class Router:
         except BlockingIOError:
             written = 0
         except (BrokenPipeError, OSError):
+            # The process is gone, and the parent has not read its end yet: what was routed to
+            # it is kept for its replacement (the first message's head may have reached the
+            # dead process; the rest is whole).
+            unsent = bytes(w.pending)
             w.pending.clear()
+            if not w.retried and not w.closed:
+                for line in unsent.split(b"\n"):
+                    if line.strip():
+                        try:
+                            w.held.append(jsonlines.loads(line))
+                        except (ValueError, TypeError):
+                            pass
             return
         del w.pending[:written]
         if w.pending:

@@ -664,6 +664,46 @@ def test_a_crashed_shard_is_started_again_from_its_journal_and_the_other_site_is
     assert untouched.links[other.url + "gone.html"].kind == "http_404"
 
 
+def test_links_routed_to_a_shard_that_died_unnoticed_reach_its_replacement(tmp_path):
+    """A shard killed while the other shard's links for it are on their way: the parent's write
+    fails before it has read the dead shard's end; those links go to its replacement."""
+    import signal
+    import subprocess
+    import sys
+
+    from crawler.shards import owner
+    from patrol.crawling import Router, Worker
+    site = Site(name="清溪", url="http://www.qx.example/")
+
+    def shard(n: int, retried: bool = False) -> Worker:
+        w = Worker(n, [(site, n % 2, 2)], retried=retried)
+        w.proc = subprocess.Popen([sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj("
+                                   f"sys.stdin.buffer, open({str(tmp_path / f'in-{n}')!r}, 'wb'))"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return w
+    first, other, again = shard(0), shard(1), shard(2, retried=True)
+    router = Router([first, other], False, on_crash=lambda w: again)
+    for w in (first, other):
+        router._register(w)
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait()
+    links = [{"url": u, "depth": 1, "referer": None}
+             for u in (f"http://www.qx.example/{i}.html" for i in range(60)) if owner(u, 2) == 0][:3]
+    for link in links:
+        router._handle(other, link)             # it looks alive: the write fails
+    assert first.alive and first.held == links
+    router._gone(first)
+    first.restart_at = 0.0
+    router._restart_crashed()
+    again.proc.stdin.close()
+    again.proc.wait(timeout=10)
+    assert [json.loads(line) for line in (tmp_path / "in-2").read_bytes().splitlines()] == links
+    for w in (other,):
+        w.proc.stdin.close()
+        w.proc.wait(timeout=10)
+    router.sel.close()
+
+
 def test_the_parent_sends_a_restarted_shard_what_its_crashed_process_was_sent_and_had_not_recorded(tmp_path):
     """The links routed to a crashed shard while it is down, and the pages the other shard had
     sent it to render that it had not recorded (that shard records no result for them), go to
