@@ -141,8 +141,6 @@ def host_resolver_rules(resolver: Any, hosts: Iterable[str] = ()) -> str:
     from common.resolver import Resolver
     if not isinstance(resolver, Resolver):
         conf = resolver if isinstance(resolver, dict) else vars(resolver)
-        if not conf.get("nameservers") and not conf.get("overrides"):
-            return ""
         try:
             resolver = Resolver(nameservers=conf.get("nameservers") or (),
                                 overrides=conf.get("overrides") or {}, timeout=conf.get("timeout", 5.0))

@@ -11,13 +11,32 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from reports.screenshots import MARK_JS, pick, short_error
+from reports.screenshots import pick
 from store import FindingRow, Store
 
 if TYPE_CHECKING:
     from common.config import Config
 
 TIMEOUT_S = 15.0
+
+# Marks the wrong words on the page before the shot; harmless when the text is not found.
+MARK_JS = """(word) => {
+  if (!word) return false;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const at = node.data.indexOf(word);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at); range.setEnd(node, at + word.length);
+    const mark = document.createElement('mark');
+    mark.style.outline = '3px solid #d00'; mark.style.background = '#ff0';
+    range.surroundContents(mark);
+    mark.scrollIntoView({block: 'center'});
+    return true;
+  }
+  return false;
+}"""
 
 
 def shoot(store: Store, run_id: int, cfg: Config | None = None, limit: int = 6,
@@ -86,3 +105,8 @@ def _around_mark(page: Any) -> dict[str, float] | None:
     height = 520.0
     top = max(0.0, min(float(box["y"]) - height / 3, float(box["h"]) - height))
     return {"x": 0, "y": top, "width": min(float(box["w"]), 1280.0), "height": height}
+
+
+def short_error(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:200]

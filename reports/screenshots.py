@@ -19,26 +19,6 @@ from store import FindingRow, Store
 VISUAL_CHECKS = ("serious_error", "privacy_leak", "homepage_stale", "column_stale", "column_empty",
                  "typo", "wrong_expression", "broken_link", "newmedia_stale")
 
-# Marks the wrong words on the page before the shot; harmless when the text is not found.
-MARK_JS = """(word) => {
-  if (!word) return false;
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  let node;
-  while ((node = walker.nextNode())) {
-    const at = node.data.indexOf(word);
-    if (at < 0) continue;
-    const range = document.createRange();
-    range.setStart(node, at); range.setEnd(node, at + word.length);
-    const mark = document.createElement('mark');
-    mark.style.outline = '3px solid #d00'; mark.style.background = '#ff0';
-    range.surroundContents(mark);
-    mark.scrollIntoView({block: 'center'});
-    return true;
-  }
-  return false;
-}"""
-
-
 # Pages that are not web pages to look at: feeds, data and attachments download or show markup.
 NOT_A_PAGE = (".rss", ".atom", ".xml", ".json", ".csv", ".xlsx", ".xls", ".pdf", ".doc", ".docx",
               ".zip", ".rar", ".jpg", ".jpeg", ".png", ".gif", ".txt")
@@ -106,8 +86,3 @@ def stored(store: Store, run_id: int, findings: list[FindingRow], limit: int = 6
             except OSError:
                 pass            # the report embeds the image anyway
     return shots
-
-
-def short_error(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:200]

@@ -664,24 +664,30 @@ def test_a_crashed_shard_is_started_again_from_its_journal_and_the_other_site_is
     assert untouched.links[other.url + "gone.html"].kind == "http_404"
 
 
+def _copying_shard(tmp_path: Path, site: Site, n: int, retried: bool = False):
+    """Shard ``n`` of two of ``site``, played by a process that copies what the parent sends
+    it to ``tmp_path/in-<n>``."""
+    import subprocess
+    import sys
+
+    from patrol.crawling import Worker
+    w = Worker(n, [(site, n % 2, 2)], retried=retried)
+    w.proc = subprocess.Popen([sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj("
+                               f"sys.stdin.buffer, open({str(tmp_path / f'in-{n}')!r}, 'wb'))"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    return w
+
+
 def test_links_routed_to_a_shard_that_died_unnoticed_reach_its_replacement(tmp_path):
     """A shard killed while the other shard's links for it are on their way: the parent's write
     fails before it has read the dead shard's end; those links go to its replacement."""
     import signal
-    import subprocess
-    import sys
 
     from crawler.shards import owner
-    from patrol.crawling import Router, Worker
+    from patrol.crawling import Router
     site = Site(name="清溪", url="http://www.qx.example/")
-
-    def shard(n: int, retried: bool = False) -> Worker:
-        w = Worker(n, [(site, n % 2, 2)], retried=retried)
-        w.proc = subprocess.Popen([sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj("
-                                   f"sys.stdin.buffer, open({str(tmp_path / f'in-{n}')!r}, 'wb'))"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        return w
-    first, other, again = shard(0), shard(1), shard(2, retried=True)
+    first, other, again = (_copying_shard(tmp_path, site, 0), _copying_shard(tmp_path, site, 1),
+                           _copying_shard(tmp_path, site, 2, retried=True))
     router = Router([first, other], False, on_crash=lambda w: again)
     for w in (first, other):
         router._register(w)
@@ -709,20 +715,12 @@ def test_the_parent_sends_a_restarted_shard_what_its_crashed_process_was_sent_an
     sent it to render that it had not recorded (that shard records no result for them), go to
     its replacement; a page it had recorded does not."""
     import signal
-    import subprocess
-    import sys
 
     from crawler.shards import owner
-    from patrol.crawling import Router, Worker
+    from patrol.crawling import Router
     site = Site(name="清溪", url="http://www.qx.example/")
-
-    def shard(n: int, retried: bool = False) -> Worker:
-        w = Worker(n, [(site, n % 2, 2)], retried=retried)
-        w.proc = subprocess.Popen([sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj("
-                                   f"sys.stdin.buffer, open({str(tmp_path / f'in-{n}')!r}, 'wb'))"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        return w
-    first, other, again = shard(0), shard(1), shard(2, retried=True)
+    first, other, again = (_copying_shard(tmp_path, site, 0), _copying_shard(tmp_path, site, 1),
+                           _copying_shard(tmp_path, site, 2, retried=True))
     recorded = {"http://www.qx.example/done.html"}
     router = Router([first, other], False, on_crash=lambda w: again,
                     recorded=lambda name, url: name == "清溪" and url in recorded)
