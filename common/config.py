@@ -140,6 +140,17 @@ class Crawl:
 
 
 @dataclass
+class Queue:
+    """A run spread over machines (patrol/distributed.py, docs/distributed.md): one job per site
+    on a Redis queue, taken by ``patrol worker`` processes."""
+
+    url: str = ""                    # redis://host:6379/0 (rediss:// for TLS)
+    name: str = "patrol"             # the queue's name in Redis (one per group of workers)
+    heartbeat_timeout: float = 60.0  # seconds without a sign of life before a worker's jobs go back
+    max_retries: int = 3             # a job that fails on a worker is tried this many more times
+
+
+@dataclass
 class Config:
     path: str = "<none>"
     inspector: Inspector = field(default_factory=Inspector)
@@ -153,6 +164,7 @@ class Config:
     crawl: Crawl = field(default_factory=Crawl)
     thresholds: dict[str, Any] = field(default_factory=dict)
     output: str = "patrol-out"
+    queue: Queue | None = None
 
     def department(self, dep_id: str) -> Department | None:
         return next((d for d in self.departments if d.id == dep_id), None)
@@ -243,6 +255,32 @@ def _check_semantics(cfg: Config, source: str, base_dir: Path | None) -> None:
     if cfg.crawl.timeout <= 0:
         raise ConfigError(f"{source}: crawl.timeout: must be positive")
     _check_resolver(cfg.resolver, source)
+    if cfg.queue is not None:
+        check_queue(cfg.queue, cfg.database, source)
+
+
+def check_queue(queue: Queue, database: str, source: str) -> None:
+    """The ``queue`` section: a Redis URL, and a store every machine can reach."""
+    parts = urlsplit(queue.url)
+    if parts.scheme not in ("redis", "rediss", "unix") or (parts.scheme != "unix" and not parts.hostname):
+        raise ConfigError(f"{source}: queue.url: {queue.url!r} is not a Redis URL "
+                          "(redis://host:6379/0, rediss://... or unix:///path/redis.sock)")
+    if parts.scheme != "unix":
+        try:
+            parts.port
+        except ValueError:
+            raise ConfigError(f"{source}: queue.url: {queue.url!r}: the port is not a number") from None
+    if not queue.name or not all(c.isalnum() or c in "-_." for c in queue.name):
+        raise ConfigError(f"{source}: queue.name: {queue.name!r}: use letters, digits, '-', '_' and '.'")
+    if queue.heartbeat_timeout <= 0:
+        raise ConfigError(f"{source}: queue.heartbeat_timeout: must be positive (seconds)")
+    if queue.max_retries < 0:
+        raise ConfigError(f"{source}: queue.max_retries: must not be negative")
+    if database.startswith("sqlite"):
+        raise ConfigError(f"{source}: queue: the workers on every machine write to one store, and "
+                          f"{database!r} is a SQLite file on this machine: set database to a "
+                          "PostgreSQL server (postgresql+psycopg://user@host/patrol, pip install "
+                          "'patrol[postgres]'), or remove queue to patrol on this machine alone")
 
 
 def _check_resolver(res: Resolver, source: str) -> None:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "triage": "reports.triagecli:cmd_triage",
     "feedback": "reports.triagecli:cmd_feedback",
     "serve": "console.app:cmd_serve",
+    "worker": "patrol.distributed:cmd_worker",
 }
 
 
@@ -135,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; another "
                                                        "needs $PATROL_CONSOLE_PASSWORD)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+
+    p = add("worker", "take site jobs from the configured queue (queue: in the configuration) and "
+                      "store their results, until stopped (docs/distributed.md)")
+    config_arg(p)
+    p.add_argument("--concurrency", type=int, metavar="N",
+                   help="sites crawled at once by this worker (default: the number of cores)")
 
     p = add("demo", "start the bundled sample site, patrol it and write the report")
     p.add_argument("--out", metavar="DIR", default="patrol-out/demo", help="output folder")

@@ -105,6 +105,38 @@ def run_checks(crawl: SiteCrawl, ctx: CheckContext, only: list[str] | None = Non
     return total
 
 
+def check_site(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: date,
+               checks: list[str] | None, resolver: Any) -> tuple[CheckOutput, dict[str, Any]]:
+    """One crawled site's checks and the summary ``store.save_site`` keeps of it."""
+    facts = measure(cfg, site, crawl, store, today, checks, resolver)
+    ctx = check_context(cfg, site, today, facts)
+    out = run_checks(crawl, ctx, checks)
+    if crawl.stats.get("restarted"):
+        out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
+    damaged = [e for e in crawl.errors if e.startswith(JOURNAL_DAMAGED)]
+    if damaged:
+        out.facts.setdefault("crawl", {})["journal"] = damaged
+    result = {
+        "status": "failed" if crawl_failed(crawl) else "completed",
+        "pages": len(crawl.pages), "links": len(crawl.links),
+        "broken": out.facts.get("links", {}).get("broken", 0),
+        "score": score(out.findings, out.veto, cfg), "veto": out.veto, "stats": out.facts,
+        "error": "; ".join(crawl.errors)[:2000],
+    }
+    return out, result
+
+
+def site_line(name: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A site's line of the summary ``print_summary`` shows, from its stored result."""
+    link_facts = (result.get("stats") or {}).get("links", {})
+    return {"name": name, **{k: result.get(k) for k in ("pages", "links", "broken", "score", "status")},
+            "veto": result.get("veto") or [],
+            # Links the servers would not answer (429): not verified.
+            "not_verified": link_facts.get("rate_limited", 0),
+            # Problems handling pages: each is a page_error finding.
+            "page_errors": link_facts.get("page_errors", 0)}
+
+
 def score(findings: list[Finding], veto: list[str], cfg: Config | None) -> float | None:
     try:
         from checks import scoring
@@ -123,6 +155,13 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     processes are stopped, what they crawled is stored, the run is recorded as
     ``interrupted`` and its report says 巡检未完成 (``outcome.interrupted``).  ``resume``
     continues the most recent interrupted run of ``kind`` from its journal instead."""
+    if cfg.queue is not None and kind == "run":
+        # One job per site on the queue, taken by `patrol worker` on any machine.
+        from patrol import distributed
+        with StopSignals() as stop:
+            return distributed.patrol_queued(cfg, stop, sites=sites, out_dir=out_dir, period=period,
+                                             fast=fast, progress=progress, today=today, store=store,
+                                             checks=checks, resume=resume)
     with StopSignals() as stop:
         with runlock.acquire(cfg.database, _config_dir(cfg), what=f"patrol {kind}"):
             return _patrol(cfg, stop, sites=sites, out_dir=out_dir, period=period, kind=kind, fast=fast,
@@ -228,35 +267,14 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             if site.name in done:
                 continue
             crawl = crawls[site.name]
-            facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
-            ctx = check_context(cfg, site, today, facts)
-            out = run_checks(crawl, ctx, checks)
-            if crawl.stats.get("restarted"):
-                out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
-            damaged = [e for e in crawl.errors if e.startswith(JOURNAL_DAMAGED)]
-            if damaged:
-                out.facts.setdefault("crawl", {})["journal"] = damaged
-            site_score = score(out.findings, out.veto, cfg)
-            result = {
-                "status": "failed" if crawl_failed(crawl) else "completed",
-                "pages": len(crawl.pages), "links": len(crawl.links),
-                "broken": out.facts.get("links", {}).get("broken", 0),
-                "score": site_score, "veto": out.veto, "stats": out.facts,
-                "error": "; ".join(crawl.errors)[:2000],
-            }
+            out, result = check_site(cfg, site, crawl, store, today, checks, resolver_obj)
             with stop.deferred():
                 if resume:
                     store.clear_site(run.id, site.name)
                 store.save_site(run.id, crawl, out.findings, result)
                 done.add(site.name)
             outcome.findings += len(out.findings)
-            link_facts = out.facts.get("links", {})
-            outcome.sites.append({"name": site.name, **{k: result[k] for k in
-                                  ("pages", "links", "broken", "score", "veto", "status")},
-                                  # Links the servers would not answer (429): not verified.
-                                  "not_verified": link_facts.get("rate_limited", 0),
-                                  # Problems handling pages: each is a page_error finding.
-                                  "page_errors": link_facts.get("page_errors", 0)})
+            outcome.sites.append(site_line(site.name, result))
         if checks is None or "newmedia" in checks:
             _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
         # The rectification loop's follow-up and the run's end are one step: a stop signal
@@ -358,6 +376,8 @@ def interrupted_hint(store: Store, run: Run) -> str:
 def not_resumable(run: Run) -> str | None:
     """Why ``patrol run --resume`` would refuse ``run`` (its journal missing or unreadable);
     None when it can be continued."""
+    if (run.options or {}).get("queue"):
+        return None                     # its sites are in the store, none in a journal
     if not run.journal:
         return "it left no crawl journal"
     journal = Path(run.journal)

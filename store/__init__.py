@@ -9,13 +9,15 @@ import json
 import operator
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, delete, event, insert, inspect, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from checks.model import Finding, LinkResult, PageSnapshot, SiteCrawl
@@ -56,6 +58,9 @@ class Site(SQLModel, table=True):
 
 class SiteResult(SQLModel, table=True):
     """What one run found for one site: counts, score, vetoes and per-check facts."""
+
+    # One result per site and run: a site's job delivered twice (patrol worker) stores it once.
+    __table_args__ = (Index("ux_siteresult_run_site", "run_id", "site_id", unique=True),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="run.id", index=True)
@@ -256,8 +261,10 @@ class Store:
             self.engine: Engine = create_engine(url)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            SQLModel.metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
+            with _schema_lock(self.engine):
+                SQLModel.metadata.create_all(self.engine)
+                _add_missing_columns(self.engine)
+                _add_missing_indexes(self.engine)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot open database {url!r}: {exc}") from None
         self._lock_conn: Any = None
@@ -418,38 +425,83 @@ class Store:
         assert site.id is not None
         previous = self.previous_fingerprints(site.id, run_id)
         with self.session() as s:
-            conn = s.connection()
-            _insert_many(conn, Page, [_page_row(run_id, site.id, p) for p in crawl.pages])
-            _insert_many(conn, Link, [_link_row(run_id, site.id, r) for r in crawl.links.values()])
-            # Where each problem link appears (page, tag, anchor text).  Working links are not
-            # listed: a large site has hundreds of thousands of uses and nothing reads them.
-            problem = {url for url, r in crawl.links.items() if not r.ok or r.redirects}
-            uses = [
-                {"run_id": run_id, "site_id": site.id, "page": p.url, "url": ref.url,
-                 "tag": ref.tag, "anchor": ref.anchor}
-                for p in crawl.pages for ref in p.links if ref.url in problem
-            ]
-            _insert_many(conn, LinkUse, uses)
-            rows = []
-            seen: set[str] = set()
-            for f in findings:
-                fp = f.fingerprint
-                if fp in seen:
-                    continue
-                seen.add(fp)
-                first = previous.get(fp)
-                rows.append({
-                    "run_id": run_id, "site_id": site.id, "fingerprint": fp, "check": f.check,
-                    "severity": f.severity, "site": f.site, "department": f.department,
-                    "url": f.url, "page": f.page, "message": f.message, "detail": f.detail,
-                    "first_seen_run": first or run_id, "state": "open" if first else "new",
-                })
-            _insert_many(conn, FindingRow, rows)
-            summary = SiteResult(run_id=run_id, site_id=site.id, **result)
-            s.add(summary)
+            summary = self._write_site(s, run_id, site.id, crawl, findings, result, previous)
             s.commit()
             s.refresh(summary)
             return summary
+
+    def save_site_once(self, run_id: int, crawl: SiteCrawl, findings: list[Finding],
+                       result: dict[str, Any], kind: str = "website") -> bool:
+        """``save_site`` for a job that may be delivered twice (``patrol worker``): in one
+        transaction, nothing when the run already holds a complete result of the site, else
+        what it holds of it (an interrupted crawl's part) replaced.  Two machines storing the
+        same site at once: the unique (run, site) index lets one commit and rolls the other
+        back.  True when this call stored the site."""
+        try:
+            site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
+        except IntegrityError:          # another machine added the site's row meanwhile
+            site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
+        assert site.id is not None
+        previous = self.previous_fingerprints(site.id, run_id)
+        with self.session() as s:
+            held = s.exec(select(SiteResult.status).where(SiteResult.run_id == run_id,
+                                                          SiteResult.site_id == site.id)).first()
+            if held is not None and held != "interrupted":
+                return False
+            for model in (Page, Link, LinkUse, FindingRow, SiteResult):
+                s.execute(delete(model).where(model.run_id == run_id,  # type: ignore[attr-defined]
+                                              model.site_id == site.id))  # type: ignore[attr-defined]
+            try:
+                self._write_site(s, run_id, site.id, crawl, findings, result, previous)
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
+
+    def site_stored(self, run_id: int, name: str) -> bool:
+        """True when the run holds a complete result (any status but ``interrupted``) of the site."""
+        with self.session() as s:
+            q = (select(SiteResult.id).join(Site, Site.id == SiteResult.site_id)
+                 .where(SiteResult.run_id == run_id, Site.name == name,
+                        SiteResult.status != "interrupted"))
+            return s.exec(q).first() is not None
+
+    def _write_site(self, s: Session, run_id: int, site_id: int, crawl: SiteCrawl, findings: list[Finding],
+                    result: dict[str, Any], previous: dict[str, int]) -> SiteResult:
+        """The rows of one site's results, in the caller's transaction (summary first: the
+        unique (run, site) index stops a second writer before its pages are sent)."""
+        summary = SiteResult(run_id=run_id, site_id=site_id, **result)
+        s.add(summary)
+        s.flush()
+        conn = s.connection()
+        _insert_many(conn, Page, [_page_row(run_id, site_id, p) for p in crawl.pages])
+        _insert_many(conn, Link, [_link_row(run_id, site_id, r) for r in crawl.links.values()])
+        # Where each problem link appears (page, tag, anchor text).  Working links are not
+        # listed: a large site has hundreds of thousands of uses and nothing reads them.
+        problem = {url for url, r in crawl.links.items() if not r.ok or r.redirects}
+        uses = [
+            {"run_id": run_id, "site_id": site_id, "page": p.url, "url": ref.url,
+             "tag": ref.tag, "anchor": ref.anchor}
+            for p in crawl.pages for ref in p.links if ref.url in problem
+        ]
+        _insert_many(conn, LinkUse, uses)
+        rows = []
+        seen: set[str] = set()
+        for f in findings:
+            fp = f.fingerprint
+            if fp in seen:
+                continue
+            seen.add(fp)
+            first = previous.get(fp)
+            rows.append({
+                "run_id": run_id, "site_id": site_id, "fingerprint": fp, "check": f.check,
+                "severity": f.severity, "site": f.site, "department": f.department,
+                "url": f.url, "page": f.page, "message": f.message, "detail": f.detail,
+                "first_seen_run": first or run_id, "state": "open" if first else "new",
+            })
+        _insert_many(conn, FindingRow, rows)
+        return summary
 
     def previous_fingerprints(self, site_id: int, run_id: int) -> dict[str, int]:
         """Fingerprint -> first run that reported it, over the site's earlier completed runs."""
@@ -570,6 +622,44 @@ def _add_missing_columns(engine: Engine) -> None:
                 elif isinstance(default, (int, float)) and not isinstance(default, bool):
                     sql += f" DEFAULT {default}"
                 conn.execute(text(sql))
+
+
+# The lock that one patrol process at a time takes to create or extend the tables on
+# PostgreSQL (the workers of a run and `patrol run` open one database at once).
+PG_SCHEMA_LOCK_KEY = PG_LOCK_KEY + 1
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_SCHEMA_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_SCHEMA_LOCK_KEY})
+            conn.commit()
+
+
+def _add_missing_indexes(engine: Engine) -> None:
+    """Indexes declared since a database was created are added to it (the unique (run, site)
+    index of ``siteresult``).  One the rows already there break (a site stored twice in a run by
+    an older patrol) is left out: the store works without it, as it did."""
+    found = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        if not table.indexes or not found.has_table(table.name):
+            continue
+        have = {ix["name"] for ix in found.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name in have:
+                continue
+            try:
+                index.create(engine)
+            except SQLAlchemyError:
+                pass
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
