@@ -12,7 +12,7 @@ import sys
 from typing import Callable
 
 COMMANDS: dict[str, str] = {
-    "run": "patrol.runner:cmd_run",
+    "run": "patrol.distributed:cmd_run",      # patrol.runner's, spread over machines with queue:
     "check": "patrol.runner:cmd_check",
     "demo": "patrol.demo:cmd_demo",
     "report": "reports.cli:cmd_report",

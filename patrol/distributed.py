@@ -70,7 +70,7 @@ def broker(queue: Queue) -> Any:
     # the queue a few seconds after ``heartbeat_timeout``.
     found = RedisBroker(url=queue.url, namespace=NAMESPACE,
                         heartbeat_timeout=int(queue.heartbeat_timeout * 1000),
-                        maintenance_chance=MAINTENANCE_SCALE // 10,
+                        maintenance_chance=MAINTENANCE_SCALE // 4,
                         middleware=[Retries(max_retries=queue.max_retries, min_backoff=MIN_BACKOFF_MS,
                                             max_backoff=MAX_BACKOFF_MS),
                                     CurrentMessage()])
@@ -140,12 +140,28 @@ def forget_run(found: Any, queue: Queue, run_id: int) -> None:
 
 # --- patrol run ----------------------------------------------------------------------------
 
-def patrol_queued(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir: Path | None,
-                  period: str | None, fast: bool, progress: bool, today: date | None,
-                  store: Store | None, checks: list[str] | None, resume: bool) -> Any:
-    """``runner.patrol`` for a configuration with ``queue``: the sites' jobs go to the queue."""
-    from patrol import evidence
+def cmd_run(args: argparse.Namespace) -> int:
+    """``patrol run``: spread over the queue's workers when the configuration names a queue,
+    else on this machine (``runner.patrol``)."""
     from patrol import runner
+    return runner.cmd_run(args, run=patrol)
+
+
+def patrol(cfg: Config, **options: Any) -> Any:
+    """A run: its sites' jobs on the queue when ``cfg.queue`` is set, else ``runner.patrol``."""
+    from patrol import runner
+    if cfg.queue is None or options.get("kind", "run") != "run":
+        return runner.patrol(cfg, **options)
+    with StopSignals() as stop:
+        return patrol_queued(cfg, stop, **options)
+
+
+def patrol_queued(cfg: Config, stop: StopSignals, *, sites: list[Site] | None = None,
+                  out_dir: Path | None = None, period: str | None = None, fast: bool = False,
+                  progress: bool = False, today: date | None = None, store: Store | None = None,
+                  checks: list[str] | None = None, resume: bool = False) -> Any:
+    """``runner.patrol`` for a configuration with ``queue``: the sites' jobs go to the queue."""
+    from patrol import evidence, runner
     assert cfg.queue is not None
     today = today or date.today()
     period = period or today.strftime("%Y-%m")
@@ -302,6 +318,7 @@ def run_job(payload: dict[str, Any]) -> None:
     tries = int(message.options.get("retries", 0)) if message is not None else 0
     started_key = _key(queue, run_id, "started")
     w.broker.client.hset(started_key, name, w.ident)
+    w.broker.client.expire(started_key, 86400)
     began = time.monotonic()
     try:
         stored, findings, pages = _crawl_and_store(w, payload)

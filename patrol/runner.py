@@ -155,13 +155,6 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     processes are stopped, what they crawled is stored, the run is recorded as
     ``interrupted`` and its report says 巡检未完成 (``outcome.interrupted``).  ``resume``
     continues the most recent interrupted run of ``kind`` from its journal instead."""
-    if cfg.queue is not None and kind == "run":
-        # One job per site on the queue, taken by `patrol worker` on any machine.
-        from patrol import distributed
-        with StopSignals() as stop:
-            return distributed.patrol_queued(cfg, stop, sites=sites, out_dir=out_dir, period=period,
-                                             fast=fast, progress=progress, today=today, store=store,
-                                             checks=checks, resume=resume)
     with StopSignals() as stop:
         with runlock.acquire(cfg.database, _config_dir(cfg), what=f"patrol {kind}"):
             return _patrol(cfg, stop, sites=sites, out_dir=out_dir, period=period, kind=kind, fast=fast,
@@ -536,7 +529,9 @@ def _progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, run: Callable[..., RunOutcome] | None = None) -> int:
+    """``patrol run``; ``run`` does the run instead of ``patrol`` (``patrol.distributed``
+    spreads it over machines)."""
     cfg = load_config(args.config)
     sites = None
     if args.site:
@@ -550,7 +545,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _check_period(args.period)
         if getattr(args, "resume", False):
             raise ConfigError("--resume continues a run in the month it started: no --period with it")
-    outcome = patrol(cfg, sites=sites, out_dir=Path(args.out) if args.out else None,
+    outcome = (run or patrol)(cfg, sites=sites, out_dir=Path(args.out) if args.out else None,
                      period=args.period, fast=args.fast, progress=_progress(args),
                      checks=parse_checks(args.checks), resume=getattr(args, "resume", False))
     print_summary(outcome)

@@ -54,11 +54,10 @@ def start() -> RedisServer:
         raise Unavailable("redis-server is not installed (Debian: apt-get install redis-server)")
     folder = Path(tempfile.mkdtemp(prefix="patrol-redis-"))
     port = free_port()
-    log = open(folder / "redis.log", "wb")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(folder)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=folder)
-    log.close()
+    with open(folder / "redis.log", "wb") as log:
+        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", str(folder)],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
