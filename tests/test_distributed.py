@@ -180,3 +180,43 @@ def test_a_worker_needs_a_queue_and_a_reachable_redis(tmp_path, capsys):
     for command in (["worker"], ["run"]):
         assert main([*command, "--config", str(closed)]) == 2
         assert "queue.url: cannot reach Redis at redis://127.0.0.1:" in capsys.readouterr().err
+
+
+def test_a_waiting_run_stopped_is_interrupted_and_resumes_on_the_workers(tmp_path, redis_url, postgres_url):
+    from store import Store
+    database = fresh_database(postgres_url)
+    root = build_many(tmp_path / "sites", 3, today=date.today())
+    with serve_many(root) as base:
+        config = tmp_path / "p.yaml"
+        config.write_text(yaml.safe_dump({
+            "database": database, "output": str(tmp_path / "out"), "crawl": CRAWL,
+            "queue": {"url": redis_url, "name": "stops", "heartbeat_timeout": 2},
+            "sites": [{"name": n, "url": f"{base}/{n}/"} for n in site_names(3)]}), encoding="utf-8")
+        run = patrol("run", "--config", str(config), "--checks", CHECKS)
+        seen = ""
+        while "0 of 3 sites done" not in seen:           # no worker yet: the run waits
+            line = run.stderr.readline()
+            assert line, "patrol run ended early"
+            seen += line
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=60)
+        assert run.returncode == 128 + signal.SIGTERM, err
+        assert "stops waiting" in err and "patrol run --resume" in err
+        store = Store(database)
+        first = store.runs()[-1]
+        assert first.status == "interrupted" and not store.site_results(first.id)
+        assert "巡检未完成" in (tmp_path / "out" / f"run-{first.id}" / "report.html").read_text(encoding="utf-8")
+
+        worker = patrol("worker", "--config", str(config), "--concurrency", "2")
+        try:
+            resumed = subprocess.run([sys.executable, "-m", "patrol.cli", "run", "--config", str(config),
+                                      "--resume"], check=False, cwd=ROOT, capture_output=True, text=True,
+                                     timeout=120)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            log = worker.communicate(timeout=60)[1]
+        assert resumed.returncode == 0, resumed.stderr
+    # The jobs of the stopped attempt were skipped; the resumed run's were done, once each.
+    assert log.count("skipped (the run waits for it no more)") == 3, log
+    assert store.get_run(first.id).status == "completed" and len(store.runs()) == 1
+    assert sorted(site.name for _, site in store.site_results(first.id)) == site_names(3)
