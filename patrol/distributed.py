@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 ACTOR = "patrol_site"               # the one kind of job
 NAMESPACE = "patrol"                # prefix of every Redis key patrol's queue uses
 POLL_S = 1.0                        # how often a waiting run looks at the store
+POLL_MS = 250                       # a worker's longest wait between two looks at an empty queue
 MIN_BACKOFF_MS = 1000               # a failed job is tried again after 1, 2, 4 ... s
 MAX_BACKOFF_MS = 60000
 
@@ -65,12 +66,13 @@ def broker(queue: Queue) -> Any:
     except ImportError:
         raise ConfigError("queue: the queue needs Dramatiq and the Redis client: "
                           "pip install 'patrol[queue]'") from None
-    # Maintenance (putting a dead worker's messages back) runs on a share of the broker's
-    # calls; each worker calls about twice a second, so a job lost with its worker is back on
-    # the queue a few seconds after ``heartbeat_timeout``.
+    # Maintenance (putting a dead worker's messages back) runs on a share (5 %) of the broker's
+    # calls; a worker's two consumers (the queue and its delay queue) call every 0.25 s at most
+    # when idle (``POLL_MS``), so a job lost with its worker is back on the queue a few seconds
+    # after ``heartbeat_timeout``.
     found = RedisBroker(url=queue.url, namespace=NAMESPACE,
                         heartbeat_timeout=int(queue.heartbeat_timeout * 1000),
-                        maintenance_chance=MAINTENANCE_SCALE // 4,
+                        maintenance_chance=MAINTENANCE_SCALE // 20,
                         middleware=[Retries(max_retries=queue.max_retries, min_backoff=MIN_BACKOFF_MS,
                                             max_backoff=MAX_BACKOFF_MS),
                                     CurrentMessage()])
@@ -114,15 +116,26 @@ def enqueue(found: Any, cfg: Config, run_id: int, sites: list[Site], *, checks: 
     from dramatiq import Message
     assert cfg.queue is not None
     attempt = uuid.uuid4().hex
+    scoring = _scoring_table(cfg)
     keep_attempt(found, cfg.queue, run_id, attempt)
     found.client.delete(_key(cfg.queue, run_id, "started"))
     for site in sites:
         payload = {"run": run_id, "site": site.name, "attempt": attempt, "checks": checks,
                    "fast": fast, "today": today.isoformat(), "config": site_config(cfg, site),
-                   "source": cfg.path}
+                   "source": cfg.path, "scoring": scoring}
         found.enqueue(Message(queue_name=cfg.queue.name, actor_name=ACTOR, args=(payload,), kwargs={},
                               options={}))
     return attempt
+
+
+def _scoring_table(cfg: Config) -> dict[str, Any] | None:
+    """The scoring table the run's machine reads (``scoring.yaml`` beside its configuration, or
+    the packaged one): the workers score with it, not with their own machine's."""
+    try:
+        from checks import scoring
+    except ImportError:
+        return None
+    return scoring.load_table(cfg)
 
 
 def keep_attempt(found: Any, queue: Queue, run_id: int, attempt: str) -> None:
@@ -235,11 +248,10 @@ def patrol_queued(cfg: Config, stop: StopSignals, *, sites: list[Site] | None = 
             if status != "completed":
                 store.finish_run(run_id, status)
         outcome.status = status
-        names = {s.name for s in sites}
         media = {s["name"] for s in outcome.sites}
-        for result, site in store.site_results(run_id):
-            if site.name in names and site.name not in media:
-                outcome.sites.append(runner.site_line(site.name, result.model_dump()))
+        held = {site.name: result for result, site in store.site_results(run_id)}
+        outcome.sites[:0] = [runner.site_line(s.name, held[s.name].model_dump()) for s in sites
+                             if s.name in held and s.name not in media]
         outcome.findings = len(store.findings(run_id))
         try:
             if outcome.interrupted is None or status != "completed":
@@ -373,6 +385,9 @@ def _crawl_and_store(w: _Worker, payload: dict[str, Any]) -> tuple[bool, int, in
     if w.stopping.is_set():
         raise WorkerStopping()
     out, result = runner.check_site(cfg, site, crawl, w.store, today, checks, Resolver.from_config(cfg.resolver))
+    if payload.get("scoring") is not None:
+        from checks import scoring
+        result["score"] = scoring.score_site(out.findings, out.veto, payload["scoring"])
     stored = w.store.save_site_once(int(payload["run"]), crawl, out.findings, result)
     return stored, len(out.findings), len(crawl.pages)
 
@@ -402,7 +417,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _WORKER = _Worker(cfg, store, found)
     dramatiq.actor(run_job, broker=found, actor_name=ACTOR, queue_name=cfg.queue.name,
                    max_retries=cfg.queue.max_retries)
-    worker = dramatiq.Worker(found, worker_threads=concurrency, worker_timeout=1000)
+    worker = dramatiq.Worker(found, worker_threads=concurrency, worker_timeout=POLL_MS)
     worker.queue_prefetch = concurrency     # take no more jobs than there are hands for
     worker.delay_prefetch = concurrency
     worker.start()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build patrol's wheel, install it into a fresh virtual environment and use it from outside the
 # checkout: `patrol --version`, `patrol text` (the packaged word lists), `patrol check`, `run`,
-# `probe`, `schedule` and `extract` on a page served on 127.0.0.1 (the packaged thresholds,
+# `probe`, `schedule`, `worker` (its missing-queue message) and `extract` on a page served on 127.0.0.1 (the packaged thresholds,
 # scoring and report templates), then `patrol demo` (the demo subpackage) and, on the demo's store, `report`,
 # `mail --dry-run`, `quota`, `triage`, `feedback --dry-run` and `serve` (its JSON API).
 # Usage: tools/wheel_smoke.sh [PYTHON]   (run by .ci/run after the tests)
@@ -51,6 +51,11 @@ YAML
 "$WORK/venv/bin/patrol" run --config run.yaml --checks links --quiet >/dev/null
 grep -q 'missing.html' "$WORK"/runs/run-*/findings.json || { echo "patrol run: the broken link was not reported" >&2; exit 1; }
 "$WORK/venv/bin/patrol" probe --config run.yaml >/dev/null
+# `patrol worker` is installed: without a queue in the configuration it says so (exit 2).
+if "$WORK/venv/bin/patrol" worker --config run.yaml 2>"$WORK/worker.err"; then
+  echo "patrol worker: started without a queue" >&2; exit 1
+fi
+grep -q "queue: missing" "$WORK/worker.err" || { echo "patrol worker: $(cat "$WORK/worker.err")" >&2; exit 1; }
 "$WORK/venv/bin/patrol" schedule --config run.yaml | grep -q "patrol" \
   || { echo "patrol schedule: no schedule printed" >&2; exit 1; }
 out=$("$WORK/venv/bin/patrol" extract site/a.html --format json)
