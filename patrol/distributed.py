@@ -113,7 +113,6 @@ def enqueue(found: Any, cfg: Config, run_id: int, sites: list[Site], *, checks: 
             fast: bool, today: date) -> str:
     """One message per site; returns the attempt token they carry.  Messages of an earlier
     attempt of the run (before an interruption) are then skipped by the workers."""
-    from dramatiq import Message
     assert cfg.queue is not None
     attempt = uuid.uuid4().hex
     scoring = _scoring_table(cfg)
@@ -123,9 +122,13 @@ def enqueue(found: Any, cfg: Config, run_id: int, sites: list[Site], *, checks: 
         payload = {"run": run_id, "site": site.name, "attempt": attempt, "checks": checks,
                    "fast": fast, "today": today.isoformat(), "config": site_config(cfg, site),
                    "source": cfg.path, "scoring": scoring}
-        found.enqueue(Message(queue_name=cfg.queue.name, actor_name=ACTOR, args=(payload,), kwargs={},
-                              options={}))
+        found.enqueue(_message(cfg.queue, payload))
     return attempt
+
+
+def _message(queue: Queue, payload: dict[str, Any]) -> Any:
+    from dramatiq import Message
+    return Message(queue_name=queue.name, actor_name=ACTOR, args=(payload,), kwargs={}, options={})
 
 
 def _scoring_table(cfg: Config) -> dict[str, Any] | None:
@@ -335,8 +338,12 @@ def run_job(payload: dict[str, Any]) -> None:
     try:
         stored, findings, pages = _crawl_and_store(w, payload)
     except WorkerStopping:
-        say(f"run {run_id}: {name}: stopped; back to the queue")
-        raise
+        # Back on the queue as a new message (this one is acknowledged): a stopped worker is
+        # no failure of the job and uses up none of its tries.
+        w.broker.enqueue(_message(queue, payload))
+        w.broker.client.hdel(started_key, name)
+        say(f"run {run_id}: {name}: stopped; back on the queue")
+        return
     except Exception as exc:
         if tries < queue.max_retries:
             say(f"run {run_id}: {name}: failed ({exc!r}); tried again later")

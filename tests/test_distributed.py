@@ -220,3 +220,36 @@ def test_a_waiting_run_stopped_is_interrupted_and_resumes_on_the_workers(tmp_pat
     assert log.count("skipped (the run waits for it no more)") == 3, log
     assert store.get_run(first.id).status == "completed" and len(store.runs()) == 1
     assert sorted(site.name for _, site in store.site_results(first.id)) == site_names(3)
+
+
+def test_a_worker_stopped_mid_site_puts_its_job_back_for_another(tmp_path, redis_url, postgres_url):
+    from store import Store
+    database = fresh_database(postgres_url)
+    root = build_many(tmp_path / "sites", 2, today=date.today())
+    with serve_many(root, delay=0.2) as base:        # slow enough to be stopped mid-site
+        config = tmp_path / "p.yaml"
+        config.write_text(yaml.safe_dump({
+            "database": database, "output": str(tmp_path / "out"), "crawl": CRAWL,
+            "queue": {"url": redis_url, "name": "term"},
+            "sites": [{"name": n, "url": f"{base}/{n}/"} for n in site_names(2)]}), encoding="utf-8")
+        first = patrol("worker", "--config", str(config), "--concurrency", "1")
+        run = patrol("run", "--config", str(config), "--checks", CHECKS)
+        import redis
+        client = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 60
+        while not client.keys("patrol:term:run:*:started") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first.send_signal(signal.SIGTERM)
+        stopped = first.communicate(timeout=60)[1]
+        assert first.returncode == 128 + signal.SIGTERM, stopped
+        assert "stopped; back on the queue" in stopped
+        second = patrol("worker", "--config", str(config), "--concurrency", "2")
+        try:
+            _, err = run.communicate(timeout=120)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            log = second.communicate(timeout=60)[1]
+        assert run.returncode == 0, err
+    assert log.count(" stored (") == 2, log
+    store = Store(database)
+    assert sorted(site.name for _, site in store.site_results(store.runs()[-1].id)) == site_names(2)

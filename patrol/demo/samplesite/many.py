@@ -13,6 +13,7 @@ the same ``count`` and ``today`` build the same sites.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -76,6 +77,13 @@ class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    delay = 0.0                         # seconds each answer waits (serve_many's ``delay``)
+
+    def do_GET(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)
+        super().do_GET()
+
     def handle(self) -> None:
         try:
             super().handle()
@@ -89,9 +97,11 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_many(root: Path, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``root`` on a free port of ``host``; yields the base URL."""
-    server = _Server((host, 0), partial(_Quiet, directory=str(root)))
+def serve_many(root: Path, host: str = "127.0.0.1", delay: float = 0.0) -> Iterator[str]:
+    """Serve ``root`` on a free port of ``host``, each answer ``delay`` seconds late; yields the
+    base URL."""
+    handler = type("_Handler", (_Quiet,), {"delay": delay})
+    server = _Server((host, 0), partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, name="many-sites", daemon=True)
     thread.start()
     try:
