@@ -107,6 +107,7 @@ class SiteSpider(scrapy.Spider):
         # Lean checks in flight: work outside Scrapy's engine that keeps it open.
         self.lean_inflight = 0
         self.replayed = 0                               # pages taken from an earlier attempt
+        self.replayed_sheets: list[PageSnapshot] = []   # stylesheets read by an earlier attempt
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -144,7 +145,8 @@ class SiteSpider(scrapy.Spider):
         replayed = self._load_journal(self.site["journal"]) if self.site.get("journal") else None
         self.seen.add(self.start_url)
         if self.shards > 1:
-            link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
+            link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle,
+                             before_send=self._flush_output)
             try:
                 await link.open()
             except (OSError, ValueError, AttributeError) as exc:
@@ -183,6 +185,7 @@ class SiteSpider(scrapy.Spider):
         is fetched again."""
         pages: dict[str, PageSnapshot] = {}
         links: dict[str, tuple[dict[str, Any], LinkResult]] = {}
+        sheets: list[PageSnapshot] = []
         for entry in files:
             mine = None
             if self.shards > 1 and int(entry.get("shards", 1)) != self.shards:
@@ -204,6 +207,8 @@ class SiteSpider(scrapy.Spider):
                         continue
                     if kind == "page":
                         pages[url] = PageSnapshot.from_dict(record)
+                    elif kind == "sheet":
+                        sheets.append(PageSnapshot.from_dict(record))
                     elif kind == "link":
                         links[url] = (record, LinkResult.from_dict(record))
                 except (TypeError, AttributeError, KeyError, ValueError):
@@ -235,6 +240,9 @@ class SiteSpider(scrapy.Spider):
             if page.depth == 0 and page.url == self.start_url and final:
                 self.homepage_final = final
         self.replayed = len(ordered)
+        # Stylesheets read before: their url()s are followed again like a page's links (those
+        # checked already are known); the sheets themselves are not fetched again.
+        self.replayed_sheets = sheets
         return ordered
 
     def _owned(self, url: str) -> bool:
@@ -249,7 +257,7 @@ class SiteSpider(scrapy.Spider):
             return
         for path in paths:
             for _, record in _journal_records(path):
-                if not isinstance(record, dict) or record.get("type") != "page":
+                if not isinstance(record, dict) or record.get("type") not in ("page", "sheet"):
                     continue
                 try:
                     page = PageSnapshot.from_dict({k: v for k, v in record.items() if k != "type"})
@@ -275,7 +283,7 @@ class SiteSpider(scrapy.Spider):
             probe = self._probe_request(host, samples[host])
             if probe is not None:
                 yield probe
-        for page in pages:
+        for page in [*pages, *self.replayed_sheets]:
             yield from self._follow(page.links, page.depth, page.url)
 
     # --- shards: links another process owns go to it through the parent -------------------
@@ -962,6 +970,14 @@ class SiteSpider(scrapy.Spider):
         elif self._out.closed:          # a check that ends after the output was completed
             return
         self._out.write(dumps_line(record))
+
+    def _flush_output(self) -> None:
+        """The records written so far, out of this process's buffer (not synced to disk)."""
+        if self._out is not None and not self._out.closed:
+            try:
+                self._out.flush()
+            except (OSError, ValueError):
+                pass
 
     def _sync(self) -> None:
         if self._out is not None:
