@@ -41,9 +41,10 @@ from twisted.python.failure import Failure
 from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
-from crawler import leancheck, linkpolicy, pages
+from crawler import leancheck, linkpolicy, pages, scriptlists
 from crawler.jsonlines import JOURNAL_FORMAT, dumps_line, journal_damage, loads
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
+from crawler.scriptlists import ScriptLists
 from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 from crawler.shards import ShardLink, owner
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
@@ -99,7 +100,9 @@ class SiteSpider(scrapy.Spider):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
                                        "pages": 0, "render_requests": 0, "page_errors": 0,
-                                       "rate_limited": 0}
+                                       "rate_limited": 0, "lists_read": 0}
+        # Script-written lists learnt from renders, read from the page's data once trusted.
+        self.script_lists = ScriptLists()
         self.broken_kinds: dict[str, int] = {}
         # Links that are only checked go through the lean client (crawler/leancheck.py) when
         # the crawl is fast; polite crawls check every link through Scrapy's downloader.
@@ -292,11 +295,19 @@ class SiteSpider(scrapy.Spider):
         """Schedule a link that another shard found and this one owns."""
         url = message["url"]
         if message.get("render"):
+            body = base64.b64decode(message["body"])
+            if self.rendering and self._read_not_rendered(body, message["ctype"]):
+                # A page of a template whose list is read from its data: judged here as served.
+                req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
+                                    origin=message["origin"], chain=message.get("chain"))
+                self.parse(scrapy.http.HtmlResponse(url, status=200, body=body, request=req,
+                                                    headers={b"Content-Type": message["ctype"].encode("latin-1")}))
+                return True
             req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
                                 origin=message["origin"], render=self.rendering, chain=message.get("chain"))
             if self.rendering:
                 self.counts["render_requests"] += 1
-                req.meta["unrendered"] = (base64.b64decode(message["body"]), message["ctype"].encode("latin-1"))
+                req.meta["unrendered"] = (body, message["ctype"].encode("latin-1"))
             else:
                 req.meta["render_failed"] = True
             self.crawler.engine.crawl(req)
@@ -681,7 +692,14 @@ class SiteSpider(scrapy.Spider):
         rendered = bool(meta.get("playwright"))
         if needs_render is None:
             needs_render = self._needs_render(meta, tree)
-        if needs_render and self.rendering:
+        read = None
+        if needs_render and self.rendering and self.render == "auto":
+            read = self.script_lists.reading(tree)
+        if read is not None:
+            # Its template's list is read from the page's data (learnt from earlier renders).
+            tree = read
+            self.counts["lists_read"] += 1
+        elif needs_render and self.rendering:
             self.counts["render_requests"] += 1
             req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
                                 origin=origin, render=True, chain=meta["chain"])
@@ -698,8 +716,37 @@ class SiteSpider(scrapy.Spider):
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
             title=title)
+        if rendered and "unrendered" in meta and self.render == "auto":
+            self._learn_list(meta, response.url, snap)
         self._finish_page(snap, tree, problems, fragments)
         yield from self._follow(links, depth, origin)
+
+    def _learn_list(self, meta: dict[str, Any], url: str, rendered: PageSnapshot) -> None:
+        """Compare a rendered page with the same page as served, its list written in from its
+        own data (crawler/scriptlists.py): whether its template can be read without render."""
+        body, ctype = meta["unrendered"]
+        try:
+            tree = pages.parse_html(pages.decode_html(body, (ctype or b"").decode("latin-1"))[0])
+            found = scriptlists.template_and_written(tree) if tree is not None else None
+            if found is None or not self.script_lists.undecided(found[0]):
+                return
+            key, page = found
+            links, _ = self._links(page, url, [], None)
+            snap = pages.snapshot(page, url=rendered.url, final_url=rendered.final_url, status=rendered.status,
+                                  depth=rendered.depth, links=links, rendered=False, encoding=rendered.encoding,
+                                  content_type=rendered.content_type, referer=rendered.referer,
+                                  fetched_at=rendered.fetched_at, facts=self.extract_facts, today=self.today)
+        except Exception as exc:  # noqa: BLE001 - nothing learnt: the template's pages are rendered
+            self.logger.debug("comparing the rendered %s with its data failed: %r", url, exc)
+            return
+        self.script_lists.learn(key, scriptlists.same_page(rendered, snap))
+
+    def _read_not_rendered(self, body: bytes, ctype: str) -> bool:
+        """Whether a page sent here to be rendered is of a template read from its data."""
+        if self.render != "auto" or not any(t.trusted for t in self.script_lists.templates.values()):
+            return False
+        tree = pages.parse_html(pages.decode_html(body, ctype)[0])
+        return tree is not None and self.script_lists.trusted(self.script_lists.key(tree))
 
     def _sheet(self, origin: str, url: str, body: bytes, ctype: str, referer: str | None,
                depth: int) -> Iterator[scrapy.Request]:
@@ -941,6 +988,8 @@ class SiteSpider(scrapy.Spider):
                 "retries": stats.get("patrol/retries", 0),
                 "pages": self.pages_written,
                 "render_requests": self.counts["render_requests"],
+                # Pages whose script-written list was read from their own data, not rendered.
+                "lists_read": self.counts["lists_read"],
                 "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
                 "max_pages_reached": self.pages_scheduled >= self.max_pages,
             },

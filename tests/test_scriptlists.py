@@ -1,0 +1,167 @@
+"""Lists a script writes from data in the page (crawler/scriptlists.py): the page's template and
+records, learning from renders, and a crawl with headless Chromium where one column's template
+is learnt and read without the browser while another, whose script does not write what its data
+says, is rendered every time."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from checks.model import LinkRef, ListItem, PageSnapshot
+from common.config import Site
+from crawler import pages, scriptlists
+from tests.test_render import browser, job_for, run_crawl  # noqa: F401 - the fixture
+
+FILL = ("(function () { var ul = document.getElementById('list'); listData.forEach(function (it) {"
+        " var li = document.createElement('li'); var a = document.createElement('a'); a.href = it.url;"
+        " a.textContent = it.title; a.title = it.title; var s = document.createElement('span');"
+        " s.className = 'date'; s.textContent = it.date; li.appendChild(a); li.appendChild(s);"
+        " ul.appendChild(li); }); })();")
+# Writes links of its own making (/show?id=...), not the data's url.
+BY_ID = ("(function () { var ul = document.getElementById('list'); listData.forEach(function (it) {"
+         " var li = document.createElement('li'); var a = document.createElement('a');"
+         " a.href = '/show?id=' + it.id; a.textContent = it.title; li.appendChild(a); ul.appendChild(li); }); })();")
+
+
+def list_page(rows: list[dict], script: str = FILL, pager: str = "") -> str:
+    return ('<html><head><meta charset="utf-8"><title>部门动态</title><script src="/js/main.js"></script></head>'
+            '<body><div class="nav"><a href="/">首页</a></div><ul class="list" id="list"></ul>'
+            f'<div class="page">{pager}</div>'
+            f"<script>var listData = {json.dumps(rows, ensure_ascii=False)};\n{script}</script></body></html>")
+
+
+def rows(column: str, n: int, start: int = 0) -> list[dict]:
+    return [{"title": f"关于{column}第{i}项工作的通知", "url": f"/{column}/t{i}.html", "date": f"2026-11-{10 + i % 9:02d}",
+             "id": str(i)} for i in range(start, start + n)]
+
+
+def tree_of(html: str):
+    return pages.parse_html(html)
+
+
+# --- the page's template and records ----------------------------------------------------------
+
+def test_pages_of_one_template_share_its_key_whatever_their_data():
+    one, two = tree_of(list_page(rows("a", 3))), tree_of(list_page(rows("b", 5, 7)))
+    learnt = scriptlists.ScriptLists()
+    assert learnt.key(one) is not None
+    assert learnt.key(one) == learnt.key(two)
+    assert learnt.key(tree_of(list_page(rows("a", 3), BY_ID))) != learnt.key(one)
+
+
+@pytest.mark.parametrize("html", [
+    list_page([]),                                                           # no records
+    list_page([{"title": "无链接", "date": "2026-11-01"}]),                    # a record without a link
+    list_page([{"url": "/a.html"}]),                                         # nor a title
+    list_page(rows("a", 2)).replace("</ul>", '</ul><ul class="news"></ul>'),  # two empty lists
+    list_page(rows("a", 2)).replace("</script>", "var more = [{\"title\": \"x\", \"url\": \"/x.html\"}];</script>"),
+    list_page(rows("a", 2)).replace("var listData = ", "var listData = "
+                                    "").replace('"title"', "title"),         # not JSON: left to the browser
+], ids=["empty", "no-link", "no-title", "two-lists", "two-arrays", "not-json"])
+def test_a_page_without_the_shape_has_no_template(html):
+    assert scriptlists.ScriptLists().key(tree_of(html)) is None
+
+
+def test_the_records_are_written_into_the_empty_list_as_rows():
+    key, page = scriptlists.template_and_written(tree_of(list_page(rows("a", 2))))
+    items = page.xpath("//ul[@id='list']/li")
+    assert [(li.find("a").get("href"), li.find("a").text, li.find("span").text) for li in items] == [
+        ("/a/t0.html", "关于a第0项工作的通知", "2026-11-10"), ("/a/t1.html", "关于a第1项工作的通知", "2026-11-11")]
+    # The page itself is left as served.
+    assert key and not tree_of(list_page(rows("a", 2))).xpath("//ul[@id='list']/li")
+
+
+def test_a_template_is_read_only_after_two_renders_agree_and_never_after_one_disagrees():
+    page = tree_of(list_page(rows("a", 2)))
+    learnt = scriptlists.ScriptLists()
+    key = learnt.key(page)
+    assert learnt.reading(page) is None
+    learnt.learn(key, True)
+    assert learnt.reading(page) is None and learnt.undecided(key)
+    learnt.learn(key, True)
+    assert learnt.reading(page) is not None and learnt.read == 1 and not learnt.undecided(key)
+    other = scriptlists.ScriptLists()
+    other.learn(key, True)
+    other.learn(key, False)
+    other.learn(key, True)
+    other.learn(key, True)
+    assert other.reading(page) is None and not other.undecided(key)
+
+
+def test_pages_agree_on_links_rows_and_text_only():
+    def snap(links, items, text):
+        return PageSnapshot(url="u", final_url="u", status=200, depth=1, text=text,
+                            links=[LinkRef(u, "a", "") for u in links],
+                            list_items=[ListItem(t, u, d, "list") for t, u, d in items])
+    base = snap(["/a", "/b"], [("甲", "/a", "2026-11-01")], "甲 2026-11-01")
+    assert scriptlists.same_page(base, snap(["/b", "/a"], [("甲", "/a", "2026-11-01")], "甲\n2026-11-01"))
+    assert not scriptlists.same_page(base, snap(["/a"], [("甲", "/a", "2026-11-01")], "甲 2026-11-01"))
+    assert not scriptlists.same_page(base, snap(["/a", "/b"], [("甲", "/a", "")], "甲 2026-11-01"))
+    assert not scriptlists.same_page(base, snap(["/a", "/b"], [("甲", "/a", "2026-11-01")], "甲 乙 2026-11-01"))
+
+
+# --- a crawl with the browser -----------------------------------------------------------------
+
+def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_always_rendered(browser, tmp_path):
+    """Column "a": six list pages of one template, each linking the next (so they are met one
+    after another); two are rendered, the other four read from their data, and every article
+    link in them is checked (two are gone).  Column "b": its script writes /show?id= links, not
+    the data's url (which would all be broken): its pages disagree with their data and are all
+    rendered; no link of its data is reported."""
+    files: dict[str, str] = {"/js/main.js": "function addFavorite(){return false;}"}
+    for column, script in (("a", FILL), ("b", BY_ID)):
+        for n in range(6 if column == "a" else 3):
+            nxt = f'<a href="/{column}/index_{n + 1}.html">下一页</a>' if n < (5 if column == "a" else 2) else ""
+            files[f"/{column}/index_{n}.html"] = list_page(rows(column, 4, n * 4), script, nxt)
+    gone = {"/a/t5.html", "/a/t18.html"}
+    files["/"] = ('<html><head><meta charset="utf-8"><title>首页</title></head><body>'
+                  '<a href="/a/index_0.html">部门动态</a><a href="/b/index_0.html">通知公告</a></body></html>')
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            if path in files:
+                body, status = files[path], 200
+            elif path.startswith("/a/t") and path not in gone or path == "/show":
+                body, status = "<html><head><title>文章</title></head><body>正文</body></html>", 200
+            else:
+                body, status = "<html><body>404</body></html>", 404
+            raw = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/javascript" if path.endswith(".js")
+                             else "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        site = Site(name="清溪", url=base + "/", render="auto", max_depth=10, max_pages=200)
+        job = job_for(site, "2026-11-22", tmp_path / "out.jsonl")
+        job["sites"][0]["facts"] = True
+        found_pages, links, site_record = run_crawl(job, tmp_path)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    by_url = {p["url"]: p for p in found_pages}
+    column_a = [by_url[f"{base}/a/index_{n}.html"] for n in range(6)]
+    assert [p["rendered"] for p in column_a] == [True, True, False, False, False, False]
+    assert all(p["rendered"] for url, p in by_url.items() if "/b/index_" in url)
+    assert site_record["stats"]["lists_read"] == 4
+    assert site_record["stats"]["render_requests"] == 2 + 3
+    # A page read from its data carries its rows as the browser would have shown them.
+    assert [tuple(i[:3]) for i in column_a[3]["list_items"]] == [
+        (r["title"], base + r["url"], r["date"]) for r in rows("a", 4, 12)]
+    broken = {link["url"] for link in links if link["kind"] != "ok"}
+    assert broken == {base + path for path in gone}
+    checked = {link["url"] for link in links}
+    assert {base + r["url"] for r in rows("a", 24)} <= checked
+    assert not {base + r["url"] for r in rows("b", 12)} & checked
