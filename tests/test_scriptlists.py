@@ -105,18 +105,19 @@ def test_pages_agree_on_links_rows_and_text_only():
 
 # --- a crawl with the browser -----------------------------------------------------------------
 
-def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_always_rendered(browser, tmp_path):
+GONE = {"/a/t5.html", "/a/t18.html"}
+
+
+@pytest.fixture(scope="module")
+def two_columns():
     """Column "a": six list pages of one template, each linking the next (so they are met one
-    after another); two are rendered, the other four read from their data, and every article
-    link in them is checked (two are gone).  Column "b": its script writes /show?id= links, not
-    the data's url (which would all be broken): its pages disagree with their data and are all
-    rendered; no link of its data is reported."""
+    after another), two of their articles gone.  Column "b": three pages whose script writes
+    /show?id= links, not the data's url (which would all be broken)."""
     files: dict[str, str] = {"/js/main.js": "function addFavorite(){return false;}"}
     for column, script in (("a", FILL), ("b", BY_ID)):
         for n in range(6 if column == "a" else 3):
             nxt = f'<a href="/{column}/index_{n + 1}.html">下一页</a>' if n < (5 if column == "a" else 2) else ""
             files[f"/{column}/index_{n}.html"] = list_page(rows(column, 4, n * 4), script, nxt)
-    gone = {"/a/t5.html", "/a/t18.html"}
     files["/"] = ('<html><head><meta charset="utf-8"><title>首页</title></head><body>'
                   '<a href="/a/index_0.html">部门动态</a><a href="/b/index_0.html">通知公告</a></body></html>')
 
@@ -125,7 +126,7 @@ def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_a
             path = self.path.split("?")[0]
             if path in files:
                 body, status = files[path], 200
-            elif path.startswith("/a/t") and path not in gone or path == "/show":
+            elif path.startswith("/a/t") and path not in GONE or path == "/show":
                 body, status = "<html><head><title>文章</title></head><body>正文</body></html>", 200
             else:
                 body, status = "<html><body>404</body></html>", 404
@@ -143,14 +144,22 @@ def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_a
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        base = f"http://127.0.0.1:{httpd.server_address[1]}"
-        site = Site(name="清溪", url=base + "/", render="auto", max_depth=10, max_pages=200)
-        job = job_for(site, "2026-11-22", tmp_path / "out.jsonl")
-        job["sites"][0]["facts"] = True
-        found_pages, links, site_record = run_crawl(job, tmp_path)
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_always_rendered(
+        browser, two_columns, tmp_path):
+    """Column "a": two pages rendered, the other four read from their data, every article link
+    in them checked (two are gone).  Column "b" disagrees with its data: all its pages are
+    rendered and no link of its data is reported."""
+    base = two_columns
+    site = Site(name="清溪", url=base + "/", render="auto", max_depth=10, max_pages=200)
+    job = job_for(site, "2026-11-22", tmp_path / "out.jsonl")
+    job["sites"][0]["facts"] = True
+    found_pages, links, site_record = run_crawl(job, tmp_path)
     by_url = {p["url"]: p for p in found_pages}
     column_a = [by_url[f"{base}/a/index_{n}.html"] for n in range(6)]
     assert [p["rendered"] for p in column_a] == [True, True, False, False, False, False]
@@ -161,7 +170,28 @@ def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_a
     assert [tuple(i[:3]) for i in column_a[3]["list_items"]] == [
         (r["title"], base + r["url"], r["date"]) for r in rows("a", 4, 12)]
     broken = {link["url"] for link in links if link["kind"] != "ok"}
-    assert broken == {base + path for path in gone}
+    assert broken == {base + path for path in GONE}
     checked = {link["url"] for link in links}
     assert {base + r["url"] for r in rows("a", 24)} <= checked
     assert not {base + r["url"] for r in rows("b", 12)} & checked
+
+
+def test_pages_sent_by_another_shard_to_be_rendered_are_read_from_their_data_once_learnt(
+        browser, two_columns, tmp_path):
+    """A site split between two crawl processes: the one that renders learns the template and
+    reads the pages the other sends it as it would render them."""
+    from common.config import Crawl
+    from patrol.crawling import start_crawls
+    base = two_columns
+    site = Site(name="清溪", url=base + "/", render="auto", max_depth=10, max_pages=200)
+    crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
+                          {"nameservers": [], "overrides": {}}, tmp_path, processes=2, checks=["links"])
+    crawl = crawls.wait()["清溪"]
+    crawls.reap()
+    assert len(crawls.workers) == 2
+    rendered = {p.url for p in crawl.pages if p.rendered}
+    assert len([u for u in rendered if "/a/index_" in u]) == 2
+    assert {f"{base}/b/index_{n}.html" for n in range(3)} <= rendered
+    assert crawl.stats["lists_read"] == 4
+    assert {url for url, r in crawl.links.items() if r.broken} == {base + path for path in GONE}
+    assert {base + r["url"] for r in rows("a", 24)} <= set(crawl.links)
