@@ -46,6 +46,7 @@ _TITLE_KEYS = ("title", "name", "text", "doctitle", "subject", "t")
 _PATHLIKE = re.compile(r"^(?:https?://|/|\./|\.\./)|\.(?:s?html?|jsp|php|aspx?|pdf|docx?|xlsx?)(?:[?#]|$)",
                        re.IGNORECASE)
 _WS = re.compile(r"\s+")
+_MARKUP = re.compile(r"[<&]")
 
 
 @dataclass
@@ -98,6 +99,10 @@ class ScriptLists:
         """The page with its list written in, when its template is trusted; else None (render)."""
         shape = _shape(tree)
         if shape is None or not self.trusted(shape[0]):
+            return None
+        if any(_MARKUP.search(r.title) for r in shape[1]):
+            # A script may write such a title as markup (innerHTML) or as text: only the
+            # browser shows which, whatever the pages learnt from did.
             return None
         self.read += 1
         return written(tree, shape)

@@ -83,6 +83,10 @@ def test_a_template_is_read_only_after_two_renders_agree_and_never_after_one_dis
     assert learnt.reading(page) is None and learnt.undecided(key)
     learnt.learn(key, True)
     assert learnt.reading(page) is not None and learnt.read == 1 and not learnt.undecided(key)
+    # A page whose records hold markup is rendered even so: the script may write it as HTML.
+    marked = rows("a", 2)
+    marked[1]["title"] = "关于<b>防汛</b>工作的通知"
+    assert learnt.reading(tree_of(list_page(marked))) is None
     other = scriptlists.ScriptLists()
     other.learn(key, True)
     other.learn(key, False)
