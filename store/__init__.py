@@ -58,6 +58,9 @@ class Site(SQLModel, table=True):
 class SiteResult(SQLModel, table=True):
     """What one run found for one site: counts, score, vetoes and per-check facts."""
 
+    # One result per site and run: a site's job delivered twice (patrol worker) stores it once.
+    __table_args__ = (Index("ux_siteresult_run_site", "run_id", "site_id", unique=True),)
+
     id: Optional[int] = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="run.id", index=True)
     site_id: int = Field(foreign_key="site.id", index=True)

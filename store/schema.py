@@ -54,15 +54,27 @@ def add_missing_columns(conn: Connection) -> None:
             conn.execute(text(sql))
 
 
+def one_result_per_site(conn: Connection) -> None:
+    """A run holds one result per site (the unique index ``ux_siteresult_run_site``): of the
+    results an earlier version may have stored twice for a run and site, the last is kept."""
+    if not inspect(conn).has_table("siteresult"):
+        return
+    conn.execute(text(
+        "DELETE FROM siteresult WHERE id NOT IN "
+        "(SELECT max_id FROM (SELECT max(id) AS max_id FROM siteresult GROUP BY run_id, site_id) AS kept)"))
+    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ux_siteresult_run_site ON siteresult (run_id, site_id)"))
+
+
 # Version n is reached by running STEPS[n - 1] on a database of version n - 1.  Tables that did not
 # exist are made by ``create_all`` after the steps; a step only changes tables that existed.
 STEPS: list[tuple[str, Callable[[Connection], None]]] = [
     ("columns added since the first release, with their defaults", add_missing_columns),
+    ("one result per run and site", one_result_per_site),
 ]
 SCHEMA_VERSION = len(STEPS)
 # The tables each version has (``tables_fingerprint``): a change of the models without a new
 # step fails tests/test_store_schema.py instead of reaching users' stores half-done.
-FINGERPRINTS = {1: "bb01c2cc77d4a916"}
+FINGERPRINTS = {1: "bb01c2cc77d4a916", 2: "7ace7eab8b1b7d81"}
 
 
 def tables_fingerprint() -> str:

@@ -142,3 +142,29 @@ def test_the_tables_are_those_recorded_for_the_schema_version() -> None:
         "the store's tables changed: append a step to store/schema.py STEPS (raising SCHEMA_VERSION), "
         "record FINGERPRINTS[new version] = tables_fingerprint(), and test opening a database of the "
         "previous version")
+
+
+def test_a_version_1_store_keeps_the_last_of_a_sites_duplicate_results(store_url: str) -> None:
+    """Version 2 holds one result per run and site (a job delivered twice stores it once); an
+    earlier store that holds two keeps the last."""
+    from store import SiteResult
+    store = Store(store_url)
+    run = store.start_run("2026-11")
+    site = store.site_row("清溪", "http://127.0.0.1/")
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ux_siteresult_run_site"))
+        conn.execute(text(f"UPDATE {schema.VERSION_TABLE} SET version = 1"))
+    with store.session() as s:
+        s.add(SiteResult(run_id=run.id, site_id=site.id, status="interrupted", pages=3))
+        s.add(SiteResult(run_id=run.id, site_id=site.id, status="completed", pages=40))
+        s.commit()
+    store.engine.dispose()
+    again = Store(store_url)
+    assert again.upgraded_from == 1
+    assert [(r.status, r.pages) for r, _ in again.site_results(run.id)] == [("completed", 40)]
+    from sqlalchemy.exc import IntegrityError
+    with pytest.raises(IntegrityError):
+        with again.session() as s:
+            s.add(SiteResult(run_id=run.id, site_id=site.id, status="completed"))
+            s.commit()
+    again.engine.dispose()
