@@ -266,7 +266,10 @@ class SiteSpider(scrapy.Spider):
                     page = PageSnapshot.from_dict({k: v for k, v in record.items() if k != "type"})
                 except (TypeError, AttributeError, KeyError, ValueError):
                     continue
-                owned = [ref for ref in page.links if ref.url not in self.seen and self._owned(ref.url)]
+                # Links that cannot be requested (invalid, file:, ftp: ...) were recorded, with
+                # their kind, by the shard that read the page: not requested here.
+                owned = [ref for ref in page.links if ref.url not in self.seen and self._owned(ref.url)
+                         and _requestable(ref.url)]
                 if owned:
                     yield from self._follow(owned, page.depth, page.url)
 
@@ -1089,6 +1092,12 @@ def _trail(origin: str, chain: list[str], last: str) -> dict[str, Any]:
         return {"redirects": [], "final_url": origin}
     redirects = [_safe_normalize(u) or u for u in chain[1:] + [last]]
     return {"redirects": redirects, "final_url": redirects[-1]}
+
+
+def _requestable(url: str) -> bool:
+    """Whether a link's identity is an http(s) URL to request (not one recorded as it was
+    written because it cannot be: an invalid URL, file:, ftp:, mailto: ...)."""
+    return url.startswith(("http://", "https://")) and _safe_normalize(url) == url
 
 
 def _safe_normalize(url: str) -> str | None:
