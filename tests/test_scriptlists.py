@@ -5,14 +5,13 @@ says, is rendered every time."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from checks.model import LinkRef, ListItem, PageSnapshot
 from common.config import Site
 from crawler import pages, scriptlists
+from tests.routeserver import served
 from tests.test_render import browser, job_for, run_crawl  # noqa: F401 - the fixture
 
 FILL = ("(function () { var ul = document.getElementById('list'); listData.forEach(function (it) {"
@@ -125,37 +124,21 @@ def two_columns():
     files["/"] = ('<html><head><meta charset="utf-8"><title>首页</title></head><body>'
                   '<a href="/a/index_0.html">部门动态</a><a href="/b/index_0.html">通知公告</a></body></html>')
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            path = self.path.split("?")[0]
-            if path in files:
-                body, status = files[path], 200
-            elif path.startswith("/a/t") and path not in GONE or path == "/show":
-                body, status = "<html><head><title>文章</title></head><body>正文</body></html>", 200
-            else:
-                body, status = "<html><body>404</body></html>", 404
-            raw = body.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/javascript" if path.endswith(".js")
-                             else "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+    def route(path: str) -> tuple[int, str, str]:
+        path = path.split("?")[0]
+        ctype = "application/javascript" if path.endswith(".js") else "text/html; charset=utf-8"
+        if path in files:
+            return 200, ctype, files[path]
+        if path.startswith("/a/t") and path not in GONE or path == "/show":
+            return 200, ctype, "<html><head><title>文章</title></head><body>正文</body></html>"
+        return 404, ctype, "<html><body>404</body></html>"
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with served(route) as base:
+        yield base
 
 
-def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_always_rendered(
-        browser, two_columns, tmp_path):
+@pytest.mark.usefixtures("browser")
+def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_always_rendered(two_columns, tmp_path):
     """Column "a": two pages rendered, the other four read from their data, every article link
     in them checked (two are gone).  Column "b" disagrees with its data: all its pages are
     rendered and no link of its data is reported."""
@@ -180,8 +163,8 @@ def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_a
     assert not {base + r["url"] for r in rows("b", 12)} & checked
 
 
-def test_pages_sent_by_another_shard_to_be_rendered_are_read_from_their_data_once_learnt(
-        browser, two_columns, tmp_path):
+@pytest.mark.usefixtures("browser")
+def test_pages_sent_by_another_shard_to_be_rendered_are_read_from_their_data_once_learnt(two_columns, tmp_path):
     """A site split between two crawl processes: the one that renders learns the template and
     reads the pages the other sends it as it would render them."""
     from common.config import Crawl
