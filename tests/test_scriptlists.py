@@ -33,8 +33,8 @@ def list_page(rows: list[dict], script: str = FILL, pager: str = "") -> str:
 
 
 def rows(column: str, n: int, start: int = 0) -> list[dict]:
-    return [{"title": f"关于{column}第{i}项工作的通知", "url": f"/{column}/t{i}.html", "date": f"2026-11-{10 + i % 9:02d}",
-             "id": str(i)} for i in range(start, start + n)]
+    return [{"title": f"关于{column}第{i}项工作的通知", "url": f"/{column}/t{i}.html",
+             "date": f"2026-11-{10 + i % 9:02d}", "id": str(i)} for i in range(start, start + n)]
 
 
 def tree_of(html: str):
