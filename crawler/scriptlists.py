@@ -56,6 +56,9 @@ class Record:
     date: str = ""
 
 
+Shape = tuple[str, list[Record], tuple[int, ...]]     # template key, records, container's path
+
+
 @dataclass
 class Template:
     agreed: int = 0
@@ -129,7 +132,7 @@ def template_and_written(tree: lxml.html.HtmlElement) -> tuple[str, lxml.html.Ht
 
 # --- the page's shape -----------------------------------------------------------------------
 
-def _shape(tree: lxml.html.HtmlElement) -> tuple[str, list[Record], tuple[int, ...]] | None:
+def _shape(tree: lxml.html.HtmlElement) -> Shape | None:
     """(template key, the records, the path of the container to fill) or None."""
     containers = list(lists_to_fill(tree))
     if len(containers) != 1:
@@ -212,7 +215,7 @@ def _path(el: lxml.html.HtmlElement) -> tuple[int, ...]:
     return tuple(reversed(steps))
 
 
-def written(tree: lxml.html.HtmlElement, shape: tuple[str, list[Record], tuple[int, ...]]) -> lxml.html.HtmlElement:
+def written(tree: lxml.html.HtmlElement, shape: Shape) -> lxml.html.HtmlElement:
     """A copy of the page with the records written into its empty list as rows."""
     _, records, where = shape
     root = copy.deepcopy(tree.getroottree().getroot())

@@ -45,7 +45,8 @@ def add_missing_columns(conn: Connection) -> None:
             if column.name in have or column.primary_key:
                 continue
             kind = column.type.compile(dialect=conn.dialect)
-            default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+            given = column.default
+            default = given.arg if given is not None and not callable(given.arg) else None
             sql = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"
             if isinstance(default, str):
                 sql += " DEFAULT '" + default.replace("'", "''") + "'"
@@ -62,7 +63,8 @@ def one_result_per_site(conn: Connection) -> None:
     conn.execute(text(
         "DELETE FROM siteresult WHERE id NOT IN "
         "(SELECT max_id FROM (SELECT max(id) AS max_id FROM siteresult GROUP BY run_id, site_id) AS kept)"))
-    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ux_siteresult_run_site ON siteresult (run_id, site_id)"))
+    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ux_siteresult_run_site "
+                      "ON siteresult (run_id, site_id)"))
 
 
 # Version n is reached by running STEPS[n - 1] on a database of version n - 1.  Tables that did not
@@ -91,7 +93,8 @@ def tables_fingerprint() -> str:
             parts.append(f"{table.name} C {column.name} {column.type.compile(dialect=sqlite.dialect())} "
                          f"{'null' if column.nullable else 'notnull'} {'pk' if column.primary_key else ''}")
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
-            parts.append(f"{table.name} I {index.name} {'unique' if index.unique else ''} {[c.name for c in index.columns]}")
+            unique = "unique" if index.unique else ""
+            parts.append(f"{table.name} I {index.name} {unique} {[c.name for c in index.columns]}")
         for constraint in table.constraints:
             if isinstance(constraint, UniqueConstraint):
                 parts.append(f"{table.name} U {sorted(c.name for c in constraint.columns)}")
