@@ -5,6 +5,7 @@ says, is rendered every time."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -73,6 +74,42 @@ def test_the_records_are_written_into_the_empty_list_as_rows():
     assert key and not tree_of(list_page(rows("a", 2))).xpath("//ul[@id='list']/li")
 
 
+def fetch_page(data_url: str, script: str = "", pager: str = "") -> str:
+    """A list page whose script asks ``data_url`` for its records ({"data": [...]})."""
+    fill = script or ("fetch('%s').then(function (r) { return r.json(); }).then(function (d) {"
+                      " var ul = document.getElementById('list'); d.data.forEach(function (it) {"
+                      " var li = document.createElement('li'); var a = document.createElement('a');"
+                      " a.href = it.url; a.textContent = it.title; li.appendChild(a);"
+                      " var s = document.createElement('span'); s.textContent = it.date; li.appendChild(s);"
+                      " ul.appendChild(li); }); });" % data_url)
+    return ('<html><head><meta charset="utf-8"><title>通知公告</title></head>'
+            '<body><div class="nav"><a href="/">首页</a></div><ul class="list" id="list"></ul>'
+            f'<div class="page">{pager}</div><script>{fill}</script></body></html>')
+
+
+def test_a_page_whose_script_asks_a_data_url_has_that_shape():
+    shape = scriptlists.shape_of(tree_of(fetch_page("/c/data_2.json")), "http://x.cn/c/index_2.html")
+    assert shape is not None and shape.records is None
+    assert shape.data_url == "http://x.cn/c/data_2.json"
+    other = scriptlists.shape_of(tree_of(fetch_page("/c/data_3.json")), "http://x.cn/c/index_3.html")
+    assert other.key == shape.key
+    # Without the page's address no URL can be resolved; two data URLs: which is the list's?
+    assert scriptlists.shape_of(tree_of(fetch_page("/c/data_2.json"))) is None
+    two = fetch_page("/c/data_2.json").replace("</script>", "var extra = '/api/other?x=1';</script>")
+    assert scriptlists.shape_of(tree_of(two), "http://x.cn/c/") is None
+
+
+@pytest.mark.parametrize("answer,count", [
+    ('[{"title": "通知一", "url": "/a.html"}]', 1),
+    ('{"code": 0, "data": [{"title": "通知一", "url": "/a.html"}, {"title": "通知二", "url": "/b.html"}]}', 2),
+    ('{"result": {"total": 1, "list": [{"name": "通知一", "link": "/a.html", "pubDate": "2026-11-02"}]}}', 1),
+    ('{"data": []}', None), ("not json", None), ('{"data": [{"id": 1}]}', None),
+])
+def test_the_records_of_a_data_answer(answer, count):
+    records = scriptlists.records_in(answer)
+    assert (len(records) if records is not None else None) == count
+
+
 def test_a_template_is_read_only_after_two_renders_agree_and_never_after_one_disagrees():
     page = tree_of(list_page(rows("a", 2)))
     learnt = scriptlists.ScriptLists()
@@ -108,7 +145,7 @@ def test_pages_agree_on_links_rows_and_text_only():
 
 # --- a crawl with the browser -----------------------------------------------------------------
 
-GONE = {"/a/t5.html", "/a/t18.html"}
+GONE = {"/a/t5.html", "/a/t18.html", "/c/t9.html"}
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +158,31 @@ def two_columns():
         for n in range(6 if column == "a" else 3):
             nxt = f'<a href="/{column}/index_{n + 1}.html">下一页</a>' if n < (5 if column == "a" else 2) else ""
             files[f"/{column}/index_{n}.html"] = list_page(rows(column, 4, n * 4), script, nxt)
+    # Column "c": its pages ask /c/data_N.json for their records; column "d" too, but its script
+    # writes only the first two of the four it gets (the other two would be broken).
+    first_two = ("fetch('/d/data_%d.json').then(function (r) { return r.json(); }).then(function (d) {"
+                 " var ul = document.getElementById('list'); d.data.slice(0, 2).forEach(function (it) {"
+                 " var li = document.createElement('li'); var a = document.createElement('a');"
+                 " a.href = it.url; a.textContent = it.title; li.appendChild(a); ul.appendChild(li); }); });")
+    for column in ("c", "d"):
+        for n in range(6 if column == "c" else 3):
+            nxt = f'<a href="/{column}/index_{n + 1}.html">下一页</a>' if n < (5 if column == "c" else 2) else ""
+            script = first_two % n if column == "d" else ""
+            files[f"/{column}/index_{n}.html"] = fetch_page(f"/{column}/data_{n}.json", script, nxt)
+            files[f"/{column}/data_{n}.json"] = json.dumps({"code": 0, "data": rows(column, 4, n * 4)},
+                                                           ensure_ascii=False)
     files["/"] = ('<html><head><meta charset="utf-8"><title>首页</title></head><body>'
-                  '<a href="/a/index_0.html">部门动态</a><a href="/b/index_0.html">通知公告</a></body></html>')
+                  '<a href="/a/index_0.html">部门动态</a><a href="/b/index_0.html">通知公告</a>'
+                  '<a href="/c/index_0.html">政策文件</a><a href="/d/index_0.html">人事信息</a></body></html>')
 
     def route(path: str) -> tuple[int, str, str]:
         path = path.split("?")[0]
-        ctype = "application/javascript" if path.endswith(".js") else "text/html; charset=utf-8"
+        ctype = ("application/javascript" if path.endswith(".js") else "application/json" if path.endswith(".json")
+                 else "text/html; charset=utf-8")
         if path in files:
             return 200, ctype, files[path]
-        if path.startswith("/a/t") and path not in GONE or path == "/show":
+        if (path.startswith(("/a/t", "/c/t")) and path not in GONE) or path == "/show" or \
+                re.fullmatch(r"/d/t\d+\.html", path) and int(path[4:-5]) % 4 < 2:
             return 200, ctype, "<html><head><title>文章</title></head><body>正文</body></html>"
         return 404, ctype, "<html><body>404</body></html>"
 
@@ -150,17 +203,31 @@ def test_a_learnt_template_is_read_without_the_browser_and_a_misleading_one_is_a
     by_url = {p["url"]: p for p in found_pages}
     column_a = [by_url[f"{base}/a/index_{n}.html"] for n in range(6)]
     assert [p["rendered"] for p in column_a] == [True, True, False, False, False, False]
-    assert all(p["rendered"] for url, p in by_url.items() if "/b/index_" in url)
-    assert site_record["stats"]["lists_read"] == 4
-    assert site_record["stats"]["render_requests"] == 2 + 3
+    assert all(p["rendered"] for url, p in by_url.items() if "/b/index_" in url or "/d/index_" in url)
+    # Column "c": learnt from the answers of its data URL, asked beside the first renders (so a
+    # third page may be rendered before the second answer is in); the rest read from the answers.
+    column_c = [by_url[f"{base}/c/index_{n}.html"] for n in range(6)]
+    rendered_c = sum(p["rendered"] for p in column_c)
+    assert column_c[0]["rendered"] and column_c[1]["rendered"] and 2 <= rendered_c <= 4
+    assert site_record["stats"]["lists_read"] == 4 + (6 - rendered_c)
+    assert site_record["stats"]["render_requests"] == 2 + 3 + rendered_c + 3
+    # Asked: for each rendered page of "c" while it was learnt (two at least), for each page read,
+    # and once for "d" (its first answer disagreed).
+    assert 2 + (6 - rendered_c) + 1 <= site_record["stats"]["data_requests"] <= 6 + 1
+    assert [tuple(i[:3]) for i in column_c[5]["list_items"]] == [
+        (r["title"], base + r["url"], r["date"]) for r in rows("c", 4, 20)]
     # A page read from its data carries its rows as the browser would have shown them.
     assert [tuple(i[:3]) for i in column_a[3]["list_items"]] == [
         (r["title"], base + r["url"], r["date"]) for r in rows("a", 4, 12)]
     broken = {link["url"] for link in links if link["kind"] != "ok"}
     assert broken == {base + path for path in GONE}
     checked = {link["url"] for link in links}
-    assert {base + r["url"] for r in rows("a", 24)} <= checked
+    assert {base + r["url"] for r in rows("a", 24) + rows("c", 24)} <= checked
     assert not {base + r["url"] for r in rows("b", 12)} & checked
+    # Only what column "d"'s script writes is checked; its data's other records are not links.
+    assert {base + r["url"] for r in rows("d", 12)} & checked == {base + f"/d/t{n}.html" for n in range(12) if n % 4 < 2}
+    # The data URLs are no links of the pages.
+    assert not {u for u in checked if u.endswith(".json")}
 
 
 @pytest.mark.usefixtures("browser")
@@ -178,7 +245,9 @@ def test_pages_sent_by_another_shard_to_be_rendered_are_read_from_their_data_onc
     assert len(crawls.workers) == 2
     rendered = {p.url for p in crawl.pages if p.rendered}
     assert len([u for u in rendered if "/a/index_" in u]) == 2
-    assert {f"{base}/b/index_{n}.html" for n in range(3)} <= rendered
-    assert crawl.stats["lists_read"] == 4
+    rendered_c = len([u for u in rendered if "/c/index_" in u])
+    assert 2 <= rendered_c <= 4
+    assert {f"{base}/{c}/index_{n}.html" for c in "bd" for n in range(3)} <= rendered
+    assert crawl.stats["lists_read"] == 4 + (6 - rendered_c)
     assert {url for url, r in crawl.links.items() if r.broken} == {base + path for path in GONE}
-    assert {base + r["url"] for r in rows("a", 24)} <= set(crawl.links)
+    assert {base + r["url"] for r in rows("a", 24) + rows("c", 24)} <= set(crawl.links)
