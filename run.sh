@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for people and CI; every command does its own set-up first.
 #   ./run.sh demo     set up, start the bundled sample site, patrol it, write the report
-#   ./run.sh test     set up, run the test suite
+#   ./run.sh test     set up (also PostgreSQL and Redis for the tests that start them), run the tests
 #   ./run.sh setup    only set up (.venv with patrol installed, Chromium for JS pages)
 #   ./run.sh bench    set up, run the link-check benchmark against LinkChecker and linkinator
 set -euo pipefail
@@ -68,12 +68,31 @@ ensure_chromium() {
        "pages will not be rendered." >&2
 }
 
+# Servers some tests start for themselves (throw-away, on loopback): PostgreSQL for the store on
+# PostgreSQL, Redis for runs spread over workers.  Installed from the system's packages where
+# missing and allowed (root, apt, no PATROL_NO_APT); without them those tests are skipped with
+# the reason.  The packages' own services are not needed and are left as the system has them.
+ensure_test_servers() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -n "${PATROL_NO_APT:-}" ] || ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    echo "run.sh: ${missing[*]} not installed: the tests that need them will be skipped" >&2
+    return 0
+  fi
+  echo "run.sh: installing ${missing[*]} for the tests (PATROL_NO_APT=1 skips this)..." >&2
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }; } \
+    >/dev/null 2>&1 || echo "run.sh: could not install ${missing[*]}: the tests that need them will be skipped" >&2
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
   setup) setup ;;
   demo) setup; exec "$VENV/bin/patrol" demo "$@" ;;
-  test) setup; exec "$VENV/bin/python" -m pytest "$@" ;;
+  test) setup; ensure_test_servers; exec "$VENV/bin/python" -m pytest "$@" ;;
   bench) setup; exec "$VENV/bin/python" benchmarks/linkcheck_benchmark.py "$@" ;;
   *) echo "usage: ./run.sh demo|test|setup|bench [args]" >&2; exit 2 ;;
 esac

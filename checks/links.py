@@ -249,7 +249,8 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
         "missing_anchors": sum(1 for f in others if f.check == "missing_anchor"),
         "page_errors": sum(1 for f in others if f.check == "page_error"),
         "rendered_pages": sum(1 for p in crawl.pages if p.rendered),
-        **{k: v for k, v in crawl.stats.items() if k in ("duration_s", "trapped_paths", "requests")},
+        **{k: v for k, v in crawl.stats.items()
+           if k in ("duration_s", "trapped_paths", "requests", "lists_read", "data_requests")},
         "errors": crawl.errors,
     }
     return out

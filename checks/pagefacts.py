@@ -451,15 +451,19 @@ def needs_render(tree: lxml.html.HtmlElement) -> bool:
 
     Used by ``render: auto``: such a page is fetched again through the browser.
     """
+    return next(lists_to_fill(tree), None) is not None
+
+
+def lists_to_fill(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """The empty list containers of a page with scripts (those ``needs_render`` looks for)."""
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     if not _HAS_SCRIPT(root):
-        return False
+        return
     for el in _empty_containers(root):
         label = f"{el.get('class') or ''} {el.get('id') or ''}"
         if _LISTISH.search(label) and _zone_of(el.tag, el.get("class") or "", el.get("id") or "") \
                 not in (NAV, FOOTER, CRUMB):
-            return True
-    return False
+            yield el
 
 
 _HAS_SCRIPT = etree.XPath("boolean(//script)")

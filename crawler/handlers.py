@@ -74,7 +74,8 @@ class LeanDownloadHandler:
                    for name, values in request.headers.items() for value in values]
         timeout = float(request.meta.get("download_timeout") or self.timeout)
         try:
-            answer = await self.client.exchange(request.url, request.method, headers, timeout)
+            answer = await self.client.exchange(request.url, request.method, headers, timeout,
+                                                any_body="patrol_data" in request.meta)
         except (FetchFailed, Unanswered) as exc:
             raise _scrapy_error(exc.kind, exc.message) from None
         body = answer.body

@@ -48,8 +48,9 @@ HTML_TYPES = ("text/html", "application/xhtml")
 CSS_TYPE = "text/css"
 # Which answers' bodies are read: none, a 200 HTML page (link checks that may meet a soft-404
 # page), any HTML, CSS or untyped answer (pages and stylesheets fetched for Scrapy), or a 200
-# stylesheet or HTML page (a stylesheet checked by the lean client: its url()s are links).
-BODY_NONE, BODY_HTML_200, BODY_HTML, BODY_CSS_200 = 0, 1, 2, 3
+# stylesheet or HTML page (a stylesheet checked by the lean client: its url()s are links), or
+# any answer (the data a page's script asks for its list).
+BODY_NONE, BODY_HTML_200, BODY_HTML, BODY_CSS_200, BODY_ANY = 0, 1, 2, 3, 4
 
 
 class FetchFailed(Exception):
@@ -183,10 +184,11 @@ class LeanClient:
             return await self._send(host, scheme, hostname, port, url, method, request, body, self.timeout)
 
     async def exchange(self, url: str, method: str, headers: list[tuple[str, str]],
-                       timeout: float) -> Fetched:
+                       timeout: float, any_body: bool = False) -> Fetched:
         """One exchange with the given request headers, and nothing else: no retries, no
         per-host slots or delay (the caller, Scrapy's downloader, applies those).  The body is
-        read when the answer is HTML or untyped, whatever its status; ``Fetched.complete`` is
+        read when the answer is HTML or untyped (``any_body``: of any type), whatever its status;
+        ``Fetched.complete`` is
         False when it was not read (another type) or was cut at ``max_body``.  Raises
         FetchFailed, or Unanswered for a timeout or a dropped connection."""
         host, scheme, hostname, port, netloc, target = self._target(url)
@@ -196,7 +198,8 @@ class LeanClient:
         head.extend(f"{name}: {value}" for name, value in headers)
         request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
         self.requests += 1
-        return await self._send(host, scheme, hostname, port, url, method, request, BODY_HTML, timeout)
+        return await self._send(host, scheme, hostname, port, url, method, request,
+                                BODY_ANY if any_body else BODY_HTML, timeout)
 
     def _target(self, url: str) -> tuple[_Host, str, str, int, str, str]:
         parts = urlsplit(url)
@@ -304,13 +307,13 @@ class LeanClient:
                 return answer
             ctype = headers.get("content-type", "").lower()
             html = ctype.startswith(HTML_TYPES)
-            if ((body == BODY_HTML_200 and status == 200 and html)
+            if ((body == BODY_HTML_200 and status == 200 and html) or body == BODY_ANY
                     or (body == BODY_HTML and (html or not ctype or ctype.startswith(CSS_TYPE)))
                     or (body == BODY_CSS_200 and status == 200 and (html or ctype.startswith(CSS_TYPE)))):
                 try:
                     answer.body, complete = await self._read_body(reader, headers)
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError, ssl.SSLError) as exc:
-                    if body == BODY_HTML:
+                    if body in (BODY_HTML, BODY_ANY):
                         # A page cut short (or its chunks garbled: the ValueError) is not a
                         # page: like Scrapy's data-loss error, a broken connection, worth
                         # another attempt.

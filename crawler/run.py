@@ -141,15 +141,44 @@ def run_job(job: dict[str, Any]) -> int:
     _hold_journal(job.get("journal_lock"))
     process = AsyncCrawlerProcess(settings_for(job))
     failures: list[BaseException] = []
-    for site in job["sites"]:
-        task = process.crawl(SiteSpider, site=site, output=job["outputs"][site["name"]])
-        task.add_done_callback(lambda t, name=site["name"]: _report(t, name, failures))
+    waiting = list(job["sites"])
+    from common.limits import open_files_limit
+    slots = site_slots(len(waiting), int(job.get("crawl", {}).get("concurrency", 16)), open_files_limit())
+    if slots < len(waiting):
+        print(f"patrol: {len(waiting)} sites in this crawl process, {slots} at a time "
+              f"(limit of open files {open_files_limit()})", file=sys.stderr)
+
+    def start_next(_done: Any = None) -> None:
+        # A site starts when another ends; none after a stop signal (their crawl is resumed).
+        if waiting and not _ARMED:
+            site = waiting.pop(0)
+            task = process.crawl(SiteSpider, site=site, output=job["outputs"][site["name"]])
+            task.add_done_callback(lambda t, name=site["name"]: _report(t, name, failures))
+            task.add_done_callback(start_next)
+
+    for _ in range(slots):
+        start_next()
     # Start-up is done: freeze it and collect less often (a tenth of a crawl's CPU otherwise).
     from common.gcpolicy import tune_for_batch
     tune_for_batch()
     _watch_stop_signals()
     process.start()
     return 1 if failures else 0
+
+
+# Open files a site's crawl may hold beyond its sockets (its output, the lean client's
+# resolver and timers, the browser's pipes) and those of the process itself.
+FILES_PER_SITE = 4
+FILES_OF_PROCESS = 64
+
+
+def site_slots(sites: int, concurrency: int, limit: int) -> int:
+    """How many of a process's sites are crawled at once: every one (each at its own polite
+    rate, none waiting for another), unless the files they could hold open together (a socket
+    per request in flight, and a few more) would pass the process's limit; then as many as fit,
+    the others starting as sites end."""
+    per_site = max(1, concurrency) + FILES_PER_SITE
+    return max(1, min(sites, (limit - FILES_OF_PROCESS) // per_site))
 
 
 _HELD: list[int] = []

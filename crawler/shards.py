@@ -17,6 +17,10 @@ The messages are JSON lines: shards write to stdout, the parent writes to each s
                                                              a link this shard owns
                      {"finish": true}                        every shard idle, nothing in flight
 
+A shard writes the records of its pages to its output before it sends their links on: when
+the shard that owns a link crashes before checking it, its replacement finds the link on the
+sender's recorded page (see ``crawler.spiders.site``, the frontier of a restarted shard).
+
 Links for other shards are written in batches, at most FLUSH_EVERY_S apart: a write per page
 woke the parent and then the other shard for each page, and those wake-ups cost more CPU than
 the messages.  Anything else a shard says (idle, closed, a page to render) is written at once,
@@ -46,12 +50,16 @@ class ShardLink:
     """A shard's side of the conversation with the parent."""
 
     def __init__(self, shard: int, shards: int, on_url: Callable[[dict[str, Any]], bool],
-                 on_finish: Callable[[], None], is_idle: Callable[[], bool]):
+                 on_finish: Callable[[], None], is_idle: Callable[[], bool],
+                 before_send: Callable[[], None] | None = None):
         self.shard = shard
         self.shards = shards
         self.on_url = on_url              # schedules a routed link; False when already known
         self.on_finish = on_finish
         self.is_idle = is_idle
+        # Called before each write: the shard's output gets the records of the pages whose
+        # links are being sent (a replacement of a crashed shard reads them there).
+        self.before_send = before_send
         self.received = 0
         self.sent = 0
         self.finishing = False
@@ -98,6 +106,8 @@ class ShardLink:
             return
         data = b"".join(self._pending)
         self._pending.clear()
+        if self.before_send is not None:
+            self.before_send()
         if self._out is not None and not self._out.is_closing():
             self._out.write(data)
         else:

@@ -212,6 +212,8 @@ def entry() -> int:
     by then (``with`` blocks); atexit's runner is CPython's, and elsewhere the normal way out
     is taken.
     """
+    from common.limits import open_files_limit
+    open_files_limit()          # raised to the hard limit: a run of many sites reads many outputs
     code = main(batch=True)
     _leave(code)
     return code

@@ -9,18 +9,17 @@ import json
 import operator
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, delete, event, insert, inspect, text, update
+from sqlalchemy import JSON, Column, Index, LargeBinary, delete, event, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from checks.model import Finding, LinkResult, PageSnapshot, SiteCrawl
+from store import schema
 
 
 def utcnow() -> datetime:
@@ -261,10 +260,9 @@ class Store:
             self.engine: Engine = create_engine(url)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            with _schema_lock(self.engine):
-                SQLModel.metadata.create_all(self.engine)
-                _add_missing_columns(self.engine)
-                _add_missing_indexes(self.engine)
+            self.upgraded_from = schema.prepare(self.engine, self.engine.url.render_as_string(hide_password=True))
+        except schema.SchemaError as exc:
+            raise StoreError(str(exc)) from None
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot open database {url!r}: {exc}") from None
         self._lock_conn: Any = None
@@ -602,69 +600,24 @@ def _pg_lock_holder(conn: Any) -> str:
         return ""
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added to a table since a database was created are added to it (with their
-    default): a store written by an earlier version of patrol opens as it is."""
-    found = inspect(engine)
-    with engine.begin() as conn:
-        for table in SQLModel.metadata.sorted_tables:
-            if not found.has_table(table.name):
-                continue
-            have = {c["name"] for c in found.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have or column.primary_key:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
-                sql = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"
-                if isinstance(default, str):
-                    sql += " DEFAULT '" + default.replace("'", "''") + "'"
-                elif isinstance(default, (int, float)) and not isinstance(default, bool):
-                    sql += f" DEFAULT {default}"
-                conn.execute(text(sql))
-
-
-# The lock that one patrol process at a time takes to create or extend the tables on
-# PostgreSQL (the workers of a run and `patrol run` open one database at once).
-PG_SCHEMA_LOCK_KEY = PG_LOCK_KEY + 1
-
-
-@contextmanager
-def _schema_lock(engine: Engine) -> Iterator[None]:
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_SCHEMA_LOCK_KEY})
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_SCHEMA_LOCK_KEY})
-            conn.commit()
-
-
-def _add_missing_indexes(engine: Engine) -> None:
-    """Indexes declared since a database was created are added to it (the unique (run, site)
-    index of ``siteresult``).  One the rows already there break (a site stored twice in a run by
-    an older patrol) is left out: the store works without it, as it did."""
-    found = inspect(engine)
-    for table in SQLModel.metadata.sorted_tables:
-        if not table.indexes or not found.has_table(table.name):
-            continue
-        have = {ix["name"] for ix in found.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name in have:
-                continue
-            try:
-                index.create(engine)
-            except SQLAlchemyError:
-                pass
+# How long opening a SQLite database waits for another process to let it switch to WAL.
+SQLITE_WAL_WAIT_S = 30.0
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    # A database in another journal mode (new, or written by another tool) is switched to WAL
+    # once.  The switch needs the database to itself and SQLite does not wait for that: while
+    # another process opens or upgrades it at the same moment, try again for a while.
+    deadline = time.monotonic() + SQLITE_WAL_WAIT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except Exception as exc:        # sqlite3.OperationalError, without importing the driver here
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()

@@ -101,6 +101,31 @@ def postgres_url() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def fresh_pg_database(postgres_url: str) -> str:
+    """A database of its own on the session's PostgreSQL server (a URL)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database for the store on each backend: a SQLite file, then a PostgreSQL database
+    (skipped, with the reason, where no PostgreSQL server can start)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'patrol.db'}"
+    return request.getfixturevalue("fresh_pg_database")
+
+
 def layer_data_dir(root) -> Path:
     """patroldata/text/ with the statistical layer asserting as it did before precision came first
     (assert_statistical: true, suspect_score 2.5): the tests of the layer itself use it."""

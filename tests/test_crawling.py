@@ -38,8 +38,33 @@ def test_polite_crawl_is_never_split_so_per_host_limits_hold():
     assert len(workers) == 1 and workers[0].sites[0][2] == 1
 
 
-def test_site_split_between_three_shards_finds_every_broken_link_once(sample_site, tmp_path: Path):
+def test_site_split_between_three_shards_finds_every_broken_link_once(sample_site, tmp_path: Path, monkeypatch):
+    """Also: each link a shard sends on comes from a page already in that shard's output, so that
+    a crashed owner's replacement finds it there (the frontier of a restarted shard)."""
+    from patrol import crawling
     from patrol.crawling import start_crawls
+    recorded: dict[str, set[str]] = {}
+    read_to: dict[str, int] = {}
+    routed: list[dict] = []
+    unrecorded: list[dict] = []
+    handle = crawling.Router._handle
+
+    def handle_checked(router, w, message):
+        if "url" in message and not message.get("render") and message.get("referer"):
+            path = w.outputs["清溪"]
+            with open(path, "rb") as fh:
+                fh.seek(read_to.get(path, 0))
+                data = fh.read()
+            whole = data[:data.rfind(b"\n") + 1]
+            read_to[path] = read_to.get(path, 0) + len(whole)
+            for line in whole.split(b"\n"):
+                if line.startswith((b'{"type":"page"', b'{"type":"sheet"')):
+                    recorded.setdefault(path, set()).add(json.loads(line)["url"])
+            routed.append(message)
+            if message["referer"] not in recorded.get(path, set()):
+                unrecorded.append(message)
+        return handle(router, w, message)
+    monkeypatch.setattr(crawling.Router, "_handle", handle_checked)
     sample_site.server.reset()
     site = Site(name="清溪", url=sample_site.base, render="auto")
     crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
@@ -55,6 +80,8 @@ def test_site_split_between_three_shards_finds_every_broken_link_once(sample_sit
     found = {(f.page, f.url, f.detail["kind"]) for f in check_site(crawl, CheckContext(site="清溪")).findings}
     assert found == sample_site.manifest.broken_pairs()
     assert crawl.homepage_url == sample_site.base
+    assert len(routed) > 50
+    assert not unrecorded, f"{len(unrecorded)} of {len(routed)} links sent before their page was recorded"
 
 
 # --- reading the crawl processes' outputs while they are written -------------------------------
@@ -753,3 +780,46 @@ def test_the_parent_sends_a_restarted_shard_what_its_crashed_process_was_sent_an
         w.proc.stdin.close()
         w.proc.wait(timeout=10)
     router.sel.close()
+
+
+def test_a_resumed_crawl_checks_the_links_of_a_stylesheet_read_before_the_stop(tmp_path: Path):
+    """The stop came after a stylesheet was read but before its url()s were checked: the resumed
+    crawl checks them (a broken background image is found) without fetching the sheet again."""
+    from patrol.crawling import start_crawls
+    from patrol.demo.samplesite import serve
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text(
+        '<html><head><title>首页</title><link rel="stylesheet" href="s.css"></head>'
+        '<body><a href="a.html">通知</a></body></html>', encoding="utf-8")
+    (root / "a.html").write_text("<html><head><title>通知</title></head><body>正文</body></html>",
+                                 encoding="utf-8")
+    (root / "s.css").write_text("body { background: url(bg.png) } .x { background: url(gone.png) }",
+                                encoding="utf-8")
+    (root / "bg.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    server = serve(root)
+    try:
+        site = Site(name="清溪", url=server.url + "index.html", render="never")
+        cfg = Crawl(fast=True, timeout=4, retries=0)
+        resolver = {"nameservers": [], "overrides": {}}
+        work = tmp_path / "work"
+        first = start_crawls([site], cfg, resolver, work, processes=1, checks=["links"])
+        first.wait()
+        first.reap()
+        out = work / "crawl-0-0.jsonl"
+        # As if stopped before the sheet's url()s were checked: their results and the end go.
+        kept = [line for line in out.read_bytes().split(b"\n")
+                if line and not (line.startswith(b'{"type":"link"') and b".png" in line)
+                and not line.startswith(b'{"type":"site"')]
+        assert any(line.startswith(b'{"type":"sheet"') for line in kept)
+        out.write_bytes(b"\n".join(kept) + b"\n")
+        server.reset()
+        resumed = start_crawls([site], cfg, resolver, work, processes=1, checks=["links"], resume=True)
+        crawl = resumed.wait()["清溪"]
+        resumed.reap()
+        asked = {path for (method, path, _agent, _dest), n in server.requests().items()}
+    finally:
+        server.stop()
+    assert crawl.links[server.url + "gone.png"].kind == "http_404"
+    assert crawl.links[server.url + "bg.png"].ok
+    assert "/gone.png" in asked and "/s.css" not in asked

@@ -18,6 +18,7 @@ from crawler.run import settings_for
 from common.browser import BrowserNotFound, launch_options
 from common.config import Site
 from patrol.crawling import site_job
+from tests.routeserver import served
 
 pytestmark = pytest.mark.integration
 
@@ -235,9 +236,7 @@ LATE_LISTS = {
 def test_a_list_filled_late_is_read_after_its_own_requests(browser, tmp_path):
     """XHR, fetch, JSONP and a short timer: each rendered list is read once its requests are
     done; a page whose scripts never stop asking is a failed render, judged as served."""
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     fill = ("function fill(rows) { var ul = document.getElementById('list'); rows.forEach(function (x) {"
             " var li = document.createElement('li'); var a = document.createElement('a'); a.href = x.url;"
@@ -256,33 +255,16 @@ def test_a_list_filled_late_is_read_after_its_own_requests(browser, tmp_path):
             "/data/jsonp.js": "fill([{url: '/art/jsonp.html', title: '回调'}]);",
             "/data/ping.json": "{}"}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path in data:
-                time.sleep(0.3 if self.path != "/data/ping.json" else 0)
-                body, ctype = data[self.path], "application/json"
-            else:
-                body, ctype = files.get(self.path, "<html><body>文章</body></html>"), "text/html; charset=utf-8"
-            raw = body.encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+    def route(path: str) -> tuple[int, str, str]:
+        if path in data:
+            time.sleep(0.3 if path != "/data/ping.json" else 0)
+            return 200, "application/json", data[path]
+        return 200, "text/html; charset=utf-8", files.get(path, "<html><body>文章</body></html>")
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    with served(route) as base:
         site = Site(name="清溪", url=base + "/", render="auto", max_depth=1, max_pages=20)
         pages, _links, site_record = run_crawl(
             job_for(site, "2026-11-22", tmp_path / "out.jsonl", render_timeout=2), tmp_path)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     by_url = {p["url"]: p for p in pages}
     for path in LATE_LISTS:
         rendered = by_url[base + path]
@@ -331,8 +313,6 @@ def test_page_whose_rendering_fails_is_judged_as_served(sample_site, browser, tm
 def test_homepage_whose_menu_a_script_writes_is_rendered(browser, tmp_path):
     """The served homepage has no menu, only the script that writes it (real district portals
     do this): render: auto renders it, and the menu's columns are read from the rendered page."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     files = {
         "/": ('<html><head><meta charset="utf-8"><title>清溪区人民政府</title></head><body>'
@@ -343,30 +323,16 @@ def test_homepage_whose_menu_a_script_writes_is_rendered(browser, tmp_path):
                      '<a href="/zwdt/">政务动态</a></div>\');', "application/javascript"),
     }
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body, ctype = files.get(self.path, ("<html><body>x</body></html>", "text/html"))
-            data = body.encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def route(path: str) -> tuple[int, str, str]:
+        body, ctype = files.get(path, ("<html><body>x</body></html>", "text/html"))
+        return 200, ctype, body
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    with served(route) as base:
+        url = base + "/"
         site = Site(name="清溪", url=url, render="auto", max_depth=0, max_pages=3)
         job = job_for(site, "2026-11-22", tmp_path / "out.jsonl")
         job["sites"] = [site_job(site, ["links", "freshness"], "2026-11-22")]
         pages, _links, _site = run_crawl(job, tmp_path)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     (home,) = [p for p in pages if p["url"] == url]
     assert home["rendered"] is True
     assert {ref[2] for ref in home["nav_links"]} == {"通知公告", "政务动态"}

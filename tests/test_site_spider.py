@@ -81,6 +81,12 @@ def test_a_restarted_shard_takes_the_links_it_owns_from_the_other_shards_pages(t
     theirs = [u for u in urls if owner(u, 2) == 0]
     assert len(mine) > 3 and theirs
     known, cut = mine[0], mine[1]
+    # Links recorded as written because they cannot be requested (by the shard that read the
+    # page, with their kind): owned here too, never requested.
+    unrequestable = [u for n in range(40) for u in (f"http://exa mple{n} .com/", f"file:///C:/{n}.doc",
+                                                     f"ftp://x.example.cn/{n}", f"http://[::{n}")
+                     if owner(u, 2) == 1]
+    assert len(unrequestable) > 4
 
     def page_line(url: str, links: list[str]) -> bytes:
         snap = PageSnapshot(url=url, final_url=url, status=200, depth=1,
@@ -88,7 +94,7 @@ def test_a_restarted_shard_takes_the_links_it_owns_from_the_other_shards_pages(t
         return json.dumps({"type": "page", **snap.to_dict()}, ensure_ascii=False).encode() + b"\n"
     other = tmp_path / "crawl-0-0.jsonl"
     other.write_bytes(b'{"type":"start","format":1,"site":"\\u7ad9","shard":0,"shards":2}\n'
-                      + page_line(theirs[0], [known] + mine[2:] + theirs) + b'{"type":"page","url":\xff\n'
+                      + page_line(theirs[0], [known] + mine[2:] + theirs + unrequestable) + b'{"type":"page","url":\xff\n'
                       + page_line(theirs[1], [cut])[:-20])
     spider = SiteSpider(site={"name": "站", "url": base, "render": "never", "shard": 1, "shards": 2},
                         output=str(tmp_path / "out.jsonl"))

@@ -64,8 +64,10 @@ def test_pages_and_links_are_stored_as_sqlalchemy_stores_them(tmp_path, monkeypa
         assert fast == reference
 
 
-def test_stored_rows_read_back_through_the_models(tmp_path):
-    store = _save(tmp_path / "fast.db")
+def test_stored_rows_read_back_through_the_models(store_url):
+    store = Store(store_url)
+    run = store.start_run("2026-11")
+    store.save_site(run.id, _crawl(), _findings(), {"pages": 2})
     from sqlmodel import Session, select
     with Session(store.engine) as s:
         pages = s.exec(select(Page).order_by(Page.id)).all()
@@ -122,8 +124,8 @@ def test_a_runs_end_is_in_the_database_file_once_recorded(tmp_path):
         assert conn.execute("SELECT status FROM run").fetchall() == [("completed",)]
 
 
-def test_stale_running_runs_are_interrupted_and_a_resume_replaces_partial_results(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+def test_stale_running_runs_are_interrupted_and_a_resume_replaces_partial_results(store_url, tmp_path):
+    store = Store(store_url)
     done = store.start_run("2026-11")
     store.finish_run(done.id, "completed")
     killed = store.start_run("2026-11", journal=str(tmp_path))

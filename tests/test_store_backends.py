@@ -5,12 +5,9 @@ none can start."""
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from reports.export import write_outputs
 from reports.quota import quota_grid, render_text
@@ -20,17 +17,6 @@ from tests.reportdata import make_area
 pytestmark = pytest.mark.integration
 
 BASE = "http://www.qingxi.test"
-
-
-@pytest.fixture
-def fresh_pg_database(postgres_url: str) -> str:
-    """A database of its own on the session's PostgreSQL server."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _area_outputs(tmp: Path, database: str | None) -> dict:

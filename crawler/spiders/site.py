@@ -41,9 +41,10 @@ from twisted.python.failure import Failure
 from checks.links import checkable_fragment, looks_not_found, page_signature
 from checks.model import LinkKind, LinkRef, LinkResult, PageSnapshot
 from checks.pagefacts import is_later_page
-from crawler import leancheck, linkpolicy, pages
+from crawler import leancheck, linkpolicy, pages, scriptlists
 from crawler.jsonlines import JOURNAL_FORMAT, dumps_line, journal_damage, loads
 from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
+from crawler.scriptlists import ScriptLists
 from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 from crawler.shards import ShardLink, owner
 from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
@@ -99,7 +100,9 @@ class SiteSpider(scrapy.Spider):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
                                        "pages": 0, "render_requests": 0, "page_errors": 0,
-                                       "rate_limited": 0}
+                                       "rate_limited": 0, "lists_read": 0, "data_requests": 0}
+        # Script-written lists learnt from renders, read from the page's data once trusted.
+        self.script_lists = ScriptLists()
         self.broken_kinds: dict[str, int] = {}
         # Links that are only checked go through the lean client (crawler/leancheck.py) when
         # the crawl is fast; polite crawls check every link through Scrapy's downloader.
@@ -107,6 +110,7 @@ class SiteSpider(scrapy.Spider):
         # Lean checks in flight: work outside Scrapy's engine that keeps it open.
         self.lean_inflight = 0
         self.replayed = 0                               # pages taken from an earlier attempt
+        self.replayed_sheets: list[PageSnapshot] = []   # stylesheets read by an earlier attempt
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -144,7 +148,8 @@ class SiteSpider(scrapy.Spider):
         replayed = self._load_journal(self.site["journal"]) if self.site.get("journal") else None
         self.seen.add(self.start_url)
         if self.shards > 1:
-            link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle)
+            link = ShardLink(self.shard, self.shards, self._routed, self._finish, self._is_idle,
+                             before_send=self._flush_output)
             try:
                 await link.open()
             except (OSError, ValueError, AttributeError) as exc:
@@ -183,6 +188,7 @@ class SiteSpider(scrapy.Spider):
         is fetched again."""
         pages: dict[str, PageSnapshot] = {}
         links: dict[str, tuple[dict[str, Any], LinkResult]] = {}
+        sheets: list[PageSnapshot] = []
         for entry in files:
             mine = None
             if self.shards > 1 and int(entry.get("shards", 1)) != self.shards:
@@ -204,6 +210,8 @@ class SiteSpider(scrapy.Spider):
                         continue
                     if kind == "page":
                         pages[url] = PageSnapshot.from_dict(record)
+                    elif kind == "sheet":
+                        sheets.append(PageSnapshot.from_dict(record))
                     elif kind == "link":
                         links[url] = (record, LinkResult.from_dict(record))
                 except (TypeError, AttributeError, KeyError, ValueError):
@@ -235,6 +243,9 @@ class SiteSpider(scrapy.Spider):
             if page.depth == 0 and page.url == self.start_url and final:
                 self.homepage_final = final
         self.replayed = len(ordered)
+        # Stylesheets read before: their url()s are followed again like a page's links (those
+        # checked already are known); the sheets themselves are not fetched again.
+        self.replayed_sheets = sheets
         return ordered
 
     def _owned(self, url: str) -> bool:
@@ -249,13 +260,16 @@ class SiteSpider(scrapy.Spider):
             return
         for path in paths:
             for _, record in _journal_records(path):
-                if not isinstance(record, dict) or record.get("type") != "page":
+                if not isinstance(record, dict) or record.get("type") not in ("page", "sheet"):
                     continue
                 try:
                     page = PageSnapshot.from_dict({k: v for k, v in record.items() if k != "type"})
                 except (TypeError, AttributeError, KeyError, ValueError):
                     continue
-                owned = [ref for ref in page.links if ref.url not in self.seen and self._owned(ref.url)]
+                # Links that cannot be requested (invalid, file:, ftp: ...) were recorded, with
+                # their kind, by the shard that read the page: not requested here.
+                owned = [ref for ref in page.links if ref.url not in self.seen and self._owned(ref.url)
+                         and _requestable(ref.url)]
                 if owned:
                     yield from self._follow(owned, page.depth, page.url)
 
@@ -275,7 +289,7 @@ class SiteSpider(scrapy.Spider):
             probe = self._probe_request(host, samples[host])
             if probe is not None:
                 yield probe
-        for page in pages:
+        for page in [*pages, *self.replayed_sheets]:
             yield from self._follow(page.links, page.depth, page.url)
 
     # --- shards: links another process owns go to it through the parent -------------------
@@ -284,11 +298,19 @@ class SiteSpider(scrapy.Spider):
         """Schedule a link that another shard found and this one owns."""
         url = message["url"]
         if message.get("render"):
+            body = base64.b64decode(message["body"])
+            if self.rendering and self._read_not_rendered(body, message["ctype"], url):
+                # A page of a template whose list is read from its data: judged here as served.
+                req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
+                                    origin=message["origin"], chain=message.get("chain"))
+                self.parse(scrapy.http.HtmlResponse(url, status=200, body=body, request=req,
+                                                    headers={b"Content-Type": message["ctype"].encode("latin-1")}))
+                return True
             req = self._request(url, PAGE, depth=message["depth"], referer=message.get("referer"),
                                 origin=message["origin"], render=self.rendering, chain=message.get("chain"))
             if self.rendering:
                 self.counts["render_requests"] += 1
-                req.meta["unrendered"] = (base64.b64decode(message["body"]), message["ctype"].encode("latin-1"))
+                req.meta["unrendered"] = (body, message["ctype"].encode("latin-1"))
             else:
                 req.meta["render_failed"] = True
             self.crawler.engine.crawl(req)
@@ -421,7 +443,7 @@ class SiteSpider(scrapy.Spider):
     def _headers_received(self, headers: Any, body_length: int, request: scrapy.Request,
                           spider: scrapy.Spider) -> None:
         """Stop a download once its headers show it is not an HTML page we need to read."""
-        if spider is not self or request.method == "HEAD":
+        if spider is not self or request.method == "HEAD" or "patrol_data" in request.meta:
             return
         ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if ctype and not ctype.startswith(HTML_TYPES) and not ctype.startswith(CSS_TYPE):
@@ -669,17 +691,38 @@ class SiteSpider(scrapy.Spider):
     def _page(self, response: Response, tree: Any, encoding: str,
               title: str | None = None, needs_render: bool | None = None) -> Iterator[scrapy.Request]:
         meta = response.meta
-        origin, depth = meta["origin"], meta["depth"]
-        rendered = bool(meta.get("playwright"))
         if needs_render is None:
             needs_render = self._needs_render(meta, tree)
         if needs_render and self.rendering:
-            self.counts["render_requests"] += 1
-            req = self._request(response.url, PAGE, depth=depth, referer=meta["referer_url"],
-                                origin=origin, render=True, chain=meta["chain"])
-            req.meta["unrendered"] = (response.body, response.headers.get(b"Content-Type"))
-            yield req
+            shape = self.script_lists.trusted_shape(tree, response.url) if self.render == "auto" else None
+            read = self.script_lists.write(tree, shape, shape.records) if shape and shape.records else None
+            if read is not None:
+                # Its template's list is read from the page's data (learnt from earlier renders).
+                self.counts["lists_read"] += 1
+                yield from self._judged(response, read, encoding, title)
+            elif shape is not None and shape.data_url:
+                yield self._data_request(shape.data_url, self._page_with_data, response=response, tree=tree,
+                                         encoding=encoding, title=title, shape=shape)
+            else:
+                yield self._render_request(response)
             return
+        yield from self._judged(response, tree, encoding, title)
+
+    def _render_request(self, response: Response) -> scrapy.Request:
+        meta = response.meta
+        self.counts["render_requests"] += 1
+        req = self._request(response.url, PAGE, depth=meta["depth"], referer=meta["referer_url"],
+                            origin=meta["origin"], render=True, chain=meta["chain"])
+        req.meta["unrendered"] = (response.body, response.headers.get(b"Content-Type"))
+        return req
+
+    def _judged(self, response: Response, tree: Any, encoding: str,
+                title: str | None = None) -> Iterator[scrapy.Request]:
+        """The page as it is (served, rendered, or with its list read from its data): its
+        snapshot written, its links followed."""
+        meta = response.meta
+        origin, depth = meta["origin"], meta["depth"]
+        rendered = bool(meta.get("playwright"))
         if depth == 0:
             self.homepage_final = _safe_normalize(response.url) or self.start_url
         problems: list[str] = []
@@ -690,8 +733,89 @@ class SiteSpider(scrapy.Spider):
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             referer=meta["referer_url"], fetched_at=_now(), facts=self.extract_facts, today=self.today,
             title=title)
+        learning = None
+        if rendered and "unrendered" in meta and self.render == "auto":
+            learning = self._learn_list(meta, response.url, snap)
         self._finish_page(snap, tree, problems, fragments)
         yield from self._follow(links, depth, origin)
+        if learning is not None:
+            yield learning
+
+    # --- lists a script writes from data: learnt from renders (crawler/scriptlists.py) --------
+
+    def _learn_list(self, meta: dict[str, Any], url: str, rendered: PageSnapshot) -> scrapy.Request | None:
+        """Compare a rendered page with the same page as served, its list written in from its
+        own data: whether its template can be read without render.  When the data is at a URL
+        its script asks, the request for it (the comparison is made with the answer)."""
+        body, ctype = meta["unrendered"]
+        try:
+            tree = pages.parse_html(pages.decode_html(body, (ctype or b"").decode("latin-1"))[0])
+            shape = scriptlists.shape_of(tree, url) if tree is not None else None
+            if shape is None or not self.script_lists.undecided(shape.key):
+                return None
+            if shape.data_url:
+                return self._data_request(shape.data_url, self._learn_from_data, rendered=rendered, tree=tree,
+                                          shape=shape, url=url)
+            assert shape.records is not None
+            self.script_lists.learn(shape.key, self._agrees(rendered, tree, shape, shape.records, url))
+        except Exception as exc:  # noqa: BLE001 - nothing learnt: the template's pages are rendered
+            self.logger.debug("comparing the rendered %s with its data failed: %r", url, exc)
+        return None
+
+    def _agrees(self, rendered: PageSnapshot, tree: Any, shape: scriptlists.Shape,
+                records: list[scriptlists.Record], url: str) -> bool:
+        page = scriptlists.written(tree, shape, records)
+        links, _ = self._links(page, url, [], None)
+        snap = pages.snapshot(page, url=rendered.url, final_url=rendered.final_url, status=rendered.status,
+                              depth=rendered.depth, links=links, rendered=False, encoding=rendered.encoding,
+                              content_type=rendered.content_type, referer=rendered.referer,
+                              fetched_at=rendered.fetched_at, facts=self.extract_facts, today=self.today)
+        return scriptlists.same_page(rendered, snap)
+
+    def _data_request(self, data_url: str, callback: Any, **held: Any) -> scrapy.Request:
+        """A request for the data a page's script asks for (not a link of the page: no result
+        is recorded for it)."""
+        self.counts["data_requests"] += 1
+        return scrapy.Request(data_url, callback=callback, errback=callback, dont_filter=True,
+                              priority=self.render_priority, headers=self.headers,
+                              meta={"patrol_data": held, "download_timeout": self.render_timeout_ms / 1000})
+
+    def _learn_from_data(self, answer: Response | Failure) -> None:
+        held = (answer.request if isinstance(answer, Failure) else answer).meta["patrol_data"]
+        shape: scriptlists.Shape = held["shape"]
+        try:
+            records = None if isinstance(answer, Failure) or answer.status != 200 else scriptlists.records_in(answer.body)
+            agree = records is not None and self._agrees(held["rendered"], held["tree"], shape, records, held["url"])
+        except Exception as exc:  # noqa: BLE001 - a disagreement: the template's pages are rendered
+            self.logger.debug("comparing %s with its data failed: %r", held["url"], exc)
+            agree = False
+        self.script_lists.learn(shape.key, agree)
+
+    def _page_with_data(self, answer: Response | Failure) -> Iterator[scrapy.Request]:
+        """A page of a trusted template whose data is at a URL: judged with its list written in
+        from the answer, or rendered when the answer is not what its template gave."""
+        held = (answer.request if isinstance(answer, Failure) else answer).meta["patrol_data"]
+        response: Response = held["response"]
+        try:
+            records = None if isinstance(answer, Failure) or answer.status != 200 else scriptlists.records_in(answer.body)
+            read = self.script_lists.write(held["tree"], held["shape"], records) if records else None
+        except Exception:  # noqa: BLE001 - rendered instead
+            read = None
+        if read is None:
+            yield self._render_request(response)
+            return
+        self.counts["lists_read"] += 1
+        try:
+            yield from self._judged(response, read, held["encoding"], held["title"])
+        except Exception as exc:  # noqa: BLE001 - one page's failure is recorded on it, never lost
+            yield from self._page_failed(response, exc)
+
+    def _read_not_rendered(self, body: bytes, ctype: str, url: str) -> bool:
+        """Whether a page sent here to be rendered is of a template read from its data."""
+        if self.render != "auto" or not any(t.trusted for t in self.script_lists.templates.values()):
+            return False
+        tree = pages.parse_html(pages.decode_html(body, ctype)[0])
+        return tree is not None and self.script_lists.trusted(self.script_lists.key(tree, url))
 
     def _sheet(self, origin: str, url: str, body: bytes, ctype: str, referer: str | None,
                depth: int) -> Iterator[scrapy.Request]:
@@ -933,6 +1057,10 @@ class SiteSpider(scrapy.Spider):
                 "retries": stats.get("patrol/retries", 0),
                 "pages": self.pages_written,
                 "render_requests": self.counts["render_requests"],
+                # Pages whose script-written list was read from their own data, not rendered.
+                "lists_read": self.counts["lists_read"],
+                # Requests for the data of such lists, where their scripts ask a URL for it.
+                "data_requests": self.counts["data_requests"],
                 "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
                 "max_pages_reached": self.pages_scheduled >= self.max_pages,
             },
@@ -962,6 +1090,14 @@ class SiteSpider(scrapy.Spider):
         elif self._out.closed:          # a check that ends after the output was completed
             return
         self._out.write(dumps_line(record))
+
+    def _flush_output(self) -> None:
+        """The records written so far, out of this process's buffer (not synced to disk)."""
+        if self._out is not None and not self._out.closed:
+            try:
+                self._out.flush()
+            except (OSError, ValueError):
+                pass
 
     def _sync(self) -> None:
         if self._out is not None:
@@ -1024,6 +1160,12 @@ def _trail(origin: str, chain: list[str], last: str) -> dict[str, Any]:
         return {"redirects": [], "final_url": origin}
     redirects = [_safe_normalize(u) or u for u in chain[1:] + [last]]
     return {"redirects": redirects, "final_url": redirects[-1]}
+
+
+def _requestable(url: str) -> bool:
+    """Whether a link's identity is an http(s) URL to request (not one recorded as it was
+    written because it cannot be: an invalid URL, file:, ftp:, mailto: ...)."""
+    return url.startswith(("http://", "https://")) and _safe_normalize(url) == url
 
 
 def _safe_normalize(url: str) -> str | None:
