@@ -19,6 +19,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.model import CrawlFailure, LinkResult, PageSnapshot, SiteCrawl
+from patrol.siteindex import SiteIndex, StreamedCrawl
 from crawler import jsonlines
 from crawler.shards import owner
 from common import progress as progress_line
@@ -136,15 +138,27 @@ class Crawls:
     interrupting: bool = False
     # Sites whose crawl process crashed and was started again, with what happened.
     restarted: dict[str, str] = field(default_factory=dict)
+    # The outputs are indexed on disk as they are read instead of held in memory: each site's
+    # result is a ``StreamedCrawl`` (``patrol/siteindex.py``).  ``close`` removes the indexes.
+    streamed: bool = False
 
     @property
     def readers(self) -> dict[str, OutputReader]:
         if self._readers is None:
+            folder = self.start_args.get("workdir") or Path(tempfile.gettempdir())
             self._readers = {site.name: OutputReader([Path(w.outputs[site.name]) for w in self.workers
                                                       if site.name in w.outputs], site,
-                                                     previous=self.previous.get(site.name, []))
-                             for site in self.sites}
+                                                     previous=self.previous.get(site.name, []),
+                                                     index=SiteIndex(Path(folder) / f"index-{n}.sqlite")
+                                                     if self.streamed else None)
+                             for n, site in enumerate(self.sites)}
         return self._readers
+
+    def close(self) -> None:
+        """Remove the on-disk indexes of a streamed crawl (the outputs stay: the journal)."""
+        for reader in (self._readers or {}).values():
+            if reader.index is not None:
+                reader.index.close()
 
     def feed(self) -> None:
         for reader in self.readers.values():
@@ -519,7 +533,7 @@ class ForkedProcess:
 def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
                  progress: bool = False, processes: int | None = None,
                  checks: list[str] | None = None, today: date | None = None,
-                 resume: bool = False) -> Crawls:
+                 resume: bool = False, streamed: bool = False) -> Crawls:
     """Start the crawl processes and return at once, so that the caller's own set-up (opening
     the store, loading the checks) overlaps their start-up.
 
@@ -551,7 +565,7 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
     previous = {site.name: [workdir / f["file"] for f in earlier.get(site.name, [])] for site in sites}
     crawls = Crawls(sites, workers, progress, previous=previous,
                     start_args={"workdir": workdir, "checks": checks, "day": day, "crawl": crawl,
-                                "resolver": resolver})
+                                "resolver": resolver}, streamed=streamed)
     try:
         _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
                        attempt=attempt, earlier=earlier)
@@ -947,18 +961,29 @@ class OutputReader:
     errors say which line was skipped, or that the output ends early.
 
     ``previous``: the outputs of the run's earlier attempts (a resumed run), read first; their
-    pages and link results count, their end records do not (a later record of a URL wins)."""
+    pages and link results count, their end records do not (a later record of a URL wins).
 
-    def __init__(self, paths: list[Path], site: Site, previous: list[Path] | None = None):
+    ``index``: the pages and link results are not kept in memory but indexed on disk
+    (``patrol/siteindex.py``); ``result`` is then a ``StreamedCrawl`` that reads them back."""
+
+    def __init__(self, paths: list[Path], site: Site, previous: list[Path] | None = None,
+                 index: SiteIndex | None = None):
         self.paths = paths
         self.previous = list(previous or [])
         self.site = site
-        self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
+        self.index = index
+        if index is not None:
+            self.crawl: SiteCrawl = StreamedCrawl(name=site.name, url=site.url, department=site.department,
+                                                  index=index)
+        else:
+            self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
         self.finished = 0
         self._files: dict[Path, IO[bytes]] = {}
         self._rest: dict[Path, bytes] = {path: b"" for path in paths}
         self._lines: dict[Path, int] = {path: 0 for path in paths}     # whole lines read so far
+        self._offsets: dict[Path, int] = {path: 0 for path in paths}   # where _rest starts in the file
         self._pages: dict[str, int] = {}        # page URL -> its index in crawl.pages
+        self._at: tuple[Path, int, bytes] | None = None     # the record being taken: file, offset, line
         self._reading_previous = False
         if self.previous:
             self._read_previous()
@@ -974,7 +999,10 @@ class OutputReader:
                 lines = data.split(b"\n")
                 if not data.endswith(b"\n"):
                     lines = lines[:-1]          # a line cut by the stop is not a record
+                offset = 0
                 for n, line in enumerate(lines, 1):
+                    self._at = (path, offset, line)
+                    offset += len(line) + 1
                     # A damaged line is skipped and said; the records after it count.
                     if line.strip() and not self._record(line, quiet=True):
                         message = jsonlines.journal_damage(path.name, n)
@@ -1000,11 +1028,17 @@ class OutputReader:
             *lines, self._rest[path] = (self._rest[path] + data).split(b"\n")
             first = self._lines[path] + 1
             self._lines[path] += len(lines)
+            offset = self._offsets[path]
             for n, line in enumerate(lines, first):
+                self._at = (path, offset, line)
+                offset += len(line) + 1
                 if line.strip() and not self._record(line, quiet=True):
                     message = jsonlines.journal_damage(path.name, n, fetched_again=False)
                     if message not in self.crawl.errors:
                         self.crawl.errors.append(message)
+            self._offsets[path] = offset
+        if self.index is not None:
+            self.index.flush()
 
     def result(self) -> SiteCrawl:
         self.feed()
@@ -1018,21 +1052,30 @@ class OutputReader:
                 continue
             rest = self._rest[path]
             if rest.strip():
+                self._at = (path, self._offsets[path], rest)
                 self._record(rest)          # a last line without its newline: whole, or cut
         if self.finished < len(self.paths):
             crawl.fail(CrawlFailure.UNFINISHED, "the crawl did not finish; results are partial")
         crawl.pages.sort(key=lambda p: (p.depth, p.url))
         if not crawl.homepage_url:
             crawl.homepage_url = _norm(self.site.url)
-        if not crawl.pages:
-            home = crawl.links.get(_norm(self.site.url))
+        if not self.pages_read:
+            home = (self.index.link(_norm(self.site.url)) if self.index is not None
+                    else crawl.links.get(_norm(self.site.url)))
             why = f"{home.kind} {home.error}".strip() if home else "no answer"
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
 
     def has_page(self, url: str) -> bool:
         """Whether a page record of ``url`` has been read."""
+        if self.index is not None:
+            return self.index.has_page(url)
         return url in self._pages
+
+    @property
+    def pages_read(self) -> int:
+        """How many distinct pages have been read."""
+        return self.index.page_count() if self.index is not None else len(self.crawl.pages)
 
     def replace(self, old: Path, new: Path) -> None:
         """A crashed crawl process's output becomes an earlier attempt's (its records are
@@ -1046,9 +1089,11 @@ class OutputReader:
             self.previous.append(old)
         self._rest.pop(old, None)
         self._lines.pop(old, None)
+        self._offsets.pop(old, None)
         self.paths.append(new)
         self._rest[new] = b""
         self._lines[new] = 0
+        self._offsets[new] = 0
 
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""
@@ -1063,7 +1108,14 @@ class OutputReader:
     def _take(self, record: dict[str, Any]) -> bool:
         crawl = self.crawl
         kind = record.pop("type", None)
-        if kind == "page":
+        if self.index is not None and kind in ("page", "link"):
+            assert self._at is not None
+            path, offset, line = self._at
+            if kind == "page":
+                self.index.add_page(record, path, offset, len(line))
+            else:
+                self.index.add_link(record, line)
+        elif kind == "page":
             page = PageSnapshot.from_dict(record)
             at = self._pages.get(page.url)
             if at is None:

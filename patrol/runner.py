@@ -26,7 +26,9 @@ from crawler.jsonlines import JOURNAL_DAMAGED
 from patrol import evidence, runlock
 from common import thresholds as thresholds_mod
 from common.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
+from patrol import sitestream
 from patrol.crawling import JournalError, read_journal, start_crawls
+from patrol.siteindex import StreamedCrawl
 from common.stopping import Interrupted, StopSignals
 
 if TYPE_CHECKING:
@@ -178,7 +180,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             store.reopen_run(run.id)
             log(progress, f"resuming run {run.id} ({period}) from {journal}")
             crawling = start_crawls([s for s in sites if s.name not in done], crawl_cfg, resolver, journal,
-                                    progress=progress, checks=checks, today=today, resume=True)
+                                    progress=progress, checks=checks, today=today, resume=True, streamed=True)
         else:
             # The crawl processes start first: opening the store and loading the checks overlap
             # their start-up.
@@ -191,7 +193,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             # crawled meanwhile are then in the journal of a run that can be resumed.
             with stop.held():
                 crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
-                                        checks=checks, today=today)
+                                        checks=checks, today=today, streamed=True)
                 store = store or open_store(cfg)
                 store.lock()
                 store.settle_stale_runs()
@@ -228,27 +230,42 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             if site.name in done:
                 continue
             crawl = crawls[site.name]
+            streamed = isinstance(crawl, StreamedCrawl) and sitestream.streamable(checks)
+            if isinstance(crawl, StreamedCrawl) and not streamed:
+                crawl.load()            # checks that read the whole site: this site only
             facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
             ctx = check_context(cfg, site, today, facts)
-            out = run_checks(crawl, ctx, checks)
-            if crawl.stats.get("restarted"):
-                out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
-            damaged = [e for e in crawl.errors if e.startswith(JOURNAL_DAMAGED)]
-            if damaged:
-                out.facts.setdefault("crawl", {})["journal"] = damaged
-            site_score = score(out.findings, out.veto, cfg)
-            result = {
-                "status": "failed" if crawl_failed(crawl) else "completed",
-                "pages": len(crawl.pages), "links": len(crawl.links),
-                "broken": out.facts.get("links", {}).get("broken", 0),
-                "score": site_score, "veto": out.veto, "stats": out.facts,
-                "error": "; ".join(crawl.errors)[:2000],
-            }
+            result: dict[str, Any] = {}
+
+            def summarise(out: CheckOutput, crawl: SiteCrawl = crawl, result: dict[str, Any] = result
+                          ) -> dict[str, Any]:
+                if crawl.stats.get("restarted"):
+                    out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
+                damaged = [e for e in crawl.errors if e.startswith(JOURNAL_DAMAGED)]
+                if damaged:
+                    out.facts.setdefault("crawl", {})["journal"] = damaged
+                result.update({
+                    "status": "failed" if crawl_failed(crawl) else "completed",
+                    "pages": page_count(crawl), "links": link_count(crawl),
+                    "broken": out.facts.get("links", {}).get("broken", 0),
+                    "score": score(out.findings, out.veto, cfg), "veto": out.veto, "stats": out.facts,
+                    "error": "; ".join(crawl.errors)[:2000],
+                })
+                return result
             with stop.deferred():
                 if resume:
                     store.clear_site(run.id, site.name)
-                store.save_site(run.id, crawl, out.findings, result)
+                if streamed:
+                    assert isinstance(crawl, StreamedCrawl) and checks is not None
+                    out, _ = sitestream.check_and_save(
+                        store, run.id, crawl, ctx, checks, summarise=summarise,
+                        other_checks=lambda names, crawl=crawl, ctx=ctx: run_checks(crawl, ctx, names))
+                else:
+                    out = run_checks(crawl, ctx, checks)
+                    summarise(out)
+                    store.save_site(run.id, crawl, out.findings, result)
                 done.add(site.name)
+            crawl.pages, crawl.links = [], {}   # (a loaded site) stored: not kept for the run
             outcome.findings += len(out.findings)
             link_facts = out.facts.get("links", {})
             outcome.sites.append({"name": site.name, **{k: result[k] for k in
@@ -277,10 +294,14 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                     continue
                 crawl = partial[site.name]
                 store.clear_site(run.id, site.name)
-                store.save_site(run.id, crawl, [], {
-                    "status": "interrupted", "pages": len(crawl.pages), "links": len(crawl.links),
-                    "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
-                outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
+                pages, links = page_count(crawl), link_count(crawl)
+                kept = {"status": "interrupted", "pages": pages, "links": links,
+                        "error": f"巡检未完成：interrupted by {exc.name} after {pages} pages"}
+                if isinstance(crawl, StreamedCrawl) and crawl.index is not None and not crawl.pages:
+                    sitestream.save_interrupted(store, run.id, crawl, kept)
+                else:
+                    store.save_site(run.id, crawl, [], kept)
+                outcome.sites.append({"name": site.name, "pages": pages, "links": links,
                                       "broken": 0, "score": None, "veto": [], "status": "interrupted"})
     except BaseException as exc:
         crawling.kill_now()
@@ -304,6 +325,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
         crawling.kill_now()
     finally:
         crawling.reap(timeout=5 if outcome.interrupted else 30.0)
+        crawling.close()
         store.unlock()
     if status == "completed" or kind != "run":      # only `patrol run` resumes
         _remove_journal(journal)
@@ -384,7 +406,7 @@ def _failed_fresh_run(crawling: Any, run_id: int, journal: Path, exc: BaseExcept
     try:
         crawling.reap(timeout=5)
         crawling.feed()
-        crawled = sum(len(reader.crawl.pages) for reader in crawling.readers.values())
+        crawled = sum(reader.pages_read for reader in crawling.readers.values())
     except Exception:  # noqa: BLE001 - read nothing: nothing to keep
         crawled = 0
     if crawled:
@@ -420,6 +442,15 @@ def mark_outputs_running(store: Store, run_id: int, out_dir: Path, cfg: Config |
 
 # Pages shot as evidence of the most serious findings of a monthly run (none for a spot check).
 SCREENSHOTS = 6
+
+
+def page_count(crawl: SiteCrawl) -> int:
+    """How many pages a crawl recorded (on disk or in memory)."""
+    return crawl.page_count if isinstance(crawl, StreamedCrawl) else len(crawl.pages)
+
+
+def link_count(crawl: SiteCrawl) -> int:
+    return crawl.link_count if isinstance(crawl, StreamedCrawl) else len(crawl.links)
 
 
 def crawl_failed(crawl: SiteCrawl) -> bool:
