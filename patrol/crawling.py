@@ -141,6 +141,9 @@ class Crawls:
     # The outputs are indexed on disk as they are read instead of held in memory: each site's
     # result is a ``StreamedCrawl`` (``patrol/siteindex.py``).  ``close`` removes the indexes.
     streamed: bool = False
+    # ``wait``'s ``on_site`` and the sites handed to it.
+    on_site: Callable[[str, SiteCrawl], None] | None = None
+    handed: dict[str, SiteCrawl] = field(default_factory=dict)
 
     @property
     def readers(self) -> dict[str, OutputReader]:
@@ -161,13 +164,32 @@ class Crawls:
                 reader.index.close()
 
     def feed(self) -> None:
-        for reader in self.readers.values():
+        for name, reader in self.readers.items():
             reader.feed()
+            if (self.on_site is not None and name not in self.handed and reader.paths
+                    and reader.finished >= len(reader.paths)):
+                # Every output of the site has its end: checked and stored now, while the
+                # run's other sites crawl on.
+                self.handed[name] = crawl = reader.result()
+                if name in self.restarted:
+                    crawl.stats["restarted"] = self.restarted[name]
+                self.on_site(name, crawl)
 
-    def wait(self) -> dict[str, SiteCrawl]:
+    def wait(self, on_site: Callable[[str, SiteCrawl], None] | None = None) -> dict[str, SiteCrawl]:
         """Each site's results, once every process has exited or (a shard) said its output is
         complete: a shard still closing its browser is left to ``reap``.  The outputs are read
-        while the crawl runs, so little is left to read when it ends."""
+        while the crawl runs, so little is left to read when it ends.
+
+        ``on_site(name, crawl)``: called with each site as soon as its crawl has ended (every
+        output of it has its end record), while the others crawl on; such a site is in the
+        result as it was handed over."""
+        self.on_site = on_site
+        try:
+            return self._wait()
+        finally:
+            self.on_site = None
+
+    def _wait(self) -> dict[str, SiteCrawl]:
         readers = self.readers
         feed = self.feed
         sharded = [w for w in self.workers if w.sharded]
@@ -196,8 +218,12 @@ class Crawls:
                 self.workers[i] = w
                 for site, _, _ in w.sites:
                     restarted[site.name] = note + (f" ({tail})" if tail else "")
+        self.on_site = None
         results: dict[str, SiteCrawl] = {}
         for site in self.sites:
+            if site.name in self.handed:
+                results[site.name] = self.handed[site.name]
+                continue
             crawl_result = readers[site.name].result()
             for w in self.workers:
                 if site.name not in w.outputs:

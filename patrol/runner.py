@@ -225,11 +225,13 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             mark_outputs_running(store, run.id, out_dir, cfg)
         from common.resolver import Resolver
         resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
-        crawls = crawling.wait()
-        for site in sites:
-            if site.name in done:
-                continue
-            crawl = crawls[site.name]
+        by_name = {site.name: site for site in sites}
+
+        def check_and_store(name: str, crawl: SiteCrawl) -> None:
+            """One site, as soon as its crawl has ended (``Crawls.wait``), or after."""
+            site = by_name[name]
+            if name in done:
+                return
             streamed = isinstance(crawl, StreamedCrawl) and sitestream.streamable(checks)
             if isinstance(crawl, StreamedCrawl) and not streamed:
                 crawl.load()            # checks that read the whole site: this site only
@@ -274,6 +276,14 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                                   "not_verified": link_facts.get("rate_limited", 0),
                                   # Problems handling pages: each is a page_error finding.
                                   "page_errors": link_facts.get("page_errors", 0)})
+
+        crawls = crawling.wait(on_site=check_and_store)
+        for site in sites:
+            if site.name not in done:
+                check_and_store(site.name, crawls[site.name])
+        # Stored as each crawl ended; listed in the configuration's order.
+        order = {site.name: n for n, site in enumerate(sites)}
+        outcome.sites.sort(key=lambda s: order.get(s["name"], len(order)))
         if checks is None or "newmedia" in checks:
             _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
         # The rectification loop's follow-up and the run's end are one step: a stop signal
