@@ -157,6 +157,15 @@ class Crawls:
                              for n, site in enumerate(self.sites)}
         return self._readers
 
+    def release(self, name: str) -> None:
+        """A site that is stored: its index is removed and its outputs are not read again."""
+        reader = (self._readers or {}).get(name)
+        if reader is not None:
+            reader.pages_kept = reader.pages_read
+            reader.released = True
+            if reader.index is not None:
+                reader.index.close()
+
     def close(self) -> None:
         """Remove the on-disk indexes of a streamed crawl (the outputs stay: the journal)."""
         for reader in (self._readers or {}).values():
@@ -1004,7 +1013,11 @@ class OutputReader:
         else:
             self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
         self.finished = 0
-        self._files: dict[Path, IO[bytes]] = {}
+        # How far each output has been read.  No file stays open between feeds: a run of
+        # a thousand sites holds no thousand descriptors.
+        self._read: dict[Path, int] = {}
+        self.released = False                   # stored: nothing more to read (Crawls.release)
+        self.pages_kept = 0                     # the pages it had then
         self._rest: dict[Path, bytes] = {path: b"" for path in paths}
         self._lines: dict[Path, int] = {path: 0 for path in paths}     # whole lines read so far
         self._offsets: dict[Path, int] = {path: 0 for path in paths}   # where _rest starts in the file
@@ -1041,14 +1054,20 @@ class OutputReader:
         """Take the whole lines written since the last call.  A damaged line (not a record) is
         skipped and said, as in an earlier attempt's output; a line still being written (no
         newline yet) waits for the next call, or for ``result``."""
+        if self.released:
+            return
         for path in self.paths:
-            fh = self._files.get(path)
-            if fh is None:
-                try:
-                    fh = self._files[path] = open(path, "rb")  # noqa: SIM115 - kept open between feeds
-                except FileNotFoundError:
+            done = self._read.get(path, 0)
+            try:
+                if os.stat(path).st_size <= done:
+                    self._read.setdefault(path, done)
                     continue
-            data = fh.read()
+                with open(path, "rb") as fh:
+                    fh.seek(done)
+                    data = fh.read()
+            except FileNotFoundError:
+                continue
+            self._read[path] = done + len(data)
             if not data:
                 continue
             *lines, self._rest[path] = (self._rest[path] + data).split(b"\n")
@@ -1067,13 +1086,12 @@ class OutputReader:
             self.index.flush()
 
     def result(self) -> SiteCrawl:
+        if self.released:
+            return self.crawl
         self.feed()
         crawl = self.crawl
         for path in self.paths:
-            fh = self._files.pop(path, None)
-            if fh is not None:
-                fh.close()
-            elif not path.exists():
+            if path not in self._read and not path.exists():
                 crawl.fail(CrawlFailure.NO_OUTPUT, "a crawl process wrote nothing (it did not start)")
                 continue
             rest = self._rest[path]
@@ -1101,15 +1119,14 @@ class OutputReader:
     @property
     def pages_read(self) -> int:
         """How many distinct pages have been read."""
+        if self.released:
+            return self.pages_kept
         return self.index.page_count() if self.index is not None else len(self.crawl.pages)
 
     def replace(self, old: Path, new: Path) -> None:
         """A crashed crawl process's output becomes an earlier attempt's (its records are
         kept, its missing end is no error), and its replacement's output is read instead."""
         self.feed()
-        fh = self._files.pop(old, None)
-        if fh is not None:
-            fh.close()
         if old in self.paths:
             self.paths.remove(old)
             self.previous.append(old)

@@ -268,6 +268,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                     store.save_site(run.id, crawl, out.findings, result)
                 done.add(site.name)
             crawl.pages, crawl.links = [], {}   # (a loaded site) stored: not kept for the run
+            crawling.release(name)
             outcome.findings += len(out.findings)
             link_facts = out.facts.get("links", {})
             outcome.sites.append({"name": site.name, **{k: result[k] for k in

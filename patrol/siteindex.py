@@ -48,7 +48,7 @@ class SiteIndex:
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("PRAGMA cache_size=-4000")          # 4 MB of page cache at most
+        self.db.execute("PRAGMA cache_size=-1000")          # 1 MB of page cache at most
         self.db.executescript(_SCHEMA)
         self._files: dict[Path, int] = {}
         self._paths: dict[int, Path] = {}

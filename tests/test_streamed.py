@@ -27,10 +27,12 @@ def crawled(sample_site, tmp_path_factory):
     site = Site(name="清溪", url=sample_site.base, render="auto")
     crawls = start_crawls([site], Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
                           {"nameservers": [], "overrides": {}}, work, processes=2, checks=["links"])
-    crawl = crawls.wait()[site.name]
+    crawls.wait()
     crawls.reap()
     paths = [Path(w.outputs[site.name]) for w in crawls.workers]
-    return site, crawl, paths, work
+    # Read in memory as the index reads them (file after file): two shards may each record a
+    # URL (the start page), and the later record read is the one kept.
+    return site, OutputReader(list(paths), site).result(), paths, work
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -113,3 +115,40 @@ def test_a_later_record_of_a_page_replaces_the_earlier_one(tmp_path: Path):
         assert streamed.errors == memory.errors and streamed.failed == memory.failed
     finally:
         reader.index.close()
+
+
+def test_each_site_is_handed_over_once_when_its_crawl_ends(sample_site, tmp_path: Path):
+    """Three sites in one crawl process: the small ones are given to ``on_site`` once each, as
+    soon as their outputs are complete, while the large one still crawls."""
+    import os
+    sample_site.server.reset()
+    sites = [Site(name=f"s{n}", url=sample_site.base, max_pages=pages, render="never")
+             for n, pages in enumerate((3, 3, 60))]
+    crawls = start_crawls(sites, Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
+                          {"nameservers": [], "overrides": {}}, tmp_path, processes=1, checks=["links"],
+                          streamed=True)
+    handed: list[tuple[str, int, bool]] = []
+
+    def on_site(name: str, crawl) -> None:
+        running = crawls.workers[0].proc.poll() is None
+        handed.append((name, crawl.page_count, running))
+        crawls.release(name)
+    try:
+        results = crawls.wait(on_site=on_site)
+    finally:
+        crawls.reap()
+    fds = os.listdir("/proc/self/fd")
+    s2_pages = results["s2"].page_count if "s2" not in {name for name, _, _ in handed} else None
+    crawls.close()
+    names = [name for name, _, _ in handed]
+    assert len(names) == len(set(names)) and {"s0", "s1"} <= set(names), handed
+    assert any(running for _, _, running in handed), "handed over only once the process had ended"
+    counts = {name: n for name, n, _ in handed}
+    assert counts["s0"] == counts["s1"] == 3 and counts.get("s2", 60) > 3
+    # A site that ends with its process is in the result, for the caller to take.
+    assert set(results) == {"s0", "s1", "s2"}
+    assert s2_pages is None or s2_pages > 3
+    assert all(isinstance(results[s.name], StreamedCrawl) for s in sites)
+    assert not [f for f in fds if "crawl-" in os.path.realpath(f"/proc/self/fd/{f}")], \
+        "an output is held open"
+    assert not list(tmp_path.glob("index-*.sqlite")), "a stored site's index is removed"
