@@ -2,8 +2,10 @@
 
 The crawl of each site runs in a separate process (``python -m crawler.run``), several sites
 per process and one process per core, so the Twisted reactor is never restarted and both cores
-work.  Each crawl writes a JSON-lines file; this module reads it back into a ``SiteCrawl``,
-runs every site-level check on it, and stores the results in one transaction per site.
+work.  Each crawl writes a JSON-lines file, indexed on disk as it is read (patrol/siteindex.py);
+as soon as a site's crawl ends this module runs every site-level check on it (page by page
+for the checks that allow it, patrol/sitestream.py; else on the site loaded alone) and stores
+the results in one transaction per site (docs/scale.md).
 """
 from __future__ import annotations
 
