@@ -56,6 +56,9 @@ JOURNAL_FILE = "journal.json"
 SHARD_RESTART_DELAY_S = 1.5
 # How often the parent forgets the pages sent to be rendered that have been recorded.
 RENDERS_PRUNED_EVERY_S = 5.0
+# A run of more sites than this, several per crawl process, shows counts of sites instead of
+# each site's figures.
+SITES_ON_ONE_LINE = 4
 
 
 @dataclass
@@ -144,6 +147,9 @@ class Crawls:
     # ``wait``'s ``on_site`` and the sites handed to it.
     on_site: Callable[[str, SiteCrawl], None] | None = None
     handed: dict[str, SiteCrawl] = field(default_factory=dict)
+    # Progress as counts of sites (``start_crawls``), shown at most once a second.
+    summary: bool = False
+    _shown: float = 0.0
 
     @property
     def readers(self) -> dict[str, OutputReader]:
@@ -183,6 +189,24 @@ class Crawls:
                 if name in self.restarted:
                     crawl.stats["restarted"] = self.restarted[name]
                 self.on_site(name, crawl)
+        if self.summary and time.monotonic() - self._shown >= 1.0:
+            self._shown = time.monotonic()
+            progress_line.show([self.sites_line()])
+
+    def sites_line(self) -> str:
+        """``N sites: D done, C in progress, Q queued; P pages``: a crawl whose outputs all
+        have their end is done, one with no output yet is queued."""
+        done = crawling = queued = pages = 0
+        for name, reader in self.readers.items():
+            pages += reader.pages_read
+            if name in self.handed or (reader.paths and reader.finished >= len(reader.paths)):
+                done += 1
+            elif not reader.started:
+                queued += 1
+            else:
+                crawling += 1
+        return (f"{len(self.readers)} sites: {done} done, {crawling} in progress, {queued} queued; "
+                f"{pages} pages")
 
     def wait(self, on_site: Callable[[str, SiteCrawl], None] | None = None) -> dict[str, SiteCrawl]:
         """Each site's results, once every process has exited or (a shard) said its output is
@@ -197,6 +221,8 @@ class Crawls:
             return self._wait()
         finally:
             self.on_site = None
+            if self.summary:
+                progress_line.show([self.sites_line()], final=True)
 
     def _wait(self) -> dict[str, SiteCrawl]:
         readers = self.readers
@@ -598,9 +624,14 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         gc.collect()
         gc.freeze()
     previous = {site.name: [workdir / f["file"] for f in earlier.get(site.name, [])] for site in sites}
+    # More sites than a line holds (several per crawl process): the parent shows how many are
+    # done, in progress and queued, and the crawl processes show nothing.
+    summary = progress and len(sites) > len(workers) > 0 and len(sites) > SITES_ON_ONE_LINE
+    if summary:
+        progress = False
     crawls = Crawls(sites, workers, progress, previous=previous,
                     start_args={"workdir": workdir, "checks": checks, "day": day, "crawl": crawl,
-                                "resolver": resolver}, streamed=streamed)
+                                "resolver": resolver}, streamed=streamed, summary=summary)
     try:
         _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
                        attempt=attempt, earlier=earlier)
@@ -1115,6 +1146,11 @@ class OutputReader:
         if self.index is not None:
             return self.index.has_page(url)
         return url in self._pages
+
+    @property
+    def started(self) -> bool:
+        """Whether any output of the site has been written (its crawl has begun)."""
+        return bool(self._read) or bool(self.previous) or self.released
 
     @property
     def pages_read(self) -> int:

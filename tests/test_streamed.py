@@ -152,3 +152,21 @@ def test_each_site_is_handed_over_once_when_its_crawl_ends(sample_site, tmp_path
     assert not [f for f in fds if "crawl-" in os.path.realpath(f"/proc/self/fd/{f}")], \
         "an output is held open"
     assert not list(tmp_path.glob("index-*.sqlite")), "a stored site's index is removed"
+
+
+def test_a_run_of_many_sites_shows_sites_done_in_progress_and_queued(sample_site, tmp_path: Path, capsys):
+    sample_site.server.reset()
+    sites = [Site(name=f"m{n}", url=sample_site.base, max_pages=2, render="never") for n in range(6)]
+    crawls = start_crawls(sites, Crawl(fast=True, timeout=4, retries=1, retry_backoff=0.2, max_retry_after=2),
+                          {"nameservers": [], "overrides": {}}, tmp_path, processes=1, checks=["links"],
+                          progress=True, streamed=True)
+    assert crawls.summary and not crawls.progress
+    assert crawls.sites_line().startswith("6 sites: 0 done, ")
+    try:
+        results = crawls.wait()
+    finally:
+        crawls.reap()
+    pages = sum(r.page_count for r in results.values())
+    crawls.close()
+    last = capsys.readouterr().err.rstrip("\n").split("\r")[-1]
+    assert last == f"6 sites: 6 done, 0 in progress, 0 queued; {pages} pages" and pages >= 6
