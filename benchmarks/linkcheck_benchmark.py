@@ -420,6 +420,12 @@ class Measurement:
     max_process_rss_mb: float
     exit_code: int
     timed_out: bool
+    # The tree's peak RSS without the browser (Chromium's processes, found by their command
+    # name, and what they start), and the peak RSS summed by command name (a crawl process
+    # names itself patrol-crawl): where the memory is.
+    peak_rss_no_browser_mb: float = 0.0
+    peak_pss_no_browser_mb: float = 0.0
+    peak_by_name_mb: dict[str, float] = field(default_factory=dict)
 
 
 def measure_main(argv: list[str]) -> int:
@@ -431,17 +437,30 @@ def measure_main(argv: list[str]) -> int:
     cmd = argv[3:] if argv[2] == "--" else argv[2:]
     _set_subreaper()
     me = os.getpid()
-    peak = {"rss": 0, "pss": 0}
+    peak = {"rss": 0, "pss": 0, "no_browser": 0, "pss_no_browser": 0}
+    by_name: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
         tick = 0
         while not done.is_set():
             pids = _descendants(me)
-            rss = sum(_rss(p) for p in pids)
+            sizes = {p: _rss(p) for p in pids}
+            rss = sum(sizes.values())
             peak["rss"] = max(peak["rss"], rss)
+            browser = _browser_tree(pids)
+            peak["no_browser"] = max(peak["no_browser"], sum(v for p, v in sizes.items() if p not in browser))
+            named: dict[str, int] = {}
+            for p, v in sizes.items():
+                name = "browser" if p in browser else _comm(p)
+                named[name] = named.get(name, 0) + v
+            for name, v in named.items():
+                by_name[name] = max(by_name.get(name, 0), v)
             if tick % 2 == 0:    # PSS makes the kernel walk page tables: every 0.2 s is enough
-                peak["pss"] = max(peak["pss"], sum(_pss(p) for p in pids))
+                pss = {p: _pss(p) for p in pids}
+                peak["pss"] = max(peak["pss"], sum(pss.values()))
+                peak["pss_no_browser"] = max(peak["pss_no_browser"],
+                                             sum(v for p, v in pss.items() if p not in browser))
             tick += 1
             done.wait(0.1)
 
@@ -471,7 +490,10 @@ def measure_main(argv: list[str]) -> int:
     result = Measurement(
         wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, user_s=usage.ru_utime, sys_s=usage.ru_stime,
         peak_rss_mb=peak["rss"] / MB, peak_pss_mb=peak["pss"] / MB,
-        max_process_rss_mb=usage.ru_maxrss / 1024, exit_code=code, timed_out=timed_out)
+        max_process_rss_mb=usage.ru_maxrss / 1024, exit_code=code, timed_out=timed_out,
+        peak_rss_no_browser_mb=peak["no_browser"] / MB, peak_pss_no_browser_mb=peak["pss_no_browser"] / MB,
+        peak_by_name_mb={k: round(v / MB, 1) for k, v in sorted(by_name.items(), key=lambda kv: -kv[1])
+                         if v >= MB})
     out_path.write_text(json.dumps(dataclasses.asdict(result)), encoding="utf-8")
     return 0
 
@@ -490,6 +512,35 @@ def _descendants(root: int) -> list[int]:
 
 def _children(root: int) -> list[int]:
     return stopping.children(root)
+
+
+# Command names of the browser's processes (Debian's chromium, Playwright's headless shell).
+BROWSER_NAMES = ("chrom", "headless_shell")
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+            return fh.read().strip()
+    except OSError:
+        return "?"
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def _browser_tree(pids: list[int]) -> set[int]:
+    """The browser's processes among ``pids``: those named like Chromium and Playwright's
+    driver (the Node.js process that runs the browser for scrapy-playwright), and their
+    descendants (the browser's zygotes, renderers, GPU and network services)."""
+    roots = [p for p in pids if _comm(p).lower().startswith(BROWSER_NAMES)
+             or (b"playwright" in _cmdline(p) and b"run-driver" in _cmdline(p))]
+    return set(roots) | stopping.descendants(roots) if roots else set()
 
 
 def _rss(pid: int) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from checks.model import (
@@ -149,33 +151,55 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
     Homepage pairs come first, so reports and rectification lists start with what a visitor
     sees first.  Besides: rate-limited links as not verified (``link_unverified``, info),
     missing #fragment targets (``missing_anchor``, warning), over-long URLs (``long_url``,
-    warning) and what went wrong handling a page (``page_error``, info)."""
-    out = CheckOutput()
-    homepage = crawl.homepage_url or crawl.url
-    home_urls = {crawl.url, homepage}
-    by_kind: Counter[str] = Counter()
-    broken_targets: set[str] = set()
-    unverified: set[str] = set()
-    pairs: list[Finding] = []
-    others: list[Finding] = []
+    warning) and what went wrong handling a page (``page_error``, info).  The work is
+    ``SiteLinks``'s, which a crawl streamed from disk feeds one page at a time."""
     anchors = _anchors_by_url(crawl)
-    long_seen: set[str] = set()
+    check = SiteLinks(crawl.name, crawl.url, crawl.homepage_url, ctx, crawl.links.get, anchors.get)
     for page in [*crawl.pages, *crawl.sheets]:
-        on_home = page.url in home_urls or page.final_url in home_urls
+        check.page(page)
+    return check.finish(pages=len(crawl.pages), links=len(crawl.links),
+                        rendered=sum(1 for p in crawl.pages if p.rendered), stats=crawl.stats,
+                        errors=crawl.errors)
+
+
+class SiteLinks:
+    """The links check of one site, one page at a time (``page``), then ``finish``.
+
+    ``lookup(url)`` gives the result of a checked URL (only results that are not ``ok``
+    matter: a lookup that knows only those gives the same findings); ``anchors(url)`` the
+    names a crawled page offers to #fragment links (None: not read).  Pages come in the
+    crawl's order (depth, then URL), stylesheets last: the findings keep that order."""
+
+    def __init__(self, name: str, url: str, homepage_url: str, ctx: CheckContext,
+                 lookup: Callable[[str], LinkResult | None],
+                 anchors: Callable[[str], set[str] | None]):
+        self.name, self.ctx = name, ctx
+        self.homepage = homepage_url or url
+        self.home_urls = {url, self.homepage}
+        self.lookup, self.anchors = lookup, anchors
+        self.broken_targets: set[str] = set()
+        self.unverified: set[str] = set()
+        self.pairs: list[Finding] = []
+        self.others: list[Finding] = []
+        self.long_seen: set[str] = set()
+
+    def page(self, page: PageSnapshot) -> None:
+        crawl_name, ctx, others = self.name, self.ctx, self.others
+        on_home = page.url in self.home_urls or page.final_url in self.home_urls
         sheet = page.content_type.startswith("text/css")
         seen_here: set[str] = set()
         for ref in page.links:
             # Findings name the link as the page wrote it; the identity is kept when it differs.
             shown = ref.written or ref.url
-            if len(shown) > LONG_URL and ref.url not in long_seen:
-                long_seen.add(ref.url)
+            if len(shown) > LONG_URL and ref.url not in self.long_seen:
+                self.long_seen.add(ref.url)
                 others.append(Finding(
-                    check="long_url", severity="warning", site=crawl.name, department=ctx.department,
+                    check="long_url", severity="warning", site=crawl_name, department=ctx.department,
                     url=shown, page=page.url,
                     message=f"链接地址过长（{len(shown)} 个字符），部分浏览器或服务器可能无法打开",
                     detail={"length": len(shown), "tag": ref.tag,
                             **({"identity": ref.url} if ref.written else {})}))
-            result = crawl.links.get(ref.url)
+            result = self.lookup(ref.url)
             if result is None or result.ok or ref.url in seen_here:
                 continue
             seen_here.add(ref.url)
@@ -200,60 +224,70 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext) -> CheckOutput:
             if result.error:
                 detail["error"] = result.error
             if not result.broken:
-                unverified.add(ref.url)
+                self.unverified.add(ref.url)
                 others.append(Finding(
-                    check="link_unverified", severity="info", site=crawl.name, department=ctx.department,
+                    check="link_unverified", severity="info", site=crawl_name, department=ctx.department,
                     url=shown, page=page.url, detail=detail,
                     message=f"{noun}链接未核实：目标服务器限制访问（{result.status}），重试后仍未正常响应"))
                 continue
-            broken_targets.add(ref.url)
-            pairs.append(Finding(
-                check="broken_link", severity="error", site=crawl.name, department=ctx.department,
+            self.broken_targets.add(ref.url)
+            self.pairs.append(Finding(
+                check="broken_link", severity="error", site=crawl_name, department=ctx.department,
                 url=shown, page=page.url, detail=detail,
                 message=message_for(result, ref.tag, detail["attachment"], ref.attr),
             ))
-        others.extend(_missing_anchors(crawl, ctx, page, anchors))
+        others.extend(_missing_anchors(crawl_name, self.lookup, ctx, page, self.anchors))
         for error in page.errors:
             others.append(Finding(
-                check="page_error", severity="info", site=crawl.name, department=ctx.department,
+                check="page_error", severity="info", site=crawl_name, department=ctx.department,
                 url=page.url, page=page.url, message=f"页面未能完整检查：{error}"[:300],
                 detail={"error": error}))
-    pairs.sort(key=lambda f: (not f.detail["homepage"], f.page or "", f.url))
-    out.findings = list(pairs) + others
-    home_result = crawl.links.get(homepage)
-    if not crawl.pages and home_result is not None and not home_result.ok and not home_result.broken:
-        # The homepage would not answer (429): nothing was inspected, and nothing is known.
-        out.findings.insert(0, Finding(
-            check="link_unverified", severity="info", site=crawl.name, department=ctx.department,
-            url=homepage, page=None, detail={"kind": home_result.kind, "status": home_result.status},
-            message=f"巡检时网站首页限制访问（{home_result.status}），重试后仍未正常响应，本次未能核实"))
-    elif not crawl.pages and home_result is not None and not home_result.ok:
-        # Nothing could be crawled: the inspection's finding is the homepage itself.  (The
-        # site_unreachable veto is judged from the week's probes; this is one observation.)
-        out.findings.insert(0, Finding(
-            check="site_unreachable", severity="error", site=crawl.name, department=ctx.department,
-            url=homepage, page=None, message="巡检时网站首页无法访问：" + message_for(home_result, "a", False),
-            detail={"kind": home_result.kind, "status": home_result.status, "basis": "crawl",
-                    "error": home_result.error}))
-    for url in broken_targets:
-        by_kind[kind_family(crawl.links[url].kind)] += 1
-    out.facts = {
-        "homepage": homepage,
-        "pages": len(crawl.pages),
-        "links_checked": len(crawl.links),
-        "broken": len(broken_targets),
-        "broken_pairs": len(pairs),
-        "broken_by_kind": dict(sorted(by_kind.items())),
-        "homepage_broken": sum(1 for f in pairs if f.detail["homepage"]),
-        "rate_limited": len(unverified),
-        "missing_anchors": sum(1 for f in others if f.check == "missing_anchor"),
-        "page_errors": sum(1 for f in others if f.check == "page_error"),
-        "rendered_pages": sum(1 for p in crawl.pages if p.rendered),
-        **{k: v for k, v in crawl.stats.items()
-           if k in ("duration_s", "trapped_paths", "requests", "lists_read", "data_requests")},
-        "errors": crawl.errors,
-    }
-    return out
+
+    def finish(self, *, pages: int, links: int, rendered: int, stats: dict[str, Any],
+               errors: list[str]) -> CheckOutput:
+        """The findings and facts, once every page was given (``pages``, ``links``: how many
+        pages were crawled and distinct URLs checked; ``rendered``: pages rendered)."""
+        out = CheckOutput()
+        ctx, homepage, pairs, others = self.ctx, self.homepage, self.pairs, self.others
+        pairs.sort(key=lambda f: (not f.detail["homepage"], f.page or "", f.url))
+        out.findings = list(pairs) + others
+        home_result = self.lookup(homepage)
+        if not pages and home_result is not None and not home_result.ok and not home_result.broken:
+            # The homepage would not answer (429): nothing was inspected, and nothing is known.
+            out.findings.insert(0, Finding(
+                check="link_unverified", severity="info", site=self.name, department=ctx.department,
+                url=homepage, page=None, detail={"kind": home_result.kind, "status": home_result.status},
+                message=f"巡检时网站首页限制访问（{home_result.status}），重试后仍未正常响应，本次未能核实"))
+        elif not pages and home_result is not None and not home_result.ok:
+            # Nothing could be crawled: the inspection's finding is the homepage itself.  (The
+            # site_unreachable veto is judged from the week's probes; this is one observation.)
+            out.findings.insert(0, Finding(
+                check="site_unreachable", severity="error", site=self.name, department=ctx.department,
+                url=homepage, page=None, message="巡检时网站首页无法访问：" + message_for(home_result, "a", False),
+                detail={"kind": home_result.kind, "status": home_result.status, "basis": "crawl",
+                        "error": home_result.error}))
+        by_kind: Counter[str] = Counter()
+        for url in self.broken_targets:
+            found = self.lookup(url)
+            assert found is not None
+            by_kind[kind_family(found.kind)] += 1
+        out.facts = {
+            "homepage": homepage,
+            "pages": pages,
+            "links_checked": links,
+            "broken": len(self.broken_targets),
+            "broken_pairs": len(pairs),
+            "broken_by_kind": dict(sorted(by_kind.items())),
+            "homepage_broken": sum(1 for f in pairs if f.detail["homepage"]),
+            "rate_limited": len(self.unverified),
+            "missing_anchors": sum(1 for f in others if f.check == "missing_anchor"),
+            "page_errors": sum(1 for f in others if f.check == "page_error"),
+            "rendered_pages": rendered,
+            **{k: v for k, v in stats.items()
+               if k in ("duration_s", "trapped_paths", "requests", "lists_read", "data_requests")},
+            "errors": errors,
+        }
+        return out
 
 
 def _anchors_by_url(crawl: SiteCrawl) -> dict[str, set[str]]:
@@ -267,25 +301,25 @@ def _anchors_by_url(crawl: SiteCrawl) -> dict[str, set[str]]:
     return found
 
 
-def _missing_anchors(crawl: SiteCrawl, ctx: CheckContext, page: PageSnapshot,
-                     anchors: dict[str, set[str]]) -> list[Finding]:
+def _missing_anchors(name: str, lookup: Callable[[str], LinkResult | None], ctx: CheckContext,
+                     page: PageSnapshot, anchors: Callable[[str], set[str] | None]) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for entry in page.fragments:
         target, fragment = entry[0], entry[1]
         written = entry[2] if len(entry) > 2 else ""    # the target as the page wrote it
-        names = anchors.get(target)
+        names = anchors(target)
         if names is None or (target, fragment) in seen:
             continue
         seen.add((target, fragment))
         if fragment in names or unquote(fragment) in names:
             continue
-        result = crawl.links.get(target)
+        result = lookup(target)
         if result is not None and not result.ok:
             continue                    # the page itself is broken: that is the finding
         same = target in (page.url, page.final_url)
         out.append(Finding(
-            check="missing_anchor", severity="warning", site=crawl.name, department=ctx.department,
+            check="missing_anchor", severity="warning", site=name, department=ctx.department,
             url=f"{written or target}#{fragment}", page=page.url,
             detail={"fragment": fragment, "target": target, "same_page": same,
                     **({"identity": f"{target}#{fragment}"} if written else {})},

@@ -19,6 +19,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.model import CrawlFailure, LinkResult, PageSnapshot, SiteCrawl
+from patrol.siteindex import SiteIndex, StreamedCrawl
 from crawler import jsonlines
 from crawler.shards import owner
 from common import progress as progress_line
@@ -54,6 +56,9 @@ JOURNAL_FILE = "journal.json"
 SHARD_RESTART_DELAY_S = 1.5
 # How often the parent forgets the pages sent to be rendered that have been recorded.
 RENDERS_PRUNED_EVERY_S = 5.0
+# A run of more sites than this, several per crawl process, shows counts of sites instead of
+# each site's figures.
+SITES_ON_ONE_LINE = 4
 
 
 @dataclass
@@ -136,24 +141,90 @@ class Crawls:
     interrupting: bool = False
     # Sites whose crawl process crashed and was started again, with what happened.
     restarted: dict[str, str] = field(default_factory=dict)
+    # The outputs are indexed on disk as they are read instead of held in memory: each site's
+    # result is a ``StreamedCrawl`` (``patrol/siteindex.py``).  ``close`` removes the indexes.
+    streamed: bool = False
+    # ``wait``'s ``on_site`` and the sites handed to it.
+    on_site: Callable[[str, SiteCrawl], None] | None = None
+    handed: dict[str, SiteCrawl] = field(default_factory=dict)
+    # Progress as counts of sites (``start_crawls``), shown at most once a second.
+    summary: bool = False
+    _shown: float = 0.0
 
     @property
     def readers(self) -> dict[str, OutputReader]:
         if self._readers is None:
+            folder = self.start_args.get("workdir") or Path(tempfile.gettempdir())
             self._readers = {site.name: OutputReader([Path(w.outputs[site.name]) for w in self.workers
                                                       if site.name in w.outputs], site,
-                                                     previous=self.previous.get(site.name, []))
-                             for site in self.sites}
+                                                     previous=self.previous.get(site.name, []),
+                                                     index=SiteIndex(Path(folder) / f"index-{n}.sqlite")
+                                                     if self.streamed else None)
+                             for n, site in enumerate(self.sites)}
         return self._readers
 
-    def feed(self) -> None:
-        for reader in self.readers.values():
-            reader.feed()
+    def release(self, name: str) -> None:
+        """A site that is stored: its index is removed and its outputs are not read again."""
+        reader = (self._readers or {}).get(name)
+        if reader is not None:
+            reader.pages_kept = reader.pages_read
+            reader.released = True
+            if reader.index is not None:
+                reader.index.close()
 
-    def wait(self) -> dict[str, SiteCrawl]:
+    def close(self) -> None:
+        """Remove the on-disk indexes of a streamed crawl (the outputs stay: the journal)."""
+        for reader in (self._readers or {}).values():
+            if reader.index is not None:
+                reader.index.close()
+
+    def feed(self) -> None:
+        for name, reader in self.readers.items():
+            reader.feed()
+            if (self.on_site is not None and name not in self.handed and reader.paths
+                    and reader.finished >= len(reader.paths)):
+                # Every output of the site has its end: checked and stored now, while the
+                # run's other sites crawl on.
+                self.handed[name] = crawl = reader.result()
+                if name in self.restarted:
+                    crawl.stats["restarted"] = self.restarted[name]
+                self.on_site(name, crawl)
+        if self.summary and time.monotonic() - self._shown >= 1.0:
+            self._shown = time.monotonic()
+            progress_line.show([self.sites_line()])
+
+    def sites_line(self) -> str:
+        """``N sites: D done, C in progress, Q queued; P pages``: a crawl whose outputs all
+        have their end is done, one with no output yet is queued."""
+        done = crawling = queued = pages = 0
+        for name, reader in self.readers.items():
+            pages += reader.pages_read
+            if name in self.handed or (reader.paths and reader.finished >= len(reader.paths)):
+                done += 1
+            elif not reader.started:
+                queued += 1
+            else:
+                crawling += 1
+        return (f"{len(self.readers)} sites: {done} done, {crawling} in progress, {queued} queued; "
+                f"{pages} pages")
+
+    def wait(self, on_site: Callable[[str, SiteCrawl], None] | None = None) -> dict[str, SiteCrawl]:
         """Each site's results, once every process has exited or (a shard) said its output is
         complete: a shard still closing its browser is left to ``reap``.  The outputs are read
-        while the crawl runs, so little is left to read when it ends."""
+        while the crawl runs, so little is left to read when it ends.
+
+        ``on_site(name, crawl)``: called with each site as soon as its crawl has ended (every
+        output of it has its end record), while the others crawl on; such a site is in the
+        result as it was handed over."""
+        self.on_site = on_site
+        try:
+            return self._wait()
+        finally:
+            self.on_site = None
+            if self.summary:
+                progress_line.show([self.sites_line()], final=True)
+
+    def _wait(self) -> dict[str, SiteCrawl]:
         readers = self.readers
         feed = self.feed
         sharded = [w for w in self.workers if w.sharded]
@@ -182,8 +253,12 @@ class Crawls:
                 self.workers[i] = w
                 for site, _, _ in w.sites:
                     restarted[site.name] = note + (f" ({tail})" if tail else "")
+        self.on_site = None
         results: dict[str, SiteCrawl] = {}
         for site in self.sites:
+            if site.name in self.handed:
+                results[site.name] = self.handed[site.name]
+                continue
             crawl_result = readers[site.name].result()
             for w in self.workers:
                 if site.name not in w.outputs:
@@ -519,7 +594,7 @@ class ForkedProcess:
 def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], workdir: Path, *,
                  progress: bool = False, processes: int | None = None,
                  checks: list[str] | None = None, today: date | None = None,
-                 resume: bool = False) -> Crawls:
+                 resume: bool = False, streamed: bool = False) -> Crawls:
     """Start the crawl processes and return at once, so that the caller's own set-up (opening
     the store, loading the checks) overlaps their start-up.
 
@@ -549,9 +624,14 @@ def start_crawls(sites: list[Site], crawl: Crawl, resolver: dict[str, Any], work
         gc.collect()
         gc.freeze()
     previous = {site.name: [workdir / f["file"] for f in earlier.get(site.name, [])] for site in sites}
+    # More sites than a line holds (several per crawl process): the parent shows how many are
+    # done, in progress and queued, and the crawl processes show nothing.
+    summary = progress and len(sites) > len(workers) > 0 and len(sites) > SITES_ON_ONE_LINE
+    if summary:
+        progress = False
     crawls = Crawls(sites, workers, progress, previous=previous,
                     start_args={"workdir": workdir, "checks": checks, "day": day, "crawl": crawl,
-                                "resolver": resolver})
+                                "resolver": resolver}, streamed=streamed, summary=summary)
     try:
         _start_workers(workers, workdir, checks, day, crawl, resolver, progress, fork,
                        attempt=attempt, earlier=earlier)
@@ -947,18 +1027,33 @@ class OutputReader:
     errors say which line was skipped, or that the output ends early.
 
     ``previous``: the outputs of the run's earlier attempts (a resumed run), read first; their
-    pages and link results count, their end records do not (a later record of a URL wins)."""
+    pages and link results count, their end records do not (a later record of a URL wins).
 
-    def __init__(self, paths: list[Path], site: Site, previous: list[Path] | None = None):
+    ``index``: the pages and link results are not kept in memory but indexed on disk
+    (``patrol/siteindex.py``); ``result`` is then a ``StreamedCrawl`` that reads them back."""
+
+    def __init__(self, paths: list[Path], site: Site, previous: list[Path] | None = None,
+                 index: SiteIndex | None = None):
         self.paths = paths
         self.previous = list(previous or [])
         self.site = site
-        self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
+        self.index = index
+        if index is not None:
+            self.crawl: SiteCrawl = StreamedCrawl(name=site.name, url=site.url, department=site.department,
+                                                  index=index)
+        else:
+            self.crawl = SiteCrawl(name=site.name, url=site.url, department=site.department)
         self.finished = 0
-        self._files: dict[Path, IO[bytes]] = {}
+        # How far each output has been read.  No file stays open between feeds: a run of
+        # a thousand sites holds no thousand descriptors.
+        self._read: dict[Path, int] = {}
+        self.released = False                   # stored: nothing more to read (Crawls.release)
+        self.pages_kept = 0                     # the pages it had then
         self._rest: dict[Path, bytes] = {path: b"" for path in paths}
         self._lines: dict[Path, int] = {path: 0 for path in paths}     # whole lines read so far
+        self._offsets: dict[Path, int] = {path: 0 for path in paths}   # where _rest starts in the file
         self._pages: dict[str, int] = {}        # page URL -> its index in crawl.pages
+        self._at: tuple[Path, int, bytes] | None = None     # the record being taken: file, offset, line
         self._reading_previous = False
         if self.previous:
             self._read_previous()
@@ -974,7 +1069,10 @@ class OutputReader:
                 lines = data.split(b"\n")
                 if not data.endswith(b"\n"):
                     lines = lines[:-1]          # a line cut by the stop is not a record
+                offset = 0
                 for n, line in enumerate(lines, 1):
+                    self._at = (path, offset, line)
+                    offset += len(line) + 1
                     # A damaged line is skipped and said; the records after it count.
                     if line.strip() and not self._record(line, quiet=True):
                         message = jsonlines.journal_damage(path.name, n)
@@ -987,68 +1085,94 @@ class OutputReader:
         """Take the whole lines written since the last call.  A damaged line (not a record) is
         skipped and said, as in an earlier attempt's output; a line still being written (no
         newline yet) waits for the next call, or for ``result``."""
+        if self.released:
+            return
         for path in self.paths:
-            fh = self._files.get(path)
-            if fh is None:
-                try:
-                    fh = self._files[path] = open(path, "rb")  # noqa: SIM115 - kept open between feeds
-                except FileNotFoundError:
+            done = self._read.get(path, 0)
+            try:
+                if os.stat(path).st_size <= done:
+                    self._read.setdefault(path, done)
                     continue
-            data = fh.read()
+                with open(path, "rb") as fh:
+                    fh.seek(done)
+                    data = fh.read()
+            except FileNotFoundError:
+                continue
+            self._read[path] = done + len(data)
             if not data:
                 continue
             *lines, self._rest[path] = (self._rest[path] + data).split(b"\n")
             first = self._lines[path] + 1
             self._lines[path] += len(lines)
+            offset = self._offsets[path]
             for n, line in enumerate(lines, first):
+                self._at = (path, offset, line)
+                offset += len(line) + 1
                 if line.strip() and not self._record(line, quiet=True):
                     message = jsonlines.journal_damage(path.name, n, fetched_again=False)
                     if message not in self.crawl.errors:
                         self.crawl.errors.append(message)
+            self._offsets[path] = offset
+        if self.index is not None:
+            self.index.flush()
 
     def result(self) -> SiteCrawl:
+        if self.released:
+            return self.crawl
         self.feed()
         crawl = self.crawl
         for path in self.paths:
-            fh = self._files.pop(path, None)
-            if fh is not None:
-                fh.close()
-            elif not path.exists():
+            if path not in self._read and not path.exists():
                 crawl.fail(CrawlFailure.NO_OUTPUT, "a crawl process wrote nothing (it did not start)")
                 continue
             rest = self._rest[path]
             if rest.strip():
+                self._at = (path, self._offsets[path], rest)
                 self._record(rest)          # a last line without its newline: whole, or cut
         if self.finished < len(self.paths):
             crawl.fail(CrawlFailure.UNFINISHED, "the crawl did not finish; results are partial")
         crawl.pages.sort(key=lambda p: (p.depth, p.url))
         if not crawl.homepage_url:
             crawl.homepage_url = _norm(self.site.url)
-        if not crawl.pages:
-            home = crawl.links.get(_norm(self.site.url))
+        if not self.pages_read:
+            home = (self.index.link(_norm(self.site.url)) if self.index is not None
+                    else crawl.links.get(_norm(self.site.url)))
             why = f"{home.kind} {home.error}".strip() if home else "no answer"
             crawl.errors.append(f"首页无法访问：the homepage could not be crawled ({why})")
         return crawl
 
     def has_page(self, url: str) -> bool:
         """Whether a page record of ``url`` has been read."""
+        if self.index is not None:
+            return self.index.has_page(url)
         return url in self._pages
+
+    @property
+    def started(self) -> bool:
+        """Whether any output of the site has been written (its crawl has begun)."""
+        return bool(self._read) or bool(self.previous) or self.released
+
+    @property
+    def pages_read(self) -> int:
+        """How many distinct pages have been read."""
+        if self.released:
+            return self.pages_kept
+        return self.index.page_count() if self.index is not None else len(self.crawl.pages)
 
     def replace(self, old: Path, new: Path) -> None:
         """A crashed crawl process's output becomes an earlier attempt's (its records are
         kept, its missing end is no error), and its replacement's output is read instead."""
         self.feed()
-        fh = self._files.pop(old, None)
-        if fh is not None:
-            fh.close()
         if old in self.paths:
             self.paths.remove(old)
             self.previous.append(old)
         self._rest.pop(old, None)
         self._lines.pop(old, None)
+        self._offsets.pop(old, None)
         self.paths.append(new)
         self._rest[new] = b""
         self._lines[new] = 0
+        self._offsets[new] = 0
 
     def _record(self, line: bytes, quiet: bool = False) -> bool:
         """Take one record; False when the line is not one (the output ends early)."""
@@ -1063,7 +1187,14 @@ class OutputReader:
     def _take(self, record: dict[str, Any]) -> bool:
         crawl = self.crawl
         kind = record.pop("type", None)
-        if kind == "page":
+        if self.index is not None and kind in ("page", "link"):
+            assert self._at is not None
+            path, offset, line = self._at
+            if kind == "page":
+                self.index.add_page(record, path, offset, len(line))
+            else:
+                self.index.add_link(record, line)
+        elif kind == "page":
             page = PageSnapshot.from_dict(record)
             at = self._pages.get(page.url)
             if at is None:

@@ -2,8 +2,10 @@
 
 The crawl of each site runs in a separate process (``python -m crawler.run``), several sites
 per process and one process per core, so the Twisted reactor is never restarted and both cores
-work.  Each crawl writes a JSON-lines file; this module reads it back into a ``SiteCrawl``,
-runs every site-level check on it, and stores the results in one transaction per site.
+work.  Each crawl writes a JSON-lines file, indexed on disk as it is read (patrol/siteindex.py);
+as soon as a site's crawl ends this module runs every site-level check on it (page by page
+for the checks that allow it, patrol/sitestream.py; else on the site loaded alone) and stores
+the results in one transaction per site (docs/scale.md).
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from crawler.jsonlines import JOURNAL_DAMAGED
 from patrol import evidence, runlock
 from common import thresholds as thresholds_mod
 from common.config import Config, ConfigError, Crawl, Site, config_from_dict, load_config
+from patrol import sitestream
 from patrol.crawling import JournalError, read_journal, start_crawls
+from patrol.siteindex import StreamedCrawl
 from common.stopping import Interrupted, StopSignals
 
 if TYPE_CHECKING:
@@ -111,19 +115,24 @@ def check_site(cfg: Config, site: Site, crawl: SiteCrawl, store: Store, today: d
     facts = measure(cfg, site, crawl, store, today, checks, resolver)
     ctx = check_context(cfg, site, today, facts)
     out = run_checks(crawl, ctx, checks)
+    return out, site_result(cfg, crawl, out)
+
+
+def site_result(cfg: Config, crawl: SiteCrawl, out: CheckOutput) -> dict[str, Any]:
+    """The summary ``store.save_site`` keeps of a checked site (what happened to its crawl is
+    added to the checks' facts)."""
     if crawl.stats.get("restarted"):
         out.facts["crawl"] = {"restarted": crawl.stats["restarted"]}
     damaged = [e for e in crawl.errors if e.startswith(JOURNAL_DAMAGED)]
     if damaged:
         out.facts.setdefault("crawl", {})["journal"] = damaged
-    result = {
+    return {
         "status": "failed" if crawl_failed(crawl) else "completed",
-        "pages": len(crawl.pages), "links": len(crawl.links),
+        "pages": page_count(crawl), "links": link_count(crawl),
         "broken": out.facts.get("links", {}).get("broken", 0),
         "score": score(out.findings, out.veto, cfg), "veto": out.veto, "stats": out.facts,
         "error": "; ".join(crawl.errors)[:2000],
     }
-    return out, result
 
 
 def site_line(name: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +219,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             store.reopen_run(run.id)
             log(progress, f"resuming run {run.id} ({period}) from {journal}")
             crawling = start_crawls([s for s in sites if s.name not in done], crawl_cfg, resolver, journal,
-                                    progress=progress, checks=checks, today=today, resume=True)
+                                    progress=progress, checks=checks, today=today, resume=True, streamed=True)
         else:
             # The crawl processes start first: opening the store and loading the checks overlap
             # their start-up.
@@ -223,7 +232,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             # crawled meanwhile are then in the journal of a run that can be resumed.
             with stop.held():
                 crawling = start_crawls(sites, crawl_cfg, resolver, journal, progress=progress,
-                                        checks=checks, today=today)
+                                        checks=checks, today=today, streamed=True)
                 store = store or open_store(cfg)
                 store.lock()
                 store.settle_stale_runs()
@@ -255,19 +264,50 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
             mark_outputs_running(store, run.id, out_dir, cfg)
         from common.resolver import Resolver
         resolver_obj = Resolver.from_config(cfg.resolver)     # one cache for the whole run
-        crawls = crawling.wait()
-        for site in sites:
-            if site.name in done:
-                continue
-            crawl = crawls[site.name]
-            out, result = check_site(cfg, site, crawl, store, today, checks, resolver_obj)
+        by_name = {site.name: site for site in sites}
+
+        def check_and_store(name: str, crawl: SiteCrawl) -> None:
+            """One site, as soon as its crawl has ended (``Crawls.wait``), or after."""
+            site = by_name[name]
+            if name in done:
+                return
+            streamed = isinstance(crawl, StreamedCrawl) and sitestream.streamable(checks)
+            if isinstance(crawl, StreamedCrawl) and not streamed:
+                crawl.load()            # checks that read the whole site: this site only
+            facts = measure(cfg, site, crawl, store, today, checks, resolver_obj)
+            ctx = check_context(cfg, site, today, facts)
+            result: dict[str, Any] = {}
+
+            def summarise(out: CheckOutput, crawl: SiteCrawl = crawl, result: dict[str, Any] = result
+                          ) -> dict[str, Any]:
+                result.update(site_result(cfg, crawl, out))
+                return result
+
             with stop.deferred():
                 if resume:
                     store.clear_site(run.id, site.name)
-                store.save_site(run.id, crawl, out.findings, result)
+                if streamed:
+                    assert isinstance(crawl, StreamedCrawl) and checks is not None
+                    out, _ = sitestream.check_and_save(
+                        store, run.id, crawl, ctx, checks, summarise=summarise,
+                        other_checks=lambda names, crawl=crawl, ctx=ctx: run_checks(crawl, ctx, names))
+                else:
+                    out = run_checks(crawl, ctx, checks)
+                    summarise(out)
+                    store.save_site(run.id, crawl, out.findings, result)
                 done.add(site.name)
+            crawl.pages, crawl.links = [], {}   # (a loaded site) stored: not kept for the run
+            crawling.release(name)
             outcome.findings += len(out.findings)
             outcome.sites.append(site_line(site.name, result))
+
+        crawls = crawling.wait(on_site=check_and_store)
+        for site in sites:
+            if site.name not in done:
+                check_and_store(site.name, crawls[site.name])
+        # Stored as each crawl ended; listed in the configuration's order.
+        order = {site.name: n for n, site in enumerate(sites)}
+        outcome.sites.sort(key=lambda s: order.get(s["name"], len(order)))
         if checks is None or "newmedia" in checks:
             _newmedia(cfg, store, run.id, today, outcome, resolver_obj, skip=done, stop=stop)
         # The rectification loop's follow-up and the run's end are one step: a stop signal
@@ -288,10 +328,14 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
                     continue
                 crawl = partial[site.name]
                 store.clear_site(run.id, site.name)
-                store.save_site(run.id, crawl, [], {
-                    "status": "interrupted", "pages": len(crawl.pages), "links": len(crawl.links),
-                    "error": f"巡检未完成：interrupted by {exc.name} after {len(crawl.pages)} pages"})
-                outcome.sites.append({"name": site.name, "pages": len(crawl.pages), "links": len(crawl.links),
+                pages, links = page_count(crawl), link_count(crawl)
+                kept = {"status": "interrupted", "pages": pages, "links": links,
+                        "error": f"巡检未完成：interrupted by {exc.name} after {pages} pages"}
+                if isinstance(crawl, StreamedCrawl) and crawl.index is not None and not crawl.pages:
+                    sitestream.save_interrupted(store, run.id, crawl, kept)
+                else:
+                    store.save_site(run.id, crawl, [], kept)
+                outcome.sites.append({"name": site.name, "pages": pages, "links": links,
                                       "broken": 0, "score": None, "veto": [], "status": "interrupted"})
     except BaseException as exc:
         crawling.kill_now()
@@ -315,6 +359,7 @@ def _patrol(cfg: Config, stop: StopSignals, *, sites: list[Site] | None, out_dir
         crawling.kill_now()
     finally:
         crawling.reap(timeout=5 if outcome.interrupted else 30.0)
+        crawling.close()
         store.unlock()
     if status == "completed" or kind != "run":      # only `patrol run` resumes
         _remove_journal(journal)
@@ -397,7 +442,7 @@ def _failed_fresh_run(crawling: Any, run_id: int, journal: Path, exc: BaseExcept
     try:
         crawling.reap(timeout=5)
         crawling.feed()
-        crawled = sum(len(reader.crawl.pages) for reader in crawling.readers.values())
+        crawled = sum(reader.pages_read for reader in crawling.readers.values())
     except Exception:  # noqa: BLE001 - read nothing: nothing to keep
         crawled = 0
     if crawled:
@@ -433,6 +478,15 @@ def mark_outputs_running(store: Store, run_id: int, out_dir: Path, cfg: Config |
 
 # Pages shot as evidence of the most serious findings of a monthly run (none for a spot check).
 SCREENSHOTS = 6
+
+
+def page_count(crawl: SiteCrawl) -> int:
+    """How many pages a crawl recorded (on disk or in memory)."""
+    return crawl.page_count if isinstance(crawl, StreamedCrawl) else len(crawl.pages)
+
+
+def link_count(crawl: SiteCrawl) -> int:
+    return crawl.link_count if isinstance(crawl, StreamedCrawl) else len(crawl.links)
 
 
 def crawl_failed(crawl: SiteCrawl) -> bool:

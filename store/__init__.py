@@ -11,6 +11,7 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, delete, event, insert, text, update
@@ -20,6 +21,10 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from checks.model import Finding, LinkResult, PageSnapshot, SiteCrawl
 from store import schema
+
+
+# Rows of a streamed site written at once (``Store.save_site_streamed``).
+STREAM_BATCH = 1000
 
 
 def utcnow() -> datetime:
@@ -423,10 +428,53 @@ class Store:
         assert site.id is not None
         previous = self.previous_fingerprints(site.id, run_id)
         with self.session() as s:
-            summary = self._write_site(s, run_id, site.id, crawl, findings, result, previous)
-            s.commit()
-            s.refresh(summary)
-            return summary
+            conn = s.connection()
+            _write_crawl(conn, run_id, site.id, crawl)
+            return self._finish_site(s, conn, run_id, site.id, previous, findings, result)
+
+    def save_site_streamed(self, run_id: int, crawl: SiteCrawl, pages: Iterable[PageSnapshot],
+                           links: Iterable[LinkResult], problem: set[str],
+                           finish: Callable[[], tuple[list[Finding], dict[str, Any]]],
+                           kind: str = "website") -> SiteResult:
+        """``save_site`` for a crawl read from disk one page at a time: the pages and link
+        results are written in batches as they come (``problem``: the URLs whose uses are
+        kept, those not ``ok`` or redirected), then ``finish()`` gives the findings and the
+        summary (the checks that read the pages as they went by have seen them all).  One
+        transaction, as ``save_site``."""
+        site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
+        assert site.id is not None
+        previous = self.previous_fingerprints(site.id, run_id)
+        with self.session() as s:
+            conn = s.connection()
+            rows: list[dict[str, Any]] = []
+            uses: list[dict[str, Any]] = []
+            for p in pages:
+                rows.append(_page_row(run_id, site.id, p))
+                uses.extend(_use_row(run_id, site.id, p, ref) for ref in p.links if ref.url in problem)
+                if len(rows) >= STREAM_BATCH:
+                    _insert_many(conn, Page, rows)
+                    rows = []
+            _insert_many(conn, Page, rows)
+            rows = []
+            for r in links:
+                rows.append(_link_row(run_id, site.id, r))
+                if len(rows) >= STREAM_BATCH:
+                    _insert_many(conn, Link, rows)
+                    rows = []
+            _insert_many(conn, Link, rows)
+            _insert_many(conn, LinkUse, uses)
+            findings, result = finish()
+            return self._finish_site(s, conn, run_id, site.id, previous, findings, result)
+
+    def _finish_site(self, s: Session, conn: Any, run_id: int, site_id: int, previous: dict[str, int],
+                     findings: list[Finding], result: dict[str, Any]) -> SiteResult:
+        """The findings and the summary of a site whose pages and links are written; commits."""
+        _insert_many(conn, FindingRow, _finding_rows(run_id, site_id, previous, findings))
+        summary = SiteResult(run_id=run_id, site_id=site_id, **result)
+        s.add(summary)
+        s.commit()
+        s.refresh(summary)
+        return summary
 
     def save_site_once(self, run_id: int, crawl: SiteCrawl, findings: list[Finding],
                        result: dict[str, Any], kind: str = "website") -> bool:
@@ -473,32 +521,8 @@ class Store:
         s.add(summary)
         s.flush()
         conn = s.connection()
-        _insert_many(conn, Page, [_page_row(run_id, site_id, p) for p in crawl.pages])
-        _insert_many(conn, Link, [_link_row(run_id, site_id, r) for r in crawl.links.values()])
-        # Where each problem link appears (page, tag, anchor text).  Working links are not
-        # listed: a large site has hundreds of thousands of uses and nothing reads them.
-        problem = {url for url, r in crawl.links.items() if not r.ok or r.redirects}
-        uses = [
-            {"run_id": run_id, "site_id": site_id, "page": p.url, "url": ref.url,
-             "tag": ref.tag, "anchor": ref.anchor}
-            for p in crawl.pages for ref in p.links if ref.url in problem
-        ]
-        _insert_many(conn, LinkUse, uses)
-        rows = []
-        seen: set[str] = set()
-        for f in findings:
-            fp = f.fingerprint
-            if fp in seen:
-                continue
-            seen.add(fp)
-            first = previous.get(fp)
-            rows.append({
-                "run_id": run_id, "site_id": site_id, "fingerprint": fp, "check": f.check,
-                "severity": f.severity, "site": f.site, "department": f.department,
-                "url": f.url, "page": f.page, "message": f.message, "detail": f.detail,
-                "first_seen_run": first or run_id, "state": "open" if first else "new",
-            })
-        _insert_many(conn, FindingRow, rows)
+        _write_crawl(conn, run_id, site_id, crawl)
+        _insert_many(conn, FindingRow, _finding_rows(run_id, site_id, previous, findings))
         return summary
 
     def previous_fingerprints(self, site_id: int, run_id: int) -> dict[str, int]:
@@ -662,6 +686,38 @@ def _insert_many(conn: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -
     conn.exec_driver_sql(sql, params)
 
 
+def _write_crawl(conn: Any, run_id: int, site_id: int, crawl: SiteCrawl) -> None:
+    """A site's pages, link results and the uses of its problem links (a crawl in memory)."""
+    _insert_many(conn, Page, [_page_row(run_id, site_id, p) for p in crawl.pages])
+    _insert_many(conn, Link, [_link_row(run_id, site_id, r) for r in crawl.links.values()])
+    # Where each problem link appears (page, tag, anchor text).  Working links are not
+    # listed: a large site has hundreds of thousands of uses and nothing reads them.
+    problem = {url for url, r in crawl.links.items() if not r.ok or r.redirects}
+    _insert_many(conn, LinkUse, [_use_row(run_id, site_id, p, ref) for p in crawl.pages for ref in p.links
+                                 if ref.url in problem])
+
+
+def _finding_rows(run_id: int, site_id: int, previous: dict[str, int],
+                  findings: list[Finding]) -> list[dict[str, Any]]:
+    """The rows of a site's findings, once per fingerprint, each with the run that first
+    reported it (``previous``: fingerprint -> first run, over earlier runs)."""
+    rows = []
+    seen: set[str] = set()
+    for f in findings:
+        fp = f.fingerprint
+        if fp in seen:
+            continue
+        seen.add(fp)
+        first = previous.get(fp)
+        rows.append({
+            "run_id": run_id, "site_id": site_id, "fingerprint": fp, "check": f.check,
+            "severity": f.severity, "site": f.site, "department": f.department,
+            "url": f.url, "page": f.page, "message": f.message, "detail": f.detail,
+            "first_seen_run": first or run_id, "state": "open" if first else "new",
+        })
+    return rows
+
+
 def _page_row(run_id: int, site_id: int, p: PageSnapshot) -> dict[str, Any]:
     data = {"breadcrumb": p.breadcrumb, "list_items": [vars_(i) for i in p.list_items],
             "placeholder": p.placeholder, "encoding": p.encoding, "referer": p.referer,
@@ -669,6 +725,11 @@ def _page_row(run_id: int, site_id: int, p: PageSnapshot) -> dict[str, Any]:
     return {"run_id": run_id, "site_id": site_id, "url": p.url, "final_url": p.final_url,
             "status": p.status, "depth": p.depth, "title": p.title, "rendered": p.rendered,
             "published": p.published, "data": data}
+
+
+def _use_row(run_id: int, site_id: int, p: PageSnapshot, ref: Any) -> dict[str, Any]:
+    return {"run_id": run_id, "site_id": site_id, "page": p.url, "url": ref.url, "tag": ref.tag,
+            "anchor": ref.anchor}
 
 
 def _link_row(run_id: int, site_id: int, r: LinkResult) -> dict[str, Any]:

@@ -556,7 +556,7 @@ def test_a_resume_that_fails_leaves_the_run_resumable(sample_site, tmp_path, mon
     crawling.write_journal(folder, {"attempt": 0, "sites": {}})
     run_id = _interrupted_run(tmp_path, folder, {"sites": None, "checks": ["links"], "out": None})
 
-    def broken(self):
+    def broken(self, **_):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(crawling.Crawls, "wait", broken)
     with pytest.raises(OSError, match="No space left"):

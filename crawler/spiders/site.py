@@ -24,6 +24,7 @@ import asyncio
 import base64
 import os
 import secrets
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
@@ -51,6 +52,9 @@ from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form
 
 PAGE, LINK, PROBE = "page", "link", "probe404"
 SYNC_EVERY_S = 1.0      # the output (the crawl's journal) is flushed and synced this often
+# Raw links whose identity is remembered: the template's menus, written on every page, are
+# met first and stay; the articles each page links once are not worth keeping on a large site.
+NORMALIZED_CACHE = 20_000
 
 
 class SiteSpider(scrapy.Spider):
@@ -589,7 +593,7 @@ class SiteSpider(scrapy.Spider):
                 # redirects led (as the probe of that host was).  A host whose not-found page
                 # answers 404 has no 200 page to be mistaken for it: its pages need no signature
                 # (its probe is answered before most of its pages).
-                host = host_of(result.url)
+                host = sys.intern(host_of(result.url))     # one string per host, not per page
                 if host not in self.not_found or self.not_found[host] is not None:
                     self.signatures[result.url] = (host, page_signature(title, body_text))
         return tree, encoding, title
@@ -678,7 +682,7 @@ class SiteSpider(scrapy.Spider):
             url=origin, kind=kind_for_status(answer.status, answer.header("retry-after")),
             status=answer.status, method=answer.method,
             **_trail(origin, chain, answer.url),
-            content_type=answer.header("content-type").lower(),
+            content_type=sys.intern(answer.header("content-type").lower()),
             elapsed_ms=int((time.monotonic() - t0) * 1000), attempts=answer.attempts, internal=internal)
 
     def _wake_engine(self) -> None:
@@ -870,7 +874,7 @@ class SiteSpider(scrapy.Spider):
             known = normalized.get(raw, ())
             if known == ():
                 known = self._identify(raw)
-                if len(normalized) < 200_000:
+                if len(normalized) < NORMALIZED_CACHE:
                     normalized[raw] = known
             if known is None:
                 continue
@@ -995,7 +999,7 @@ class SiteSpider(scrapy.Spider):
             url=meta["origin"], status=response.status,
             kind=kind or kind_for_status(response.status, _retry_after(response)),
             method=response.request.method, **_trail(meta["origin"], chain, response.url),
-            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1").lower(),
+            content_type=sys.intern((response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()),
             elapsed_ms=int((time.monotonic() - meta["t0"]) * 1000), error=error,
             attempts=meta.get("patrol_attempt", 1), internal=self._in_scope(meta["origin"]))
 
