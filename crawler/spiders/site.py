@@ -90,6 +90,10 @@ class SiteSpider(scrapy.Spider):
         self.pages_scheduled = 0
         self.pages_written = 0
         self.seen: set[str] = set()                   # URLs already scheduled or resolved
+        # URLs whose result is recorded; the results themselves only of the pages that may yet
+        # turn out a host's not-found page (a 200 HTML page with a signature), judged at the
+        # end: a result object for every URL held a crawl of 100,000 pages' memory.
+        self.recorded: set[str] = set()
         self.results: dict[str, LinkResult] = {}
         self.signatures: dict[str, tuple[str, str]] = {}   # url -> (host, signature) of 200 HTML
         self.not_found: dict[str, str | None] = {}    # host -> signature of its not-found page
@@ -225,11 +229,12 @@ class SiteSpider(scrapy.Spider):
         for url, (record, result) in links.items():
             if record.get("page") and url not in pages:
                 continue
-            self.results[url] = result
+            self.recorded.add(url)
             self.seen.add(url)
             sig = record.get("sig")
             if sig:
                 self.signatures[url] = (sig[0], sig[1])
+                self.results[url] = result
             self.counts["links_checked"] += 1
             if not result.ok:
                 self.counts["broken"] += 1
@@ -280,7 +285,7 @@ class SiteSpider(scrapy.Spider):
     def _resume(self, pages: list[PageSnapshot]) -> Iterator[scrapy.Request]:
         """The frontier: the start page if it was not crawled, then every link of the pages
         crawled that is not known yet, as the crawl would have followed it."""
-        start_done = self.start_url in self.results or any(p.url == self.start_url for p in pages)
+        start_done = self.start_url in self.recorded or any(p.url == self.start_url for p in pages)
         if not start_done and (self.link is None or self.link.owns(self.start_url)):
             self.pages_scheduled += 1
             yield self._request(self.start_url, PAGE, depth=0, referer=None)
@@ -472,7 +477,7 @@ class SiteSpider(scrapy.Spider):
         except Exception as exc:  # noqa: BLE001
             meta = failure.request.meta
             self.errors.append(f"handling the failure of {failure.request.url} failed: {exc!r}"[:300])
-            if meta.get("origin") and meta["origin"] not in self.results:
+            if meta.get("origin") and meta["origin"] not in self.recorded:
                 self._record(LinkResult(url=meta["origin"], kind=LinkKind.CONNECTION.value,
                                         error=repr(exc)[:200], method=failure.request.method,
                                         internal=self._in_scope(meta["origin"])))
@@ -488,7 +493,7 @@ class SiteSpider(scrapy.Spider):
         origin = meta.get("origin", response.url)
         message = f"{type(exc).__name__}: {exc}"[:300]
         self.logger.error("handling %s failed", response.url, exc_info=exc)
-        if origin not in self.results:
+        if origin not in self.recorded:
             try:
                 self._record(self._result(response))
             except Exception:  # noqa: BLE001 - a response that cannot even be described
@@ -603,7 +608,7 @@ class SiteSpider(scrapy.Spider):
         if not chain:
             return
         final = _safe_normalize(final_url)
-        if final and final != result.url and final in self.seen and final not in self.results:
+        if final and final != result.url and final in self.seen and final not in self.recorded:
             # The redirect's target is a URL of its own: it was fetched, so it is checked too.
             self._record(LinkResult(**{**result.to_dict(), "url": final, "redirects": [],
                                        "internal": self._in_scope(final)}))
@@ -1007,7 +1012,11 @@ class SiteSpider(scrapy.Spider):
         """Keep a URL's final result and write it now: the parent reads it while the crawl runs
         rather than after.  A result changed later (a soft-404 found at the end) is written
         again, and the later record wins."""
-        self.results[result.url] = result
+        self.recorded.add(result.url)
+        if result.url in self.signatures:
+            self.results[result.url] = result
+        else:
+            self.results.pop(result.url, None)
         self._write_link(result, page)
         counts = self.counts
         counts["links_checked"] += 1
