@@ -29,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -50,13 +49,7 @@ CHECKS = "links,freshness,text"
 
 
 def fresh_database(server_url: str) -> str:
-    from sqlalchemy import create_engine, make_url, text
-    name = "bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    return pgserver.new_database(server_url, "bench_")
 
 
 def start_worker(config: Path, concurrency: int, log: Path) -> subprocess.Popen[bytes]:

@@ -104,17 +104,8 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def fresh_pg_database(postgres_url: str) -> str:
     """A database of its own on the session's PostgreSQL server (a URL)."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    import pgserver
+    return pgserver.new_database(postgres_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -94,3 +94,18 @@ def start() -> PgServer:
             server.stop()
             raise Unavailable(f"{step[0]} failed: {(done.stderr or done.stdout).strip()[-800:]} {log}".strip())
     return server
+
+
+def new_database(server_url: str, prefix: str = "t_") -> str:
+    """A new, empty database on the server of ``server_url``; returns its URL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = prefix + uuid.uuid4().hex[:12]
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -43,13 +42,8 @@ def redis_url():
 
 
 def fresh_database(postgres_url: str) -> str:
-    from sqlalchemy import create_engine, make_url, text
-    name = "dist_" + uuid.uuid4().hex[:12]
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    import pgserver
+    return pgserver.new_database(postgres_url, "dist_")
 
 
 def patrol(*args: str, **kw) -> subprocess.Popen[str]:
