@@ -114,8 +114,14 @@ class ScriptLists:
         else:
             template.disagreed = True
 
+    @property
+    def any_trusted(self) -> bool:
+        return any(t.trusted for t in self.templates.values())
+
     def trusted_shape(self, tree: lxml.html.HtmlElement, url: str = "") -> Shape | None:
         """The page's shape when its template is trusted (its list may be read, not rendered)."""
+        if not self.any_trusted:
+            return None
         shape = shape_of(tree, url)
         return shape if shape is not None and self.trusted(shape.key) else None
 

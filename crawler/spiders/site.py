@@ -821,7 +821,7 @@ class SiteSpider(scrapy.Spider):
 
     def _read_not_rendered(self, body: bytes, ctype: str, url: str) -> bool:
         """Whether a page sent here to be rendered is of a template read from its data."""
-        if self.render != "auto" or not any(t.trusted for t in self.script_lists.templates.values()):
+        if self.render != "auto" or not self.script_lists.any_trusted:
             return False
         tree = pages.parse_html(pages.decode_html(body, ctype)[0])
         return tree is not None and self.script_lists.trusted(self.script_lists.key(tree, url))
