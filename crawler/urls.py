@@ -215,3 +215,39 @@ class TrapGuard:
                 return False
             self._variants[key] += 1
         return True
+
+
+class UrlMarks:
+    """Which of a few marks (met, result written ...) each URL has, keyed by the URL's hash.
+
+    A crawl process meets every URL of its site; a set of the URLs themselves kept each one's
+    string (about 130 bytes) for the whole crawl.  Here a URL costs its hash and a dict entry,
+    about 70 bytes, whatever its length.  Python's string hash is 64 bits (SipHash), cached on
+    the string: two URLs of one site sharing it is about as likely as one in 10**9 for a million
+    URLs, and would only skip one of them.  The marks live and die with the process (the hash
+    differs from one process to the next)."""
+
+    __slots__ = ("_marks",)
+
+    def __init__(self) -> None:
+        self._marks: dict[int, int] = {}
+
+    def view(self, bit: int) -> UrlMarkView:
+        return UrlMarkView(self._marks, bit)
+
+
+class UrlMarkView:
+    """One mark of ``UrlMarks``, used as a set of URLs (``add``, ``in``)."""
+
+    __slots__ = ("_marks", "_bit")
+
+    def __init__(self, marks: dict[int, int], bit: int) -> None:
+        self._marks = marks
+        self._bit = bit
+
+    def add(self, url: str) -> None:
+        key = hash(url)
+        self._marks[key] = self._marks.get(key, 0) | self._bit
+
+    def __contains__(self, url: object) -> bool:
+        return bool(self._marks.get(hash(url), 0) & self._bit)

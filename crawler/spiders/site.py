@@ -48,7 +48,7 @@ from crawler.leancheck import CSS_TYPE, HTML_TYPES, FetchFailed, LeanClient
 from crawler.scriptlists import ScriptLists
 from crawler.linkpolicy import get_after_head, kind_for_status, next_hop, resource_method, retry_after_matters
 from crawler.shards import ShardLink, owner
-from crawler.urls import InvalidURL, TrapGuard, host_of, normalize, request_form, scheme_verdict
+from crawler.urls import InvalidURL, TrapGuard, UrlMarks, host_of, normalize, request_form, scheme_verdict
 
 PAGE, LINK, PROBE = "page", "link", "probe404"
 SYNC_EVERY_S = 1.0      # the output (the crawl's journal) is flushed and synced this often
@@ -89,11 +89,12 @@ class SiteSpider(scrapy.Spider):
         self.fragment_targets: dict[str, set[str]] = {}
         self.pages_scheduled = 0
         self.pages_written = 0
-        self.seen: set[str] = set()                   # URLs already scheduled or resolved
+        marks = UrlMarks()
+        self.seen = marks.view(1)                     # URLs already scheduled or resolved
         # URLs whose result is recorded; the results themselves only of the pages that may yet
         # turn out a host's not-found page (a 200 HTML page with a signature), judged at the
         # end: a result object for every URL held a crawl of 100,000 pages' memory.
-        self.recorded: set[str] = set()
+        self.recorded = marks.view(2)
         self.results: dict[str, LinkResult] = {}
         self.signatures: dict[str, tuple[str, str]] = {}   # url -> (host, signature) of 200 HTML
         self.not_found: dict[str, str | None] = {}    # host -> signature of its not-found page
