@@ -90,7 +90,7 @@ class ScriptLists:
     """What the crawl of one site has learnt about its script-written lists."""
 
     templates: dict[str, Template] = field(default_factory=dict)
-    read: int = 0            # pages read from their own data instead of rendered
+    read: int = 0            # pages read from their own data instead of rendered (``write``)
 
     def key(self, tree: lxml.html.HtmlElement, url: str = "") -> str | None:
         """The page's template (see the module docstring); None when it has not the shape."""
@@ -124,14 +124,6 @@ class ScriptLists:
             return None
         shape = shape_of(tree, url)
         return shape if shape is not None and self.trusted(shape.key) else None
-
-    def reading(self, tree: lxml.html.HtmlElement, url: str = "") -> lxml.html.HtmlElement | None:
-        """The page with its list written in from the records in it, when its template is
-        trusted; else None (render it, or ask its data URL: ``trusted_shape``)."""
-        shape = self.trusted_shape(tree, url)
-        if shape is None or shape.records is None:
-            return None
-        return self.write(tree, shape, shape.records)
 
     def write(self, tree: lxml.html.HtmlElement, shape: Shape,
               records: list[Record]) -> lxml.html.HtmlElement | None:

@@ -109,7 +109,7 @@ class SiteSpider(scrapy.Spider):
         # inc_value on every response costs more than the counting.
         self.counts: dict[str, int] = {"requests": 0, "responses": 0, "links_checked": 0, "broken": 0,
                                        "pages": 0, "render_requests": 0, "page_errors": 0,
-                                       "rate_limited": 0, "lists_read": 0, "data_requests": 0}
+                                       "rate_limited": 0, "data_requests": 0}
         # Script-written lists learnt from renders, read from the page's data once trusted.
         self.script_lists = ScriptLists()
         self.broken_kinds: dict[str, int] = {}
@@ -708,7 +708,6 @@ class SiteSpider(scrapy.Spider):
             read = self.script_lists.write(tree, shape, shape.records) if shape and shape.records else None
             if read is not None:
                 # Its template's list is read from the page's data (learnt from earlier renders).
-                self.counts["lists_read"] += 1
                 yield from self._judged(response, read, encoding, title)
             elif shape is not None and shape.data_url:
                 yield self._data_request(shape.data_url, self._page_with_data, response=response, tree=tree,
@@ -790,11 +789,22 @@ class SiteSpider(scrapy.Spider):
                               priority=self.render_priority, headers=self.headers,
                               meta={"patrol_data": held, "download_timeout": self.render_timeout_ms / 1000})
 
+    @staticmethod
+    def _data_answer(answer: Response | Failure) -> tuple[dict[str, Any], list[scriptlists.Record] | None]:
+        """What a data request held, and the records of its answer (None: it failed, or they
+        are not records)."""
+        if isinstance(answer, Failure):
+            return answer.request.meta["patrol_data"], None
+        try:
+            records = scriptlists.records_in(answer.body) if answer.status == 200 else None
+        except Exception:  # noqa: BLE001 - an answer that cannot be read (nested too deep ...)
+            records = None
+        return answer.meta["patrol_data"], records
+
     def _learn_from_data(self, answer: Response | Failure) -> None:
-        held = (answer.request if isinstance(answer, Failure) else answer).meta["patrol_data"]
+        held, records = self._data_answer(answer)
         shape: scriptlists.Shape = held["shape"]
         try:
-            records = None if isinstance(answer, Failure) or answer.status != 200 else scriptlists.records_in(answer.body)
             agree = records is not None and self._agrees(held["rendered"], held["tree"], shape, records, held["url"])
         except Exception as exc:  # noqa: BLE001 - a disagreement: the template's pages are rendered
             self.logger.debug("comparing %s with its data failed: %r", held["url"], exc)
@@ -804,17 +814,15 @@ class SiteSpider(scrapy.Spider):
     def _page_with_data(self, answer: Response | Failure) -> Iterator[scrapy.Request]:
         """A page of a trusted template whose data is at a URL: judged with its list written in
         from the answer, or rendered when the answer is not what its template gave."""
-        held = (answer.request if isinstance(answer, Failure) else answer).meta["patrol_data"]
+        held, records = self._data_answer(answer)
         response: Response = held["response"]
         try:
-            records = None if isinstance(answer, Failure) or answer.status != 200 else scriptlists.records_in(answer.body)
             read = self.script_lists.write(held["tree"], held["shape"], records) if records else None
         except Exception:  # noqa: BLE001 - rendered instead
             read = None
         if read is None:
             yield self._render_request(response)
             return
-        self.counts["lists_read"] += 1
         try:
             yield from self._judged(response, read, held["encoding"], held["title"])
         except Exception as exc:  # noqa: BLE001 - one page's failure is recorded on it, never lost
@@ -1072,7 +1080,7 @@ class SiteSpider(scrapy.Spider):
                 "pages": self.pages_written,
                 "render_requests": self.counts["render_requests"],
                 # Pages whose script-written list was read from their own data, not rendered.
-                "lists_read": self.counts["lists_read"],
+                "lists_read": self.script_lists.read,
                 # Requests for the data of such lists, where their scripts ask a URL for it.
                 "data_requests": self.counts["data_requests"],
                 "trapped_paths": dict(sorted(self.traps.trapped.items())[:50]),
