@@ -11,7 +11,7 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, delete, event, insert, text, update
@@ -358,9 +358,7 @@ class Store:
             site = s.exec(select(Site).where(Site.name == name)).first()
             if site is None:
                 return
-            for model in (Page, Link, LinkUse, FindingRow, SiteResult):
-                s.execute(delete(model).where(model.run_id == run_id,  # type: ignore[attr-defined]
-                                              model.site_id == site.id))  # type: ignore[attr-defined]
+            _delete_site_rows(s, run_id, site.id)
             s.commit()
 
     # --- runs ------------------------------------------------------------------------------
@@ -446,22 +444,14 @@ class Store:
         previous = self.previous_fingerprints(site.id, run_id)
         with self.session() as s:
             conn = s.connection()
-            rows: list[dict[str, Any]] = []
             uses: list[dict[str, Any]] = []
-            for p in pages:
-                rows.append(_page_row(run_id, site.id, p))
-                uses.extend(_use_row(run_id, site.id, p, ref) for ref in p.links if ref.url in problem)
-                if len(rows) >= STREAM_BATCH:
-                    _insert_many(conn, Page, rows)
-                    rows = []
-            _insert_many(conn, Page, rows)
-            rows = []
-            for r in links:
-                rows.append(_link_row(run_id, site.id, r))
-                if len(rows) >= STREAM_BATCH:
-                    _insert_many(conn, Link, rows)
-                    rows = []
-            _insert_many(conn, Link, rows)
+
+            def page_rows() -> Iterator[dict[str, Any]]:
+                for p in pages:
+                    uses.extend(_use_row(run_id, site.id, p, ref) for ref in p.links if ref.url in problem)
+                    yield _page_row(run_id, site.id, p)
+            _insert_batched(conn, Page, page_rows())
+            _insert_batched(conn, Link, (_link_row(run_id, site.id, r) for r in links))
             _insert_many(conn, LinkUse, uses)
             findings, result = finish()
             return self._finish_site(s, conn, run_id, site.id, previous, findings, result)
@@ -494,9 +484,7 @@ class Store:
                                                           SiteResult.site_id == site.id)).first()
             if held is not None and held != "interrupted":
                 return False
-            for model in (Page, Link, LinkUse, FindingRow, SiteResult):
-                s.execute(delete(model).where(model.run_id == run_id,  # type: ignore[attr-defined]
-                                              model.site_id == site.id))  # type: ignore[attr-defined]
+            _delete_site_rows(s, run_id, site.id)
             try:
                 self._write_site(s, run_id, site.id, crawl, findings, result, previous)
                 s.commit()
@@ -684,6 +672,24 @@ def _insert_many(conn: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -
                 values[i] = dumps_(values[i])
         params.append(tuple(values))
     conn.exec_driver_sql(sql, params)
+
+
+def _delete_site_rows(s: Session, run_id: int, site_id: int) -> None:
+    """Every row a run stored for one site (in the caller's transaction)."""
+    for model in (Page, Link, LinkUse, FindingRow, SiteResult):
+        s.execute(delete(model).where(model.run_id == run_id,  # type: ignore[attr-defined]
+                                      model.site_id == site_id))  # type: ignore[attr-defined]
+
+
+def _insert_batched(conn: Any, model: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
+    """``_insert_many`` for rows that come one at a time: STREAM_BATCH at once."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= STREAM_BATCH:
+            _insert_many(conn, model, batch)
+            batch = []
+    _insert_many(conn, model, batch)
 
 
 def _write_crawl(conn: Any, run_id: int, site_id: int, crawl: SiteCrawl) -> None:
