@@ -143,10 +143,11 @@ def run_job(job: dict[str, Any]) -> int:
     failures: list[BaseException] = []
     waiting = list(job["sites"])
     from common.limits import open_files_limit
-    slots = site_slots(len(waiting), int(job.get("crawl", {}).get("concurrency", 16)), open_files_limit())
+    limit = open_files_limit()
+    slots = site_slots(len(waiting), int(job.get("crawl", {}).get("concurrency", 16)), limit)
     if slots < len(waiting):
         print(f"patrol: {len(waiting)} sites in this crawl process, {slots} at a time "
-              f"(limit of open files {open_files_limit()})", file=sys.stderr)
+              f"(limit of open files {limit})", file=sys.stderr)
 
     def start_next(_done: Any = None) -> None:
         # A site starts when another ends; none after a stop signal (their crawl is resumed).
