@@ -143,9 +143,11 @@ def test_a_documents_own_vocabulary_is_dropped(layer_dir):
     from patrol.textcmd import check_lines
 
     checker = TextChecker(data_dir=layer_dir)
-    # 关衔 in three different surroundings: the document's own term.
-    lines = ["海关关衔分为五等。", "授予关衔应当审批。", "关衔的晋升按年限。", "提高行政效律。"]
-    assert any(f.wrong == "关衔" for line in lines[:3] for f in checker.check(line, LATE))
+    # 晟域 (a term no official text writes, which the layer takes for 境域) in three different
+    # surroundings: the document's own term.  (关衔, the customs ranks, was the example until
+    # the official-usage lexicon learnt it.)
+    lines = ["晟域分为五等。", "授予晟域应当审批。", "晟域的晋升按年限。", "提高行政效律。"]
+    assert all(any(f.wrong == "晟域" for f in checker.check(line, LATE)) for line in lines[:3])
     results = check_lines(checker, lines, LATE)
     assert [f.wrong for flags in results for f in flags] == ["行政效律"]
 

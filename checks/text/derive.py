@@ -168,13 +168,20 @@ OFFICIAL_HEADER = """\
 # (成份: only 疑似 where it stands).  A statistical flag whose span, alone or with one or two
 # neighbours, is such a string is not reported, nor is a near miss of an expression that is one
 # (checks/text/lexicon.py).
-# Source: derived by `python -m checks.text.derive official` from the national laws,
-# administrative regulations and judicial interpretations of LawRefBook/Laws (commit
-# 2f4c5c23716267af9dbebbbbd6cbbf732b101981; the files whose path's MD5 starts with 0-b: the others
-# are the real-text benchmark's held-out pool) and its local regulations (DLC/).  Laws and
-# regulations are outside copyright (著作权法 第五条); only these strings are shipped.  Kept: strings
-# written in at least two documents, with the number of documents.  Do not edit by hand; add
-# terms to words.txt or protected.txt instead.
+# Source: derived by `python -m checks.text.derive official` from
+# - the national laws, administrative regulations and judicial interpretations of
+#   LawRefBook/Laws (commit 2f4c5c23716267af9dbebbbbd6cbbf732b101981; the files whose path's MD5
+#   starts with 0-b: the others are the real-text benchmark's held-out pool) and its local
+#   regulations (DLC/).  Laws and regulations are outside copyright (著作权法 第五条);
+# - 223 work reports, government documents and county news pages from public GitHub
+#   repositories, none of them read by the real-text benchmark;
+# - 新闻联播 transcripts of 4,884 broadcast days, 2012-07 to 2026-06 (china-data/xwlb, commit
+#   710ba229765c537beb474d9eb272fbc097981bc0, written out by tools/xwlb_corpus.py; the days of
+#   the real-text benchmark's news left out): they name the people, places and new terms of
+#   official news.  The transcripts are CCTV's.
+# Each non-law document is listed in docs/data/official-lexicon-sources.tsv.  Only these
+# strings are shipped, never the texts.  Kept: strings written in at least two documents, with
+# the number of documents.  Do not edit by hand; add terms to words.txt or protected.txt instead.
 """
 
 
