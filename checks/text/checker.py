@@ -15,9 +15,10 @@ from checks.text.lexicon import OfficialLexicon
 from checks.text.names import NameMatcher, cached_matcher
 from checks.text.officeholders import OfficeholderChecker
 from checks.text.privacy import find_personal_data, mask_spans
-from checks.text.rules import RuleMatcher, load_rules, load_yaml
+from checks.text.rules import DataFileError, RuleMatcher, load_rules, load_yaml
 from checks.text.spans import outside
 from checks.text.statistical import Candidate, StatModel, load_model
+from checks.text.trigrams import Trigrams, trigrams_for
 from patroldata import data_path
 
 DEFAULT_DATA_DIR = data_path("text")
@@ -58,6 +59,28 @@ def _laws(data_dir: Path, stamp: tuple) -> LawTitles:
     return LawTitles.load(data_dir)
 
 
+def _evidence_settings(settings: dict[str, Any], data_dir: Path, have_file: bool
+                       ) -> tuple[float, int] | None:
+    """(floor, min_windows) of statistical.yaml ``trigram_evidence``, or None when it is off
+    (no such section, ``floor: null``, or no trigrams.bin beside it)."""
+    section = settings.get("trigram_evidence")
+    if section is None:
+        return None
+    where = f"{data_dir / 'statistical.yaml'}: trigram_evidence"
+    if not isinstance(section, dict):
+        raise DataFileError(f"{where}: expected floor: and min_windows:, not {section!r}")
+    floor, windows = section.get("floor"), section.get("min_windows", 3)
+    if floor is None or not have_file:
+        return None
+    if isinstance(floor, bool) or not isinstance(floor, (int, float)):
+        raise DataFileError(f"{where}.floor: {floor!r} is not a number")
+    if isinstance(windows, bool) or not isinstance(windows, int) or windows < 1:
+        raise DataFileError(f"{where}.min_windows: {windows!r} is not a whole number of at least 1")
+    if floor >= settings["suspect_score"]:
+        return None                 # every candidate it could add is listed anyway
+    return float(floor), windows
+
+
 @lru_cache(maxsize=8)
 def _officeholders(data_dir: Path, stamp: tuple) -> OfficeholderChecker:
     return OfficeholderChecker(data_dir)
@@ -86,6 +109,8 @@ class TextChecker:
         self.official = _official(self.data_dir, stamp)
         self.officeholders = _officeholders(self.data_dir, stamp)
         self.laws = _laws(self.data_dir, stamp)
+        self.trigrams: Trigrams = trigrams_for(self.data_dir)
+        self._evidence = _evidence_settings(self.settings, self.data_dir, bool(self.trigrams))
         self._stamp = stamp
         self._model: StatModel | None = None
         self._names: NameMatcher | None = None
@@ -145,13 +170,22 @@ class TextChecker:
         # a date read wrongly (1900) must not hide one.
         personal = find_personal_data(text)
         flags += personal
-        candidates = self.candidates(text, self.settings["suspect_score"])
+        suspect = self.settings["suspect_score"]
+        evidence = self._evidence
+        if evidence is None:
+            candidates = self.candidates(text, suspect)
+        else:
+            # Down to the evidence floor, then kept only where the trigrams speak for them.
+            candidates = self.model.candidates(text, self.settings["cost"], evidence[0],
+                                               self.settings["flag_score"], self._floors(suspect))
         if candidates:
             covers = self.official.covers
             abbreviations = self.official.abbreviations
             candidates = [c for c in candidates
                           if c.char not in abbreviations and not covers(text, c.start, c.end)]
-            if candidates and self.settings.get("suspect_score_by_channel"):
+            if candidates and evidence is not None:
+                candidates = [c for c in candidates if self._listed(text, c, evidence[1])]
+            if candidates and (self.settings.get("suspect_score_by_channel") or evidence is not None):
                 candidates = [c for c in candidates if not self._low_by_surname(text, c)]
         if candidates:
             taken = [(f.start, f.end) for f in flags] + self._guarded(text)
@@ -174,6 +208,13 @@ class TextChecker:
         name there (asked only when there is one)."""
         return (self.leaders.name_spans(text) + self.protected_spans(text, kinds)
                 + self.officeholders.name_spans(text) + self.official.name_spans(text))
+
+    def _listed(self, text: str, cand: Candidate, min_windows: int) -> bool:
+        """A candidate at its channel's 疑似 floor, or below it with the trigrams' support."""
+        by_channel = self.settings.get("suspect_score_by_channel") or {}
+        if cand.score >= by_channel.get(cand.channel, self.settings["suspect_score"]):
+            return True
+        return self.trigrams.agreeing(text, cand.start, cand.wrong, cand.suggestion) >= min_windows
 
     def _low_by_surname(self, text: str, cand: Candidate) -> bool:
         """A correction below the suspect score (a channel of its own lowers it) that begins at
