@@ -177,7 +177,8 @@ class TextChecker:
         else:
             # Down to the evidence floor, then kept only where the trigrams speak for them.
             candidates = self.model.candidates(text, self.settings["cost"], evidence[0],
-                                               self.settings["flag_score"], self._floors(suspect))
+                                               self.settings["flag_score"], self._floors(suspect),
+                                               (suspect, self.trigrams.supports))
         if candidates:
             covers = self.official.covers
             abbreviations = self.official.abbreviations

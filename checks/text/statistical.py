@@ -29,6 +29,7 @@ import marshal
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -384,10 +385,13 @@ class StatModel:
         return [(c, confusion[c]) for c in sorted(found)]       # sorted: same answer every run
 
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
-                   word_floor: float | None = None, floors: dict[str, float] | None = None
+                   word_floor: float | None = None, floors: dict[str, float] | None = None,
+                   gate: tuple[float, Callable[[str, int, str], bool]] | None = None
                    ) -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
-        word written for a homophone word, when given).
+        word written for a homophone word, when given).  ``gate``: (a higher floor, a test of
+        the text, an index and a replacement): a character correction below that floor (or its
+        channel's, in ``floors``) is only made where the test passes.
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -414,7 +418,7 @@ class StatModel:
                 continue
             for k in range(i, j):
                 if text[k] not in skip:
-                    cand = best(text, k, cost, floor, need, floors)
+                    cand = best(text, k, cost, floor, need, floors, gate)
                     if cand is not None:
                         found.append(cand)
             if found:
@@ -471,7 +475,8 @@ class StatModel:
         out += keep_disjoint(found, out[first:])
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float,
-                 need: float | None = None) -> list[tuple[str, str]]:
+                 need: float | None = None, bounds: dict[str, float] | None = None
+                 ) -> list[tuple[str, str]]:
         """Like ``suggest``, without the corrections that cannot gain ``floor``.
 
         A correction's gain is at most, over the words W it makes (or the corrected character
@@ -529,6 +534,8 @@ class StatModel:
             if not bound:
                 return []
             confusion = self.confusion(char)
+            if bounds is not None:
+                bounds.update((c, b - cost.get(confusion[c], 99.0)) for c, b in bound.items())
             return [(c, confusion[c]) for c in sorted(bound)
                     if bound[c] - cost.get(confusion[c], 99.0) >= floor]
         for a, b in windows:
@@ -555,12 +562,26 @@ class StatModel:
         for c, gain in bound.items():
             bound[c] = max(gain, get(c, unknown) - written)
         confusion = self.confusion(char)
+        if bounds is not None:
+            bounds.update((c, b - cost.get(confusion[c], 99.0)) for c, b in bound.items())
         return [(c, confusion[c]) for c in sorted(bound)       # sorted: same answer every run
                 if bound[c] - cost.get(confusion[c], 99.0) >= floor]
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float = 0.0,
-              need: float | None = None, floors: dict[str, float] | None = None) -> Candidate | None:
-        options = self._options(run, i, cost, floor, need)
+              need: float | None = None, floors: dict[str, float] | None = None,
+              gate: tuple[float, Callable[[str, int, str], bool]] | None = None) -> Candidate | None:
+        if gate is None:
+            options = self._options(run, i, cost, floor, need)
+        else:
+            # Below the gate's floor a correction counts only with the support the test gives
+            # (the trigrams'): those without it are dropped before any segmentation is scored.
+            bounds: dict[str, float] = {}
+            options = self._options(run, i, cost, floor, need, bounds)
+            if options:
+                high, supports = gate
+                options = [(c, channel) for c, channel in options
+                           if bounds[c] >= (floors.get(channel, high) if floors else high)
+                           or supports(run, i, c)]
         if floors and floors.get("shape", floor) < floor:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:

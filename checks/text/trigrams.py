@@ -156,6 +156,31 @@ class Trigrams:
         return agree
 
 
+    def supports(self, text: str, i: int, replacement: str) -> bool:
+        """``agreeing`` for ``replacement`` at ``text[i]`` reaches three: the three trigrams
+        across it are written in official text with the replacement, and none as they stand.
+        The corrected middle one is asked first: most replacements fail there."""
+        if i < 2 or i + 2 >= len(text):
+            return False
+        a, b, d, e = text[i - 2], text[i - 1], text[i + 1], text[i + 2]
+        keys = self.keys
+        search = bisect.bisect_left
+        size = len(keys)
+        for x, y, z in ((b, replacement, d), (a, b, replacement), (replacement, d, e)):
+            key = key_of(x, y, z)
+            if key is None:
+                return False
+            at = search(keys, key)
+            if at == size or keys[at] != key:
+                return False
+        for x, y, z in ((b, text[i], d), (a, b, text[i]), (text[i], d, e)):
+            key = key_of(x, y, z)
+            at = search(keys, key)
+            if at < size and keys[at] == key:
+                return False
+        return True
+
+
 def trigrams_for(data_dir: Path) -> Trigrams:
     """The trigram set of ``data_dir`` (trigrams.bin), shared by the checkers of a process."""
     path = data_dir / "trigrams.bin"
