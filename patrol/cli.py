@@ -192,8 +192,10 @@ def main(argv: list[str] | None = None, batch: bool = False) -> int:
         # store (``patrol text``) cannot raise its error, so only look when it is loaded.
         store = sys.modules.get("store")
         lock = sys.modules.get("patrol.runlock")
+        rules = sys.modules.get("checks.text.rules")        # a data file of patroldata/text/ or config/
         if (store is not None and isinstance(exc, store.StoreError)) or (
-                lock is not None and isinstance(exc, lock.LockBusy)):
+                lock is not None and isinstance(exc, lock.LockBusy)) or (
+                rules is not None and isinstance(exc, rules.DataFileError)):
             print(f"patrol: {exc}", file=sys.stderr)
             return 2
         raise

@@ -2,8 +2,11 @@
 the trigrams across the character it changes are official text as corrected and not as written."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -91,6 +94,20 @@ def test_every_trigram_across_the_character_must_agree(tmp_path):
     # Official text writes the text as it stands (管里体): it speaks against the correction.
     checker = TextChecker(data_dir=copy_data(tmp_path / "c", trigrams=agree + ["管里体"]))
     assert ("管里体制", "管理体制", True) not in pairs(checker, line)
+
+
+def test_a_damaged_trigram_file_stops_patrol_text_with_its_name(tmp_path):
+    data = copy_data(tmp_path / "data")
+    (data / "trigrams.bin").write_bytes(b"# Source: a copy cut short\n--\n" + b"\x78\x9c\x01")
+    draft = tmp_path / "draft.txt"
+    draft.write_text("深入推进科技管里体制改革。\n", encoding="utf-8")
+    with pytest.raises(TrigramFileError, match="trigrams.bin: the data is damaged"):
+        TextChecker(data_dir=data)
+    result = subprocess.run([sys.executable, "-m", "patrol.cli", "text", str(draft)], capture_output=True,
+                            text=True, env={**os.environ, "PATROL_DATA_DIR": str(tmp_path / "data"),
+                                            "PATROL_CONFIG": ""}, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "trigrams.bin: the data is damaged" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_no_trigram_file_turns_the_evidence_off(tmp_path):

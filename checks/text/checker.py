@@ -111,6 +111,9 @@ class TextChecker:
         self.laws = _laws(self.data_dir, stamp)
         self.trigrams: Trigrams = trigrams_for(self.data_dir)
         self._evidence = _evidence_settings(self.settings, self.data_dir, bool(self.trigrams))
+        if self._evidence is not None:
+            _ = self.trigrams.keys      # read now (mapped from patrol's cache: ms): a damaged
+            #                             file is a clear error here, not inside a crawl's checks
         self._stamp = stamp
         self._model: StatModel | None = None
         self._names: NameMatcher | None = None

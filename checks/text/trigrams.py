@@ -32,6 +32,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from checks.text.rules import DataFileError
+
 BASE = 0x4E00
 TOP = 0x9FFF
 SEPARATOR = b"\n--\n"
@@ -39,7 +41,7 @@ _LOCK = threading.Lock()
 _CACHE: dict[tuple, Trigrams] = {}
 
 
-class TrigramFileError(ValueError):
+class TrigramFileError(DataFileError):
     """trigrams.bin cannot be read (named with the reason)."""
 
 
