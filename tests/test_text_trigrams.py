@@ -103,7 +103,7 @@ def test_a_damaged_trigram_file_stops_patrol_text_with_its_name(tmp_path):
     draft.write_text("深入推进科技管里体制改革。\n", encoding="utf-8")
     with pytest.raises(TrigramFileError, match="trigrams.bin: the data is damaged"):
         TextChecker(data_dir=data)
-    result = subprocess.run([sys.executable, "-m", "patrol.cli", "text", str(draft)], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "patrol.cli", "text", str(draft)], capture_output=True, check=False,
                             text=True, env={**os.environ, "PATROL_DATA_DIR": str(tmp_path / "data"),
                                             "PATROL_CONFIG": ""}, timeout=120)
     assert result.returncode == 2, result.stderr
