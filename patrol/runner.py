@@ -164,6 +164,10 @@ def patrol(cfg: Config, *, sites: list[Site] | None = None, out_dir: Path | None
     processes are stopped, what they crawled is stored, the run is recorded as
     ``interrupted`` and its report says 巡检未完成 (``outcome.interrupted``).  ``resume``
     continues the most recent interrupted run of ``kind`` from its journal instead."""
+    if checks is None or "text" in checks or "newmedia" in checks:
+        # The text checks' data files are read now: a damaged one (DataFileError) stops the
+        # run before anything is crawled, rather than failing every site's check after it.
+        text_checker(cfg)
     with StopSignals() as stop:
         with runlock.acquire(cfg.database, _config_dir(cfg), what=f"patrol {kind}"):
             return _patrol(cfg, stop, sites=sites, out_dir=out_dir, period=period, kind=kind, fast=fast,

@@ -1,6 +1,7 @@
 """``TextChecker``: every text rule in one object, loaded once per process."""
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date, datetime
 from functools import lru_cache
@@ -70,14 +71,13 @@ def _evidence_settings(settings: dict[str, Any], data_dir: Path, have_file: bool
     if not isinstance(section, dict):
         raise DataFileError(f"{where}: expected floor: and min_windows:, not {section!r}")
     floor, windows = section.get("floor"), section.get("min_windows", 3)
-    if floor is None or not have_file:
-        return None
-    if isinstance(floor, bool) or not isinstance(floor, (int, float)):
-        raise DataFileError(f"{where}.floor: {floor!r} is not a number")
-    if isinstance(windows, bool) or not isinstance(windows, int) or windows < 1:
-        raise DataFileError(f"{where}.min_windows: {windows!r} is not a whole number of at least 1")
-    if floor >= settings["suspect_score"]:
-        return None                 # every candidate it could add is listed anyway
+    if floor is not None and (isinstance(floor, bool) or not isinstance(floor, (int, float))
+                              or not 0 <= floor < math.inf):
+        raise DataFileError(f"{where}.floor: {floor!r} is not a number of 0 or more (null: off)")
+    if isinstance(windows, bool) or not isinstance(windows, int) or not 1 <= windows <= 3:
+        raise DataFileError(f"{where}.min_windows: {windows!r} is not a whole number from 1 to 3")
+    if floor is None or not have_file or floor >= settings["suspect_score"]:
+        return None                 # off, or every candidate it could add is listed anyway
     return float(floor), windows
 
 
@@ -114,6 +114,7 @@ class TextChecker:
         if self._evidence is not None:
             _ = self.trigrams.keys      # read now (mapped from patrol's cache: ms): a damaged
             #                             file is a clear error here, not inside a crawl's checks
+            self._supports = functools.partial(self.trigrams.supports, min_windows=self._evidence[1])
         self._stamp = stamp
         self._model: StatModel | None = None
         self._names: NameMatcher | None = None
@@ -181,7 +182,7 @@ class TextChecker:
             # Down to the evidence floor, then kept only where the trigrams speak for them.
             candidates = self.model.candidates(text, self.settings["cost"], evidence[0],
                                                self.settings["flag_score"], self._floors(suspect),
-                                               (suspect, self.trigrams.supports))
+                                               (suspect, self._supports))
         if candidates:
             covers = self.official.covers
             abbreviations = self.official.abbreviations
@@ -215,10 +216,14 @@ class TextChecker:
 
     def _listed(self, text: str, cand: Candidate, min_windows: int) -> bool:
         """A candidate at its channel's 疑似 floor, or below it with the trigrams' support."""
-        by_channel = self.settings.get("suspect_score_by_channel") or {}
-        if cand.score >= by_channel.get(cand.channel, self.settings["suspect_score"]):
+        if cand.score >= self._suspect_floor(cand.channel):
             return True
         return self.trigrams.agreeing(text, cand.start, cand.wrong, cand.suggestion) >= min_windows
+
+    def _suspect_floor(self, channel: str) -> float:
+        """The gain from which a correction of ``channel`` is listed as 疑似 without evidence."""
+        by_channel = self.settings.get("suspect_score_by_channel") or {}
+        return by_channel.get(channel, self.settings["suspect_score"])
 
     def _low_by_surname(self, text: str, cand: Candidate) -> bool:
         """A correction below the suspect score (a channel of its own lowers it) that begins at

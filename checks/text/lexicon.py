@@ -45,7 +45,7 @@ def read_list(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        text = "\t"                       # read_table says what is wrong
+        return [row[0].strip() for _, row in read_table(path, 1)]     # it says what is wrong
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if "\t" not in text:
         return [line.strip() for line in lines]

@@ -405,6 +405,9 @@ class StatModel:
         lone = self.lone
         best = self._best
         need = _need(cost, floor)
+        if gate is not None:
+            def high_of(c: Candidate, high: float = gate[0]) -> float:
+                return floors.get(c.channel, high) if floors else high
         # The whole text at once: windows that reach past a CJK run find no word there.
         mask, words = self._scan(text)
         i = mask.find(0)
@@ -422,12 +425,27 @@ class StatModel:
                     if cand is not None:
                         found.append(cand)
             if found:
-                found.sort(key=lambda c: -c.score)
+                if gate is None:
+                    found.sort(key=lambda c: -c.score)
+                else:                   # those at the higher floor first, whatever their score
+                    found.sort(key=lambda c: (c.score < high_of(c), -c.score))
                 out += keep_disjoint(found)
             i = mask.find(0, j)
         if words and "word" in cost:
-            self._word_candidates(text, 0, words, cost["word"],
-                                  floor if word_floor is None else max(floor, word_floor), out, 0)
+            if gate is None:
+                self._word_candidates(text, 0, words, cost["word"],
+                                      floor if word_floor is None else max(floor, word_floor), out, 0)
+            else:
+                # Whole words only from the higher floor, as without the gate: character
+                # corrections at that floor win where they overlap, and those below it give way.
+                high = gate[0] if word_floor is None else max(gate[0], word_floor)
+                kept = [c for c in out if c.score >= high_of(c)]
+                words_found = kept[:]
+                self._word_candidates(text, 0, words, cost["word"], high, words_found, 0)
+                words_found = words_found[len(kept):]
+                if words_found:
+                    below = [c for c in out if c.score < high_of(c)]
+                    out = kept + words_found + keep_disjoint(below, words_found)
         return out
 
     def _word_candidates(self, run: str, offset: int, words: list[int], cost: float, floor: float,
@@ -570,18 +588,22 @@ class StatModel:
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float = 0.0,
               need: float | None = None, floors: dict[str, float] | None = None,
               gate: tuple[float, Callable[[str, int, str], bool]] | None = None) -> Candidate | None:
+        """The best correction of ``run[i]``.  With a ``gate`` (a higher floor, a test of the
+        run, the index and a replacement), ``floor`` is lower than the 疑似 floor: a correction
+        between them counts only where the test passes, and one at its channel's higher floor
+        always wins (so the gate only adds where nothing reached that floor)."""
         if gate is None:
             options = self._options(run, i, cost, floor, need)
         else:
-            # Below the gate's floor a correction counts only with the support the test gives
-            # (the trigrams'): those without it are dropped before any segmentation is scored.
+            # Corrections that cannot reach the higher floor (by their bound) and that the test
+            # does not pass are dropped before any segmentation is scored.
             bounds: dict[str, float] = {}
             options = self._options(run, i, cost, floor, need, bounds)
+            high, passes = gate
             if options:
-                high, supports = gate
                 options = [(c, channel) for c, channel in options
                            if bounds[c] >= (floors.get(channel, high) if floors else high)
-                           or supports(run, i, c)]
+                           or passes(run, i, c)]
         if floors and floors.get("shape", floor) < floor:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:
@@ -593,12 +615,19 @@ class StatModel:
         base = self._segment(window, table, 1)
         head, tail = window[:at], window[at + 1:]
         best: tuple[float, str, str] | None = None
+        below: tuple[float, str, str] | None = None      # the best the gate let through
         for char, channel in options:
             gain = self._segment(head + char + tail, table, at + 1) - base - cost.get(channel, 99.0)
             if floors and gain < floors.get(channel, floor):
                 continue                # short of its channel's floor: never the answer
+            if gate is not None and gain < (floors.get(channel, gate[0]) if floors else gate[0]):
+                if (below is None or gain > below[0]) and gate[1](run, i, char):
+                    below = (gain, char, channel)
+                continue
             if best is None or gain > best[0]:
                 best = (gain, char, channel)
+        if best is None:
+            best = below
         if best is None or best[0] <= 0 or best[0] < (floors.get(best[2], floor) if floors else floor):
             return None
         gain, char, channel = best
