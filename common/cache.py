@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def write_cached(path: Path, data: bytes, family: str, keep: int,
     A read-only cache directory only costs rebuilding next time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        # Per process and thread: two writers of one file never share a half-written copy.
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)
         current: list[tuple[float, Path]] = []
