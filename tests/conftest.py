@@ -10,6 +10,7 @@ Timings are short so crawler tests stay fast: the slow page answers after
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -85,20 +86,31 @@ def free_port() -> int:
     return _free_port()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """The SQLAlchemy URL of a database on a throw-away PostgreSQL server (tests/pgserver.py),
-    started once per session (one database for the session's tests); the test is skipped, with
-    the reason, where none can start."""
-    import pgserver
+def throwaway_server(module_name: str, what: str) -> Iterator[str]:
+    """The URL of the server that tests/<module_name>.py's ``start()`` runs, for the fixture's
+    time; the test is skipped, with the reason, where none can start (its ``Unavailable``)."""
+    module = importlib.import_module(module_name)
     try:
-        server = pgserver.start()
-    except pgserver.Unavailable as exc:
-        pytest.skip(f"no PostgreSQL server: {exc}")
+        server = module.start()
+    except module.Unavailable as exc:
+        pytest.skip(f"no {what} server: {exc}")
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The SQLAlchemy URL of a database on a throw-away PostgreSQL server (tests/pgserver.py),
+    started once per session (one database for the session's tests)."""
+    yield from throwaway_server("pgserver", "PostgreSQL")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """The URL of a throw-away Redis server (tests/redisserver.py), one per test module."""
+    yield from throwaway_server("redisserver", "Redis")
 
 
 @pytest.fixture

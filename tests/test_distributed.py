@@ -28,19 +28,6 @@ CHECKS = "links,freshness,text"
 CRAWL = {"fast": True, "timeout": 5, "retries": 0}
 
 
-@pytest.fixture(scope="module")
-def redis_url():
-    import redisserver
-    try:
-        server = redisserver.start()
-    except redisserver.Unavailable as exc:
-        pytest.skip(f"no Redis server: {exc}")
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
 def fresh_database(postgres_url: str) -> str:
     import pgserver
     return pgserver.new_database(postgres_url, "dist_")
