@@ -422,13 +422,22 @@ class Store:
     def save_site(self, run_id: int, crawl: SiteCrawl, findings: list[Finding],
                   result: dict[str, Any], kind: str = "website") -> SiteResult:
         """Write one site's pages, links, link uses, findings and summary in one transaction."""
-        site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
-        assert site.id is not None
-        previous = self.previous_fingerprints(site.id, run_id)
+        site_id, previous = self._site_to_write(run_id, crawl, kind)
         with self.session() as s:
-            conn = s.connection()
-            _write_crawl(conn, run_id, site.id, crawl)
-            return self._finish_site(s, conn, run_id, site.id, previous, findings, result)
+            summary = self._write_site(s, run_id, site_id, crawl, findings, result, previous)
+            s.commit()
+            s.refresh(summary)
+            return summary
+
+    def _site_to_write(self, run_id: int, crawl: SiteCrawl, kind: str) -> tuple[int, dict[str, int]]:
+        """The id of the site's row (made or brought up to date; one another machine added
+        meanwhile is read again) and the fingerprints of its earlier findings."""
+        try:
+            site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
+        except IntegrityError:
+            site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
+        assert site.id is not None
+        return site.id, self.previous_fingerprints(site.id, run_id)
 
     def save_site_streamed(self, run_id: int, crawl: SiteCrawl, pages: Iterable[PageSnapshot],
                            links: Iterable[LinkResult], problem: set[str],
@@ -439,22 +448,20 @@ class Store:
         kept, those not ``ok`` or redirected), then ``finish()`` gives the findings and the
         summary (the checks that read the pages as they went by have seen them all).  One
         transaction, as ``save_site``."""
-        site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
-        assert site.id is not None
-        previous = self.previous_fingerprints(site.id, run_id)
+        site_id, previous = self._site_to_write(run_id, crawl, kind)
         with self.session() as s:
             conn = s.connection()
             uses: list[dict[str, Any]] = []
 
             def page_rows() -> Iterator[dict[str, Any]]:
                 for p in pages:
-                    uses.extend(_use_row(run_id, site.id, p, ref) for ref in p.links if ref.url in problem)
-                    yield _page_row(run_id, site.id, p)
+                    uses.extend(_use_row(run_id, site_id, p, ref) for ref in p.links if ref.url in problem)
+                    yield _page_row(run_id, site_id, p)
             _insert_batched(conn, Page, page_rows())
-            _insert_batched(conn, Link, (_link_row(run_id, site.id, r) for r in links))
+            _insert_batched(conn, Link, (_link_row(run_id, site_id, r) for r in links))
             _insert_many(conn, LinkUse, uses)
             findings, result = finish()
-            return self._finish_site(s, conn, run_id, site.id, previous, findings, result)
+            return self._finish_site(s, conn, run_id, site_id, previous, findings, result)
 
     def _finish_site(self, s: Session, conn: Any, run_id: int, site_id: int, previous: dict[str, int],
                      findings: list[Finding], result: dict[str, Any]) -> SiteResult:
@@ -473,20 +480,15 @@ class Store:
         what it holds of it (an interrupted crawl's part) replaced.  Two machines storing the
         same site at once: the unique (run, site) index lets one commit and rolls the other
         back.  True when this call stored the site."""
-        try:
-            site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
-        except IntegrityError:          # another machine added the site's row meanwhile
-            site = self.site_row(crawl.name, crawl.url, kind, crawl.department)
-        assert site.id is not None
-        previous = self.previous_fingerprints(site.id, run_id)
+        site_id, previous = self._site_to_write(run_id, crawl, kind)
         with self.session() as s:
             held = s.exec(select(SiteResult.status).where(SiteResult.run_id == run_id,
-                                                          SiteResult.site_id == site.id)).first()
+                                                          SiteResult.site_id == site_id)).first()
             if held is not None and held != "interrupted":
                 return False
-            _delete_site_rows(s, run_id, site.id)
+            _delete_site_rows(s, run_id, site_id)
             try:
-                self._write_site(s, run_id, site.id, crawl, findings, result, previous)
+                self._write_site(s, run_id, site_id, crawl, findings, result, previous)
                 s.commit()
             except IntegrityError:
                 s.rollback()
