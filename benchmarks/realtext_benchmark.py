@@ -103,6 +103,16 @@ def main() -> int:
         docs += list(folder_documents(extra))
     if args.laws:
         docs += list(law_documents(args.laws))
+    # A document given twice (an --extra folder that also holds the shipped texts) is read once:
+    # counted twice, its flags and characters would weigh double.
+    unique, seen_texts = [], set()
+    for doc in docs:
+        digest = hashlib.sha1("\n".join(doc[2]).encode("utf-8")).digest()
+        if digest not in seen_texts:
+            seen_texts.add(digest)
+            unique.append(doc)
+    repeated = len(docs) - len(unique)
+    docs = unique
     chars = Counter()
     flags = []
     kinds = Counter()
@@ -129,7 +139,8 @@ def main() -> int:
             for row in csv.DictReader(handle, delimiter="\t"):
                 judged[(row["doc"], row["wrong"], row["suggestion"], row["context"])] = row["verdict"]
     total = sum(chars.values())
-    print(f"{len(docs)} documents, {total:,} characters, checked in {cpu:.1f} s CPU "
+    print(f"{len(docs)} documents ({repeated} given twice read once), {total:,} characters, "
+          f"checked in {cpu:.1f} s CPU "
           f"({total / max(cpu, 1e-9):,.0f} chars/CPU s in one warm process)\n")
     print("| source | characters | asserted | 疑似 | flags per 10,000 characters (all) |")
     print("|---|---|---|---|---|")
