@@ -110,8 +110,7 @@ def check_lines(checker: TextChecker, lines: list[str], published: date) -> list
     surroundings (a regulation's own term, a place it keeps naming) is the document's
     vocabulary, as on a crawled site (statistical.yaml ``site_vocabulary.min_contexts``).
     """
-    check = checker.check
-    results = [check(line, published) for line in lines]
+    results = checker.check_many(lines, published)
     if any(f.check == "wrong_expression" and f.rule.startswith("outdated.tsv") and not f.suspected
            for flags in results for f in flags) and judicial("\n".join(lines)):
         # A judgment or case names its parties as they were: outdated names only 疑似.

@@ -1,5 +1,6 @@
-"""Trigram evidence (checks/text/trigrams.py): a correction below the 疑似 floor is listed when
-the trigrams across the character it changes are official text as corrected and not as written."""
+"""The trigram scan (checks/text/trigrams.py): a character whose trigrams official text does
+not write, and that exactly one of its confusions makes trigrams official text writes, is listed
+as 疑似, even where the slip makes a word the word model trusts."""
 from __future__ import annotations
 
 import array
@@ -16,25 +17,26 @@ import pytest
 
 from checks.text import TextChecker
 from checks.text.rules import DataFileError
-from checks.text.trigrams import TrigramFileError, Trigrams, decode, encode, key_of
+from checks.text.trigrams import Scan, TrigramFileError, Trigrams, decode, encode, key_of
 from patroldata import PACKAGED
 
 WHEN = date(2025, 1, 1)
 SHIPPED = PACKAGED / "text"
+REAL_TEXTS = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" / "texts"
 
 
-def copy_data(tmp_path: Path, floor: str | None = None, trigrams: list[str] | None = None,
+def copy_data(tmp_path: Path, settings: dict[str, str] | None = None, trigrams: list[str] | None = None,
               section: str | None = None) -> Path:
-    """patroldata/text/ with trigram_evidence's floor (or the whole section) and trigrams.bin
+    """patroldata/text/ with trigram_scan's settings (or the whole section) and trigrams.bin
     replaced as asked."""
     target = tmp_path / "text"
     shutil.copytree(SHIPPED, target)
     path = target / "statistical.yaml"
     text = path.read_text(encoding="utf-8")
-    if floor is not None:
-        text = re.sub(r"^  floor: .*$", f"  floor: {floor}", text, flags=re.MULTILINE)
+    for key, value in (settings or {}).items():
+        text = re.sub(rf"^  {key}: .*$", f"  {key}: {value}", text, flags=re.MULTILINE)
     if section is not None:
-        text = re.sub(r"^trigram_evidence:.*\n(  .*\n|\s+#.*\n)*", section + "\n", text, flags=re.MULTILINE)
+        text = re.sub(r"^trigram_scan:.*\n(  .*\n|\s+#.*\n)*", section + "\n", text, flags=re.MULTILINE)
     path.write_text(text, encoding="utf-8")
     if trigrams is not None:
         keys = [key_of(*t) for t in trigrams]
@@ -44,6 +46,11 @@ def copy_data(tmp_path: Path, floor: str | None = None, trigrams: list[str] | No
 
 def pairs(checker: TextChecker, line: str) -> list[tuple[str, str, bool]]:
     return [(f.wrong, f.suggestion, f.suspected) for f in checker.check(line, WHEN)]
+
+
+def real_lines(files: int = 40) -> list[str]:
+    return [line.strip() for path in sorted(REAL_TEXTS.rglob("*.txt"))[:files]
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_the_file_round_trips_and_answers_membership(tmp_path):
@@ -110,55 +117,137 @@ def test_an_empty_trigram_file_is_a_damaged_one(tmp_path):
         TextChecker(data_dir=data)
 
 
-def test_the_evidence_only_adds_flags_below_the_floor(tmp_path):
-    """Every flag of the checker without the evidence is raised with it, and every flag it adds
-    is a statistical one below its channel's 疑似 floor with every trigram agreeing."""
+def test_the_scan_lists_real_slips_that_the_word_model_trusts(tmp_path):
     on = TextChecker()
-    off = TextChecker(data_dir=copy_data(tmp_path, floor="null"))
-    texts = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" / "texts"
-    lines = [line.strip() for path in sorted(texts.rglob("*.txt"))[:40]
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    lines += ["对依法应当通过法定途径解决的信防事项，依照有关法律的规定处理。", "深入推进科技管里体制改革。",
-              "怀柔区疾病玉防控制中心", "中央才政每年综合考虑有关部门灾情预测。"]
-    assert sum(map(len, lines)) > 100_000
-    added = 0
-    for line in lines:
-        with_evidence = {(f.start, f.end, f.wrong, f.suggestion, f.rule) for f in on.check(line, WHEN)}
-        without = {(f.start, f.end, f.wrong, f.suggestion, f.rule) for f in off.check(line, WHEN)}
-        assert without <= with_evidence, line
-        for start, end, wrong, suggestion, rule in with_evidence - without:
-            assert rule.startswith("statistical:") and not rule.startswith("statistical:word"), rule
-            assert on.trigrams.agreeing(line, start, wrong, suggestion) >= 3, (line, wrong)
-            added += 1
-    assert added >= 3
-
-
-def test_shipped_evidence_lists_real_slips_the_word_model_doubts_too_little(tmp_path):
-    on = TextChecker()
-    off = TextChecker(data_dir=copy_data(tmp_path, floor="null"))
-    # Slips of ECSpell's dev half (official-document sentences) below the 疑似 floor.
-    for line, slip in (("对依法应当通过法定途径解决的信防事项，依照有关法律的规定处理。", ("信防", "信访")),
+    off = TextChecker(data_dir=copy_data(tmp_path, section="trigram_scan: null"))
+    # Slips of ECSpell's dev half (official-document sentences): each makes a word or a pair
+    # the word model finds likely enough (应激, 兼管, 金国), or doubts too little (管里).
+    for line, slip in (("规范应激救助行为，提高应急救助能力。", ("应激", "应急")),
+                       ("搭建实时在线的国资兼管平台。", ("兼管", "监管")),
+                       ("党中央集中统一领导金国机构编制工作。", ("金国", "全国")),
+                       ("对依法应当通过法定途径解决的信防事项，依照有关法律的规定处理。", ("信防", "信访")),
                        ("深入推进科技管里体制改革。", ("管里体制", "管理体制"))):
         assert (*slip, True) in pairs(on, line), line
         assert (*slip, True) not in pairs(off, line), line
-    # Right text stays silent with the evidence on.
-    for line in ("对依法应当通过法定途径解决的信访事项，依照有关法律的规定处理。",
-                 "深入推进科技管理体制改革。", "侦查人员讯问犯罪嫌疑人，应当制作讯问笔录。"):
+    # The same sentences written right, and right text with rare words, stay silent.
+    for line in ("规范应急救助行为，提高应急救助能力。", "搭建实时在线的国资监管平台。",
+                 "党中央集中统一领导全国机构编制工作。", "深入推进科技管理体制改革。",
+                 "对依法应当通过法定途径解决的信访事项，依照有关法律的规定处理。",
+                 "侦查人员讯问犯罪嫌疑人，应当制作讯问笔录。"):
         assert pairs(on, line) == [], line
 
 
-def test_every_trigram_across_the_character_must_agree(tmp_path):
+def test_the_scan_only_adds_flags(tmp_path):
+    """Every flag of the checker without the scan is raised with it, and every flag it adds is a
+    statistical one whose character the scan corrected."""
+    on = TextChecker()
+    off = TextChecker(data_dir=copy_data(tmp_path, section="trigram_scan: null"))
+    lines = real_lines() + ["规范应激救助行为，提高应急救助能力。", "深入推进科技管里体制改革。"]
+    assert sum(map(len, lines)) > 100_000
+    scanned = on.scanner(lines)
+    added = 0
+    for line, with_scan, without, found in zip(lines, on.check_many(lines, WHEN), off.check_many(lines, WHEN),
+                                               scanned):
+        with_scan = {(f.start, f.end, f.wrong, f.suggestion, f.rule) for f in with_scan}
+        without = {(f.start, f.end, f.wrong, f.suggestion, f.rule) for f in without}
+        assert without <= with_scan, line
+        for start, end, wrong, suggestion, rule in with_scan - without:
+            assert rule.startswith("statistical:") and not rule.startswith("statistical:word"), rule
+            changed = [(start + k, b) for k, (a, b) in enumerate(zip(wrong, suggestion)) if a != b]
+            assert len(changed) == 1, (line, wrong)
+            assert changed[0] in [(hit.index, hit.replacement) for hit in found], (line, wrong)
+            added += 1
+    assert added >= 2
+
+
+def test_lines_scanned_together_are_scanned_as_alone(monkeypatch):
+    checker = TextChecker()
+    lines = real_lines(12) + ["", "a", "深入推进科技管里体制改革。", "信防", "依法解决信防事，依照规定处理。", "x信防事项\ud800"]
+    together = checker.scanner(lines)
+    assert together == [checker.scanner([line])[0] for line in lines]
+    monkeypatch.setattr("checks.text.trigrams.SCAN_BATCH", 7)      # batches of characters: the same
+    assert checker.scanner(lines) == together
+    assert sum(map(len, together)) >= 2
+    assert [checker.check(line, WHEN) for line in lines] == checker.check_many(lines, WHEN)
+    with pytest.raises(TypeError, match="must be str"):
+        checker.check_many(["深入推进", None], WHEN)
+
+
+def test_every_trigram_across_the_character_must_be_missing_as_written_and_there_corrected(tmp_path):
     line = "深入推进科技管里体制改革。"
-    # All three windows across 里 written as corrected (管理体 is one of them): listed.
     agree = ["技管理", "管理体", "理体制"]
     checker = TextChecker(data_dir=copy_data(tmp_path / "a", trigrams=agree))
     assert ("管里体制", "管理体制", True) in pairs(checker, line)
-    # One of them missing: too little to go on.
+    # One of them missing as corrected: too little to go on.
     checker = TextChecker(data_dir=copy_data(tmp_path / "b", trigrams=agree[:2]))
     assert ("管里体制", "管理体制", True) not in pairs(checker, line)
-    # Official text writes the text as it stands (管里体): it speaks against the correction.
-    checker = TextChecker(data_dir=copy_data(tmp_path / "c", trigrams=agree + ["管里体"]))
+    # Official text writes two of the three as they stand (技管里, 管里体): they speak against it.
+    checker = TextChecker(data_dir=copy_data(tmp_path / "c", trigrams=agree + ["技管里", "管里体"]))
+    assert checker.scanner([line]) == [[]]
     assert ("管里体制", "管理体制", True) not in pairs(checker, line)
+    # Two confusions of 里 that fit (理, 李) are a guess: nothing is said.
+    checker = TextChecker(data_dir=copy_data(tmp_path / "d", trigrams=agree + ["技管李", "管李体", "李体制"]))
+    assert checker.scanner([line]) == [[]]
+    # One of the three written as it stands: listed only from min_gain_one_written.
+    written = agree + ["技管里"]
+    checker = TextChecker(data_dir=copy_data(tmp_path / "e", trigrams=written))
+    (hit,) = checker.scanner([line])[0]
+    assert (hit.index, hit.replacement, hit.windows, hit.written) == (7, "理", 3, 1)
+    assert ("管里体制", "管理体制", True) in pairs(checker, line)
+    never = TextChecker(data_dir=copy_data(tmp_path / "f", {"min_gain_one_written": "null"},
+                                           trigrams=written))
+    assert never.scanner([line]) == [[]]
+    assert ("管里体制", "管理体制", True) not in pairs(never, line)
+
+
+def test_the_gain_needed_grows_as_the_trigrams_say_less(tmp_path):
+    # 信防 before 事 and a comma: two trigrams across 防 are all ideographs (决信防, 信防事).
+    line = "依法解决信防事，依照规定处理。"
+    agree = ["决信访", "信访事"]
+    two = TextChecker(data_dir=copy_data(tmp_path / "a", trigrams=agree))
+    (hit,) = two.scanner([line])[0]
+    assert (hit.index, hit.replacement, hit.windows, hit.written) == (5, "访", 2, 0)
+    assert ("信防", "信访", True) in pairs(two, line)
+    # The word model's gain for 信访 is positive but not 40.
+    strict = TextChecker(data_dir=copy_data(tmp_path / "b", {"min_gain": "40.0"}, trigrams=agree))
+    assert ("信防", "信访", True) not in pairs(strict, line)
+    # Only one trigram across the slip (信防, at the line's end after 决): min_gain_one_window.
+    edge = "依法解决信防"
+    one = TextChecker(data_dir=copy_data(tmp_path / "c", trigrams=["决信访"]))
+    assert [(h.index, h.windows) for h in one.scanner([edge])[0]] == [(5, 1)]
+    assert ("信防", "信访", True) in pairs(one, edge)
+    for value in ("40.0", "null"):
+        off = TextChecker(data_dir=copy_data(tmp_path / f"d{value}", {"min_gain_one_window": value},
+                                             trigrams=["决信访"]))
+        assert ("信防", "信访", True) not in pairs(off, edge), value
+    assert TextChecker(data_dir=copy_data(tmp_path / "e", {"min_gain_one_window": "null"},
+                                          trigrams=["决信访"])).scanner([edge]) == [[]]
+
+
+def test_the_filter_never_makes_a_correction(tmp_path, monkeypatch):
+    """A cached bit filter that says yes to everything makes no correction (what it lets through
+    is asked of the keys themselves; it can only hide one), and a copy of the wrong size is
+    built again."""
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    data = copy_data(tmp_path)
+    lines = real_lines(8) + ["深入推进科技管里体制改革。", "搭建实时在线的国资兼管平台。"]
+    checker = TextChecker(data_dir=data)
+    expected = checker.scanner(lines)
+
+    def scan_again():
+        """A new scan of the lines (the filter read again from the cache)."""
+        return Scan(Trigrams(data / "trigrams.bin"), checker.model.confusion, checker.scanner.one_window,
+                    checker.scanner.one_written)(lines)
+
+    assert sum(map(len, expected)) >= 2
+    (bits,) = (tmp_path / "cache").glob("trigram-bits-*.bin")
+    size = bits.stat().st_size
+    bits.write_bytes(b"\xff" * size)
+    everything = scan_again()
+    assert all(set(found) <= set(right) for found, right in zip(everything, expected))
+    bits.write_bytes(b"\x00" * 100)
+    assert scan_again() == expected
+    assert bits.stat().st_size == size                      # written again
 
 
 def test_a_damaged_trigram_file_stops_patrol_text_with_its_name(tmp_path):
@@ -184,19 +273,24 @@ def test_a_damaged_trigram_file_stops_patrol_text_with_its_name(tmp_path):
     assert not (tmp_path / "out" / "findings.json").exists()
 
 
-def test_no_trigram_file_turns_the_evidence_off(tmp_path):
+def test_no_trigram_file_turns_the_scan_off(tmp_path):
     data = copy_data(tmp_path)
     (data / "trigrams.bin").unlink()
     checker = TextChecker(data_dir=data)
-    assert checker.check("深入推进科技管里体制改革。", WHEN) == []
+    assert checker.check("规范应激救助行为，提高应急救助能力。", WHEN) == []
+    assert checker.check_many(["规范应激救助行为", ""], WHEN) == [[], []]
 
 
 @pytest.mark.parametrize("section, message", [
-    ("trigram_evidence: 4.0", "expected floor: and min_windows:"),
-    ("trigram_evidence:\n  floor: low", "floor: 'low' is not a number of 0 or more"),
-    ("trigram_evidence:\n  floor: .nan", "floor: nan is not a number of 0 or more"),
-    ("trigram_evidence:\n  floor: -1.0", "floor: -1.0 is not a number of 0 or more"),
-    ("trigram_evidence:\n  floor: 4.0\n  min_windows: 0", "min_windows: 0 is not a whole number from 1 to 3"),
+    ("trigram_scan: 2", "expected min_gain: (and min_gain_one_window:, min_gain_one_written:)"),
+    ("trigram_scan:\n  min_windows: 2",
+     "unknown setting 'min_windows' (known: min_gain, min_gain_one_window"),
+    ("trigram_scan:\n  min_gain: low", "min_gain: 'low' is not a number"),
+    ("trigram_scan:\n  min_gain: .nan", "min_gain: nan is not a number"),
+    ("trigram_scan:\n  min_gain: -4.0\n  min_gain_one_window: true",
+     "min_gain_one_window: True is not a number"),
+    ("trigram_scan:\n  min_gain_one_written: 2.0", "min_gain: a number is needed"),
+    ("trigram_evidence:\n  floor: 4.0", "trigram_evidence is no longer read: trigram_scan"),
 ])
 def test_a_wrong_setting_is_a_clear_error(tmp_path, section, message):
     data = copy_data(tmp_path, section=section)
@@ -205,19 +299,18 @@ def test_a_wrong_setting_is_a_clear_error(tmp_path, section, message):
     assert "statistical.yaml" in str(caught.value)
 
 
-def test_two_windows_are_enough_where_the_setting_says_so(tmp_path):
-    # 信防 before 事 and a comma: two trigrams across 防 are all ideographs (决信防, 信防事).
-    line = "依法解决信防事，依照规定处理。"
-    agree = ["决信访", "信访事"]
-    strict = TextChecker(data_dir=copy_data(tmp_path / "a", trigrams=agree))
-    assert strict.trigrams.agreeing(line, 4, "信防", "信访") == 2
-    assert strict.trigrams.supports(line, 5, "访", 2)
-    assert not strict.trigrams.supports(line, 5, "访", 3)
-    assert not strict.trigrams.supports(line, 5, "方", 2)      # 决信方 is not official text
-    lenient = copy_data(tmp_path / "b", trigrams=agree)
-    yaml_path = lenient / "statistical.yaml"
-    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("  min_windows: 3", "  min_windows: 2"),
-                         encoding="utf-8")
-    lenient = TextChecker(data_dir=lenient)
-    assert ("信防", "信访", True) not in pairs(strict, line)
-    assert ("信防", "信访", True) in pairs(lenient, line)
+def test_a_character_official_text_writes_around_is_left_to_it():
+    """Where official text writes two of the trigrams across a character as they stand, the
+    statistical layer does not examine it (on real text such flags were right words and names:
+    共通之处, 合湛高铁, 奥夫拉多尔)."""
+    checker = TextChecker()
+    floor = checker.settings["suspect_score"]
+    for line, wrong in (("中德在世界多极化问题上有不少共通之处。", "共通"),
+                        ("（三）扎实推进重大项目建设。合湛高铁开工建设，黄百铁路加快建设。", "合湛"),
+                        ("11日，墨西哥总统洛佩斯·奥夫拉多尔与到访的古巴国家主席会谈。", "夫拉多")):
+        _, (attested,) = checker.scanner.run([line])
+        (flag,) = [c for c in checker.candidates(line, floor) if c.wrong == wrong]
+        changed = [flag.start + k for k, (a, b) in enumerate(zip(flag.wrong, flag.suggestion)) if a != b]
+        assert all(attested[k] for k in changed), line
+        assert not any(c.wrong == wrong for c in checker.candidates(line, floor, attested)), line
+        assert not any(f.wrong == wrong for f in checker.check(line, WHEN)), line

@@ -27,9 +27,9 @@ cd "$WORK"                                     # outside the checkout: nothing o
 "$WORK/venv/bin/patrol" --version
 out=$(printf '深入开展扫黑险恶专项斗争。\n' | "$WORK/venv/bin/patrol" text - --format jsonl)
 echo "$out" | grep -q '"suggestion": "扫黑除恶"' || { echo "patrol text: no serious error found: $out" >&2; exit 1; }
-# The trigram evidence (patroldata/text/trigrams.bin) is in the wheel: a slip it alone lists.
-out=$(printf '深入推进科技管里体制改革。\n' | "$WORK/venv/bin/patrol" text - --format jsonl)
-echo "$out" | grep -q '"suggestion": "管理体制"' || { echo "patrol text: trigram evidence missing: $out" >&2; exit 1; }
+# The trigram scan's data (patroldata/text/trigrams.bin) and numpy are in the wheel: a slip it lists.
+out=$(printf '规范应激救助行为，提高应急救助能力。\n' | "$WORK/venv/bin/patrol" text - --format jsonl)
+echo "$out" | grep -q '"suggestion": "应急"' || { echo "patrol text: trigram scan missing: $out" >&2; exit 1; }
 
 mkdir -p site
 cat > site/index.html <<'HTML'

@@ -29,7 +29,6 @@ import marshal
 import math
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -386,12 +385,9 @@ class StatModel:
 
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
                    word_floor: float | None = None, floors: dict[str, float] | None = None,
-                   gate: tuple[float, Callable[[str, int, str], bool]] | None = None
-                   ) -> list[Candidate]:
+                   attested: bytes = b"") -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
-        word written for a homophone word, when given).  ``gate``: (a higher floor, a test of
-        the text, an index and a replacement): a character correction below that floor (or its
-        channel's, in ``floors``) is only made where the test passes.
+        word written for a homophone word, when given).
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -405,9 +401,6 @@ class StatModel:
         lone = self.lone
         best = self._best
         need = _need(cost, floor)
-        if gate is not None:
-            def high_of(c: Candidate, high: float = gate[0]) -> float:
-                return floors.get(c.channel, high) if floors else high
         # The whole text at once: windows that reach past a CJK run find no word there.
         mask, words = self._scan(text)
         i = mask.find(0)
@@ -420,32 +413,19 @@ class StatModel:
                 i = mask.find(0, j)
                 continue
             for k in range(i, j):
-                if text[k] not in skip:
-                    cand = best(text, k, cost, floor, need, floors, gate)
+                if text[k] not in skip and not (attested and attested[k]):
+                    cand = best(text, k, cost, floor, need, floors)
                     if cand is not None:
                         found.append(cand)
             if found:
-                if gate is None:
-                    found.sort(key=lambda c: -c.score)
-                else:                   # those at the higher floor first, whatever their score
-                    found.sort(key=lambda c: (c.score < high_of(c), -c.score))
+                found.sort(key=lambda c: -c.score)
                 out += keep_disjoint(found)
             i = mask.find(0, j)
+        if words and attested:
+            words = [i for i in words if not (attested[i] and attested[i + 1])]
         if words and "word" in cost:
-            if gate is None:
-                self._word_candidates(text, 0, words, cost["word"],
-                                      floor if word_floor is None else max(floor, word_floor), out, 0)
-            else:
-                # Whole words only from the higher floor, as without the gate: character
-                # corrections at that floor win where they overlap, and those below it give way.
-                high = gate[0] if word_floor is None else max(gate[0], word_floor)
-                kept = [c for c in out if c.score >= high_of(c)]
-                words_found = kept[:]
-                self._word_candidates(text, 0, words, cost["word"], high, words_found, 0)
-                words_found = words_found[len(kept):]
-                if words_found:
-                    below = [c for c in out if c.score < high_of(c)]
-                    out = kept + words_found + keep_disjoint(below, words_found)
+            self._word_candidates(text, 0, words, cost["word"],
+                                  floor if word_floor is None else max(floor, word_floor), out, 0)
         return out
 
     def _word_candidates(self, run: str, offset: int, words: list[int], cost: float, floor: float,
@@ -493,8 +473,7 @@ class StatModel:
         out += keep_disjoint(found, out[first:])
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float,
-                 need: float | None = None, bounds: dict[str, float] | None = None
-                 ) -> list[tuple[str, str]]:
+                 need: float | None = None) -> list[tuple[str, str]]:
         """Like ``suggest``, without the corrections that cannot gain ``floor``.
 
         A correction's gain is at most, over the words W it makes (or the corrected character
@@ -552,8 +531,6 @@ class StatModel:
             if not bound:
                 return []
             confusion = self.confusion(char)
-            if bounds is not None:
-                bounds.update((c, b - cost.get(confusion[c], 99.0)) for c, b in bound.items())
             return [(c, confusion[c]) for c in sorted(bound)
                     if bound[c] - cost.get(confusion[c], 99.0) >= floor]
         for a, b in windows:
@@ -580,30 +557,12 @@ class StatModel:
         for c, gain in bound.items():
             bound[c] = max(gain, get(c, unknown) - written)
         confusion = self.confusion(char)
-        if bounds is not None:
-            bounds.update((c, b - cost.get(confusion[c], 99.0)) for c, b in bound.items())
         return [(c, confusion[c]) for c in sorted(bound)       # sorted: same answer every run
                 if bound[c] - cost.get(confusion[c], 99.0) >= floor]
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float = 0.0,
-              need: float | None = None, floors: dict[str, float] | None = None,
-              gate: tuple[float, Callable[[str, int, str], bool]] | None = None) -> Candidate | None:
-        """The best correction of ``run[i]``.  With a ``gate`` (a higher floor, a test of the
-        run, the index and a replacement), ``floor`` is lower than the 疑似 floor: a correction
-        between them counts only where the test passes, and one at its channel's higher floor
-        always wins (so the gate only adds where nothing reached that floor)."""
-        if gate is None:
-            options = self._options(run, i, cost, floor, need)
-        else:
-            # Corrections that cannot reach the higher floor (by their bound) and that the test
-            # does not pass are dropped before any segmentation is scored.
-            bounds: dict[str, float] = {}
-            options = self._options(run, i, cost, floor, need, bounds)
-            high, passes = gate
-            if options:
-                options = [(c, channel) for c, channel in options
-                           if bounds[c] >= (floors.get(channel, high) if floors else high)
-                           or passes(run, i, c)]
+              need: float | None = None, floors: dict[str, float] | None = None) -> Candidate | None:
+        options = self._options(run, i, cost, floor, need)
         if floors and floors.get("shape", floor) < floor:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:
@@ -615,22 +574,33 @@ class StatModel:
         base = self._segment(window, table, 1)
         head, tail = window[:at], window[at + 1:]
         best: tuple[float, str, str] | None = None
-        below: tuple[float, str, str] | None = None      # the best the gate let through
         for char, channel in options:
             gain = self._segment(head + char + tail, table, at + 1) - base - cost.get(channel, 99.0)
             if floors and gain < floors.get(channel, floor):
                 continue                # short of its channel's floor: never the answer
-            if gate is not None and gain < (floors.get(channel, gate[0]) if floors else gate[0]):
-                if (below is None or gain > below[0]) and gate[1](run, i, char):
-                    below = (gain, char, channel)
-                continue
             if best is None or gain > best[0]:
                 best = (gain, char, channel)
-        if best is None:
-            best = below
         if best is None or best[0] <= 0 or best[0] < (floors.get(best[2], floor) if floors else floor):
             return None
         gain, char, channel = best
+        w_lo, w_hi = self._word_span(run, i, char)
+        wrong = run[w_lo:w_hi]
+        right = wrong[:i - w_lo] + char + wrong[i - w_lo + 1:]
+        return Candidate(w_lo, w_hi, wrong, right, run[i], char, gain, channel)
+
+    def correction(self, run: str, i: int, char: str, cost: dict[str, float]) -> Candidate | None:
+        """``char`` written for ``run[i]`` as a candidate, scored like ``_best`` scores one (its
+        gain may be below zero), or None when ``char`` is no confusion of ``run[i]``."""
+        channel = self.confusion(run[i]).get(char)
+        if channel is None:
+            return None
+        lo = i - WINDOW if i > WINDOW else 0
+        window = run[lo:i + WINDOW + 1]
+        at = i - lo
+        table = [0.0] * (len(window) + 1)
+        base = self._segment(window, table, 1)
+        gain = self._segment(window[:at] + char + window[at + 1:], table, at + 1) - base \
+            - cost.get(channel, 99.0)
         w_lo, w_hi = self._word_span(run, i, char)
         wrong = run[w_lo:w_hi]
         right = wrong[:i - w_lo] + char + wrong[i - w_lo + 1:]

@@ -1,19 +1,30 @@
-"""Character trigrams of real official text: evidence for a correction the word model doubts.
+"""Character trigrams of real official text: the trace a slip leaves that a word model misses.
 
-The statistical layer scores a correction with jieba's general-language word counts.  Below
-the 疑似 floor its flags are mostly right words, so they are not listed.  A slip, though, leaves
-a trace the word model cannot see: the three characters around it, as written, are not
-something official text writes, while with the correction all three are.  ``trigrams.bin``
-holds every trigram of CJK ideographs written at least three times in the official text the
-lexicon is derived from (laws, regulations, work reports, 新闻联播 transcripts; see its
-header), and a correction from ``trigram_evidence.floor`` up is listed as 疑似 when every
-trigram across the character it changes agrees:
+The statistical layer judges a character with jieba's general-language word counts, and only
+where no dictionary word covers it.  A slip that makes another word (期获 for 期货, 应激 for 应急)
+or that the word model doubts too little leaves a different trace: the three characters around
+it, as written, are not something official text writes, while with the correction all of them
+are.  ``trigrams.bin`` holds every trigram of CJK ideographs written at least twice in the
+official text the lexicon is derived from (laws, regulations, work reports, 新闻联播 transcripts;
+see its header).
 
-- as corrected, official text writes it (三人民法院 → 人民法院: 人民法, 民法院 …);
-- as written, official text does not (or at most twice).
+``Scan`` looks at every character (statistical.yaml ``trigram_scan``, checks/text/checker.py):
 
-Only ``min_windows`` or more agreeing windows count (a character with text on both sides has
-three): at a line's edge, or next to a digit or a comma, there is too little to go on.
+- it is examined where official text lacks every trigram of ideographs across it (a character
+  inside a run of ideographs has three; at a line's edge or beside a comma, one or two), or,
+  with three, all but one;
+- it is corrected where exactly one of its confusions (same sound, other reading, near sound,
+  same shape; the word model's confusion sets) makes every one of those trigrams one official
+  text writes.  Two or more would be a guess.  The checker then asks the word model for a
+  gain that grows as the trigrams say less (``ScanSettings``).
+
+It also marks the characters two of whose trigrams official text writes as they stand: the
+statistical layer leaves those alone.
+
+The scan is vectorised with numpy over all the lines of a document at once: every trigram of
+the text is looked up in a 16 MB bit filter of the set (``_bitmap``: mapped from patrol's
+cache), then the middle trigram of every confusion of the characters examined, and what the
+filter lets through is asked of the sorted keys themselves.
 
 File format: comment lines (``#``), among them ``# keys: N first: A last: B``, a line
 ``--``, then a zlib stream of the N sorted trigram keys as little-endian unsigned 64-bit
@@ -32,8 +43,9 @@ import re
 import sys
 import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from checks.text.rules import DataFileError
 
@@ -42,6 +54,8 @@ TOP = 0x9FFF
 SEPARATOR = b"\n--\n"
 KEYS_LINE = re.compile(rb"^# keys: (\d+) first: (\d+) last: (\d+)$", re.MULTILINE)
 CACHE_KEEP = 4                      # decompressed copies kept in patrol's cache
+BITMAP_BITS = 27                    # a 16 MB filter: 1.4 % of absent trigrams pass it
+SCAN_BATCH = 8192                   # characters whose confusions the scan tries at once
 _LOCK = threading.Lock()
 _CACHE: dict[tuple, Trigrams] = {}
 _CACHE_MAX = 8                      # trigram sets kept per process (one per data folder version)
@@ -114,19 +128,20 @@ def _matches(values: Sequence[int], expected: tuple[int, int, int]) -> bool:
     return len(values) == count and count > 0 and values[0] == first and values[-1] == last
 
 
-def _load(path: Path) -> Sequence[int]:
+def _load(path: Path) -> tuple[Sequence[int], str]:
     """The keys of ``path``: mapped from the decompressed copy in patrol's cache (a few ms: the
     file is read and hashed to name the copy, no copy is made), else decompressed (50 ms) and
     the copy written for the next process.  A copy that does not match the file's header (cut
     short, damaged) is written again."""
     data = path.read_bytes()
     name = str(path)
+    digest = hashlib.blake2b(data, digest_size=12).hexdigest()
     if sys.byteorder != "little":
-        return decode(data, name)
+        return decode(data, name), digest
     _, expected = _header(data, name)
     from common.cache import cache_dir, write_cached
 
-    cached = cache_dir() / f"trigrams-{hashlib.blake2b(data, digest_size=12).hexdigest()}.bin"
+    cached = cache_dir() / f"trigrams-{digest}.bin"
     try:
         with cached.open("rb") as handle:
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -137,12 +152,56 @@ def _load(path: Path) -> Sequence[int]:
                     os.utime(cached)           # used: the last used copies are kept
                 except OSError:
                     pass
-                return keys
+                return keys, digest
     except (OSError, ValueError):
         pass
     keys = decode(data, name)
     write_cached(cached, keys.tobytes(), "trigrams-*", CACHE_KEEP)
-    return keys
+    return keys, digest
+
+
+def _bitmap(keys, digest: str):
+    """A 2**BITMAP_BITS-bit filter of ``keys`` (numpy uint8): a trigram whose bit is clear is
+    certainly not among them; one whose bit is set very likely is (1.4 % of others are).  Mapped
+    from patrol's cache, else built (0.1 s) and written there.  It can only hide a correction
+    (a written trigram it wrongly passes is taken as official text), never make one: what it
+    lets through is asked of the keys themselves."""
+    import numpy as np
+
+    from common.cache import cache_dir, write_cached
+
+    size = 1 << (BITMAP_BITS - 3)
+    cached = cache_dir() / f"trigram-bits-v2-{digest}.bin"
+    try:
+        with cached.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if len(mapped) == size:
+            return np.frombuffer(mapped, dtype=np.uint8)
+    except (OSError, ValueError):
+        pass
+    bits = np.zeros(size, dtype=np.uint8)
+    keys = np.frombuffer(keys, dtype=np.uint64)
+    low = np.uint64(0x7FFF)
+    slots = _slots((keys >> np.uint64(30)).astype(np.uint32),
+                   ((keys >> np.uint64(15)) & low).astype(np.uint32), (keys & low).astype(np.uint32))
+    np.bitwise_or.at(bits, slots >> np.uint32(3),
+                     np.left_shift(np.uint8(1), (slots & np.uint32(7)).astype(np.uint8)))
+    write_cached(cached, bits.tobytes(), "trigram-bits-*", CACHE_KEEP)
+    return bits
+
+
+# The filter's hash: a multiply-add of the three offsets in 32-bit arithmetic (wrapping), its
+# top BITMAP_BITS bits.  Per position the neighbours' part is computed once, and each confusion
+# adds its own (``Scan``): a quarter of the memory traffic of a 64-bit hash of the key.
+_MUL = (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D)
+
+
+def _slots(a, b, c):
+    """The filter's bit for the trigrams of offsets ``a``, ``b``, ``c`` (uint32 arrays)."""
+    import numpy as np
+
+    x, y, z = (np.uint32(m) for m in _MUL)
+    return (a * x + b * y + c * z) >> np.uint32(32 - BITMAP_BITS)
 
 
 class Trigrams:
@@ -151,6 +210,8 @@ class Trigrams:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._keys: Sequence[int] | None = None
+        self._digest = ""
+        self._bits = None
         self._lock = threading.Lock()
 
     @property
@@ -158,8 +219,20 @@ class Trigrams:
         if self._keys is None:
             with self._lock:
                 if self._keys is None:
-                    self._keys = array.array("Q") if self.path is None else _load(self.path)
+                    if self.path is None:
+                        self._keys = array.array("Q")
+                    else:
+                        self._keys, self._digest = _load(self.path)
         return self._keys
+
+    def bitmap(self):
+        """The filter of the keys (see ``_bitmap``), read or built on the first question."""
+        if self._bits is None:
+            keys = self.keys
+            with self._lock:
+                if self._bits is None:
+                    self._bits = _bitmap(keys, self._digest or "none")
+        return self._bits
 
     def __bool__(self) -> bool:
         return self.path is not None
@@ -173,55 +246,176 @@ class Trigrams:
         at = bisect.bisect_left(keys, key)
         return at < len(keys) and keys[at] == key
 
-    def agreeing(self, text: str, start: int, wrong: str, suggestion: str) -> int:
-        """How many trigrams across the characters that ``suggestion`` changes (``wrong`` stands
-        at ``start`` in ``text``) official text writes as corrected and not as written; -1 when
-        one of them speaks against the correction (written as it stands, or not written
-        corrected).  Trigrams with a character other than an ideograph say nothing."""
-        fixed = text[:start] + suggestion + text[start + len(wrong):]
-        if len(fixed) != len(text):
-            return -1
-        n = len(text)
-        seen: set[int] = set()
-        agree = 0
-        for k, (a, b) in enumerate(zip(wrong, suggestion)):
-            if a == b:
+
+class Scanned(NamedTuple):
+    """A character the trigram scan corrects."""
+
+    index: int                  # in its text
+    replacement: str
+    windows: int                # trigrams of ideographs across it (1-3)
+    written: int                # ... that official text writes as it stands (0 or 1)
+
+
+class Scan:
+    """The trigram scan for one model's confusion sets (kept per character, as numpy arrays).
+
+    A character is examined where official text lacks every trigram of ideographs across it and
+    there are two or three of them; with ``one_window``, also where there is only one; with
+    ``one_written``, also where there are three and official text writes one of them as it
+    stands.  Every trigram across a corrected character must be one official text writes.
+    """
+
+    def __init__(self, trigrams: Trigrams, confusion: Callable[[str], Iterable[str]],
+                 one_window: bool = False, one_written: bool = False) -> None:
+        self.trigrams = trigrams
+        self.confusion = confusion
+        self.one_window = one_window
+        self.one_written = one_written
+        self._bits = None                       # the trigrams' filter, on the first scan
+        self._keys = None                       # ... and the trigrams themselves
+        self._by_char: dict[str, object] = {}
+
+    def _confusable(self, char: str):
+        """The offsets (uint32) of the ideographs ``char`` may have been typed for."""
+        found = self._by_char.get(char)
+        if found is None:
+            import numpy as np
+
+            codes = np.frombuffer("".join(self.confusion(char)).encode("utf-32-le", "surrogatepass"),
+                                  dtype="<u4") - np.uint32(BASE)
+            found = self._by_char[char] = codes[codes <= np.uint32(TOP - BASE)]
+        return found
+
+    def _maybe(self, slots):
+        """For each of the filter's ``slots``: might official text write that trigram?  (No
+        for certain, yes nearly always right.)"""
+        import numpy as np
+
+        bits = self._bits
+        if bits is None:
+            bits = self._bits = self.trigrams.bitmap()
+        return (bits[slots >> np.uint32(3)] >> (slots & np.uint32(7)).astype(np.uint8)) & np.uint8(1) == 1
+
+    def _exact(self, a, b, c):
+        """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays): is it one of the keys?"""
+        import numpy as np
+
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = np.frombuffer(self.trigrams.keys, dtype=np.uint64)
+        if not len(a) or not len(keys):
+            return np.zeros(len(a), dtype=bool)
+        queries = (a.astype(np.uint64) << np.uint64(30)) | (b.astype(np.uint64) << np.uint64(15)) | c
+        at = np.searchsorted(keys, queries)
+        at[at >= len(keys)] = 0
+        return keys[at] == queries
+
+    def __call__(self, texts: Sequence[str]) -> list[list[Scanned]]:
+        """For each text, its characters that the trigrams correct."""
+        return self.run(texts)[0]
+
+    def run(self, texts: Sequence[str]) -> tuple[list[list[Scanned]], list[bytes]]:
+        """For each text, its characters that the trigrams correct, and a byte per character:
+        1 where official text writes two or more of the trigrams across it as they stand (as
+        the filter says: nearly always right)."""
+        out: list[list[Scanned]] = [[] for _ in texts]
+        attested = [b""] * len(texts)
+        if not self.trigrams or not any(len(t) >= 3 for t in texts):
+            return out, attested
+        import numpy as np
+
+        # One pass over the texts joined by a line break (no trigram spans it).  A lone
+        # surrogate keeps its place (it is no ideograph): one code per character.
+        joined = "\n".join(texts)
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4") - np.uint32(BASE)
+        n = len(codes)
+        if n < 3:
+            return out, attested
+        ideograph = codes <= np.uint32(TOP - BASE)          # below BASE wrapped round: large
+        # Offsets, 0 for other characters, and two more 0s: u[i + 2] for any i (masked).
+        u = np.concatenate((np.where(ideograph, codes, np.uint32(0)), np.zeros(2, dtype=np.uint32)))
+        window = ideograph[:-2] & ideograph[1:-1] & ideograph[2:]      # window s: codes[s:s + 3]
+        seen = np.zeros(n - 2, dtype=bool)
+        starts_at = np.flatnonzero(window)
+        seen[starts_at] = self._maybe(_slots(u[starts_at], u[starts_at + 1], u[starts_at + 2]))
+        # Padded by two on each side: the windows across character i are s = i-2, i-1, i, at
+        # padded indices i, i+1, i+2.
+        pad = np.zeros(2, dtype=bool)
+        valid = np.concatenate((pad, window, pad))
+        written = np.concatenate((pad, seen, pad))
+        count = valid[:n].astype(np.int8) + valid[1:n + 1] + valid[2:n + 2]
+        known = written[:n].astype(np.int8) + written[1:n + 1] + written[2:n + 2]
+        starts = [0]
+        for text in texts:
+            starts.append(starts[-1] + len(text) + 1)
+        flags = (known >= 2).view(np.uint8).tobytes()
+        attested = [flags[starts[k]:starts[k + 1] - 1] for k in range(len(texts))]
+        examined = (known == 0) & (count >= (1 if self.one_window else 2))
+        if self.one_written:
+            examined |= (known == 1) & (count == 3)
+        positions = np.flatnonzero(examined)
+        if not len(positions):
+            return out, attested
+        # In batches of characters: their rows (one per confusion, about a hundred each) are
+        # the scan's memory, a few MB a batch whatever the length of the text.
+        pieces = [self._corrections(joined, u, valid, positions[k:k + SCAN_BATCH])
+                  for k in range(0, len(positions), SCAN_BATCH)]
+        at = np.concatenate([p[0] for p in pieces])
+        rows = np.concatenate([p[1] for p in pieces])
+        found = np.concatenate([p[2] for p in pieces])
+        good = (found == 0) | ((found == 1) & (count[at] == 3)) if self.one_written else found == 0
+        at, rows, found = at[good], rows[good], found[good]
+        # Only a character with exactly one such confusion: two would be a guess.
+        places = at.tolist()
+        times: dict[int, int] = {}
+        for i in places:
+            times[i] = times.get(i, 0) + 1
+        line = 0
+        for i, c, known_here, span in zip(places, rows.tolist(), found.tolist(), count[at].tolist()):
+            if times[i] != 1:
                 continue
-            i = start + k
-            for s in range(i - 2, i + 1):
-                if s < 0 or s + 3 > n or s in seen:
-                    continue
-                seen.add(s)
-                verdict = self._window(text[s:s + 3], fixed[s:s + 3])
-                if verdict < 0:
-                    return -1
-                agree += verdict
-        return agree
+            while i >= starts[line + 1]:
+                line += 1
+            out[line].append(Scanned(i - starts[line], chr(c + BASE), span, known_here))
+        return out, attested
 
-    def _window(self, written: str, corrected: str) -> int:
-        """1: the window agrees; 0: it says nothing (not all ideographs); -1: it disagrees."""
-        key = key_of(*written)
-        fixed = key_of(*corrected)
-        if key is None or fixed is None:
-            return 0
-        return 1 if self._has(fixed) and not self._has(key) else -1
+    def _corrections(self, joined: str, u, valid, positions):
+        """(index, replacement, windows written as they stand) of each confusion of the
+        characters at ``positions`` that makes every trigram across it one official text
+        writes."""
+        import numpy as np
 
-    def supports(self, text: str, i: int, replacement: str, min_windows: int = 3) -> bool:
-        """``agreeing`` for ``replacement`` written at ``text[i]`` reaches ``min_windows`` (the
-        same rule, for one character, with an early way out: the trigram it is the middle of is
-        asked first, and most replacements fail there)."""
-        n = len(text)
-        windows = [s for s in (i - 1, i - 2, i) if s >= 0 and s + 3 <= n]
-        if len(windows) < min_windows:
-            return False
-        agree = 0
-        for s in windows:
-            written = text[s:s + 3]
-            verdict = self._window(written, written[:i - s] + replacement + written[i - s + 1:])
-            if verdict < 0:
-                return False
-            agree += verdict
-        return agree >= min_windows
+        tables = [self._confusable(joined[i]) for i in positions.tolist()]
+        sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
+        # One row per (character, confusion).  Each window across the character, corrected, must
+        # be one official text writes: the middle one first, for every row (most confusions fail
+        # there; the neighbours' part of its hash is computed once per character), then the
+        # others for those left.  The filter first; what it lets through is asked of the keys.
+        rows = np.concatenate(tables) if tables else np.zeros(0, dtype=np.uint32)
+        x, y, z = (np.uint32(m) for m in _MUL)
+        middle = valid[positions + 1]
+        part = u[positions - 1] * x + u[positions + 1] * z
+        good = ~np.repeat(middle, sizes)
+        good |= self._maybe((np.repeat(part, sizes) + rows * y) >> np.uint32(32 - BITMAP_BITS))
+        at, rows = np.repeat(positions, sizes)[good], rows[good]
+        for offset in (0, 2):                      # windows s = i-2, i
+            windows = valid[at + offset]
+            good = ~windows
+            ask = np.flatnonzero(windows)
+            i, c = at[ask], rows[ask]
+            good[ask] = self._maybe(_slots(u[i - 2], u[i - 1], c) if offset == 0
+                                    else _slots(c, u[i + 1], u[i + 2]))
+            at, rows = at[good], rows[good]
+        found = np.zeros(len(at), dtype=np.int8)         # windows official text writes as written
+        for offset in (1, 0, 2):
+            windows = valid[at + offset]
+            s = np.where(windows, at + offset - 2, 0)            # the window's first character
+            corrected = [u[s], u[s + 1], u[s + 2]]
+            corrected[2 - offset] = rows
+            good = ~windows | self._exact(*corrected)
+            found += windows & self._exact(u[s], u[s + 1], u[s + 2])
+            at, rows, found = at[good], rows[good], found[good]
+        return at, rows, found
 
 
 def trigrams_for(data_dir: Path) -> Trigrams:
