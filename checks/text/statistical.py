@@ -387,7 +387,9 @@ class StatModel:
                    word_floor: float | None = None, floors: dict[str, float] | None = None,
                    attested: bytes = b"") -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
-        word written for a homophone word, when given).
+        word written for a homophone word, when given).  A character whose byte in ``attested``
+        is set (official text writes the trigrams around it: ``trigrams.Scan.run``) is not
+        examined, nor a two-character word both of whose characters are.
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -567,26 +569,15 @@ class StatModel:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:
             return None
-        lo = i - WINDOW if i > WINDOW else 0
-        window = run[lo:i + WINDOW + 1]
-        at = i - lo
-        table = [0.0] * (len(window) + 1)
-        base = self._segment(window, table, 1)
-        head, tail = window[:at], window[at + 1:]
         best: tuple[float, str, str] | None = None
-        for char, channel in options:
-            gain = self._segment(head + char + tail, table, at + 1) - base - cost.get(channel, 99.0)
+        for (char, channel), gain in zip(options, self._gains(run, i, options, cost)):
             if floors and gain < floors.get(channel, floor):
                 continue                # short of its channel's floor: never the answer
             if best is None or gain > best[0]:
                 best = (gain, char, channel)
         if best is None or best[0] <= 0 or best[0] < (floors.get(best[2], floor) if floors else floor):
             return None
-        gain, char, channel = best
-        w_lo, w_hi = self._word_span(run, i, char)
-        wrong = run[w_lo:w_hi]
-        right = wrong[:i - w_lo] + char + wrong[i - w_lo + 1:]
-        return Candidate(w_lo, w_hi, wrong, right, run[i], char, gain, channel)
+        return self._candidate(run, i, *best)
 
     def correction(self, run: str, i: int, char: str, cost: dict[str, float]) -> Candidate | None:
         """``char`` written for ``run[i]`` as a candidate, scored like ``_best`` scores one (its
@@ -594,13 +585,23 @@ class StatModel:
         channel = self.confusion(run[i]).get(char)
         if channel is None:
             return None
+        (gain,) = self._gains(run, i, [(char, channel)], cost)
+        return self._candidate(run, i, gain, char, channel)
+
+    def _gains(self, run: str, i: int, options: list[tuple[str, str]], cost: dict[str, float]) -> list[float]:
+        """For each (character, channel) of ``options`` written at ``run[i]``: the gain of the best
+        segmentation of the characters around it (WINDOW each side), less the channel's cost."""
         lo = i - WINDOW if i > WINDOW else 0
         window = run[lo:i + WINDOW + 1]
         at = i - lo
         table = [0.0] * (len(window) + 1)
         base = self._segment(window, table, 1)
-        gain = self._segment(window[:at] + char + window[at + 1:], table, at + 1) - base \
-            - cost.get(channel, 99.0)
+        head, tail = window[:at], window[at + 1:]
+        return [self._segment(head + char + tail, table, at + 1) - base - cost.get(channel, 99.0)
+                for char, channel in options]
+
+    def _candidate(self, run: str, i: int, gain: float, char: str, channel: str) -> Candidate:
+        """``char`` for ``run[i]``, reported with the longest dictionary word it makes there."""
         w_lo, w_hi = self._word_span(run, i, char)
         wrong = run[w_lo:w_hi]
         right = wrong[:i - w_lo] + char + wrong[i - w_lo + 1:]
