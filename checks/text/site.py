@@ -42,9 +42,10 @@ def check_site(crawl: SiteCrawl, ctx: CheckContext, checker: TextChecker | None 
                 units.append((block, page.url, "block", today))
 
     found: list[tuple[TextFlag, str, str]] = []
-    for text, url, field, published in units:
-        for flag in checker.check(text, published):
-            found.append((flag, url, field))
+    # All at once: the trigram scan then looks at the site's texts together (check_many).
+    flags_of = checker.check_many([u[0] for u in units], [u[3] for u in units])
+    for (_, url, field, _), flags in zip(units, flags_of):
+        found += [(flag, url, field) for flag in flags]
     found = _drop_site_vocabulary(found, units, checker)
     taken: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for flag, url, field in found:

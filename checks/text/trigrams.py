@@ -11,8 +11,8 @@ see its header).
 ``Scan`` looks at every character (statistical.yaml ``trigram_scan``, checks/text/checker.py):
 
 - it is examined where official text lacks every trigram of ideographs across it (a character
-  inside a run of ideographs has three; at a line's edge or beside a comma, one or two), or,
-  with three, all but one;
+  inside a run of ideographs has three; at a line's edge or beside a comma, two, or with
+  ``one_window`` one), or, with ``one_written`` and three, all but one;
 - it is corrected where exactly one of its confusions (same sound, other reading, near sound,
   same shape; the word model's confusion sets) makes every one of those trigrams one official
   text writes.  Two or more would be a guess.  The checker then asks the word model for a
@@ -171,7 +171,9 @@ def _bitmap(keys, digest: str):
     from common.cache import cache_dir, write_cached
 
     size = 1 << (BITMAP_BITS - 3)
-    cached = cache_dir() / f"trigram-bits-v2-{digest}.bin"
+    # Named by the data and by the hash: a filter of another hash is never read for this one.
+    scheme = hashlib.blake2b(repr((BITMAP_BITS, _MUL)).encode(), digest_size=4).hexdigest()
+    cached = cache_dir() / f"trigram-bits-{scheme}-{digest}.bin"
     try:
         with cached.open("rb") as handle:
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -319,7 +321,7 @@ class Scan:
         1 where official text writes two or more of the trigrams across it as they stand (as
         the filter says: nearly always right)."""
         out: list[list[Scanned]] = [[] for _ in texts]
-        attested = [b""] * len(texts)
+        attested = [bytes(len(t)) for t in texts]
         if not self.trigrams or not any(len(t) >= 3 for t in texts):
             return out, attested
         import numpy as np
