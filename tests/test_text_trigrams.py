@@ -182,6 +182,8 @@ def test_lines_scanned_together_are_scanned_as_alone(monkeypatch):
     assert any(f.check == "serious_error" for f in now)
     with pytest.raises(ValueError, match="2 texts, 1 dates"):
         checker.check_many([line, line], [WHEN])
+    with pytest.raises(TypeError, match="published must be a date, not str"):
+        checker.check_many([line, line], "2026-03-01")
     monkeypatch.setattr("checks.text.checker.SCAN_CHARS", 50)
     assert [checker.check(line, WHEN) for line in lines] == checker.check_many(lines, WHEN)
 

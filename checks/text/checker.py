@@ -121,6 +121,8 @@ def _day(published: date | None) -> date:
     """A publication date (a datetime's day; today when None)."""
     if published is None:
         return date.today()
+    if not isinstance(published, date):
+        raise TypeError(f"TextChecker.check: published must be a date, not {type(published).__name__}")
     return published.date() if isinstance(published, datetime) else published
 
 
