@@ -564,6 +564,8 @@ class StatModel:
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float = 0.0,
               need: float | None = None, floors: dict[str, float] | None = None) -> Candidate | None:
+        """The best correction of ``run[i]`` that gains more than zero and reaches ``floor`` (its
+        channel's, in ``floors``), or None."""
         options = self._options(run, i, cost, floor, need)
         if floors and floors.get("shape", floor) < floor:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
