@@ -2,6 +2,7 @@
 ``$XDG_CACHE_HOME/patrol`` or ``~/.cache/patrol``)."""
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 from collections.abc import Callable
@@ -27,6 +28,21 @@ def read_cached(path: Path) -> bytes | None:
     except OSError:
         pass
     return data
+
+
+def map_cached(path: Path) -> mmap.mmap | None:
+    """A cache file mapped read-only (no copy is made), or None (missing, empty, unreadable);
+    mapping it marks it as used, as ``read_cached`` does."""
+    try:
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+    return mapped
 
 
 def write_cached(path: Path, data: bytes, family: str, keep: int,

@@ -1,7 +1,7 @@
 """Cache files (common/cache.py): written whole, the last used kept, stale ones removed."""
 import os
 
-from common.cache import read_cached, write_cached
+from common.cache import map_cached, read_cached, write_cached
 
 
 def test_write_keeps_the_last_used_and_removes_the_stale(tmp_path):
@@ -20,3 +20,16 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path):
     blocker.write_bytes(b"")
     write_cached(blocker / "sub" / "m-1", b"data", "m-*", keep=2)    # a file where a directory should be
     assert not (blocker / "sub").exists()
+
+
+def test_a_mapped_file_counts_as_used_as_a_read_one(tmp_path):
+    for k, name in enumerate(["m-a", "m-b", "m-c"]):
+        (tmp_path / name).write_bytes(b"12345678")
+        os.utime(tmp_path / name, (1000 + k, 1000 + k))
+    mapped = map_cached(tmp_path / "m-a")
+    assert mapped is not None and mapped[:] == b"12345678"
+    write_cached(tmp_path / "m-new", b"data", "m-*", keep=2)     # m-a was used last: it stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-a", "m-new"]
+    (tmp_path / "empty").write_bytes(b"")
+    assert map_cached(tmp_path / "empty") is None
+    assert map_cached(tmp_path / "missing") is None

@@ -37,8 +37,6 @@ from __future__ import annotations
 import array
 import bisect
 import hashlib
-import mmap
-import os
 import re
 import sys
 import threading
@@ -139,22 +137,14 @@ def _load(path: Path) -> tuple[Sequence[int], str]:
     if sys.byteorder != "little":
         return decode(data, name), digest
     _, expected = _header(data, name)
-    from common.cache import cache_dir, write_cached
+    from common.cache import cache_dir, map_cached, write_cached
 
     cached = cache_dir() / f"trigrams-{digest}.bin"
-    try:
-        with cached.open("rb") as handle:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        if len(mapped) % 8 == 0:
-            keys = memoryview(mapped).cast("Q")
-            if _matches(keys, expected):
-                try:
-                    os.utime(cached)           # used: the last used copies are kept
-                except OSError:
-                    pass
-                return keys, digest
-    except (OSError, ValueError):
-        pass
+    mapped = map_cached(cached)
+    if mapped is not None and len(mapped) % 8 == 0:
+        keys = memoryview(mapped).cast("Q")
+        if _matches(keys, expected):
+            return keys, digest
     keys = decode(data, name)
     write_cached(cached, keys.tobytes(), "trigrams-*", CACHE_KEEP)
     return keys, digest
@@ -168,19 +158,15 @@ def _bitmap(keys, digest: str):
     lets through is asked of the keys themselves."""
     import numpy as np
 
-    from common.cache import cache_dir, write_cached
+    from common.cache import cache_dir, map_cached, write_cached
 
     size = 1 << (BITMAP_BITS - 3)
     # Named by the data and by the hash: a filter of another hash is never read for this one.
     scheme = hashlib.blake2b(repr((BITMAP_BITS, _MUL)).encode(), digest_size=4).hexdigest()
     cached = cache_dir() / f"trigram-bits-{scheme}-{digest}.bin"
-    try:
-        with cached.open("rb") as handle:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        if len(mapped) == size:
-            return np.frombuffer(mapped, dtype=np.uint8)
-    except (OSError, ValueError):
-        pass
+    mapped = map_cached(cached)
+    if mapped is not None and len(mapped) == size:
+        return np.frombuffer(mapped, dtype=np.uint8)
     bits = np.zeros(size, dtype=np.uint8)
     keys = np.frombuffer(keys, dtype=np.uint64)
     low = np.uint64(0x7FFF)
@@ -273,8 +259,7 @@ class Scan:
         self.confusion = confusion
         self.one_window = one_window
         self.one_written = one_written
-        self._bits = None                       # the trigrams' filter, on the first scan
-        self._keys = None                       # ... and the trigrams themselves
+        self._keys = None                       # the trigrams as numpy, on the first scan
         self._by_char: dict[str, object] = {}
 
     def _confusable(self, char: str):
@@ -293,9 +278,7 @@ class Scan:
         for certain, yes nearly always right.)"""
         import numpy as np
 
-        bits = self._bits
-        if bits is None:
-            bits = self._bits = self.trigrams.bitmap()
+        bits = self.trigrams.bitmap()
         return (bits[slots >> np.uint32(3)] >> (slots & np.uint32(7)).astype(np.uint8)) & np.uint8(1) == 1
 
     def _exact(self, a, b, c):
