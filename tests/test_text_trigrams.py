@@ -4,6 +4,7 @@ as 疑似, even where the slip makes a word the word model trusts."""
 from __future__ import annotations
 
 import array
+import json
 import os
 import re
 import shutil
@@ -274,6 +275,23 @@ def test_the_filter_never_makes_a_correction(tmp_path, monkeypatch):
     bits.write_bytes(b"\x00" * 100)
     assert scan_again() == expected
     assert bits.stat().st_size == size                      # written again
+
+
+def test_patrol_text_lists_what_the_scan_finds(tmp_path):
+    """Through the command line, as a user proofreads a draft: the scan's slip is a 疑似 typo
+    with its correction, and the right line beside it is silent."""
+    draft = tmp_path / "draft.txt"
+    draft.write_text("规范应激救助行为，提高应急救助能力。\n规范应急救助行为，提高应急救助能力。\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "patrol.cli", "text", str(draft), "--format", "jsonl",
+                             "--date", "2025-01-01"], capture_output=True, check=False, text=True,
+                            env={**os.environ, "PATROL_CONFIG": ""}, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["line"] for line in lines] == [1, 2]
+    found = {(f["wrong"], f["suggestion"], f["suspected"]) for line in lines if line["line"] == 1
+             for f in line["findings"]}
+    assert ("应激", "应急", True) in found
+    assert not [f for line in lines if line["line"] == 2 for f in line["findings"]]
 
 
 def test_a_damaged_trigram_file_stops_patrol_text_with_its_name(tmp_path):
