@@ -162,7 +162,7 @@ def test_the_scan_only_adds_flags_where_the_statistical_layer_still_looks(tmp_pa
             assert rule.startswith("statistical:") and not rule.startswith("statistical:word"), rule
             changed = [(start + k, b) for k, (a, b) in enumerate(zip(wrong, suggestion)) if a != b]
             added += len(changed) == 1 and changed[0] in [(h.index, h.replacement) for h in found]
-    assert added >= 30 and left >= 1, (added, left)
+    assert added >= 15 and left >= 1, (added, left)
 
 
 def test_lines_scanned_together_are_scanned_as_alone(monkeypatch):
@@ -224,9 +224,19 @@ def test_the_gain_needed_grows_as_the_trigrams_say_less(tmp_path):
     (hit,) = two.scanner([line])[0]
     assert (hit.index, hit.replacement, hit.windows, hit.written) == (5, "访", 2, 0)
     assert ("信防", "信访", True) in pairs(two, line)
-    # The word model's gain for 信访 is positive but not 40.
-    strict = TextChecker(data_dir=copy_data(tmp_path / "b", {"min_gain": "40.0"}, trigrams=agree))
-    assert ("信防", "信访", True) not in pairs(strict, line)
+    # Two trigrams across it: min_gain_two_windows.  The word model's gain for 信访 is positive
+    # but not 40; min_gain (three trigrams) does not apply.
+    for key, listed in (("min_gain_two_windows", False), ("min_gain", True)):
+        strict = TextChecker(data_dir=copy_data(tmp_path / f"b{key}", {key: "40.0"}, trigrams=agree))
+        assert (("信防", "信访", True) in pairs(strict, line)) is listed, key
+    # Three trigrams across it (信防事 inside a run): min_gain.
+    inside = "依法解决信防事项。"
+    three = TextChecker(data_dir=copy_data(tmp_path / "g", trigrams=[*agree, "信访事", "访事项"]))
+    assert [(h.index, h.windows) for h in three.scanner([inside])[0]] == [(5, 3)]
+    assert ("信防", "信访", True) in pairs(three, inside)
+    strict = TextChecker(data_dir=copy_data(tmp_path / "h", {"min_gain": "40.0"},
+                                            trigrams=[*agree, "信访事", "访事项"]))
+    assert ("信防", "信访", True) not in pairs(strict, inside)
     # Only one trigram across the slip (信防, at the line's end after 决): min_gain_one_window.
     edge = "依法解决信防"
     one = TextChecker(data_dir=copy_data(tmp_path / "c", trigrams=["决信访"]))
@@ -326,7 +336,8 @@ def test_no_trigram_file_turns_the_scan_off(tmp_path):
 
 
 @pytest.mark.parametrize("section, message", [
-    ("trigram_scan: 2", "expected min_gain: (and min_gain_one_window:, min_gain_one_written:)"),
+    ("trigram_scan: 2",
+     "expected min_gain:, min_gain_one_window:, min_gain_one_written:, min_gain_two_windows:, not 2"),
     ("trigram_scan:\n  min_windows: 2",
      "unknown setting 'min_windows' (known: min_gain, min_gain_one_window"),
     ("trigram_scan:\n  min_gain: low", "min_gain: 'low' is not a number"),

@@ -65,15 +65,18 @@ class ScanSettings(NamedTuple):
     """statistical.yaml ``trigram_scan``: the gain (in natural log, by the word model) that a
     correction of the trigram scan needs, by how much the trigrams across it say."""
 
-    min_gain: float                       # two or three trigrams, none written as it stands
+    min_gain: float                       # three trigrams, none written as it stands
     min_gain_one_window: float | None     # the only trigram across it (a line's edge, a comma)
     min_gain_one_written: float | None    # three, official text writes one as it stands
+    min_gain_two_windows: float | None    # two (the second character of a line, a comma two away)
 
     def need(self, found: Scanned) -> float | None:
         """The gain ``found`` needs to be listed, or None: never."""
         if found.written:
             return self.min_gain_one_written if found.windows == 3 else None
-        return self.min_gain_one_window if found.windows == 1 else self.min_gain
+        if found.windows == 1:
+            return self.min_gain_one_window
+        return self.min_gain_two_windows if found.windows == 2 else self.min_gain
 
 
 def _scan_settings(settings: dict[str, Any], data_dir: Path, have_file: bool) -> ScanSettings | None:
@@ -81,21 +84,21 @@ def _scan_settings(settings: dict[str, Any], data_dir: Path, have_file: bool) ->
     or no trigrams.bin beside it)."""
     if "trigram_evidence" in settings:
         raise DataFileError(f"{data_dir / 'statistical.yaml'}: trigram_evidence is no longer read: "
-                            "trigram_scan (min_gain, min_gain_one_window, min_gain_one_written) "
+                            "trigram_scan (min_gain and the like) "
                             "looks at every character instead")
     section = settings.get("trigram_scan")
     if section is None:
         return None
     where = f"{data_dir / 'statistical.yaml'}: trigram_scan"
     if not isinstance(section, dict):
-        raise DataFileError(f"{where}: expected min_gain: (and min_gain_one_window:, "
-                            f"min_gain_one_written:), not {section!r}")
+        raise DataFileError(f"{where}: expected {', '.join(f'{k}:' for k in ScanSettings._fields)}, "
+                            f"not {section!r}")
     unknown = sorted(set(section) - set(ScanSettings._fields))
     if unknown:
         raise DataFileError(f"{where}: unknown setting {unknown[0]!r} "
                             f"(known: {', '.join(ScanSettings._fields)})")
     gains = []
-    for key in ("min_gain", "min_gain_one_window", "min_gain_one_written"):
+    for key in ScanSettings._fields:
         gain = section.get(key)
         if gain is not None and (isinstance(gain, bool) or not isinstance(gain, (int, float))
                                  or not -math.inf < gain < math.inf):
