@@ -208,3 +208,55 @@ def test_covered_marks_the_characters_inside_a_dictionary_word_and_all_but_cjk(t
                 if run[start:start + length] in model.cover:
                     expected[start:start + length] = b"\x01" * length
         assert model.covered(run) == expected, run
+
+
+REAL_TEXTS = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" / "texts"
+
+
+def _pair_cover_by_hand(model, text: str) -> tuple[bytearray, list[int]]:
+    """``pair_cover`` by its definition, one dictionary look-up per pair of characters."""
+    mask = bytearray(0 if "\u4e00" <= c <= "\u9fff" else 1 for c in text)
+    words = []
+    for i in range(len(text) - 1):
+        alternatives = model.pairs.get(text[i:i + 2])
+        if alternatives is not None:
+            mask[i] = mask[i + 1] = 1
+            if alternatives:
+                words.append(i)
+    return mask, words
+
+
+def test_pair_cover_of_many_texts_at_once_is_each_text_by_definition(tmp_path, monkeypatch):
+    """The texts of a document are looked at together (numpy over the texts joined); each gets
+    what its pairs of characters give one by one, on real official text and on odd lines."""
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    model = load_model(DATA)
+    model._pair_index = None                     # read or built under this test's cache
+    lines = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    lines += ["", "a", "会", "悔意", "联席悔意制度\ud800会议", "𠀀会议𠀀", "ABC会议123，平谷平谷", "\n"]
+    assert sum(len(line) for line in lines) > 500_000
+    expected = [_pair_cover_by_hand(model, line) for line in lines]
+    assert model.pair_cover(lines) == expected
+    assert sum(len(words) for _, words in expected) > 1000     # homophone words were asked
+    assert model.pair_cover([]) == []
+    # The index is kept in patrol's cache under the model's key; a damaged copy is built again.
+    (cached,) = (tmp_path / "cache").glob("text-pairs-*.bin")
+    size = cached.stat().st_size
+    cached.write_bytes(cached.read_bytes()[:size // 2])
+    model._pair_index = None
+    assert model.pair_cover(lines[-40:]) == expected[-40:]
+    assert cached.stat().st_size == size
+    model._pair_index = None                     # the next test reads the default cache again
+
+
+def test_pair_cover_of_a_model_made_by_hand():
+    """A model not loaded from the data (no key): its index is built in memory; its words of
+    characters other than CJK ideographs cover nothing (the dictionary holds none)."""
+    from checks.text.statistical import StatModel
+
+    logp = {"会议": -8.0, "悔意": -12.0, "A会": -9.0, "会": -6.0, "议": -7.0}
+    model = StatModel(logp, {}, -20.0, {}, {}, {}, alternatives={"悔意": "会议"})
+    assert model.pair_cover(["召开会议", "A会", "联席悔意"]) == [
+        (bytearray(b"\x00\x00\x01\x01"), []), (bytearray(b"\x01\x00"), []),
+        (bytearray(b"\x00\x00\x01\x01"), [2])]

@@ -18,7 +18,7 @@ import pytest
 
 from checks.text import TextChecker
 from checks.text.rules import DataFileError
-from checks.text.trigrams import Scan, TrigramFileError, Trigrams, decode, encode, key_of
+from checks.text.trigrams import BASE, TOP, Scan, Scanned, TrigramFileError, Trigrams, decode, encode, key_of
 from patroldata import PACKAGED
 
 WHEN = date(2025, 1, 1)
@@ -250,41 +250,66 @@ def test_the_gain_needed_grows_as_the_trigrams_say_less(tmp_path):
                                           trigrams=["决信访"])).scanner([edge]) == [[]]
 
 
-def test_the_filter_never_makes_a_correction(tmp_path, monkeypatch):
-    """With a filter that lets every corrected trigram through, the scan finds the same: what
-    the filter passes is asked of the keys themselves.  A cached filter of the wrong size is
-    built again."""
+def _scan_by_hand(checker: TextChecker, trigrams: Trigrams, lines: list[str]) -> list[list[Scanned]]:
+    """The scan by its definition, a character and a confusion at a time, every trigram asked
+    of the keys."""
+    scan = checker.scanner
+    out = []
+    for text in lines:
+        ideograph = [BASE <= ord(c) <= TOP for c in text]
+        hits = []
+        for i, char in enumerate(text):
+            windows = [s for s in (i - 2, i - 1, i) if s >= 0 and s + 3 <= len(text) and all(ideograph[s:s + 3])]
+            written = sum(text[s:s + 3] in trigrams for s in windows)
+            if not (written == 0 and len(windows) >= (1 if scan.one_window else 2)
+                    or scan.one_written and written == 1 and len(windows) == 3):
+                continue
+            fits = [c for c in checker.model.confusion(char) if BASE <= ord(c) <= TOP
+                    and all((text[s:i] + c + text[i + 1:s + 3]) in trigrams for s in windows)]
+            if len(fits) == 1:
+                hits.append(Scanned(i, fits[0], len(windows), written))
+        out.append(hits)
+    return out
+
+
+def test_the_scan_finds_what_a_search_by_hand_finds(tmp_path, monkeypatch):
+    """Candidates read from the keys sorted three ways (the middle window, else the one on the
+    side with two ideographs) give what trying every confusion of every character gives.  The
+    trigrams as written are asked of the keys here too (the filter can only leave a character
+    unexamined).  Cached copies of the filter and of the sorted keys that are damaged are built
+    again, with the same result."""
     monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
     data = copy_data(tmp_path)
-    lines = real_lines(8) + ["深入推进科技管里体制改革。", "搭建实时在线的国资兼管平台。"]
+    lines = real_lines(8) + ["深入推进科技管里体制改革。", "搭建实时在线的国资兼管平台。", "依法解决信防",
+                             "防事项依法办理", "信防，事项", "管里", "国资兼管\ud800平台𠀀信防事项"]
     checker = TextChecker(data_dir=data)
-    expected = checker.scanner(lines)
-    assert sum(map(len, expected)) >= 2
 
-    def scan_again(patch=None):
-        """A new scan of the lines (the filter read again from the cache)."""
+    def scan_again(exact: bool = False):
+        """A new scan of the lines (the filter and the sorted keys read again from the cache)."""
         scan = Scan(Trigrams(data / "trigrams.bin"), checker.model.confusion, checker.scanner.one_window,
                     checker.scanner.one_written)
-        if patch:
-            patch(scan)
+        if exact:
+            scan._written = scan._exact
         return scan(lines)
 
-    def pass_corrections(scan):
-        """The written trigrams asked of the filter; every corrected one let through."""
-        real, calls = scan._maybe, []
-
-        def maybe(slots):
-            calls.append(len(slots))
-            return real(slots) if len(calls) == 1 else np.ones(len(slots), dtype=bool)
-        scan._maybe = maybe
-
-    np = pytest.importorskip("numpy")
-    assert scan_again(pass_corrections) == expected
-    (bits,) = (tmp_path / "cache").glob("trigram-bits-*.bin")
-    size = bits.stat().st_size
-    bits.write_bytes(b"\x00" * 100)
-    assert scan_again() == expected
-    assert bits.stat().st_size == size                      # written again
+    expected = _scan_by_hand(checker, Trigrams(data / "trigrams.bin"), lines)
+    assert sum(map(len, expected)) >= 5
+    assert {h.windows for hits in expected for h in hits} >= {1, 2, 3}
+    by_line = dict(zip(lines, expected))
+    assert [(h.index, h.replacement) for h in by_line["依法解决信防"]] == [(5, "访")]     # left window only
+    assert [(h.index, h.replacement) for h in by_line["防事项依法办理"]] == [(0, "访")]   # right window only
+    exact = scan_again(exact=True)
+    assert exact == expected
+    found = scan_again()
+    assert found == checker.scanner(lines)
+    assert all(set(f) <= set(e) for f, e in zip(found, expected))   # the filter only leaves out
+    for family in ("trigram-bits-*.bin", "trigram-orders-*.bin"):
+        (cached,) = (tmp_path / "cache").glob(family)
+        size = cached.stat().st_size
+        cached.write_bytes(b"\x00" * 100)
+        assert scan_again() == found
+        assert scan_again(exact=True) == expected
+        assert cached.stat().st_size == size                      # written again
 
 
 def test_patrol_text_lists_what_the_scan_finds(tmp_path):

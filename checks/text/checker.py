@@ -218,8 +218,9 @@ class TextChecker:
                 scanned, attested = self.scanner.run(group)
             else:
                 scanned, attested = [()] * len(group), [b""] * len(group)
-            results += [self._check(text, dates[start + k], scanned[k], attested[k]) if text else []
-                        for k, text in enumerate(group)]
+            paired = self.model.pair_cover(group)
+            results += [self._check(text, dates[start + k], scanned[k], attested[k], paired[k])
+                        if text else [] for k, text in enumerate(group)]
             start = end
         return results
 
@@ -234,7 +235,7 @@ class TextChecker:
         return self._scanner
 
     def _check(self, text: str, published: date, scanned: list[Scanned],
-               attested: bytes = b"") -> list[TextFlag]:
+               attested: bytes = b"", paired: tuple[bytearray, list[int]] | None = None) -> list[TextFlag]:
         flags = self.rules.match(text, published)
         if flags:
             flags = [f for f in flags if not self._split_by_words(text, f)]
@@ -258,7 +259,7 @@ class TextChecker:
         # a date read wrongly (1900) must not hide one.
         personal = find_personal_data(text)
         flags += personal
-        candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested),
+        candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested, paired),
                                 bool(self.settings.get("suspect_score_by_channel")))
         if scanned:
             candidates += self._kept(text, self._scanned(text, scanned, candidates), False, True)
@@ -343,12 +344,15 @@ class TextChecker:
         """Names and measure words (patroldata/text/context.yaml): never statistical typos."""
         return self.context.protected_spans(text, self.model.logp, kinds)
 
-    def candidates(self, text: str, floor: float = 0.0, attested: bytes = b"") -> list[Candidate]:
-        """The statistical layer's corrections whose gain is positive and at least ``floor``."""
+    def candidates(self, text: str, floor: float = 0.0, attested: bytes = b"",
+                   paired: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
+        """The statistical layer's corrections whose gain is positive and at least ``floor``
+        (``attested``, ``paired``: what the trigram scan and ``StatModel.pair_cover`` found
+        for ``text``, when the caller has it)."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
         return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
-                                     self._floors(floor), attested)
+                                     self._floors(floor), attested, paired)
 
     def _floors(self, floor: float) -> dict[str, float] | None:
         """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers

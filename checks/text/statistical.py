@@ -29,6 +29,7 @@ import marshal
 import math
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,8 @@ MAX_ALTERNATIVES = 2          # homophone words kept per two-character word (com
 WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which a homophone word is scored
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+CJK_FIRST, CJK_SPAN = 0x4E00, 0xA000 - 0x4E00    # the block of CJK_RUN
+PAIR_INDEX_VERSION = 1       # of the layout of the two-character word index (_pair_index)
 _KEY = "\x01"                # starts a masked key inside a bucket string
 _VALUE = "\x02"              # separates the key from its characters
 _NOTHING: frozenset[str] = frozenset()
@@ -100,25 +103,45 @@ def near_readings(reading: str, fuzzy: tuple[tuple[str, str], ...]) -> list[str]
     return near
 
 
-# High byte of a UTF-16 code unit -> 0 for the CJK Unified Ideographs block (U+4E00-U+9FFF),
-# 1 for anything else.
-_CJK_HIGH_BYTE = bytes(0 if 0x4E <= b <= 0x9F else 1 for b in range(256))
+def _pair_index(pairs: dict[str, str], key: str = "") -> tuple:
+    """(table, bits, ids) of ``StatModel.pair_cover``: ``table`` (uint16, one entry per CJK
+    ideograph and a last one for anything else) ranks the characters of the two-character
+    words 1 to ids - 1, 0 for others; ``bits`` holds two bits for every ordered pair of ranks
+    (a, b) at bit 2 * (a * ids + b): set where ``ab`` is a covering word, and the next where
+    it has homophone words too (a non-empty value in ``pairs``).  Exact: no pair is mistaken
+    for another.  A model loaded by ``load_model`` (``key``) keeps it in patrol's cache: built
+    in some 25 ms, mapped in well under one."""
+    import numpy as np
 
+    from common.cache import cache_dir, map_cached, write_cached
 
-def _other_than_cjk(text: str) -> bytearray:
-    """1 for every character of ``text`` that is not a CJK ideograph, 0 for the others.
-
-    The high bytes of its UTF-16 encoding, translated by a 256-byte table: a regular
-    expression per text cost four times as much.  Text outside the Basic Multilingual Plane
-    (two code units per character) takes the slow way.
-    """
-    try:
-        mask = bytearray(text.encode("utf-16-be")[::2].translate(_CJK_HIGH_BYTE))
-    except UnicodeEncodeError:             # a lone surrogate
-        mask = bytearray()
-    if len(mask) != len(text):
-        mask = bytearray(0 if "\u4e00" <= c <= "\u9fff" else 1 for c in text)
-    return mask
+    size = CJK_SPAN + 1
+    cached = None
+    if key:
+        name = hashlib.blake2b(f"{PAIR_INDEX_VERSION}|{key}".encode(), digest_size=8).hexdigest()
+        cached = cache_dir() / f"text-pairs-{name}.bin"
+        mapped = map_cached(cached)
+        if mapped is not None and len(mapped) > 2 * size:
+            table = np.frombuffer(mapped, dtype="<u2", count=size)
+            ids = int(table.max()) + 1
+            bits = np.frombuffer(mapped, dtype=np.uint8, offset=2 * size)
+            if len(bits) == (2 * ids * ids + 7) // 8 and table[-1] == 0:
+                return table, bits, ids
+    # Words of two CJK ideographs (the dictionary holds no other; a model made by hand might).
+    words = [w for w in pairs if len(w) == 2 and CJK_RUN.fullmatch(w)]
+    codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4")
+             - np.uint32(CJK_FIRST)).astype(np.int64)
+    used = np.unique(codes)
+    table = np.zeros(size, dtype="<u2")
+    table[used] = np.arange(1, len(used) + 1)
+    ids = len(used) + 1
+    slot = (table[codes[0::2]].astype(np.int64) * ids + table[codes[1::2]]) * 2
+    slot = np.concatenate((slot, slot[np.array([bool(pairs[w]) for w in words], dtype=bool)] + 1))
+    bits = np.zeros((2 * ids * ids + 7) // 8, dtype=np.uint8)
+    np.bitwise_or.at(bits, slot >> 3, np.left_shift(np.uint8(1), (slot & 7).astype(np.uint8)))
+    if cached is not None:
+        write_cached(cached, table.tobytes() + bits.tobytes(), "text-pairs-*", KEEP_MODELS)
+    return table, bits, ids
 
 
 def _need(cost: dict[str, float], floor: float) -> float:
@@ -185,6 +208,7 @@ class StatModel:
         self._bucket_values: dict[str, array.array] = {}
         self._alone: dict[str, float] = {}        # see confusion()
         self._group_top: dict[str, float] = {}
+        self._pair_index: tuple | None = None     # see pair_cover
         self.key = ""                      # set by load_model: the data and settings it is from
 
     # --- confusion sets ---------------------------------------------------------------
@@ -315,27 +339,69 @@ class StatModel:
         every character that is not a CJK ideograph (never examined)."""
         return self._scan(run, exact=True)[0]
 
-    def _scan(self, run: str, exact: bool = False) -> tuple[bytearray, list[int]]:
+    def pair_cover(self, texts: Sequence[str]) -> list[tuple[bytearray, list[int]]]:
+        """For each text: a byte per character, 1 where a two-character covering word holds it
+        or it is no CJK ideograph (never examined, and in no word), and the starts of the
+        two-character words that have homophone words (``pairs``).
+
+        Two-character words cover most text, so this is most of ``covered``'s work; the texts
+        are looked at together, with numpy (one call has a fixed cost of some 30 µs).
+        """
+        if not texts:
+            return []
+        import numpy as np
+
+        table, bits, ids = self._pairs()
+        # One pass over the texts joined by a line break (in no word).  A lone surrogate keeps
+        # its place: one code per character.
+        joined = "\n".join(texts)
+        offsets = (np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+                   - np.uint32(CJK_FIRST))                  # below the block wrapped round: large
+        other = offsets >= np.uint32(CJK_SPAN)
+        rank = table[np.minimum(offsets, np.uint32(CJK_SPAN))].astype(np.uint32)
+        # Two bits per pair of ranks, both in one byte: covers, has homophone words.
+        slot = (rank[:-1] * np.uint32(ids) + rank[1:]) << np.uint32(1)
+        two = (bits[slot >> np.uint32(3)] >> (slot & np.uint32(7)).astype(np.uint8)) & np.uint8(3)
+        pair = (two & np.uint8(1)).view(bool)
+        other[:-1] |= pair
+        other[1:] |= pair
+        flat = other.view(np.uint8).tobytes()
+        out: list[tuple[bytearray, list[int]]] = []
+        words = np.flatnonzero(two >> np.uint8(1)).tolist()
+        w, start = 0, 0
+        for text in texts:
+            stop = start + len(text)
+            here = []
+            while w < len(words) and words[w] < stop:
+                here.append(words[w] - start)
+                w += 1
+            out.append((bytearray(flat[start:stop]), here))
+            start = stop + 1
+        return out
+
+    def _pairs(self):
+        """The index of ``pair_cover`` (see ``_pair_index``), read or built on the first use."""
+        index = self._pair_index
+        if index is None:
+            index = self._pair_index = _pair_index(self.pairs, self.key)
+        return index
+
+    def _scan(self, run: str, exact: bool = False,
+              paired: tuple[bytearray, list[int]] | None = None) -> tuple[bytearray, list[int]]:
         """``covered`` and the starts of the two-character words that have homophone words.
 
         Unless ``exact``, a character of ``lone`` between covered neighbours is left as it is:
         it is never examined (see ``candidates``) whether a longer word covers it or not.
+        ``paired`` is ``pair_cover``'s answer for ``run`` when the caller has it (it is
+        changed in place).
         """
         n = len(run)
         # Characters other than CJK ideographs (punctuation, digits, Latin) are never examined
         # and no word contains them: they start out "covered", and a text is scanned whole
-        # rather than run by run.
-        mask = _other_than_cjk(run)
+        # rather than run by run.  Two-character words cover most text; only what they leave
+        # is tried with longer words.
+        mask, words = paired if paired is not None else self.pair_cover([run])[0]
         cover = self.cover
-        get = self.pairs.get
-        words: list[int] = []
-        # Two-character words cover most text; only what they leave is tried with longer words.
-        for i in range(n - 1):
-            alts = get(run[i:i + 2])
-            if alts is not None:
-                mask[i] = mask[i + 1] = 1
-                if alts:
-                    words.append(i)
         # Unrolled (a loop over ranges built with max/min cost more than the look-ups).
         last3, last4 = n - 3, n - 4
         skip = _NOTHING if exact else self.lone
@@ -385,11 +451,13 @@ class StatModel:
 
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
                    word_floor: float | None = None, floors: dict[str, float] | None = None,
-                   attested: bytes = b"") -> list[Candidate]:
+                   attested: bytes = b"",
+                   paired: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
         word written for a homophone word, when given).  A character whose byte in ``attested``
         is set (official text writes the trigrams around it: ``trigrams.Scan.run``) is not
-        examined, nor a two-character word both of whose characters are.
+        examined, nor a two-character word both of whose characters are.  ``paired``:
+        ``pair_cover``'s answer for ``text``, when the caller has it.
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -404,7 +472,7 @@ class StatModel:
         best = self._best
         need = _need(cost, floor)
         # The whole text at once: windows that reach past a CJK run find no word there.
-        mask, words = self._scan(text)
+        mask, words = self._scan(text, paired=paired)
         i = mask.find(0)
         while i >= 0:
             j = mask.find(1, i)

@@ -21,10 +21,13 @@ see its header).
 It also marks the characters two of whose trigrams official text writes as they stand: the
 statistical layer leaves those alone.
 
-The scan is vectorised with numpy over all the lines of a document at once: every trigram of
-the text is looked up in a 16 MB bit filter of the set (``_bitmap``: mapped from patrol's
-cache), then the middle trigram of every confusion of the characters examined, and what the
-filter lets through is asked of the sorted keys themselves.
+The scan is vectorised with numpy over all the lines of a document at once.  Every trigram of
+the text as written is looked up in a 16 MB bit filter of the set (``_bitmap``, mapped from
+patrol's cache).  For each character examined, the characters that complete one of its windows
+into a trigram of the set are one range of the keys sorted so that the two known characters
+come first (``_orders``: three sorted copies, mapped from the cache), about nine where its
+confusions are about 130; those that are confusions of the character are then asked of the
+keys for the other windows.  Questions are asked in sorted order (``_search``).
 
 File format: comment lines (``#``), among them ``# keys: N first: A last: B``, a line
 ``--``, then a zlib stream of the N sorted trigram keys as little-endian unsigned 64-bit
@@ -53,7 +56,7 @@ SEPARATOR = b"\n--\n"
 KEYS_LINE = re.compile(rb"^# keys: (\d+) first: (\d+) last: (\d+)$", re.MULTILINE)
 CACHE_KEEP = 4                      # decompressed copies kept in patrol's cache
 BITMAP_BITS = 27                    # a 16 MB filter: 1.4 % of absent trigrams pass it
-SCAN_BATCH = 8192                   # characters whose confusions the scan tries at once
+SCAN_BATCH = 65536                  # characters whose candidates the scan tries at once
 _LOCK = threading.Lock()
 _CACHE: dict[tuple, Trigrams] = {}
 _CACHE_MAX = 8                      # trigram sets kept per process (one per data folder version)
@@ -153,9 +156,9 @@ def _load(path: Path) -> tuple[Sequence[int], str]:
 def _bitmap(keys, digest: str):
     """A 2**BITMAP_BITS-bit filter of ``keys`` (numpy uint8): a trigram whose bit is clear is
     certainly not among them; one whose bit is set very likely is (1.4 % of others are).  Mapped
-    from patrol's cache, else built (0.1 s) and written there.  It can only hide a correction
-    (a written trigram it wrongly passes is taken as official text), never make one: what it
-    lets through is asked of the keys themselves."""
+    from patrol's cache, else built (0.1 s) and written there.  It is asked only about the
+    trigrams as the text writes them: a wrong yes can leave a character unexamined, never make
+    a correction (those come from the keys themselves)."""
     import numpy as np
 
     from common.cache import cache_dir, map_cached, write_cached
@@ -178,9 +181,32 @@ def _bitmap(keys, digest: str):
     return bits
 
 
+def _orders(keys, digest: str):
+    """The keys in two more orders (numpy uint64), so that the trigrams that complete two known
+    characters are one range of a sorted array whatever the unknown one's place: ``middle``
+    holds ``(a << 30) | (c << 15) | b`` and ``right`` ``(b << 30) | (c << 15) | a`` for each key
+    ``(a, b, c)``, each sorted (the keys themselves serve the third place).  Mapped from
+    patrol's cache, else built (0.2 s) and written there."""
+    import numpy as np
+
+    from common.cache import cache_dir, map_cached, write_cached
+
+    keys = np.frombuffer(keys, dtype=np.uint64)
+    cached = cache_dir() / f"trigram-orders-{digest}.bin"
+    mapped = map_cached(cached)
+    if mapped is not None and len(mapped) == 16 * len(keys):
+        both = np.frombuffer(mapped, dtype=np.uint64)
+        return both[:len(keys)], both[len(keys):]
+    low = np.uint64(0x7FFF)
+    a, b, c = keys >> np.uint64(30), (keys >> np.uint64(15)) & low, keys & low
+    middle = np.sort((a << np.uint64(30)) | (c << np.uint64(15)) | b)
+    right = np.sort((b << np.uint64(30)) | (c << np.uint64(15)) | a)
+    write_cached(cached, middle.tobytes() + right.tobytes(), "trigram-orders-*", CACHE_KEEP)
+    return middle, right
+
+
 # The filter's hash: a multiply-add of the three offsets in 32-bit arithmetic (wrapping), its
-# top BITMAP_BITS bits.  Per position the neighbours' part is computed once, and each confusion
-# adds its own (``Scan``): a quarter of the memory traffic of a 64-bit hash of the key.
+# top BITMAP_BITS bits (a quarter of the memory traffic of a 64-bit hash of the key).
 _MUL = (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D)
 
 
@@ -200,6 +226,7 @@ class Trigrams:
         self._keys: Sequence[int] | None = None
         self._digest = ""
         self._bits = None
+        self._orders = None
         self._lock = threading.Lock()
 
     @property
@@ -221,6 +248,19 @@ class Trigrams:
                 if self._bits is None:
                     self._bits = _bitmap(keys, self._digest or "none")
         return self._bits
+
+    def orders(self):
+        """(keys, middle, right): the keys sorted three ways as numpy uint64 (see ``_orders``),
+        read or built on the first question."""
+        if self._orders is None:
+            keys = self.keys
+            with self._lock:
+                if self._orders is None:
+                    import numpy as np
+
+                    self._orders = (np.frombuffer(keys, dtype=np.uint64),
+                                    *_orders(keys, self._digest or "none"))
+        return self._orders
 
     def __bool__(self) -> bool:
         return self.path is not None
@@ -259,39 +299,35 @@ class Scan:
         self.confusion = confusion
         self.one_window = one_window
         self.one_written = one_written
-        self._keys = None                       # the trigrams as numpy, on the first scan
-        self._by_char: dict[str, object] = {}
+        self._by_char: dict[str, str] = {}
 
-    def _confusable(self, char: str):
-        """The offsets (uint32) of the ideographs ``char`` may have been typed for."""
+    def _confusable(self, char: str) -> str:
+        """The ideographs ``char`` may have been typed for, in code point order."""
         found = self._by_char.get(char)
         if found is None:
-            import numpy as np
-
-            codes = np.frombuffer("".join(self.confusion(char)).encode("utf-32-le", "surrogatepass"),
-                                  dtype="<u4") - np.uint32(BASE)
-            found = self._by_char[char] = codes[codes <= np.uint32(TOP - BASE)]
+            found = self._by_char[char] = "".join(sorted(c for c in self.confusion(char)
+                                                         if BASE <= ord(c) <= TOP))
         return found
 
-    def _maybe(self, slots):
-        """For each of the filter's ``slots``: might official text write that trigram?  (No
-        for certain, yes nearly always right.)"""
+    def _written(self, a, b, c):
+        """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays) as the text writes
+        it: might official text write it?  The filter's answer: no for certain, yes nearly
+        always right (a wrong yes only leaves a character unexamined)."""
         import numpy as np
 
         bits = self.trigrams.bitmap()
+        slots = _slots(a, b, c)
         return (bits[slots >> np.uint32(3)] >> (slots & np.uint32(7)).astype(np.uint8)) & np.uint8(1) == 1
 
     def _exact(self, a, b, c):
         """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays): is it one of the keys?"""
         import numpy as np
 
-        keys = self._keys
-        if keys is None:
-            keys = self._keys = np.frombuffer(self.trigrams.keys, dtype=np.uint64)
+        keys = self.trigrams.orders()[0]
         if not len(a) or not len(keys):
             return np.zeros(len(a), dtype=bool)
         queries = (a.astype(np.uint64) << np.uint64(30)) | (b.astype(np.uint64) << np.uint64(15)) | c
-        at = np.searchsorted(keys, queries)
+        at = _search(keys, queries)
         at[at >= len(keys)] = 0
         return keys[at] == queries
 
@@ -322,7 +358,7 @@ class Scan:
         window = ideograph[:-2] & ideograph[1:-1] & ideograph[2:]      # window s: codes[s:s + 3]
         seen = np.zeros(n - 2, dtype=bool)
         starts_at = np.flatnonzero(window)
-        seen[starts_at] = self._maybe(_slots(u[starts_at], u[starts_at + 1], u[starts_at + 2]))
+        seen[starts_at] = self._written(u[starts_at], u[starts_at + 1], u[starts_at + 2])
         # Padded by two on each side: the windows across character i are s = i-2, i-1, i, at
         # padded indices i, i+1, i+2.
         pad = np.zeros(2, dtype=bool)
@@ -341,8 +377,8 @@ class Scan:
         positions = np.flatnonzero(examined)
         if not len(positions):
             return out, attested
-        # In batches of characters: their rows (one per confusion, about a hundred each) are
-        # the scan's memory, a few MB a batch whatever the length of the text.
+        # In batches of characters: their rows (one per candidate, about nine each, a few
+        # hundred at most) are the scan's memory, a few MB a batch whatever the text's length.
         pieces = [self._corrections(joined, u, valid, positions[k:k + SCAN_BATCH])
                   for k in range(0, len(positions), SCAN_BATCH)]
         at = np.concatenate([p[0] for p in pieces])
@@ -370,27 +406,50 @@ class Scan:
         writes."""
         import numpy as np
 
-        tables = [self._confusable(joined[i]) for i in positions.tolist()]
+        keys, middle, right = self.trigrams.orders()
+        # Each character's candidates are the characters that complete one of its windows, its
+        # "anchor", into a trigram official text writes: one range of a sorted array (about
+        # nine characters, where its confusions are about 130).  The middle window when there
+        # is one, else the window on the side that has two ideographs.
+        rows_at, rows = [], []
+        has_middle = valid[positions + 1]
+        has_left = valid[positions]
+        for table, pick, first, second in (
+                (middle, has_middle, -1, 1),
+                (keys, ~has_middle & has_left, -2, -1),
+                (right, ~has_middle & ~has_left, 1, 2)):
+            here = positions[pick]
+            if not len(here):
+                continue
+            prefix = (u[here + first].astype(np.uint64) << np.uint64(30)) \
+                | (u[here + second].astype(np.uint64) << np.uint64(15))
+            order = np.argsort(prefix)          # sorted questions: a fraction of the misses
+            here, prefix = here[order], prefix[order]
+            lo = np.searchsorted(table, prefix)
+            sizes = np.searchsorted(table, prefix + np.uint64(1 << 15)) - lo
+            total = int(sizes.sum())
+            # The ranges, one row each: lo repeated, plus the row's place in its range.
+            ends = np.cumsum(sizes)
+            index = np.repeat(lo - (ends - sizes), sizes) + np.arange(total)
+            rows_at.append(np.repeat(here, sizes))
+            rows.append((table[index] & np.uint64(0x7FFF)).astype(np.uint32))
+        if not rows:
+            return (np.zeros(0, dtype=positions.dtype), np.zeros(0, dtype=np.uint32),
+                    np.zeros(0, dtype=np.int8))
+        at, rows = np.concatenate(rows_at), np.concatenate(rows)
+        order = np.argsort(at, kind="stable")             # by position, as the caller reads them
+        at, rows = at[order], rows[order]
+        # Only the confusions of the character written: the pairs (character, confusion) of the
+        # characters here, sorted, asked for each row.
+        chars = np.unique(u[positions])
+        tables = [self._confusable(chr(c + BASE)) for c in chars.tolist()]
         sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
-        # One row per (character, confusion).  Each window across the character, corrected, must
-        # be one official text writes: the middle one first, for every row (most confusions fail
-        # there; the neighbours' part of its hash is computed once per character), then the
-        # others for those left.  The filter first; what it lets through is asked of the keys.
-        rows = np.concatenate(tables) if tables else np.zeros(0, dtype=np.uint32)
-        x, y, z = (np.uint32(m) for m in _MUL)
-        middle = valid[positions + 1]
-        part = u[positions - 1] * x + u[positions + 1] * z
-        good = ~np.repeat(middle, sizes)
-        good |= self._maybe((np.repeat(part, sizes) + rows * y) >> np.uint32(32 - BITMAP_BITS))
-        at, rows = np.repeat(positions, sizes)[good], rows[good]
-        for offset in (0, 2):                      # windows s = i-2, i
-            windows = valid[at + offset]
-            good = ~windows
-            ask = np.flatnonzero(windows)
-            i, c = at[ask], rows[ask]
-            good[ask] = self._maybe(_slots(u[i - 2], u[i - 1], c) if offset == 0
-                                    else _slots(c, u[i + 1], u[i + 2]))
-            at, rows = at[good], rows[good]
+        pairs = (np.repeat(chars, sizes) << np.uint32(15)) | (
+            np.frombuffer("".join(tables).encode("utf-32-le"), dtype="<u4") - np.uint32(BASE))
+        asked = (u[at] << np.uint32(15)) | rows
+        where = np.minimum(_search(pairs, asked), max(len(pairs) - 1, 0))
+        good = pairs[where] == asked if len(pairs) else np.zeros(len(asked), dtype=bool)
+        at, rows = at[good], rows[good]
         found = np.zeros(len(at), dtype=np.int8)         # windows official text writes as written
         for offset in (1, 0, 2):
             windows = valid[at + offset]
@@ -401,6 +460,17 @@ class Scan:
             found += windows & self._exact(u[s], u[s + 1], u[s + 2])
             at, rows, found = at[good], rows[good], found[good]
         return at, rows, found
+
+
+def _search(table, queries):
+    """``numpy.searchsorted(table, queries)``, asked in sorted order: from one question to the
+    next the search stays near, which on a table of millions is several times faster."""
+    import numpy as np
+
+    order = np.argsort(queries)
+    found = np.empty(len(queries), dtype=np.intp)
+    found[order] = np.searchsorted(table, queries[order])
+    return found
 
 
 def trigrams_for(data_dir: Path) -> Trigrams:
