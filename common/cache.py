@@ -5,7 +5,7 @@ from __future__ import annotations
 import mmap
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -69,3 +69,60 @@ def write_cached(path: Path, data: bytes, family: str, keep: int,
             old.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+_ARRAYS_MAGIC = b"patrol-arrays-1\n"
+
+
+def cached_arrays(path: Path, family: str, keep: int, build: Callable[[], Sequence]) -> list:
+    """numpy arrays kept together in one cache file: mapped read-only (no copy is made) when
+    the file is whole, else ``build()`` and written for the next process (see ``write_cached``
+    for ``family`` and ``keep``).  The file names the dtype and length of each array, so a file
+    cut short, of another layout or damaged in its header is built again, never misread."""
+    import numpy as np
+
+    mapped = map_cached(path)
+    if mapped is not None:
+        found = _read_arrays(mapped)
+        if found is not None:
+            return found
+    arrays = [np.ascontiguousarray(a) for a in build()]
+    header = [_ARRAYS_MAGIC, np.array([len(arrays)], dtype="<u8").tobytes()]
+    body = []
+    for a in arrays:
+        header.append(a.dtype.str.encode("ascii").ljust(8, b" ") + np.array([a.size], dtype="<u8").tobytes())
+        data = a.tobytes()
+        body.append(data + b"\0" * (-len(data) % 8))
+    write_cached(path, b"".join(header + body), family, keep)
+    return arrays
+
+
+def _read_arrays(mapped) -> list | None:
+    """The arrays of a ``cached_arrays`` file, or None when it is not one whole."""
+    import numpy as np
+
+    start = len(_ARRAYS_MAGIC)
+    if len(mapped) < start + 8 or mapped[:start] != _ARRAYS_MAGIC:
+        return None
+    (count,) = np.frombuffer(mapped, dtype="<u8", count=1, offset=start).tolist()
+    at = start + 8 + 16 * count
+    if count > 64 or len(mapped) < at:
+        return None
+    layout = []
+    for k in range(count):
+        entry = start + 8 + 16 * k
+        try:
+            dtype = np.dtype(bytes(mapped[entry:entry + 8]).decode("ascii").strip())
+        except (TypeError, ValueError, UnicodeDecodeError):
+            return None
+        (size,) = np.frombuffer(mapped, dtype="<u8", count=1, offset=entry + 8).tolist()
+        layout.append((dtype, size))
+    arrays = []
+    for dtype, size in layout:
+        length = dtype.itemsize * size
+        if dtype.hasobject or at + length > len(mapped):
+            return None
+        arrays.append(np.frombuffer(mapped, dtype=dtype, count=size, offset=at) if size
+                      else np.zeros(0, dtype=dtype))
+        at += length + (-length % 8)
+    return arrays if at == len(mapped) else None

@@ -33,3 +33,27 @@ def test_a_mapped_file_counts_as_used_as_a_read_one(tmp_path):
     (tmp_path / "empty").write_bytes(b"")
     assert map_cached(tmp_path / "empty") is None
     assert map_cached(tmp_path / "missing") is None
+
+
+def test_arrays_are_kept_together_and_a_damaged_file_is_built_again(tmp_path):
+    import numpy as np
+
+    from common.cache import cached_arrays
+    calls = []
+
+    def build():
+        calls.append(1)
+        return [np.arange(5, dtype="<u2"), np.zeros(0, dtype="<u8"), np.array([1.5, -2.0], dtype="<f4")]
+
+    path = tmp_path / "a-1.bin"
+    first = cached_arrays(path, "a-*", 2, build)
+    again = cached_arrays(path, "a-*", 2, build)
+    assert len(calls) == 1                                     # the second was mapped
+    assert [a.tolist() for a in again] == [a.tolist() for a in first] == [[0, 1, 2, 3, 4], [], [1.5, -2.0]]
+    assert [a.dtype.str for a in again] == ["<u2", "<u8", "<f4"]
+    whole = path.read_bytes()
+    for damaged in (whole[:-4], whole + b"\0" * 8, b"not arrays" + whole[10:], whole[:20], b""):
+        path.write_bytes(damaged)
+        assert [a.tolist() for a in cached_arrays(path, "a-*", 2, build)] == [a.tolist() for a in first]
+        assert path.read_bytes() == whole                      # written again
+    assert len(calls) == 6

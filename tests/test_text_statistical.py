@@ -213,50 +213,83 @@ def test_covered_marks_the_characters_inside_a_dictionary_word_and_all_but_cjk(t
 REAL_TEXTS = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" / "texts"
 
 
-def _pair_cover_by_hand(model, text: str) -> tuple[bytearray, list[int]]:
-    """``pair_cover`` by its definition, one dictionary look-up per pair of characters."""
+def _cover_by_hand(model, text: str) -> tuple[bytearray, list[int]]:
+    """``covered_many`` by its definition, one dictionary look-up per window of characters."""
     mask = bytearray(0 if "\u4e00" <= c <= "\u9fff" else 1 for c in text)
-    words = []
-    for i in range(len(text) - 1):
-        alternatives = model.pairs.get(text[i:i + 2])
-        if alternatives is not None:
-            mask[i] = mask[i + 1] = 1
-            if alternatives:
-                words.append(i)
+    for length in (2, 3, 4):
+        for start in range(len(text) - length + 1):
+            if text[start:start + length] in model.cover:
+                mask[start:start + length] = b"\x01" * length
+    words = [i for i in range(len(text) - 1) if model.pairs.get(text[i:i + 2])]
     return mask, words
 
 
-def test_pair_cover_of_many_texts_at_once_is_each_text_by_definition(tmp_path, monkeypatch):
+def test_the_cover_of_many_texts_at_once_is_each_text_by_definition(tmp_path, monkeypatch):
     """The texts of a document are looked at together (numpy over the texts joined); each gets
-    what its pairs of characters give one by one, on real official text and on odd lines."""
+    what its windows of characters give one by one, on real official text and on odd lines."""
     monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
     model = load_model(DATA)
-    model._pair_index = None                     # read or built under this test's cache
+    model._cover_index = None                    # read or built under this test's cache
     lines = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))
              for line in path.read_text(encoding="utf-8").splitlines()]
-    lines += ["", "a", "会", "悔意", "联席悔意制度\ud800会议", "𠀀会议𠀀", "ABC会议123，平谷平谷", "\n"]
+    lines += ["", "a", "会", "悔意", "联席悔意制度\ud800会议", "𠀀会议𠀀", "ABC会议123，平谷平谷", "\n",
+              "中华人民共和国", "市发改委", "发改委", "社会主义核心价值观"]
     assert sum(len(line) for line in lines) > 500_000
-    expected = [_pair_cover_by_hand(model, line) for line in lines]
-    assert model.pair_cover(lines) == expected
+    expected = [_cover_by_hand(model, line) for line in lines]
+    assert model.covered_many(lines) == expected
     assert sum(len(words) for _, words in expected) > 1000     # homophone words were asked
-    assert model.pair_cover([]) == []
+    # Words of three and four characters cover what pairs leave (发改委: 发改 and 改委 are no words).
+    assert model.covered("发改委") == bytearray(b"\x01\x01\x01")
+    assert "发改" not in model.cover and "改委" not in model.cover
+    assert model.covered_many([]) == []
     # The index is kept in patrol's cache under the model's key; a damaged copy is built again.
-    (cached,) = (tmp_path / "cache").glob("text-pairs-*.bin")
+    (cached,) = (tmp_path / "cache").glob("text-cover-*.bin")
     size = cached.stat().st_size
     cached.write_bytes(cached.read_bytes()[:size // 2])
-    model._pair_index = None
-    assert model.pair_cover(lines[-40:]) == expected[-40:]
+    model._cover_index = None
+    assert model.covered_many(lines[-40:]) == expected[-40:]
     assert cached.stat().st_size == size
-    model._pair_index = None                     # the next test reads the default cache again
+    model._cover_index = None                    # the next test reads the default cache again
 
 
-def test_pair_cover_of_a_model_made_by_hand():
+def test_the_cover_of_a_model_made_by_hand():
     """A model not loaded from the data (no key): its index is built in memory; its words of
     characters other than CJK ideographs cover nothing (the dictionary holds none)."""
     from checks.text.statistical import StatModel
 
-    logp = {"会议": -8.0, "悔意": -12.0, "A会": -9.0, "会": -6.0, "议": -7.0}
+    logp = {"会议": -8.0, "悔意": -12.0, "A会": -9.0, "会": -6.0, "议": -7.0, "联席会议": -11.0,
+            "检察院": -10.0}
     model = StatModel(logp, {}, -20.0, {}, {}, {}, alternatives={"悔意": "会议"})
-    assert model.pair_cover(["召开会议", "A会", "联席悔意"]) == [
+    assert model.covered_many(["召开会议", "A会", "联席悔意", "人民检察院", "联席会议"]) == [
         (bytearray(b"\x00\x00\x01\x01"), []), (bytearray(b"\x01\x00"), []),
-        (bytearray(b"\x00\x00\x01\x01"), [2])]
+        (bytearray(b"\x00\x00\x01\x01"), [2]), (bytearray(b"\x00\x00\x01\x01\x01"), []),
+        (bytearray(b"\x01\x01\x01\x01"), [])]
+
+
+def test_the_confusion_pairs_are_every_confusion_set(tmp_path, monkeypatch):
+    """The trigram scan asks one sorted array whether a character is a confusion of another:
+    it holds exactly the CJK ideographs of ``confusion`` for every character (those of real
+    text and every fifth of the others), and is kept in patrol's cache under the model's key."""
+    import numpy as np
+
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    model = load_model(DATA)
+    model._confusion_pairs = None
+    pairs = model.confusion_pairs()
+    assert pairs.dtype == np.dtype("<u4") and bool(np.all(pairs[1:] > pairs[:-1]))
+    text = "".join(path.read_text(encoding="utf-8") for path in sorted(REAL_TEXTS.rglob("*.txt"))[:20])
+    chars = sorted({c for c in text if "\u4e00" <= c <= "\u9fff"}
+                   | set(sorted(c for c in model.readings if "\u4e00" <= c <= "\u9fff")[::5]))
+    assert len(chars) > 5000
+    for char in chars:
+        own = (ord(char) - 0x4E00) << 15
+        lo, hi = np.searchsorted(pairs, [own, own + (1 << 15)])
+        found = {chr((int(k) & 0x7FFF) + 0x4E00) for k in pairs[lo:hi]}
+        assert found == {c for c in model.confusion(char) if "\u4e00" <= c <= "\u9fff"}, char
+    (cached,) = (tmp_path / "cache").glob("text-confusions-*.bin")
+    size = cached.stat().st_size
+    cached.write_bytes(cached.read_bytes()[:size - 100])
+    model._confusion_pairs = None
+    assert np.array_equal(model.confusion_pairs(), pairs)
+    assert cached.stat().st_size == size
+    model._confusion_pairs = None

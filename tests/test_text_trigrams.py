@@ -286,7 +286,7 @@ def test_the_scan_finds_what_a_search_by_hand_finds(tmp_path, monkeypatch):
 
     def scan_again(exact: bool = False):
         """A new scan of the lines (the filter and the sorted keys read again from the cache)."""
-        scan = Scan(Trigrams(data / "trigrams.bin"), checker.model.confusion, checker.scanner.one_window,
+        scan = Scan(Trigrams(data / "trigrams.bin"), checker.model.confusion_pairs, checker.scanner.one_window,
                     checker.scanner.one_written)
         if exact:
             scan._written = scan._exact

@@ -218,8 +218,8 @@ class TextChecker:
                 scanned, attested = self.scanner.run(group)
             else:
                 scanned, attested = [()] * len(group), [b""] * len(group)
-            paired = self.model.pair_cover(group)
-            results += [self._check(text, dates[start + k], scanned[k], attested[k], paired[k])
+            covered = self.model.covered_many(group)
+            results += [self._check(text, dates[start + k], scanned[k], attested[k], covered[k])
                         if text else [] for k, text in enumerate(group)]
             start = end
         return results
@@ -229,13 +229,13 @@ class TextChecker:
         """The trigram scan with the model's confusion sets (statistical.yaml ``trigram_scan``)."""
         if self._scanner is None:
             scan = self._scan
-            self._scanner = Scan(self.trigrams, self.model.confusion,
+            self._scanner = Scan(self.trigrams, self.model.confusion_pairs,
                                  scan is not None and scan.min_gain_one_window is not None,
                                  scan is not None and scan.min_gain_one_written is not None)
         return self._scanner
 
     def _check(self, text: str, published: date, scanned: list[Scanned],
-               attested: bytes = b"", paired: tuple[bytearray, list[int]] | None = None) -> list[TextFlag]:
+               attested: bytes = b"", covered: tuple[bytearray, list[int]] | None = None) -> list[TextFlag]:
         flags = self.rules.match(text, published)
         if flags:
             flags = [f for f in flags if not self._split_by_words(text, f)]
@@ -259,7 +259,7 @@ class TextChecker:
         # a date read wrongly (1900) must not hide one.
         personal = find_personal_data(text)
         flags += personal
-        candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested, paired),
+        candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested, covered),
                                 bool(self.settings.get("suspect_score_by_channel")))
         if scanned:
             candidates += self._kept(text, self._scanned(text, scanned, candidates), False, True)
@@ -345,14 +345,14 @@ class TextChecker:
         return self.context.protected_spans(text, self.model.logp, kinds)
 
     def candidates(self, text: str, floor: float = 0.0, attested: bytes = b"",
-                   paired: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
+                   covered: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
         """The statistical layer's corrections whose gain is positive and at least ``floor``
-        (``attested``, ``paired``: what the trigram scan and ``StatModel.pair_cover`` found
+        (``attested``, ``covered``: what the trigram scan and ``StatModel.covered_many`` found
         for ``text``, when the caller has it)."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
         return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
-                                     self._floors(floor), attested, paired)
+                                     self._floors(floor), attested, covered)
 
     def _floors(self, floor: float) -> dict[str, float] | None:
         """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers

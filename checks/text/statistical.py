@@ -32,7 +32,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from checks.text.arrays import member, unique
 from checks.text.spans import keep_disjoint
 
 MODEL_VERSION = 14
@@ -60,7 +62,7 @@ WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which 
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 CJK_FIRST, CJK_SPAN = 0x4E00, 0xA000 - 0x4E00    # the block of CJK_RUN
-PAIR_INDEX_VERSION = 1       # of the layout of the two-character word index (_pair_index)
+CACHE_LAYOUT = 1             # of the arrays derived from a model and cached (_cached)
 _KEY = "\x01"                # starts a masked key inside a bucket string
 _VALUE = "\x02"              # separates the key from its characters
 _NOTHING: frozenset[str] = frozenset()
@@ -103,45 +105,76 @@ def near_readings(reading: str, fuzzy: tuple[tuple[str, str], ...]) -> list[str]
     return near
 
 
-def _pair_index(pairs: dict[str, str], key: str = "") -> tuple:
-    """(table, bits, ids) of ``StatModel.pair_cover``: ``table`` (uint16, one entry per CJK
-    ideograph and a last one for anything else) ranks the characters of the two-character
-    words 1 to ids - 1, 0 for others; ``bits`` holds two bits for every ordered pair of ranks
-    (a, b) at bit 2 * (a * ids + b): set where ``ab`` is a covering word, and the next where
-    it has homophone words too (a non-empty value in ``pairs``).  Exact: no pair is mistaken
-    for another.  A model loaded by ``load_model`` (``key``) keeps it in patrol's cache: built
-    in some 25 ms, mapped in well under one."""
+class _CoverIndex(NamedTuple):
+    """The covering words as numpy arrays, for ``StatModel.covered_many`` (see ``_cover_index``)."""
+
+    table: object          # uint16 rank of each CJK ideograph in two-character words (0: none)
+    bits: object           # uint8: two bits for each ordered pair of ranks
+    ranks: int             # ranks 1 to ranks - 1 are used
+    threes: object         # uint64 keys of the three-character covering words, sorted
+    fours: object          # ... of the four-character ones
+
+
+def _word_keys(words: list[str], length: int):
+    """The sorted keys of ``words`` (each ``length`` CJK ideographs): their offsets from U+4E00,
+    15 bits each, first character highest."""
     import numpy as np
 
-    from common.cache import cache_dir, map_cached, write_cached
+    codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+             - np.uint64(CJK_FIRST)).reshape(-1, length)
+    keys = np.zeros(len(words), dtype=np.uint64)
+    for j in range(length):
+        keys = (keys << np.uint64(15)) | codes[:, j]
+    return np.sort(keys)
 
-    size = CJK_SPAN + 1
-    cached = None
-    if key:
-        name = hashlib.blake2b(f"{PAIR_INDEX_VERSION}|{key}".encode(), digest_size=8).hexdigest()
-        cached = cache_dir() / f"text-pairs-{name}.bin"
-        mapped = map_cached(cached)
-        if mapped is not None and len(mapped) > 2 * size:
-            table = np.frombuffer(mapped, dtype="<u2", count=size)
-            ids = int(table.max()) + 1
-            bits = np.frombuffer(mapped, dtype=np.uint8, offset=2 * size)
-            if len(bits) == (2 * ids * ids + 7) // 8 and table[-1] == 0:
-                return table, bits, ids
-    # Words of two CJK ideographs (the dictionary holds no other; a model made by hand might).
-    words = [w for w in pairs if len(w) == 2 and CJK_RUN.fullmatch(w)]
-    codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4")
-             - np.uint32(CJK_FIRST)).astype(np.int64)
-    used = np.unique(codes)
-    table = np.zeros(size, dtype="<u2")
-    table[used] = np.arange(1, len(used) + 1)
-    ids = len(used) + 1
-    slot = (table[codes[0::2]].astype(np.int64) * ids + table[codes[1::2]]) * 2
-    slot = np.concatenate((slot, slot[np.array([bool(pairs[w]) for w in words], dtype=bool)] + 1))
-    bits = np.zeros((2 * ids * ids + 7) // 8, dtype=np.uint8)
-    np.bitwise_or.at(bits, slot >> 3, np.left_shift(np.uint8(1), (slot & 7).astype(np.uint8)))
-    if cached is not None:
-        write_cached(cached, table.tobytes() + bits.tobytes(), "text-pairs-*", KEEP_MODELS)
-    return table, bits, ids
+
+def _cover_index(pairs: dict[str, str], cover, key: str = "") -> _CoverIndex:
+    """The covering words of a model as arrays.  Two-character words, most of the cover, are
+    an exact table: ``table`` ranks the characters of those words 1 to ranks - 1 (0 for
+    others, and its last entry is for anything not a CJK ideograph), and ``bits`` holds two
+    bits for every ordered pair of ranks (a, b) at bit 2 * (a * ranks + b): set where ``ab``
+    covers, and the next where it has homophone words too (a non-empty value in ``pairs``).
+    Words of three and four characters are sorted keys.  Only words of CJK ideographs count
+    (the dictionary holds no other; a model made by hand might).  A model loaded by
+    ``load_model`` (``key``) keeps the index in patrol's cache: built in some 50 ms, mapped in
+    well under one."""
+    def build() -> list:
+        import numpy as np
+
+        words = [w for w in pairs if len(w) == 2 and CJK_RUN.fullmatch(w)]
+        codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4")
+                 - np.uint32(CJK_FIRST)).astype(np.int64)
+        used = unique(codes)
+        table = np.zeros(CJK_SPAN + 1, dtype="<u2")
+        table[used] = np.arange(1, len(used) + 1)
+        ranks = len(used) + 1
+        slot = (table[codes[0::2]].astype(np.int64) * ranks + table[codes[1::2]]) * 2
+        slot = np.concatenate((slot, slot[np.array([bool(pairs[w]) for w in words], dtype=bool)] + 1))
+        bits = np.zeros((2 * ranks * ranks + 7) // 8, dtype=np.uint8)
+        np.bitwise_or.at(bits, slot >> 3, np.left_shift(np.uint8(1), (slot & 7).astype(np.uint8)))
+        longer = [w for w in cover if 3 <= len(w) <= MAX_WORD and CJK_RUN.fullmatch(w)]
+        return [table, bits, _word_keys([w for w in longer if len(w) == 3], 3),
+                _word_keys([w for w in longer if len(w) == 4], 4)]
+
+    arrays = _cached(key, "cover", build)
+    if arrays is not None:
+        table, bits, threes, fours = arrays
+        ranks = int(table.max()) + 1
+        if len(table) == CJK_SPAN + 1 and table[-1] == 0 and len(bits) == (2 * ranks * ranks + 7) // 8:
+            return _CoverIndex(table, bits, ranks, threes, fours)
+    table, bits, threes, fours = build()
+    return _CoverIndex(table, bits, int(table.max()) + 1, threes, fours)
+
+
+def _cached(key: str, name: str, build) -> list | None:
+    """``build()``'s arrays, kept in patrol's cache under the model's ``key`` (None without
+    one: a model made by hand), or None when the cached file is not of the expected kind."""
+    if not key:
+        return None
+    from common.cache import cache_dir, cached_arrays
+
+    digest = hashlib.blake2b(f"{CACHE_LAYOUT}|{name}|{key}".encode(), digest_size=8).hexdigest()
+    return cached_arrays(cache_dir() / f"text-{name}-{digest}.bin", f"text-{name}-*", KEEP_MODELS, build)
 
 
 def _need(cost: dict[str, float], floor: float) -> float:
@@ -208,43 +241,50 @@ class StatModel:
         self._bucket_values: dict[str, array.array] = {}
         self._alone: dict[str, float] = {}        # see confusion()
         self._group_top: dict[str, float] = {}
-        self._pair_index: tuple | None = None     # see pair_cover
+        self._near: dict[str, tuple[str, ...]] = {}       # near_readings of each reading
+        self._confusion_pairs = None                      # see confusion_pairs
+        self._cover_index: _CoverIndex | None = None     # see covered_many
         self.key = ""                      # set by load_model: the data and settings it is from
 
     # --- confusion sets ---------------------------------------------------------------
+    def _groups(self, char: str) -> list[tuple[str, str]]:
+        """The groups of characters ``char`` may have been typed for, each with its kind of
+        confusion, weakest first (a character in two groups is of the later one's kind)."""
+        readings = self.readings.get(char, ())
+        by_reading = self.by_reading
+        groups = [("shape", self.shapes.get(char, ""))]
+        for reading in readings:
+            near = self._near.get(reading)
+            if near is None:
+                near = self._near[reading] = tuple(near_readings(reading, self.fuzzy))
+            groups += [("near_homophone", by_reading.get(r, "")) for r in near]
+        # "reading*" lists every character with the reading, "reading" those whose main
+        # reading it is (typed far more often by it).
+        groups += [("other_reading", by_reading.get(r + "*", "")) for r in readings]
+        groups += [("homophone", by_reading.get(r, "")) for r in readings]
+        return groups
+
     def confusion(self, char: str) -> dict[str, str]:
         """Characters ``char`` may have been typed for, with the kind of confusion."""
         found = self._confusion.get(char)
         if found is not None:
             return found
         result: dict[str, str] = {}
-        groups = [self.shapes.get(char, "")]
-        for other in groups[0]:
-            result[other] = "shape"
-        for reading in self.readings.get(char, ()):
-            for near in near_readings(reading, self.fuzzy):
-                group = self.by_reading.get(near, "")
-                groups.append(group)
-                for other in group:
-                    result[other] = "near_homophone"
-        for reading in self.readings.get(char, ()):
-            # "reading*" lists every character with the reading, "reading" those whose main
-            # reading it is (typed far more often by it).
-            group = self.by_reading.get(reading + "*", "")
-            groups.append(group)
+        groups = self._groups(char)
+        for kind, group in groups:
             for other in group:
-                result[other] = "other_reading"
-        for reading in self.readings.get(char, ()):
-            for other in self.by_reading.get(reading, ""):
-                result[other] = "homophone"
+                result[other] = kind
         result.pop(char, None)
         self._confusion[char] = result
         # An upper bound of the commonest confusion's log-probability (the groups' tops, kept
-        # per group: the groups are shared by many characters), less the character's own.
+        # per group: the groups are shared by many characters; the main-reading groups are
+        # inside the others), less the character's own.
         get = self.logp.get
         unknown = self.unknown_logp
         top = unknown
-        for group in groups:
+        for kind, group in groups:
+            if kind == "homophone":
+                continue
             value = self._group_top.get(group)
             if value is None:
                 value = self._group_top[group] = max([get(c, unknown) for c in group],
@@ -252,6 +292,32 @@ class StatModel:
             top = max(top, value)
         self._alone[char] = top - get(char, unknown)
         return result
+
+    def confusion_pairs(self):
+        """Every pair (character, a character it may have been typed for) of CJK ideographs,
+        as one sorted numpy uint32 array of ``(a << 15) | b`` (offsets from U+4E00): the
+        trigram scan asks it of thousands of candidates at once.  The keys of ``confusion``
+        for every character; kept in patrol's cache under the model's key (built once, in
+        about a second)."""
+        found = self._confusion_pairs
+        if found is None:
+            arrays = _cached(self.key, "confusions", lambda: [self._build_confusion_pairs()])
+            found = arrays[0] if arrays is not None and arrays[0].dtype == "<u4" \
+                else self._build_confusion_pairs()
+            self._confusion_pairs = found
+        return found
+
+    def _build_confusion_pairs(self):
+        import numpy as np
+
+        chars = sorted(c for c in set(self.readings) | set(self.shapes) if CJK_RUN.fullmatch(c))
+        others = ["".join([group for _, group in self._groups(c)]) for c in chars]
+        sizes = np.fromiter(map(len, others), dtype=np.int64, count=len(others))
+        own = np.repeat(np.frombuffer("".join(chars).encode("utf-32-le"), dtype="<u4")
+                        - np.uint32(CJK_FIRST), sizes)
+        other = np.frombuffer("".join(others).encode("utf-32-le"), dtype="<u4") - np.uint32(CJK_FIRST)
+        keep = (other < np.uint32(CJK_SPAN)) & (other != own)
+        return unique((own[keep] << np.uint32(15)) | other[keep])
 
     # --- masked index -----------------------------------------------------------------
     def masked(self, key: str) -> frozenset[str]:
@@ -337,37 +403,60 @@ class StatModel:
     def covered(self, run: str) -> bytearray:
         """1 for every character inside a dictionary word of two or more characters, and for
         every character that is not a CJK ideograph (never examined)."""
-        return self._scan(run, exact=True)[0]
+        return self.covered_many([run])[0][0]
 
-    def pair_cover(self, texts: Sequence[str]) -> list[tuple[bytearray, list[int]]]:
-        """For each text: a byte per character, 1 where a two-character covering word holds it
-        or it is no CJK ideograph (never examined, and in no word), and the starts of the
-        two-character words that have homophone words (``pairs``).
+    def covered_many(self, texts: Sequence[str]) -> list[tuple[bytearray, list[int]]]:
+        """For each text, ``covered`` and the starts of the two-character words that have
+        homophone words (``pairs``).
 
-        Two-character words cover most text, so this is most of ``covered``'s work; the texts
-        are looked at together, with numpy (one call has a fixed cost of some 30 µs).
+        The texts are looked at together, with numpy (a call has a fixed cost of some 30 µs):
+        a table of pairs first, then the windows of three and four characters over what pairs
+        leave, asked of sorted keys.
         """
         if not texts:
             return []
         import numpy as np
 
-        table, bits, ids = self._pairs()
+        index = self._index()
         # One pass over the texts joined by a line break (in no word).  A lone surrogate keeps
         # its place: one code per character.
         joined = "\n".join(texts)
         offsets = (np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
                    - np.uint32(CJK_FIRST))                  # below the block wrapped round: large
-        other = offsets >= np.uint32(CJK_SPAN)
-        rank = table[np.minimum(offsets, np.uint32(CJK_SPAN))].astype(np.uint32)
+        ideograph = offsets < np.uint32(CJK_SPAN)
+        # Characters other than CJK ideographs (punctuation, digits, Latin) are never examined
+        # and no word contains them: they count as covered.
+        covered = ~ideograph
+        rank = index.table[np.minimum(offsets, np.uint32(CJK_SPAN))].astype(np.uint32)
         # Two bits per pair of ranks, both in one byte: covers, has homophone words.
-        slot = (rank[:-1] * np.uint32(ids) + rank[1:]) << np.uint32(1)
-        two = (bits[slot >> np.uint32(3)] >> (slot & np.uint32(7)).astype(np.uint8)) & np.uint8(3)
+        slot = (rank[:-1] * np.uint32(index.ranks) + rank[1:]) << np.uint32(1)
+        two = (index.bits[slot >> np.uint32(3)] >> (slot & np.uint32(7)).astype(np.uint8)) & np.uint8(3)
         pair = (two & np.uint8(1)).view(bool)
-        other[:-1] |= pair
-        other[1:] |= pair
-        flat = other.view(np.uint8).tobytes()
-        out: list[tuple[bytearray, list[int]]] = []
+        covered[:-1] |= pair
+        covered[1:] |= pair
+        left = ~covered
+        if left.any():
+            code = np.where(ideograph, offsets, np.uint32(0)).astype(np.uint64)
+            n = len(code)
+            for length, keys in ((3, index.threes), (4, index.fours)):
+                count = n - length + 1
+                if count <= 0 or not len(keys):
+                    continue
+                # The windows of ideographs that hold a character pairs leave.
+                asked, whole = left[:count].copy(), ideograph[:count].copy()
+                for j in range(1, length):
+                    asked |= left[j:j + count]
+                    whole &= ideograph[j:j + count]
+                starts = np.flatnonzero(asked & whole)
+                key = code[starts]
+                for j in range(1, length):
+                    key = (key << np.uint64(15)) | code[starts + j]
+                found = starts[member(keys, key)]
+                for j in range(length):
+                    covered[found + j] = True
+        flat = covered.view(np.uint8).tobytes()
         words = np.flatnonzero(two >> np.uint8(1)).tolist()
+        out: list[tuple[bytearray, list[int]]] = []
         w, start = 0, 0
         for text in texts:
             stop = start + len(text)
@@ -379,52 +468,12 @@ class StatModel:
             start = stop + 1
         return out
 
-    def _pairs(self):
-        """The index of ``pair_cover`` (see ``_pair_index``), read or built on the first use."""
-        index = self._pair_index
+    def _index(self) -> _CoverIndex:
+        """The index of ``covered_many`` (see ``_cover_index``), read or built on the first use."""
+        index = self._cover_index
         if index is None:
-            index = self._pair_index = _pair_index(self.pairs, self.key)
+            index = self._cover_index = _cover_index(self.pairs, self.cover, self.key)
         return index
-
-    def _scan(self, run: str, exact: bool = False,
-              paired: tuple[bytearray, list[int]] | None = None) -> tuple[bytearray, list[int]]:
-        """``covered`` and the starts of the two-character words that have homophone words.
-
-        Unless ``exact``, a character of ``lone`` between covered neighbours is left as it is:
-        it is never examined (see ``candidates``) whether a longer word covers it or not.
-        ``paired`` is ``pair_cover``'s answer for ``run`` when the caller has it (it is
-        changed in place).
-        """
-        n = len(run)
-        # Characters other than CJK ideographs (punctuation, digits, Latin) are never examined
-        # and no word contains them: they start out "covered", and a text is scanned whole
-        # rather than run by run.  Two-character words cover most text; only what they leave
-        # is tried with longer words.
-        mask, words = paired if paired is not None else self.pair_cover([run])[0]
-        cover = self.cover
-        # Unrolled (a loop over ranges built with max/min cost more than the look-ups).
-        last3, last4 = n - 3, n - 4
-        skip = _NOTHING if exact else self.lone
-        i = mask.find(0)
-        while i >= 0:
-            if run[i] in skip and (i == 0 or mask[i - 1]) and (i == n - 1 or mask[i + 1]):
-                pass
-            elif i >= 2 and i - 2 <= last3 and run[i - 2:i + 1] in cover:
-                mask[i - 2:i + 1] = b"\x01\x01\x01"
-            elif i >= 1 and i - 1 <= last3 and run[i - 1:i + 2] in cover:
-                mask[i - 1:i + 2] = b"\x01\x01\x01"
-            elif i <= last3 and run[i:i + 3] in cover:
-                mask[i:i + 3] = b"\x01\x01\x01"
-            elif i >= 3 and i - 3 <= last4 and run[i - 3:i + 1] in cover:
-                mask[i - 3:i + 1] = b"\x01\x01\x01\x01"
-            elif i >= 2 and i - 2 <= last4 and run[i - 2:i + 2] in cover:
-                mask[i - 2:i + 2] = b"\x01\x01\x01\x01"
-            elif i >= 1 and i - 1 <= last4 and run[i - 1:i + 3] in cover:
-                mask[i - 1:i + 3] = b"\x01\x01\x01\x01"
-            elif i <= last4 and run[i:i + 4] in cover:
-                mask[i:i + 4] = b"\x01\x01\x01\x01"
-            i = mask.find(0, i + 1)
-        return mask, words
 
     def suggest(self, run: str, i: int) -> list[tuple[str, str]]:
         """Corrections for ``run[i]`` that make a dictionary word with its neighbours."""
@@ -452,12 +501,12 @@ class StatModel:
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
                    word_floor: float | None = None, floors: dict[str, float] | None = None,
                    attested: bytes = b"",
-                   paired: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
+                   covered: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
         word written for a homophone word, when given).  A character whose byte in ``attested``
         is set (official text writes the trigrams around it: ``trigrams.Scan.run``) is not
-        examined, nor a two-character word both of whose characters are.  ``paired``:
-        ``pair_cover``'s answer for ``text``, when the caller has it.
+        examined, nor a two-character word both of whose characters are.  ``covered``:
+        ``covered_many``'s answer for ``text``, when the caller has it.
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -472,7 +521,7 @@ class StatModel:
         best = self._best
         need = _need(cost, floor)
         # The whole text at once: windows that reach past a CJK run find no word there.
-        mask, words = self._scan(text, paired=paired)
+        mask, words = covered if covered is not None else self.covered_many([text])[0]
         i = mask.find(0)
         while i >= 0:
             j = mask.find(1, i)

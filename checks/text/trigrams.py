@@ -26,8 +26,9 @@ the text as written is looked up in a 16 MB bit filter of the set (``_bitmap``, 
 patrol's cache).  For each character examined, the characters that complete one of its windows
 into a trigram of the set are one range of the keys sorted so that the two known characters
 come first (``_orders``: three sorted copies, mapped from the cache), about nine where its
-confusions are about 130; those that are confusions of the character are then asked of the
-keys for the other windows.  Questions are asked in sorted order (``_search``).
+confusions are about 130.  Those that are confusions of the character (every pair of the
+model's, one sorted array: ``StatModel.confusion_pairs``) are then asked of the keys for the
+other windows.  Questions are asked in sorted order (``arrays.search``).
 
 File format: comment lines (``#``), among them ``# keys: N first: A last: B``, a line
 ``--``, then a zlib stream of the N sorted trigram keys as little-endian unsigned 64-bit
@@ -44,10 +45,11 @@ import re
 import sys
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from checks.text.arrays import member
 from checks.text.rules import DataFileError
 
 BASE = 0x4E00
@@ -285,7 +287,7 @@ class Scanned(NamedTuple):
 
 
 class Scan:
-    """The trigram scan for one model's confusion sets (kept per character, as numpy arrays).
+    """The trigram scan for one model's confusion sets.
 
     A character is examined where official text lacks every trigram of ideographs across it and
     there are two or three of them; with ``one_window``, also where there is only one; with
@@ -293,21 +295,13 @@ class Scan:
     stands.  Every trigram across a corrected character must be one official text writes.
     """
 
-    def __init__(self, trigrams: Trigrams, confusion: Callable[[str], Iterable[str]],
+    def __init__(self, trigrams: Trigrams, confusion_pairs: Callable[[], object],
                  one_window: bool = False, one_written: bool = False) -> None:
         self.trigrams = trigrams
-        self.confusion = confusion
+        # Every (character, confusion) of the model, sorted: ``StatModel.confusion_pairs``.
+        self.confusion_pairs = confusion_pairs
         self.one_window = one_window
         self.one_written = one_written
-        self._by_char: dict[str, str] = {}
-
-    def _confusable(self, char: str) -> str:
-        """The ideographs ``char`` may have been typed for, in code point order."""
-        found = self._by_char.get(char)
-        if found is None:
-            found = self._by_char[char] = "".join(sorted(c for c in self.confusion(char)
-                                                         if BASE <= ord(c) <= TOP))
-        return found
 
     def _written(self, a, b, c):
         """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays) as the text writes
@@ -323,13 +317,8 @@ class Scan:
         """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays): is it one of the keys?"""
         import numpy as np
 
-        keys = self.trigrams.orders()[0]
-        if not len(a) or not len(keys):
-            return np.zeros(len(a), dtype=bool)
         queries = (a.astype(np.uint64) << np.uint64(30)) | (b.astype(np.uint64) << np.uint64(15)) | c
-        at = _search(keys, queries)
-        at[at >= len(keys)] = 0
-        return keys[at] == queries
+        return member(self.trigrams.orders()[0], queries)
 
     def __call__(self, texts: Sequence[str]) -> list[list[Scanned]]:
         """For each text, its characters that the trigrams correct."""
@@ -379,7 +368,7 @@ class Scan:
             return out, attested
         # In batches of characters: their rows (one per candidate, about nine each, a few
         # hundred at most) are the scan's memory, a few MB a batch whatever the text's length.
-        pieces = [self._corrections(joined, u, valid, positions[k:k + SCAN_BATCH])
+        pieces = [self._corrections(u, valid, positions[k:k + SCAN_BATCH])
                   for k in range(0, len(positions), SCAN_BATCH)]
         at = np.concatenate([p[0] for p in pieces])
         rows = np.concatenate([p[1] for p in pieces])
@@ -400,7 +389,7 @@ class Scan:
             out[line].append(Scanned(i - starts[line], chr(c + BASE), span, known_here))
         return out, attested
 
-    def _corrections(self, joined: str, u, valid, positions):
+    def _corrections(self, u, valid, positions):
         """(index, replacement, windows written as they stand) of each confusion of the
         characters at ``positions`` that makes every trigram across it one official text
         writes."""
@@ -439,16 +428,8 @@ class Scan:
         at, rows = np.concatenate(rows_at), np.concatenate(rows)
         order = np.argsort(at, kind="stable")             # by position, as the caller reads them
         at, rows = at[order], rows[order]
-        # Only the confusions of the character written: the pairs (character, confusion) of the
-        # characters here, sorted, asked for each row.
-        chars = np.unique(u[positions])
-        tables = [self._confusable(chr(c + BASE)) for c in chars.tolist()]
-        sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
-        pairs = (np.repeat(chars, sizes) << np.uint32(15)) | (
-            np.frombuffer("".join(tables).encode("utf-32-le"), dtype="<u4") - np.uint32(BASE))
-        asked = (u[at] << np.uint32(15)) | rows
-        where = np.minimum(_search(pairs, asked), max(len(pairs) - 1, 0))
-        good = pairs[where] == asked if len(pairs) else np.zeros(len(asked), dtype=bool)
+        # Only the confusions of the character written.
+        good = member(self.confusion_pairs(), (u[at] << np.uint32(15)) | rows)
         at, rows = at[good], rows[good]
         found = np.zeros(len(at), dtype=np.int8)         # windows official text writes as written
         for offset in (1, 0, 2):
@@ -460,17 +441,6 @@ class Scan:
             found += windows & self._exact(u[s], u[s + 1], u[s + 2])
             at, rows, found = at[good], rows[good], found[good]
         return at, rows, found
-
-
-def _search(table, queries):
-    """``numpy.searchsorted(table, queries)``, asked in sorted order: from one question to the
-    next the search stays near, which on a table of millions is several times faster."""
-    import numpy as np
-
-    order = np.argsort(queries)
-    found = np.empty(len(queries), dtype=np.intp)
-    found[order] = np.searchsorted(table, queries[order])
-    return found
 
 
 def trigrams_for(data_dir: Path) -> Trigrams:
