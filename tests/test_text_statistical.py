@@ -214,7 +214,7 @@ REAL_TEXTS = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" 
 
 
 def _cover_by_hand(model, text: str) -> tuple[bytearray, list[int]]:
-    """``covered_many`` by its definition, one dictionary look-up per window of characters."""
+    """``prepare_many``'s cover by its definition, one dictionary look-up per window of characters."""
     mask = bytearray(0 if "\u4e00" <= c <= "\u9fff" else 1 for c in text)
     for length in (2, 3, 4):
         for start in range(len(text) - length + 1):
@@ -222,6 +222,16 @@ def _cover_by_hand(model, text: str) -> tuple[bytearray, list[int]]:
                 mask[start:start + length] = b"\x01" * length
     words = [i for i in range(len(text) - 1) if model.pairs.get(text[i:i + 2])]
     return mask, words
+
+
+def _per_text(prepared, texts: list[str]) -> list[tuple[bytearray, list[int]]]:
+    """What ``prepare_many`` found for each of ``texts`` (prepared together): its cover and the
+    starts of its two-character words with homophone words, in the text."""
+    out = []
+    for text, base in zip(texts, prepared.starts):
+        end = base + len(text)
+        out.append((bytearray(prepared.covered[base:end]), [w - base for w in prepared.words if base <= w < end]))
+    return out
 
 
 def test_the_cover_of_many_texts_at_once_is_each_text_by_definition(tmp_path, monkeypatch):
@@ -236,18 +246,32 @@ def test_the_cover_of_many_texts_at_once_is_each_text_by_definition(tmp_path, mo
               "中华人民共和国", "市发改委", "发改委", "社会主义核心价值观"]
     assert sum(len(line) for line in lines) > 500_000
     expected = [_cover_by_hand(model, line) for line in lines]
-    assert model.covered_many(lines) == expected
+    prepared = model.prepare_many(lines)
+    assert _per_text(prepared, lines) == expected
+    # Each character's log-probability alone and the ideographs around it, up to three.
+    joined = "\n".join(lines)
+    assert len(prepared.singles) == len(prepared.reach) == len(joined)
+
+    def ideograph(at: int) -> bool:
+        return 0 <= at < len(joined) and "\u4e00" <= joined[at] <= "\u9fff"
+
+    for at in range(0, len(joined), 7):
+        if ideograph(at):
+            assert prepared.singles[at] == model.logp.get(joined[at], model.unknown_logp)
+            before = next((k for k in range(1, 4) if not ideograph(at - k)), 4) - 1
+            after = next((k for k in range(1, 4) if not ideograph(at + k)), 4) - 1
+            assert prepared.reach[at] == 4 * before + after, (at, joined[at])
     assert sum(len(words) for _, words in expected) > 1000     # homophone words were asked
     # Words of three and four characters cover what pairs leave (发改委: 发改 and 改委 are no words).
     assert model.covered("发改委") == bytearray(b"\x01\x01\x01")
     assert "发改" not in model.cover and "改委" not in model.cover
-    assert model.covered_many([]) == []
+    assert model.prepare_many([]).starts == [] and model.prepare_many([""]).covered == b""
     # The index is kept in patrol's cache under the model's key; a damaged copy is built again.
     (cached,) = (tmp_path / "cache").glob("text-cover-*.bin")
     size = cached.stat().st_size
     cached.write_bytes(cached.read_bytes()[:size // 2])
     model._cover_index = None
-    assert model.covered_many(lines[-40:]) == expected[-40:]
+    assert _per_text(model.prepare_many(lines[-40:]), lines[-40:]) == expected[-40:]
     assert cached.stat().st_size == size
     model._cover_index = None                    # the next test reads the default cache again
 
@@ -260,7 +284,8 @@ def test_the_cover_of_a_model_made_by_hand():
     logp = {"会议": -8.0, "悔意": -12.0, "A会": -9.0, "会": -6.0, "议": -7.0, "联席会议": -11.0,
             "检察院": -10.0}
     model = StatModel(logp, {}, -20.0, {}, {}, {}, alternatives={"悔意": "会议"})
-    assert model.covered_many(["召开会议", "A会", "联席悔意", "人民检察院", "联席会议"]) == [
+    texts = ["召开会议", "A会", "联席悔意", "人民检察院", "联席会议"]
+    assert _per_text(model.prepare_many(texts), texts) == [
         (bytearray(b"\x00\x00\x01\x01"), []), (bytearray(b"\x01\x00"), []),
         (bytearray(b"\x00\x00\x01\x01"), [2]), (bytearray(b"\x00\x00\x01\x01\x01"), []),
         (bytearray(b"\x01\x01\x01\x01"), [])]

@@ -13,6 +13,7 @@ from checks.text.rules import read_table
 from tests.test_text_cmd import patrol
 
 DATA = Path(__file__).resolve().parent.parent / "patroldata" / "text"
+REAL_TEXTS = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" / "texts"
 LATE = date(2026, 11, 1)
 
 
@@ -101,6 +102,41 @@ def test_the_lexicon_vetoes_a_flag_only_where_official_text_writes_it():
     assert lexicon.covers("授予海关关衔", 4, 6)
     assert not lexicon.covers("提高行政效律", 4, 6)
     assert lexicon.name_spans("依托赣政通办理") == [(2, 5)]
+
+
+def test_name_spans_are_every_place_a_name_stands():
+    """Every occurrence of every protected name and place, overlapping ones too, by end and
+    the longest first, on real official text (as an Aho-Corasick automaton reports them)."""
+    lexicon = OfficialLexicon.load(DATA)
+    texts = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))[:30]
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    texts += ["湖北省武汉市", "上海市上海", "", "省", "内蒙古自治区"]
+    by_length = sorted({len(name) for name in lexicon.names})
+    found = 0
+    for text in texts:
+        expected = sorted(((s, s + n) for n in by_length for s in range(len(text) - n + 1)
+                           if text[s:s + n] in lexicon.names), key=lambda span: (span[1], span[0]))
+        assert lexicon.name_spans(text) == expected, text
+        found += len(expected)
+    assert found > 500
+    assert OfficialLexicon(["关衔"]).name_spans("依托赣政通办理") == []
+
+
+def test_the_official_strings_are_read_once_and_kept_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "text"
+    data.mkdir()
+    (data / "official.txt").write_text("# strings\n关衔\t3\n禁行\t2\n", encoding="utf-8")
+    assert OfficialLexicon.load(data).strings == {"关衔", "禁行"}
+    (cached,) = (tmp_path / "cache").glob("official-strings-*.bin")
+    assert OfficialLexicon.load(data).strings == {"关衔", "禁行"}        # from the cache
+    cached.write_bytes(b"damaged")
+    assert OfficialLexicon.load(data).strings == {"关衔", "禁行"}
+    (data / "official.txt").write_text("关衔\t3\n", encoding="utf-8")     # a new file: a new copy
+    assert OfficialLexicon.load(data).strings == {"关衔"}
+    assert len(list((tmp_path / "cache").glob("official-strings-*.bin"))) == 2
+    (data / "official.txt").unlink()
+    assert OfficialLexicon.load(data).strings == frozenset()
 
 
 def test_own_vocabulary_needs_different_surroundings():

@@ -18,7 +18,7 @@ from checks.text.officeholders import OfficeholderChecker
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import DataFileError, RuleMatcher, load_rules, load_yaml
 from checks.text.spans import keep_disjoint, outside
-from checks.text.statistical import Candidate, StatModel, load_model
+from checks.text.statistical import Candidate, Prepared, StatModel, load_model
 from checks.text.trigrams import Scan, Scanned, Trigrams, trigrams_for
 from patroldata import data_path
 
@@ -218,8 +218,8 @@ class TextChecker:
                 scanned, attested = self.scanner.run(group)
             else:
                 scanned, attested = [()] * len(group), [b""] * len(group)
-            covered = self.model.covered_many(group)
-            results += [self._check(text, dates[start + k], scanned[k], attested[k], covered[k])
+            prepared = self.model.prepare_many(group)
+            results += [self._check(text, dates[start + k], scanned[k], attested[k], prepared, k)
                         if text else [] for k, text in enumerate(group)]
             start = end
         return results
@@ -235,7 +235,7 @@ class TextChecker:
         return self._scanner
 
     def _check(self, text: str, published: date, scanned: list[Scanned],
-               attested: bytes = b"", covered: tuple[bytearray, list[int]] | None = None) -> list[TextFlag]:
+               attested: bytes = b"", prepared: Prepared | None = None, index: int = 0) -> list[TextFlag]:
         flags = self.rules.match(text, published)
         if flags:
             flags = [f for f in flags if not self._split_by_words(text, f)]
@@ -259,7 +259,7 @@ class TextChecker:
         # a date read wrongly (1900) must not hide one.
         personal = find_personal_data(text)
         flags += personal
-        candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested, covered),
+        candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested, prepared, index),
                                 bool(self.settings.get("suspect_score_by_channel")))
         if scanned:
             candidates += self._kept(text, self._scanned(text, scanned, candidates), False, True)
@@ -345,14 +345,15 @@ class TextChecker:
         return self.context.protected_spans(text, self.model.logp, kinds)
 
     def candidates(self, text: str, floor: float = 0.0, attested: bytes = b"",
-                   covered: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
+                   prepared: Prepared | None = None, index: int = 0) -> list[Candidate]:
         """The statistical layer's corrections whose gain is positive and at least ``floor``
-        (``attested``, ``covered``: what the trigram scan and ``StatModel.covered_many`` found
-        for ``text``, when the caller has it)."""
+        (``attested``: what the trigram scan found for ``text``; ``prepared``: what
+        ``StatModel.prepare_many`` found for texts of which ``text`` is the ``index``-th, when
+        the caller has them)."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
         return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
-                                     self._floors(floor), attested, covered)
+                                     self._floors(floor), attested, prepared, index)
 
     def _floors(self, floor: float) -> dict[str, float] | None:
         """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers

