@@ -16,14 +16,11 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from common.errors import ConfigError
 from common.thresholds import defaults
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"       # the checkout's own config/ (patrol.example.yaml)
-
-
-class ConfigError(Exception):
-    """A configuration mistake; the message names the file, the key and the problem."""
 
 
 @dataclass

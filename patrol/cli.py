@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None, batch: bool = False) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    from common.config import ConfigError
+    # Not common.config, which `patrol text` never needs.
+    from common.errors import ConfigError
     try:
         handler = _handler(args.command)
         if batch:

@@ -300,8 +300,14 @@ def test_the_confusion_pairs_are_every_confusion_set(tmp_path, monkeypatch):
     monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
     model = load_model(DATA)
     model._confusion_pairs = None
-    pairs = model.confusion_pairs()
+    pairs, bits = model.confusion_pairs()
     assert pairs.dtype == np.dtype("<u4") and bool(np.all(pairs[1:] > pairs[:-1]))
+    # The filter passes every pair, and the search behind it answers exactly.
+    from checks.text.arrays import maybe, member
+    assert bool(maybe(bits, pairs).all())
+    others = np.arange(0, 1 << 30, 997, dtype=np.uint32)
+    assert np.array_equal(member(pairs, others, bits), member(pairs, others))
+    assert 0.02 < float(maybe(bits, others).mean()) < 0.15
     text = "".join(path.read_text(encoding="utf-8") for path in sorted(REAL_TEXTS.rglob("*.txt"))[:20])
     chars = sorted({c for c in text if "\u4e00" <= c <= "\u9fff"}
                    | set(sorted(c for c in model.readings if "\u4e00" <= c <= "\u9fff")[::5]))
@@ -315,6 +321,6 @@ def test_the_confusion_pairs_are_every_confusion_set(tmp_path, monkeypatch):
     size = cached.stat().st_size
     cached.write_bytes(cached.read_bytes()[:size - 100])
     model._confusion_pairs = None
-    assert np.array_equal(model.confusion_pairs(), pairs)
+    assert np.array_equal(model.confusion_pairs()[0], pairs) and np.array_equal(model.confusion_pairs()[1], bits)
     assert cached.stat().st_size == size
     model._confusion_pairs = None

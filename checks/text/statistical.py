@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from checks.text.arrays import member, unique
+from checks.text.arrays import bit_filter, member, unique
 from checks.text.spans import keep_disjoint
 
 MODEL_VERSION = 14
@@ -63,7 +63,8 @@ WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which 
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 CJK_FIRST, CJK_SPAN = 0x4E00, 0xA000 - 0x4E00    # the block of CJK_RUN
-CACHE_LAYOUT = 2             # of the arrays derived from a model and cached (_cached)
+CACHE_LAYOUT = 3             # of the arrays derived from a model and cached (_cached)
+CONFUSION_FILTER_BITS = 25   # a 4 MB filter of the confusion pairs: 7 % of other pairs pass it
 _KEY = "\x01"                # starts a masked key inside a bucket string
 _VALUE = "\x02"              # separates the key from its characters
 _NOTHING: frozenset[str] = frozenset()
@@ -123,7 +124,7 @@ class Prepared(NamedTuple):
 
     covered: bytes         # 1: inside a covering word of 2-4 characters, or no CJK ideograph
     words: list[int]       # starts of the two-character words that have homophone words
-    singles: list[float]   # each character's log-probability alone (CJK ideographs; the
+    singles: Sequence[float]  # each character's log-probability alone (CJK ideographs; the
     #                        unknown one for the others, which no window holds)
     reach: bytes           # 4 * l + r: the CJK ideographs right before (l) and after (r)
     #                        each character, up to 3 each (the windows a word can fill)
@@ -319,16 +320,20 @@ class StatModel:
 
     def confusion_pairs(self):
         """Every pair (character, a character it may have been typed for) of CJK ideographs,
-        as one sorted numpy uint32 array of ``(a << 15) | b`` (offsets from U+4E00): the
-        trigram scan asks it of thousands of candidates at once.  The keys of ``confusion``
-        for every character; kept in patrol's cache under the model's key (built once, in
-        about a second)."""
+        as one sorted numpy uint32 array of ``(a << 15) | b`` (offsets from U+4E00), and a
+        4 MB bit filter of it (``arrays.bit_filter``): the trigram scan asks them about
+        hundreds of thousands of candidates at once.  The keys of ``confusion`` for every
+        character; kept in patrol's cache under the model's key (built in about 0.2 s)."""
         found = self._confusion_pairs
         if found is None:
-            arrays = _cached(self.key, "confusions", lambda: [self._build_confusion_pairs()])
-            found = arrays[0] if arrays is not None and arrays[0].dtype == "<u4" \
-                else self._build_confusion_pairs()
-            self._confusion_pairs = found
+            def build() -> list:
+                keys = self._build_confusion_pairs()
+                return [keys, bit_filter(keys, CONFUSION_FILTER_BITS)]
+
+            arrays = _cached(self.key, "confusions", build)
+            if arrays is None or arrays[0].dtype != "<u4" or len(arrays[1]) != 1 << (CONFUSION_FILTER_BITS - 3):
+                arrays = build()
+            found = self._confusion_pairs = (arrays[0], arrays[1])
         return found
 
     def _build_confusion_pairs(self):
@@ -461,8 +466,7 @@ class StatModel:
         covered[1:] |= pair
         left = ~covered
         if left.any():
-            code = np.where(ideograph, offsets, np.uint32(0)).astype(np.uint64)
-            n = len(code)
+            n = len(offsets)
             for length, keys in ((3, index.threes), (4, index.fours)):
                 count = n - length + 1
                 if count <= 0 or not len(keys):
@@ -473,9 +477,9 @@ class StatModel:
                     asked |= left[j:j + count]
                     whole &= ideograph[j:j + count]
                 starts = np.flatnonzero(asked & whole)
-                key = code[starts]
+                key = offsets[starts].astype(np.uint64)
                 for j in range(1, length):
-                    key = (key << np.uint64(15)) | code[starts + j]
+                    key = (key << np.uint64(15)) | offsets[starts + j]
                 found = starts[member(keys, key)]
                 for j in range(length):
                     covered[found + j] = True
@@ -489,12 +493,13 @@ class StatModel:
             run_after[:-k] &= ideograph[k:]
             run_after[-k:] = False
             after += run_after.view(np.uint8)
-        starts = [0]
-        for text in texts:
-            starts.append(starts[-1] + len(text) + 1)
-        starts.pop()
+        starts = list(itertools.accumulate([len(text) + 1 for text in texts[:-1]], initial=0)) if texts else []
+        # An array of doubles rather than a list: made with one copy, where a list of a million
+        # floats takes ten times as long; what is read of it is a few characters' values.
+        singles = array.array("d")
+        singles.frombytes(index.singles[clipped].tobytes())
         return Prepared(covered.view(np.uint8).tobytes(), np.flatnonzero(two >> np.uint8(1)).tolist(),
-                        index.singles[clipped].tolist(), (before * np.uint8(4) + after).tobytes(), starts)
+                        singles, (before * np.uint8(4) + after).tobytes(), starts)
 
     def _index(self) -> _CoverIndex:
         """The index of ``prepare_many`` (see ``_cover_index``), read or built on the first use."""
@@ -605,7 +610,7 @@ class StatModel:
         out += keep_disjoint(found, out[first:])
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
-                 singles: list[float], at: int, reach: int) -> list[tuple[str, str]]:
+                 singles: Sequence[float], at: int, reach: int) -> list[tuple[str, str]]:
         """Like ``suggest``, without the corrections that cannot gain ``floor``.
 
         A correction's gain is at most, over the words W it makes (or the corrected character
@@ -686,7 +691,7 @@ class StatModel:
                 if bound[c] - cost.get(confusion[c], 99.0) >= floor]
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
-              floors: dict[str, float] | None, singles: list[float], at: int, reach: int) -> Candidate | None:
+              floors: dict[str, float] | None, singles: Sequence[float], at: int, reach: int) -> Candidate | None:
         """The best correction of ``run[i]`` that gains more than zero and reaches ``floor`` (its
         channel's, in ``floors``), or None."""
         options = self._options(run, i, cost, floor, need, singles, at, reach)

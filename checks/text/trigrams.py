@@ -41,6 +41,7 @@ from __future__ import annotations
 import array
 import bisect
 import hashlib
+import itertools
 import re
 import sys
 import threading
@@ -298,7 +299,8 @@ class Scan:
     def __init__(self, trigrams: Trigrams, confusion_pairs: Callable[[], object],
                  one_window: bool = False, one_written: bool = False) -> None:
         self.trigrams = trigrams
-        # Every (character, confusion) of the model, sorted: ``StatModel.confusion_pairs``.
+        # Every (character, confusion) of the model, sorted, and its filter:
+        # ``StatModel.confusion_pairs``.
         self.confusion_pairs = confusion_pairs
         self.one_window = one_window
         self.one_written = one_written
@@ -329,9 +331,8 @@ class Scan:
         1 where official text writes two or more of the trigrams across it as they stand (as
         the filter says: nearly always right)."""
         out: list[list[Scanned]] = [[] for _ in texts]
-        attested = [bytes(len(t)) for t in texts]
         if not self.trigrams or not any(len(t) >= 3 for t in texts):
-            return out, attested
+            return out, [bytes(len(t)) for t in texts]
         import numpy as np
 
         # One pass over the texts joined by a line break (no trigram spans it).  A lone
@@ -340,7 +341,7 @@ class Scan:
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4") - np.uint32(BASE)
         n = len(codes)
         if n < 3:
-            return out, attested
+            return out, [bytes(len(t)) for t in texts]
         ideograph = codes <= np.uint32(TOP - BASE)          # below BASE wrapped round: large
         # Offsets, 0 for other characters, and two more 0s: u[i + 2] for any i (masked).
         u = np.concatenate((np.where(ideograph, codes, np.uint32(0)), np.zeros(2, dtype=np.uint32)))
@@ -355,9 +356,7 @@ class Scan:
         written = np.concatenate((pad, seen, pad))
         count = valid[:n].astype(np.int8) + valid[1:n + 1] + valid[2:n + 2]
         known = written[:n].astype(np.int8) + written[1:n + 1] + written[2:n + 2]
-        starts = [0]
-        for text in texts:
-            starts.append(starts[-1] + len(text) + 1)
+        starts = list(itertools.accumulate([len(text) + 1 for text in texts], initial=0))
         flags = (known >= 2).view(np.uint8).tobytes()
         attested = [flags[starts[k]:starts[k + 1] - 1] for k in range(len(texts))]
         examined = (known == 0) & (count >= (1 if self.one_window else 2))
@@ -426,11 +425,12 @@ class Scan:
             return (np.zeros(0, dtype=positions.dtype), np.zeros(0, dtype=np.uint32),
                     np.zeros(0, dtype=np.int8))
         at, rows = np.concatenate(rows_at), np.concatenate(rows)
+        # Only the confusions of the character written.
+        pairs, bits = self.confusion_pairs()
+        good = member(pairs, (u[at] << np.uint32(15)) | rows, bits)
+        at, rows = at[good], rows[good]
         order = np.argsort(at, kind="stable")             # by position, as the caller reads them
         at, rows = at[order], rows[order]
-        # Only the confusions of the character written.
-        good = member(self.confusion_pairs(), (u[at] << np.uint32(15)) | rows)
-        at, rows = at[good], rows[good]
         found = np.zeros(len(at), dtype=np.int8)         # windows official text writes as written
         for offset in (1, 0, 2):
             windows = valid[at + offset]
