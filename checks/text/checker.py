@@ -18,7 +18,7 @@ from checks.text.officeholders import OfficeholderChecker
 from checks.text.privacy import find_personal_data, mask_spans
 from checks.text.rules import DataFileError, RuleMatcher, load_rules, load_yaml
 from checks.text.spans import keep_disjoint, outside
-from checks.text.statistical import Candidate, Prepared, StatModel, load_model
+from checks.text.statistical import Candidate, Prepared, StatModel, load_model, need_for
 from checks.text.trigrams import Scan, Scanned, Trigrams, trigrams_for
 from patroldata import data_path
 
@@ -163,6 +163,7 @@ class TextChecker:
         self._names: NameMatcher | None = None
         self._expressions: NameMatcher | None = None
         self._guarded = self._guarded_spans         # bound once: passed on every check
+        self._needs: dict[float, float] = {}        # need_for(cost, floor) by floor
 
     @property
     def model(self) -> StatModel:
@@ -312,8 +313,8 @@ class TextChecker:
             need = settings.need(hit)
             if need is None or any(c.start <= hit.index < c.end for c in found):
                 continue                    # (the word model's correction there wins)
-            cand = self.model.correction(text, hit.index, hit.replacement, cost)
-            if cand is not None and cand.score >= need:
+            cand = self.model.correction(text, hit.index, hit.replacement, cost, need)
+            if cand is not None:
                 made.append(cand)
         made.sort(key=lambda c: -c.score)
         return keep_disjoint(made, found)
@@ -352,8 +353,11 @@ class TextChecker:
         the caller has them)."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
+        need = self._needs.get(floor)
+        if need is None:
+            need = self._needs[floor] = need_for(self.settings["cost"], floor)
         return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
-                                     self._floors(floor), attested, prepared, index)
+                                     self._floors(floor), attested, prepared, index, need)
 
     def _floors(self, floor: float) -> dict[str, float] | None:
         """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers

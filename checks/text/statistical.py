@@ -197,7 +197,7 @@ def _cached(key: str, name: str, build) -> list | None:
     return cached_arrays(cache_dir() / f"text-{name}-{digest}.bin", f"text-{name}-*", KEEP_MODELS, build)
 
 
-def _need(cost: dict[str, float], floor: float) -> float:
+def need_for(cost: dict[str, float], floor: float) -> float:
     """The least bound a character correction needs to reach ``floor`` (see StatModel._options)."""
     return floor + min(cost.get("homophone", 99.0), cost.get("other_reading", 99.0),
                        cost.get("near_homophone", 99.0), cost.get("shape", 99.0)) - 1e-9
@@ -510,13 +510,14 @@ class StatModel:
 
     def candidates(self, text: str, cost: dict[str, float], floor: float = 0.0,
                    word_floor: float | None = None, floors: dict[str, float] | None = None,
-                   attested: bytes = b"", prepared: Prepared | None = None, index: int = 0) -> list[Candidate]:
+                   attested: bytes = b"", prepared: Prepared | None = None, index: int = 0,
+                   need: float | None = None) -> list[Candidate]:
         """Corrections whose gain beats zero and reaches ``floor`` (``word_floor`` for a whole
         word written for a homophone word, when given).  A character whose byte in ``attested``
         is set (official text writes the trigrams around it: ``trigrams.Scan.run``) is not
         examined, nor a two-character word both of whose characters are.  ``prepared``:
         ``prepare_many``'s answer for texts of which ``text`` is the ``index``-th, when the
-        caller has it.
+        caller has it; ``need``: ``need_for(cost, floor)``, when the caller has it.
 
         Neighbouring suspicious characters form one cluster (a typo often leaves its
         neighbour uncovered too: 平估 for 评估); a cluster gets its best correction, and
@@ -529,7 +530,7 @@ class StatModel:
         skip = self.skip
         lone = self.lone
         best = self._best
-        need = _need(cost, floor)
+        need = need_for(cost, floor) if need is None else need
         if prepared is None:
             prepared, index = self.prepare_many([text]), 0
         # Positions in the texts prepared together (``at``), and in ``text`` (``at - base``).
@@ -709,13 +710,17 @@ class StatModel:
             return None
         return self._candidate(run, i, *best)
 
-    def correction(self, run: str, i: int, char: str, cost: dict[str, float]) -> Candidate | None:
+    def correction(self, run: str, i: int, char: str, cost: dict[str, float],
+                   floor: float | None = None) -> Candidate | None:
         """``char`` written for ``run[i]`` as a candidate, scored like ``_best`` scores one (its
-        gain may be below zero), or None when ``char`` is no confusion of ``run[i]``."""
+        gain may be below zero), or None when ``char`` is no confusion of ``run[i]`` or its
+        gain is below ``floor``, when given."""
         channel = self.confusion(run[i]).get(char)
         if channel is None:
             return None
         (gain,) = self._gains(run, i, [(char, channel)], cost)
+        if floor is not None and gain < floor:
+            return None
         return self._candidate(run, i, gain, char, channel)
 
     def _gains(self, run: str, i: int, options: list[tuple[str, str]], cost: dict[str, float]) -> list[float]:
