@@ -192,20 +192,20 @@ def _orders(keys, digest: str):
     patrol's cache, else built (0.2 s) and written there."""
     import numpy as np
 
-    from common.cache import cache_dir, map_cached, write_cached
+    from common.cache import cache_dir, cached_arrays
 
     keys = np.frombuffer(keys, dtype=np.uint64)
-    cached = cache_dir() / f"trigram-orders-{digest}.bin"
-    mapped = map_cached(cached)
-    if mapped is not None and len(mapped) == 16 * len(keys):
-        both = np.frombuffer(mapped, dtype=np.uint64)
-        return both[:len(keys)], both[len(keys):]
-    low = np.uint64(0x7FFF)
-    a, b, c = keys >> np.uint64(30), (keys >> np.uint64(15)) & low, keys & low
-    middle = np.sort((a << np.uint64(30)) | (c << np.uint64(15)) | b)
-    right = np.sort((b << np.uint64(30)) | (c << np.uint64(15)) | a)
-    write_cached(cached, middle.tobytes() + right.tobytes(), "trigram-orders-*", CACHE_KEEP)
-    return middle, right
+
+    def build() -> list:
+        low = np.uint64(0x7FFF)
+        a, b, c = keys >> np.uint64(30), (keys >> np.uint64(15)) & low, keys & low
+        return [np.sort((a << np.uint64(30)) | (c << np.uint64(15)) | b),
+                np.sort((b << np.uint64(30)) | (c << np.uint64(15)) | a)]
+
+    found = cached_arrays(cache_dir() / f"trigram-orders-{digest}.bin", "trigram-orders-*", CACHE_KEEP, build)
+    if len(found) != 2 or any(len(a) != len(keys) or a.dtype != np.dtype("<u8") for a in found):
+        found = build()
+    return found[0], found[1]
 
 
 # The filter's hash: a multiply-add of the three offsets in 32-bit arithmetic (wrapping), its
