@@ -320,32 +320,42 @@ def check_account(account: dict[str, Any], posts: list[Post], ctx: CheckContext,
     # Wording: each post's title and text through the shared text checks (checks.text).
     serious = 0
     if text_checker is not None:
-        for p in posts:
-            published = p.day() or today
-            for part, text in (("title", p.title), ("text", p.text)):
-                if not text:
-                    continue
+        parts = [(p, part, text, p.day() or today) for p in posts
+                 for part, text in (("title", p.title), ("text", p.text)) if text]
+        # The account's posts together (one scan of them all: TextChecker.check_many); should
+        # that fail, each alone, so that the failure is told of the post that caused it.
+        together = None
+        many = getattr(text_checker, "check_many", None)
+        if many is not None and parts:
+            try:
+                together = many([text for _, _, text, _ in parts], [day for _, _, _, day in parts])
+            except Exception:  # noqa: BLE001 - checked one by one below, each failure named
+                together = None
+        for n, (p, part, text, published) in enumerate(parts):
+            if together is not None:
+                flags = together[n]
+            else:
                 try:
                     flags = text_checker.check(text, published)
                 except Exception as exc:  # noqa: BLE001 - a checker bug must not lose the account's other findings
                     errors.append(f"text check failed on {p.url or p.title!r}: {exc}")
                     continue
-                for flag in flags or []:
-                    data = _flag_dict(flag)
-                    check = str(data.get("check") or "typo")
-                    severity = str(data.get("severity") or
-                                   (Severity.VETO.value if check == "serious_error" else Severity.ERROR.value))
-                    if check == "serious_error" and not data.get("suspected"):
-                        serious += 1
-                    wrong = str(data.get("wrong") or "")
-                    suggestion = str(data.get("suggestion") or "")
-                    message = str(getattr(flag, "message", None) or data.get("message") or "") or (
-                        f"“{wrong}”疑似有误" + (f"，应为“{suggestion}”" if suggestion else ""))
-                    detail = {k: v for k, v in data.items()
-                              if k not in ("check", "severity", "message", "url", "page", "account", "field")}
-                    where = p.url or source_url
-                    finding(check, severity, f"{_clip(p.title, 30)}：{message}", url=where, page=where,
-                            field=part, post=p.title, **detail)
+            for flag in flags or []:
+                data = _flag_dict(flag)
+                check = str(data.get("check") or "typo")
+                severity = str(data.get("severity") or
+                               (Severity.VETO.value if check == "serious_error" else Severity.ERROR.value))
+                if check == "serious_error" and not data.get("suspected"):
+                    serious += 1
+                wrong = str(data.get("wrong") or "")
+                suggestion = str(data.get("suggestion") or "")
+                message = str(getattr(flag, "message", None) or data.get("message") or "") or (
+                    f"“{wrong}”疑似有误" + (f"，应为“{suggestion}”" if suggestion else ""))
+                detail = {k: v for k, v in data.items()
+                          if k not in ("check", "severity", "message", "url", "page", "account", "field")}
+                where = p.url or source_url
+                finding(check, severity, f"{_clip(p.title, 30)}：{message}", url=where, page=where,
+                        field=part, post=p.title, **detail)
     veto_serious = int(ctx.thresholds.get("serious_error", {}).get("veto_count", 1))
     if serious and serious >= veto_serious:
         out.veto.append("serious_error")

@@ -367,3 +367,40 @@ def test_post_dates_are_read_by_the_one_date_parser(raw, day):
     assert Post("x", date=value).day() == day
     naive = parse_when(raw, now=NOW.replace(tzinfo=None))
     assert (naive.date() if isinstance(naive, datetime) else naive) == day
+
+
+class BatchChecker(WordChecker):
+    """A checker that proofreads many texts at once, as TextChecker.check_many does, and fails
+    on any text holding ``bad``."""
+
+    def __init__(self, words: dict, bad: str | None = None) -> None:
+        super().__init__(words)
+        self.bad = bad
+        self.batches: list[list[tuple[str, object]]] = []
+
+    def check_many(self, texts, published):
+        self.batches.append(list(zip(texts, published)))
+        return [self.check(text, day) for text, day in zip(texts, published)]
+
+    def check(self, text, published):
+        if self.bad and self.bad in text:
+            raise RuntimeError(f"cannot read {text}")
+        return super().check(text, published)
+
+
+def test_an_accounts_posts_are_proofread_together():
+    checker = BatchChecker({"部属": ("部署", "typo")})
+    first, second = post(2, "清溪区部属冬季防火工作", text="会议部属了相关工作。"), post(3, "清溪区召开会议")
+    out = check_account(account(), [first, second], ctx(), text_checker=checker)
+    assert len(by_check(out, "typo")) == 2
+    assert checker.batches == [[(first.title, TODAY - timedelta(days=2)), (first.text, TODAY - timedelta(days=2)),
+                                (second.title, TODAY - timedelta(days=3))]]
+
+
+def test_a_post_that_fails_the_batch_is_named_and_the_others_are_proofread():
+    checker = BatchChecker({"部属": ("部署", "typo")}, bad="乱码")
+    good, bad = post(2, "清溪区部属冬季防火工作"), post(3, "乱码标题")
+    out = check_account(account(), [good, bad], ctx(), text_checker=checker)
+    assert len(checker.batches) == 1                       # tried together, then one by one
+    assert [f.detail["wrong"] for f in by_check(out, "typo")] == ["部属"]
+    assert [e for e in out.facts["errors"] if "cannot read 乱码标题" in e]
