@@ -612,7 +612,8 @@ class StatModel:
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
                  singles: Sequence[float], at: int, reach: int) -> list[tuple[str, str]]:
-        """Like ``suggest``, without the corrections that cannot gain ``floor``.
+        """The confusions of ``run[i]`` that make a dictionary word with its neighbours (the
+        masked index), less those that cannot gain ``floor``, with their kinds.
 
         A correction's gain is at most, over the words W it makes (or the corrected character
         alone), log P(W) minus the log-probabilities of the written characters under W taken
