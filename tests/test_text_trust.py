@@ -139,6 +139,23 @@ def test_the_official_strings_are_read_once_and_kept_in_the_cache(tmp_path, monk
     assert OfficialLexicon.load(data).strings == frozenset()
 
 
+def test_own_vocabulary_counts_every_place_a_word_stands():
+    """Every occurrence, overlapping ones too, of words of one to five characters (others than
+    ideographs among them), as searching for each word in turn finds them."""
+    from checks.text.lexicon import _occurrences
+
+    text = "\x00".join(path.read_text(encoding="utf-8") for path in sorted(REAL_TEXTS.rglob("*.txt"))[:10])
+    text += "\x00哈哈哈哈\x00𠀀𠀀𠀀\x00A1A1A\x00\ud800政府\x00"
+    words = {"政府", "人民", "的", "哈哈", "哈哈哈", "𠀀𠀀", "A1A", "国务院", "中华人民共和国", "工作报告",
+             "\ud800政", "不在文中"}
+    expected = sorted((start, word) for word in words for start in range(len(text))
+                      if text.startswith(word, start))
+    found = sorted(_occurrences(words, text))
+    assert found == expected
+    assert len(found) > 1000 and (text.index("哈哈哈哈") + 1, "哈哈") in found
+    assert own_vocabulary({"", "关衔"}, ["甲关衔乙", "丙关衔丁", "戊关衔己"], 3) == {"关衔"}
+
+
 def test_own_vocabulary_needs_different_surroundings():
     texts = ["甲关衔乙", "丙关衔丁", "戊关衔己", "甲关衔乙", "甲关衔乙"]
     assert own_vocabulary({"关衔"}, texts, 3) == {"关衔"}

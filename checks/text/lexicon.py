@@ -165,14 +165,9 @@ def own_vocabulary(words: set[str], texts, min_contexts: int = 3) -> set[str]:
     when their surroundings (three characters each side) differ: a title repeated on list
     pages, or a sentence repeated, is one use.
     """
+    words = {word for word in words if word}
     if not words:
         return set()
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, len(word))
-    automaton.make_automaton()
     contexts: dict[str, set[str]] = {}
     texts = list(texts)
     # One scan of the texts joined by a character none of them holds (a document's
@@ -181,13 +176,12 @@ def own_vocabulary(words: set[str], texts, min_contexts: int = 3) -> set[str]:
     if joined.count(SEPARATOR) != len(texts) - 1 or any(SEPARATOR in word for word in words):
         joined = None
     for text in ((joined,) if joined is not None else texts):
-        for end_index, length in automaton.iter(text):
-            start, end = end_index + 1 - length, end_index + 1
-            word = text[start:end]
+        for start, word in _occurrences(words, text):
             seen = contexts.get(word)
             if seen is None:
                 seen = contexts[word] = set()
             if len(seen) < min_contexts:
+                end = start + len(word)
                 lo, hi = (start - 3 if start > 3 else 0), end + 3
                 cut = text.rfind(SEPARATOR, lo, start)
                 if cut >= 0:
@@ -197,3 +191,41 @@ def own_vocabulary(words: set[str], texts, min_contexts: int = 3) -> set[str]:
                     hi = cut
                 seen.add(text[lo:start] + "|" + text[end:hi])
     return {word for word, seen in contexts.items() if len(seen) >= min_contexts}
+
+
+def _occurrences(words: set[str], text: str):
+    """(start, word) for every place a word of ``words`` (none empty) stands in ``text``,
+    overlapping ones too.  The places where a word's first two characters stand are found with
+    numpy over the whole text (a table of the pairs of characters that begin a word); only
+    there is a word compared."""
+    import numpy as np
+
+    singles = {word for word in words if len(word) == 1}
+    by_start: dict[str, list[str]] = {}
+    for word in words:
+        if len(word) > 1:
+            by_start.setdefault(word[:2], []).append(word)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if singles:
+        wanted = np.frombuffer("".join(sorted(singles)).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        for start in np.flatnonzero(np.isin(codes, wanted)).tolist():
+            yield start, text[start]
+    if not by_start or len(codes) < 2:
+        return
+    firsts = sorted({start[0] for start in by_start})
+    seconds = sorted({start[1] for start in by_start})
+    # Each character's rank among the first (second) characters of the words, 0 for others.
+    first_rank = np.zeros(0x110000, dtype=np.uint16)
+    first_rank[np.frombuffer("".join(firsts).encode("utf-32-le", "surrogatepass"), dtype="<u4")] = \
+        np.arange(1, len(firsts) + 1)
+    second_rank = np.zeros(0x110000, dtype=np.uint16)
+    second_rank[np.frombuffer("".join(seconds).encode("utf-32-le", "surrogatepass"), dtype="<u4")] = \
+        np.arange(1, len(seconds) + 1)
+    begins = np.zeros((len(firsts) + 1, len(seconds) + 1), dtype=bool)
+    for start in by_start:
+        begins[firsts.index(start[0]) + 1, seconds.index(start[1]) + 1] = True
+    at = np.flatnonzero(begins[first_rank[codes[:-1]], second_rank[codes[1:]]])
+    for start in at.tolist():
+        for word in by_start[text[start:start + 2]]:
+            if text.startswith(word, start):
+                yield start, word
