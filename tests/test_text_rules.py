@@ -97,3 +97,18 @@ def test_every_data_file_states_its_source():
     for path in data.iterdir():
         head = path.read_bytes()[:1500].decode("utf-8", "replace")   # trigrams.bin: a text header
         assert "Source" in head or "source" in head, path.name
+
+
+def test_the_rules_of_many_texts_at_once_are_each_texts(checker):
+    """One scan of a document's lines gives each line, with its own date, what it gives alone:
+    hits at a line's start and end, lines without any, empty lines, a later date."""
+    lines = ["中华人民共合国成立", "", "市国土资源局召开会议", "原国土资源局局长", "布署工作", "认真布署",
+             "农业部门", "没有问题的句子", "中华人民共合国"]
+    days = [date(2016, 1, 1), date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 1), date(2001, 1, 1),
+            date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 1)]
+    lines.append("国土资源局")
+    days.append(date(2016, 1, 1))
+    alone = [checker.rules.match(line, day) for line, day in zip(lines, days)]
+    assert checker.rules.match_many(lines, days) == alone
+    assert sum(map(len, alone)) >= 5 and not alone[1] and not alone[-1]
+    assert checker.rules.match_many([], []) == []

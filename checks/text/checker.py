@@ -220,7 +220,8 @@ class TextChecker:
             else:
                 scanned, attested = [()] * len(group), [b""] * len(group)
             prepared = self.model.prepare_many(group)
-            results += [self._check(text, dates[start + k], scanned[k], attested[k], prepared, k)
+            ruled = self.rules.match_many(group, dates[start:end])
+            results += [self._check(text, dates[start + k], scanned[k], attested[k], prepared, k, ruled[k])
                         if text else [] for k, text in enumerate(group)]
             start = end
         return results
@@ -236,8 +237,10 @@ class TextChecker:
         return self._scanner
 
     def _check(self, text: str, published: date, scanned: list[Scanned],
-               attested: bytes = b"", prepared: Prepared | None = None, index: int = 0) -> list[TextFlag]:
-        flags = self.rules.match(text, published)
+               attested: bytes = b"", prepared: Prepared | None = None, index: int = 0,
+               ruled: list[TextFlag] | None = None) -> list[TextFlag]:
+        # ``ruled``: the data-file rules' flags, when the caller has them (RuleMatcher.match_many).
+        flags = self.rules.match(text, published) if ruled is None else ruled
         if flags:
             flags = [f for f in flags if not self._split_by_words(text, f)]
             for f in flags:
