@@ -74,17 +74,20 @@ def write_cached(path: Path, data: bytes, family: str, keep: int,
 _ARRAYS_MAGIC = b"patrol-arrays-1\n"
 
 
-def cached_arrays(path: Path, family: str, keep: int, build: Callable[[], Sequence]) -> list:
+def cached_arrays(path: Path, family: str, keep: int, build: Callable[[], Sequence],
+                  dtypes: Sequence[str] | None = None) -> list:
     """numpy arrays kept together in one cache file: mapped read-only (no copy is made) when
     the file is whole, else ``build()`` and written for the next process (see ``write_cached``
     for ``family`` and ``keep``).  The file names the dtype and length of each array, so a file
-    cut short, of another layout or damaged in its header is built again, never misread."""
+    cut short or of another layout (with ``dtypes``, e.g. ``["<u4", "|u1"]``: another number
+    of arrays or another dtype) is built again rather than misread.  Its contents are not
+    checked further: like the other cache files, a copy damaged in place is trusted."""
     import numpy as np
 
     mapped = map_cached(path)
     if mapped is not None:
         found = _read_arrays(mapped)
-        if found is not None:
+        if found is not None and (dtypes is None or [a.dtype.str for a in found] == list(dtypes)):
             return found
     arrays = [np.ascontiguousarray(a) for a in build()]
     header = [_ARRAYS_MAGIC, np.array([len(arrays)], dtype="<u8").tobytes()]
@@ -116,11 +119,13 @@ def _read_arrays(mapped) -> list | None:
         except (TypeError, ValueError, UnicodeDecodeError):
             return None
         (size,) = np.frombuffer(mapped, dtype="<u8", count=1, offset=entry + 8).tolist()
+        if dtype.hasobject or dtype.itemsize == 0 or dtype.kind not in "biuf":
+            return None
         layout.append((dtype, size))
     arrays = []
     for dtype, size in layout:
         length = dtype.itemsize * size
-        if dtype.hasobject or at + length > len(mapped):
+        if at + length > len(mapped):
             return None
         arrays.append(np.frombuffer(mapped, dtype=dtype, count=size, offset=at) if size
                       else np.zeros(0, dtype=dtype))

@@ -57,3 +57,33 @@ def test_arrays_are_kept_together_and_a_damaged_file_is_built_again(tmp_path):
         assert [a.tolist() for a in cached_arrays(path, "a-*", 2, build)] == [a.tolist() for a in first]
         assert path.read_bytes() == whole                      # written again
     assert len(calls) == 6
+
+
+def test_arrays_of_another_layout_or_a_damaged_header_are_built_again(tmp_path):
+    import numpy as np
+
+    from common.cache import _ARRAYS_MAGIC, cached_arrays
+    calls = []
+
+    def build():
+        calls.append(1)
+        return [np.arange(3, dtype="<u4"), np.ones(2, dtype="|u1")]
+
+    path = tmp_path / "b-1.bin"
+    whole = (cached_arrays(path, "b-*", 2, build, ["<u4", "|u1"]), path.read_bytes())[1]
+    assert len(calls) == 1
+    # A whole file of other arrays: one array only, or other dtypes.
+    for other in ([np.arange(3, dtype="<u4")], [np.arange(3, dtype="<u8"), np.ones(2, dtype="|u1")]):
+        path.unlink()
+        cached_arrays(path, "b-*", 2, lambda other=other: other)
+        found = cached_arrays(path, "b-*", 2, build, ["<u4", "|u1"])
+        assert [a.tolist() for a in found] == [[0, 1, 2], [1, 1]] and path.read_bytes() == whole
+    # Headers that name an array of no size, a kind of no number, or too many arrays.
+    for dtype in (b"V0", b"S0", b"U3", b"O", b"<M8[s]"):
+        entry = dtype.ljust(8, b" ") + np.array([5], dtype="<u8").tobytes()
+        path.write_bytes(_ARRAYS_MAGIC + np.array([1], dtype="<u8").tobytes() + entry + b"\0" * 40)
+        assert [a.tolist() for a in cached_arrays(path, "b-*", 2, build)] == [[0, 1, 2], [1, 1]], dtype
+        assert path.read_bytes() == whole
+    path.write_bytes(_ARRAYS_MAGIC + np.array([10 ** 6], dtype="<u8").tobytes())
+    assert len(cached_arrays(path, "b-*", 2, build)) == 2
+    assert len(calls) == 9

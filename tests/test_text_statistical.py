@@ -266,9 +266,20 @@ def test_the_cover_of_many_texts_at_once_is_each_text_by_definition(tmp_path, mo
     assert model.covered("发改委") == bytearray(b"\x01\x01\x01")
     assert "发改" not in model.cover and "改委" not in model.cover
     assert model.prepare_many([]).starts == [] and model.prepare_many([""]).covered == b""
-    # The index is kept in patrol's cache under the model's key; a damaged copy is built again.
+    # The index is kept in patrol's cache under the model's key and read from there; a damaged
+    # copy is built again.
     (cached,) = (tmp_path / "cache").glob("text-cover-*.bin")
     size = cached.stat().st_size
+    from checks.text import statistical
+
+    def no_build(*args):
+        raise AssertionError("built again")
+
+    model._cover_index = None
+    monkeypatch.setattr(statistical, "_word_keys", no_build)
+    assert _per_text(model.prepare_many(lines[-40:]), lines[-40:]) == expected[-40:]
+    monkeypatch.undo()
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
     cached.write_bytes(cached.read_bytes()[:size // 2])
     model._cover_index = None
     assert _per_text(model.prepare_many(lines[-40:]), lines[-40:]) == expected[-40:]
@@ -319,6 +330,11 @@ def test_the_confusion_pairs_are_every_confusion_set(tmp_path, monkeypatch):
         assert found == {c for c in model.confusion(char) if "\u4e00" <= c <= "\u9fff"}, char
     (cached,) = (tmp_path / "cache").glob("text-confusions-*.bin")
     size = cached.stat().st_size
+    model._confusion_pairs = None
+    build, model._build_confusion_pairs = model._build_confusion_pairs, None     # read, not built
+    assert np.array_equal(model.confusion_pairs()[0], pairs)
+    del model._build_confusion_pairs
+    assert model._build_confusion_pairs.__func__ is build.__func__
     cached.write_bytes(cached.read_bytes()[:size - 100])
     model._confusion_pairs = None
     assert np.array_equal(model.confusion_pairs()[0], pairs) and np.array_equal(model.confusion_pairs()[1], bits)

@@ -84,6 +84,14 @@ def test_a_damaged_file_is_named_with_what_is_wrong(tmp_path):
         decode(header + b"--\n" + zlib.compress(b"123"))
     with pytest.raises(TrigramFileError, match="holds 1 keys, its header says 2"):
         decode(header + b"--\n" + zlib.compress(array.array("Q", [key_of(*"人民法")]).tobytes()))
+    # Keys repeated or out of order (the scan reads ranges of them): first and last as the
+    # header says, and as many.
+    a, b, c = sorted([key_of(*"人民法"), key_of(*"民法院"), key_of(*"法院的")])
+    for keys in ([a, a, c], [a, c, b, c]):
+        body = zlib.compress(array.array("Q", keys).tobytes())
+        head = f"# keys: {len(keys)} first: {keys[0]} last: {keys[-1]}\n--\n".encode()
+        with pytest.raises(TrigramFileError, match="not in ascending order"):
+            decode(head + body)
     path = tmp_path / "trigrams.bin"
     path.write_bytes(good[:-4])
     with pytest.raises(TrigramFileError, match=re.escape(str(path))):

@@ -105,8 +105,9 @@ def test_the_lexicon_vetoes_a_flag_only_where_official_text_writes_it():
 
 
 def test_name_spans_are_every_place_a_name_stands():
-    """Every occurrence of every protected name and place, overlapping ones too, by end and
-    the longest first, on real official text (as an Aho-Corasick automaton reports them)."""
+    """Every occurrence of every protected name and place, overlapping ones too, on real
+    official text, in the order an Aho-Corasick automaton reports them (by end, the longest
+    first)."""
     lexicon = OfficialLexicon.load(DATA)
     texts = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))[:30]
              for line in path.read_text(encoding="utf-8").splitlines()]
@@ -127,11 +128,19 @@ def test_the_official_strings_are_read_once_and_kept_in_the_cache(tmp_path, monk
     data = tmp_path / "text"
     data.mkdir()
     (data / "official.txt").write_text("# strings\n关衔\t3\n禁行\t2\n", encoding="utf-8")
+    from checks.text import lexicon
+
+    reads = []
+    monkeypatch.setattr(lexicon, "read_list", lambda path: reads.append(path) or read_list(path))
     assert OfficialLexicon.load(data).strings == {"关衔", "禁行"}
     (cached,) = (tmp_path / "cache").glob("official-strings-*.bin")
+    assert data / "official.txt" in reads
+    reads.clear()
     assert OfficialLexicon.load(data).strings == {"关衔", "禁行"}        # from the cache
+    assert data / "official.txt" not in reads
     cached.write_bytes(b"damaged")
     assert OfficialLexicon.load(data).strings == {"关衔", "禁行"}
+    assert data / "official.txt" in reads
     (data / "official.txt").write_text("关衔\t3\n", encoding="utf-8")     # a new file: a new copy
     assert OfficialLexicon.load(data).strings == {"关衔"}
     assert len(list((tmp_path / "cache").glob("official-strings-*.bin"))) == 2

@@ -30,7 +30,10 @@ class ContextRules:
     after: re.Pattern[str] | None           # a name cue that follows the name
     place: re.Pattern[str] | None           # two characters and a place suffix
     measure: re.Pattern[str] | None         # a numeral and a measure word
-    compound_lengths: tuple[int, ...] = ()  # the lengths of compound_surnames, for is_name
+
+    def __post_init__(self) -> None:
+        # The lengths of the compound surnames, for is_name (one slice per length).
+        object.__setattr__(self, "compound_lengths", tuple(sorted({len(c) for c in self.compound_surnames})))
 
     @classmethod
     def load(cls, path: Path) -> ContextRules:
@@ -61,7 +64,6 @@ class ContextRules:
         measures = re.escape("".join(str(data.get("measure_words") or "").split()))
         return cls(
             surnames=surnames, compound_surnames=compound,
-            compound_lengths=tuple(sorted({len(c) for c in compound})),
             before=re.compile(f"(?:{before})") if before else None,
             # The name is the two or three characters before the cue; which it is is settled below.
             after=re.compile(f"{first('name_after')}(?=(?:{after}))") if after else None,

@@ -175,7 +175,7 @@ def _cover_index(model: StatModel) -> _CoverIndex:
         return [singles, table, bits, _word_keys([w for w in longer if len(w) == 3], 3),
                 _word_keys([w for w in longer if len(w) == 4], 4)]
 
-    arrays = _cached(model.key, "cover", build)
+    arrays = _cached(model.key, "cover", build, ["<f8", "<u2", "|u1", "<u8", "<u8"])
     if arrays is not None:
         singles, table, bits, threes, fours = arrays
         ranks = int(table.max()) + 1
@@ -186,15 +186,16 @@ def _cover_index(model: StatModel) -> _CoverIndex:
     return _CoverIndex(singles, table, bits, int(table.max()) + 1, threes, fours)
 
 
-def _cached(key: str, name: str, build) -> list | None:
-    """``build()``'s arrays, kept in patrol's cache under the model's ``key`` (None without
-    one: a model made by hand), or None when the cached file is not of the expected kind."""
+def _cached(key: str, name: str, build, dtypes: Sequence[str]) -> list | None:
+    """``build()``'s arrays (of ``dtypes``), kept in patrol's cache under the model's ``key``
+    (None without one: a model made by hand)."""
     if not key:
         return None
     from common.cache import cache_dir, cached_arrays
 
     digest = hashlib.blake2b(f"{CACHE_LAYOUT}|{name}|{key}".encode(), digest_size=8).hexdigest()
-    return cached_arrays(cache_dir() / f"text-{name}-{digest}.bin", f"text-{name}-*", KEEP_MODELS, build)
+    return cached_arrays(cache_dir() / f"text-{name}-{digest}.bin", f"text-{name}-*", KEEP_MODELS, build,
+                         dtypes)
 
 
 def need_for(cost: dict[str, float], floor: float) -> float:
@@ -302,14 +303,11 @@ class StatModel:
         result.pop(char, None)
         self._confusion[char] = result
         # An upper bound of the commonest confusion's log-probability (the groups' tops, kept
-        # per group: the groups are shared by many characters; the main-reading groups are
-        # inside the others), less the character's own.
+        # per group: the groups are shared by many characters), less the character's own.
         get = self.logp.get
         unknown = self.unknown_logp
         top = unknown
-        for kind, group in groups:
-            if kind == "homophone":
-                continue
+        for _, group in groups:
             value = self._group_top.get(group)
             if value is None:
                 value = self._group_top[group] = max([get(c, unknown) for c in group],
@@ -330,8 +328,8 @@ class StatModel:
                 keys = self._build_confusion_pairs()
                 return [keys, bit_filter(keys, CONFUSION_FILTER_BITS)]
 
-            arrays = _cached(self.key, "confusions", build)
-            if arrays is None or arrays[0].dtype != "<u4" or len(arrays[1]) != 1 << (CONFUSION_FILTER_BITS - 3):
+            arrays = _cached(self.key, "confusions", build, ["<u4", "|u1"])
+            if arrays is None or len(arrays[1]) != 1 << (CONFUSION_FILTER_BITS - 3):
                 arrays = build()
             found = self._confusion_pairs = (arrays[0], arrays[1])
         return found

@@ -50,7 +50,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from checks.text.arrays import member
+from checks.text.arrays import member, unique
 from checks.text.rules import DataFileError
 
 BASE = 0x4E00
@@ -124,7 +124,19 @@ def decode(data: bytes, name: str = "trigrams.bin") -> array.array:
     if not _matches(values, expected):
         raise TrigramFileError(f"{name}: holds {len(values)} keys, its header says "
                                f"{expected[0]} (damaged or edited)")
+    if not _ascending(values):
+        raise TrigramFileError(f"{name}: its keys are not in ascending order, each once (damaged or edited)")
     return values
+
+
+def _ascending(values: array.array) -> bool:
+    """Whether ``values`` rise strictly (the scan reads ranges of them)."""
+    try:
+        import numpy as np
+    except ImportError:                 # (numpy is a dependency; this only keeps decode usable)
+        return all(a < b for a, b in itertools.pairwise(values))
+    keys = np.frombuffer(values, dtype=np.uint64)
+    return bool(np.all(keys[1:] > keys[:-1]))
 
 
 def _matches(values: Sequence[int], expected: tuple[int, int, int]) -> bool:
@@ -202,8 +214,9 @@ def _orders(keys, digest: str):
         return [np.sort((a << np.uint64(30)) | (c << np.uint64(15)) | b),
                 np.sort((b << np.uint64(30)) | (c << np.uint64(15)) | a)]
 
-    found = cached_arrays(cache_dir() / f"trigram-orders-{digest}.bin", "trigram-orders-*", CACHE_KEEP, build)
-    if len(found) != 2 or any(len(a) != len(keys) or a.dtype != np.dtype("<u8") for a in found):
+    found = cached_arrays(cache_dir() / f"trigram-orders-{digest}.bin", "trigram-orders-*", CACHE_KEEP, build,
+                          ["<u8", "<u8"])
+    if any(len(a) != len(keys) for a in found):
         found = build()
     return found[0], found[1]
 
@@ -428,9 +441,9 @@ class Scan:
         # Only the confusions of the character written.
         pairs, bits = self.confusion_pairs()
         good = member(pairs, (u[at] << np.uint32(15)) | rows, bits)
-        at, rows = at[good], rows[good]
-        order = np.argsort(at, kind="stable")             # by position, as the caller reads them
-        at, rows = at[order], rows[order]
+        # By position, as the caller reads them, and each candidate once.
+        kept = unique((at[good].astype(np.uint64) << np.uint64(15)) | rows[good])
+        at, rows = (kept >> np.uint64(15)).astype(positions.dtype), (kept & np.uint64(0x7FFF)).astype(np.uint32)
         found = np.zeros(len(at), dtype=np.int8)         # windows official text writes as written
         for offset in (1, 0, 2):
             windows = valid[at + offset]
