@@ -33,24 +33,38 @@ def member(table, queries, bits=None):
 _MUL32 = 0x9E3779B1             # the filter's hash: a multiply of the key, its top bits
 
 
+def bits_at(indices, size: int):
+    """``size`` bits (numpy uint8: bit i is bit ``i & 7`` of byte ``i >> 3``) with those at
+    ``indices`` set."""
+    import numpy as np
+
+    bits = np.zeros((size + 7) // 8, dtype=np.uint8)
+    np.bitwise_or.at(bits, indices >> 3, np.left_shift(np.uint8(1), (indices & 7).astype(np.uint8)))
+    return bits
+
+
+def bit_at(bits, indices):
+    """For each of ``indices``: is its bit of ``bits`` (see ``bits_at``) set?"""
+    import numpy as np
+
+    return ((bits[indices >> 3] >> (indices & 7).astype(np.uint8)) & np.uint8(1)).astype(bool)
+
+
+def _slots(keys, size_log2: int):
+    import numpy as np
+
+    return (keys.astype(np.uint32) * np.uint32(_MUL32)) >> np.uint32(32 - size_log2)
+
+
 def bit_filter(keys, size_log2: int):
     """A ``2 ** size_log2``-bit filter of 32-bit ``keys`` (numpy uint8): a key whose bit is
     clear is certainly not among them."""
-    import numpy as np
-
-    slots = (keys.astype(np.uint32) * np.uint32(_MUL32)) >> np.uint32(32 - size_log2)
-    marks = np.zeros(1 << size_log2, dtype=bool)
-    marks[slots] = True
-    return np.packbits(marks, bitorder="little")
+    return bits_at(_slots(keys, size_log2), 1 << size_log2)
 
 
 def maybe(bits, queries):
     """For each of ``queries`` (32-bit keys): might it be in the filter's keys?"""
-    import numpy as np
-
-    size_log2 = (len(bits) * 8).bit_length() - 1
-    slots = (queries.astype(np.uint32) * np.uint32(_MUL32)) >> np.uint32(32 - size_log2)
-    return ((bits[slots >> np.uint32(3)] >> (slots & np.uint32(7)).astype(np.uint8)) & np.uint8(1)).astype(bool)
+    return bit_at(bits, _slots(queries, (len(bits) * 8).bit_length() - 1))
 
 
 def unique(values):

@@ -236,11 +236,11 @@ class TextChecker:
                                  scan is not None and scan.min_gain_one_written is not None)
         return self._scanner
 
-    def _check(self, text: str, published: date, scanned: list[Scanned],
-               attested: bytes = b"", prepared: Prepared | None = None, index: int = 0,
-               ruled: list[TextFlag] | None = None) -> list[TextFlag]:
-        # ``ruled``: the data-file rules' flags, when the caller has them (RuleMatcher.match_many).
-        flags = self.rules.match(text, published) if ruled is None else ruled
+    def _check(self, text: str, published: date, scanned: list[Scanned], attested: bytes,
+               prepared: Prepared, index: int, flags: list[TextFlag]) -> list[TextFlag]:
+        """``check`` of one of the texts ``check_many`` looks at together: what the trigram
+        scan, ``StatModel.prepare_many`` (``text`` is its ``index``-th) and the data-file
+        rules (``flags``, RuleMatcher.match_many) found in it."""
         if flags:
             flags = [f for f in flags if not self._split_by_words(text, f)]
             for f in flags:

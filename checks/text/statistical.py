@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from checks.text.arrays import bit_filter, member, unique
+from checks.text.arrays import bit_filter, bits_at, member, unique
 from checks.text.spans import keep_disjoint
 
 MODEL_VERSION = 14
@@ -169,8 +169,7 @@ def _cover_index(model: StatModel) -> _CoverIndex:
         ranks = len(used) + 1
         slot = (table[codes[0::2]].astype(np.int64) * ranks + table[codes[1::2]]) * 2
         slot = np.concatenate((slot, slot[np.array([bool(pairs[w]) for w in words], dtype=bool)] + 1))
-        bits = np.zeros((2 * ranks * ranks + 7) // 8, dtype=np.uint8)
-        np.bitwise_or.at(bits, slot >> 3, np.left_shift(np.uint8(1), (slot & 7).astype(np.uint8)))
+        bits = bits_at(slot, 2 * ranks * ranks)
         longer = [w for w in model.cover if 3 <= len(w) <= MAX_WORD and CJK_RUN.fullmatch(w)]
         return [singles, table, bits, _word_keys([w for w in longer if len(w) == 3], 3),
                 _word_keys([w for w in longer if len(w) == 4], 4)]

@@ -50,7 +50,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from checks.text.arrays import member, unique
+from checks.text.arrays import bit_at, bits_at, member, unique
 from checks.text.rules import DataFileError
 
 BASE = 0x4E00
@@ -131,10 +131,8 @@ def decode(data: bytes, name: str = "trigrams.bin") -> array.array:
 
 def _ascending(values: array.array) -> bool:
     """Whether ``values`` rise strictly (the scan reads ranges of them)."""
-    try:
-        import numpy as np
-    except ImportError:                 # (numpy is a dependency; this only keeps decode usable)
-        return all(a < b for a, b in itertools.pairwise(values))
+    import numpy as np
+
     keys = np.frombuffer(values, dtype=np.uint64)
     return bool(np.all(keys[1:] > keys[:-1]))
 
@@ -169,31 +167,27 @@ def _load(path: Path) -> tuple[Sequence[int], str]:
 
 
 def _bitmap(keys, digest: str):
-    """A 2**BITMAP_BITS-bit filter of ``keys`` (numpy uint8): a trigram whose bit is clear is
-    certainly not among them; one whose bit is set very likely is (1.4 % of others are).  Mapped
-    from patrol's cache, else built (0.1 s) and written there.  It is asked only about the
-    trigrams as the text writes them: a wrong yes can leave a character unexamined, never make
-    a correction (those come from the keys themselves)."""
+    """A 2**BITMAP_BITS-bit filter of ``keys`` (numpy uint8, ``arrays.bits_at``): a trigram
+    whose bit is clear is certainly not among them; one whose bit is set very likely is (1.4 %
+    of others are).  Mapped from patrol's cache, else built (0.1 s) and written there.  It is
+    asked only about the trigrams as the text writes them: a wrong yes can leave a character
+    unexamined, never make a correction (those come from the keys themselves)."""
     import numpy as np
 
-    from common.cache import cache_dir, map_cached, write_cached
+    from common.cache import cache_dir, cached_arrays
 
-    size = 1 << (BITMAP_BITS - 3)
+    def build() -> list:
+        low = np.uint64(0x7FFF)
+        keys64 = np.frombuffer(keys, dtype=np.uint64)
+        return [bits_at(_slots((keys64 >> np.uint64(30)).astype(np.uint32),
+                               ((keys64 >> np.uint64(15)) & low).astype(np.uint32),
+                               (keys64 & low).astype(np.uint32)), 1 << BITMAP_BITS)]
+
     # Named by the data and by the hash: a filter of another hash is never read for this one.
     scheme = hashlib.blake2b(repr((BITMAP_BITS, _MUL)).encode(), digest_size=4).hexdigest()
-    cached = cache_dir() / f"trigram-bits-{scheme}-{digest}.bin"
-    mapped = map_cached(cached)
-    if mapped is not None and len(mapped) == size:
-        return np.frombuffer(mapped, dtype=np.uint8)
-    bits = np.zeros(size, dtype=np.uint8)
-    keys = np.frombuffer(keys, dtype=np.uint64)
-    low = np.uint64(0x7FFF)
-    slots = _slots((keys >> np.uint64(30)).astype(np.uint32),
-                   ((keys >> np.uint64(15)) & low).astype(np.uint32), (keys & low).astype(np.uint32))
-    np.bitwise_or.at(bits, slots >> np.uint32(3),
-                     np.left_shift(np.uint8(1), (slots & np.uint32(7)).astype(np.uint8)))
-    write_cached(cached, bits.tobytes(), "trigram-bits-*", CACHE_KEEP)
-    return bits
+    (bits,) = cached_arrays(cache_dir() / f"trigram-bits-{scheme}-{digest}.bin", "trigram-bits-*",
+                            CACHE_KEEP, build, ["|u1"])
+    return bits if len(bits) == 1 << (BITMAP_BITS - 3) else build()[0]
 
 
 def _orders(keys, digest: str):
@@ -322,11 +316,7 @@ class Scan:
         """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays) as the text writes
         it: might official text write it?  The filter's answer: no for certain, yes nearly
         always right (a wrong yes only leaves a character unexamined)."""
-        import numpy as np
-
-        bits = self.trigrams.bitmap()
-        slots = _slots(a, b, c)
-        return (bits[slots >> np.uint32(3)] >> (slots & np.uint32(7)).astype(np.uint8)) & np.uint8(1) == 1
+        return bit_at(self.trigrams.bitmap(), _slots(a, b, c))
 
     def _exact(self, a, b, c):
         """For each trigram of offsets ``a``, ``b``, ``c`` (uint32 arrays): is it one of the keys?"""
