@@ -110,12 +110,9 @@ class OfficialLexicon:
         never statistical typos."""
         by_start = self._by_start
         if by_start is None:
-            # Names by their first two characters, the longest first: a look-up per character
-            # costs half of what an Aho-Corasick automaton of thousands of names does.
-            grouped: dict[str, list[str]] = {}
-            for name in sorted(self.names, key=lambda n: (-len(n), n)):
-                grouped.setdefault(name[:2], []).append(name)
-            by_start = self._by_start = {start: tuple(names) for start, names in grouped.items()}
+            # A look-up per character costs half of what an Aho-Corasick automaton of thousands
+            # of names does.
+            by_start = self._by_start = _by_start(self.names)
         if not by_start:
             return []
         get = by_start.get
@@ -193,6 +190,14 @@ def own_vocabulary(words: set[str], texts, min_contexts: int = 3) -> set[str]:
     return {word for word, seen in contexts.items() if len(seen) >= min_contexts}
 
 
+def _by_start(words) -> dict[str, tuple[str, ...]]:
+    """``words`` (two characters or more) by their first two characters, the longest first."""
+    grouped: dict[str, list[str]] = {}
+    for word in sorted(words, key=lambda w: (-len(w), w)):
+        grouped.setdefault(word[:2], []).append(word)
+    return {start: tuple(group) for start, group in grouped.items()}
+
+
 def _occurrences(words: set[str], text: str):
     """(start, word) for every place a word of ``words`` (none empty) stands in ``text``,
     overlapping ones too.  The places where a word's first two characters stand are found with
@@ -201,10 +206,7 @@ def _occurrences(words: set[str], text: str):
     import numpy as np
 
     singles = {word for word in words if len(word) == 1}
-    by_start: dict[str, list[str]] = {}
-    for word in words:
-        if len(word) > 1:
-            by_start.setdefault(word[:2], []).append(word)
+    by_start = _by_start(word for word in words if len(word) > 1)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     if singles:
         wanted = np.frombuffer("".join(sorted(singles)).encode("utf-32-le", "surrogatepass"), dtype="<u4")
