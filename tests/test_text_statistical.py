@@ -340,3 +340,120 @@ def test_the_confusion_pairs_are_every_confusion_set(tmp_path, monkeypatch):
     assert np.array_equal(model.confusion_pairs()[0], pairs) and np.array_equal(model.confusion_pairs()[1], bits)
     assert cached.stat().st_size == size
     model._confusion_pairs = None
+
+
+def test_the_masked_index_arrays_are_the_buckets(tmp_path, monkeypatch):
+    """``_bounds`` asks the masked index as sorted arrays: each key's completions, commonest
+    first, are those ``ranked`` reads of the buckets; the arrays are kept in patrol's cache
+    under the model's key and read from there, and a damaged copy is built again."""
+    import numpy as np
+
+    from checks.text.statistical import _KEY, _VALUE, _masked_index, _window_key
+
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    model = load_model(DATA)
+    index = _masked_index(model)
+    keys, starts, completions, chars = index
+    assert bool(np.all(keys[1:] > keys[:-1])) and bool(np.all(completions[1:] >= completions[:-1]))
+    every = [key for bucket in model.buckets.values() for part in bucket.split(_KEY)[1:]
+             for key in [part.split(_VALUE)[0]]]
+    assert len(every) == len(keys) > 400_000
+    for key in every[::13] + ["?据", "数?", "民?察院", "中?人民"]:
+        blank = key.index("?")
+        code = _window_key(len(key), blank)
+        for k, c in enumerate(key.replace("?", "")):
+            code |= (ord(c) - 0x4E00) << (30 - 15 * k)
+        at = int(np.searchsorted(keys, np.uint64(code)))
+        found = []
+        if at < len(keys) and int(keys[at]) == code:
+            span = slice(int(starts[at]), int(starts[at + 1]))
+            minus = (completions[span] & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
+            found = list(zip((-minus.astype(np.float64)).tolist(),
+                             [chr(0x4E00 + int(c)) for c in chars[span]]))
+        assert found == list(model.ranked(key)), key
+    (cached,) = (tmp_path / "cache").glob("text-masked-*.bin")
+    size = cached.stat().st_size
+    monkeypatch.setattr(model, "buckets", {})            # read from the cache, not built
+    assert all(np.array_equal(a, b) for a, b in zip(_masked_index(model), index))
+    monkeypatch.undo()
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    cached.write_bytes(cached.read_bytes()[:size // 3])
+    assert all(np.array_equal(a, b) for a, b in zip(_masked_index(model), index))
+    assert cached.stat().st_size == size
+
+
+def _examined_by_hand(model, texts, prepared, cost, floor, floors, attested):
+    """Each examined character's options by ``_options``' own loop (no bounds), keyed by its
+    position in the texts joined, and how many ``candidates`` examined with bounds found."""
+    from checks.text import statistical
+
+    asked: dict[int, list] = {}
+    used = []
+    loop = statistical.StatModel._options
+
+    def options(self, run, i, cost_, floor_, need, singles, at, reach, bounds=None):
+        asked[at] = loop(self, run, i, cost_, floor_, need, singles, at, reach)
+        got = loop(self, run, i, cost_, floor_, need, singles, at, reach, bounds)
+        used.append(bounds is not None and bool(bounds[2][at]))
+        assert got == asked[at], (run, i)
+        return got
+
+    need = statistical.need_for(cost, floor)
+    found = []
+    for k, text in enumerate(texts):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(statistical.StatModel, "_options", options)
+            found.append(model.candidates(text, cost, floor, None, floors, attested[k] if attested else b"",
+                                          prepared, k, need))
+    return asked, used, found
+
+
+def test_the_bounds_of_a_document_at_once_are_each_characters_by_its_loop(checker):
+    """``prepare_many`` with ``need`` finds the bounds of every character ``candidates``
+    examines, for all the texts at once (numpy over the masked index's arrays); each
+    character's options from them are those of ``_options``' loop over its windows, on real
+    official text and on lines with slips, and so are the candidates."""
+    from checks.text.statistical import need_for
+
+    model = checker.model
+    cost, floor = checker.settings["cost"], checker.settings["suspect_score"]
+    floors = checker.settings.get("suspect_score_by_channel")
+    lines = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))[:30]
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    lines += ["", "会", "各部门要落实主体则任。", "开展绩效平估工作", "内蒙古自治区大力培育发展大数局产业。",
+              "积极推进政务公开，提高行政效律。", "认真做好疫情防控工做。", "召开联席悔意", "𠀀则任𠀀",
+              "ABC则任123，平估平估", "这是一个测试句子，其中有个别错字：再接再励、按步就班。"]
+    need = need_for(cost, floor)
+    prepared = model.prepare_many(lines, need)
+    plain = model.prepare_many(lines)
+    assert prepared.bounds is not None and prepared.bounds[0] == need and plain.bounds is None
+    asked, used, found = _examined_by_hand(model, lines, prepared, cost, floor, floors, None)
+    assert len(asked) > 3000 and sum(1 for options in asked.values() if options) > 300
+    # Every character examined had its bounds found with the others (but for the few whose
+    # commonest confusion alone reaches ``need``: the loop's other branch).
+    assert sum(used) >= 0.95 * len(used)
+    assert found == [model.candidates(text, cost, floor, None, floors, b"", plain, k, need)
+                     for k, text in enumerate(lines)]
+    assert any(found)
+    # Characters the trigram scan attests are not examined, and bounds found for another
+    # ``need`` are not used.
+    attested = [bytes(len(t)) if k % 2 else b"\x01" * len(t) for k, t in enumerate(lines)]
+    some = model.prepare_many(lines, need, attested)
+    assert not any(any(some.bounds[2][base:base + len(t)]) for k, (t, base) in enumerate(zip(lines, some.starts))
+                   if k % 2 == 0)
+    _, _, partly = _examined_by_hand(model, lines, some, cost, floor, floors, attested)
+    assert partly == [model.candidates(text, cost, floor, None, floors, attested[k], plain, k, need)
+                      for k, text in enumerate(lines)]
+    other = model.prepare_many(lines, need + 1.0)
+    _, used_other, again = _examined_by_hand(model, lines, other, cost, floor, floors, None)
+    assert again == found and not any(used_other)
+
+
+def test_the_bounds_of_a_model_made_by_hand_are_found_by_its_loop():
+    """A model whose buckets the arrays cannot hold (no log-probabilities for them) has no
+    bounds: ``_options`` reads its buckets."""
+    from checks.text.statistical import StatModel
+
+    model = StatModel({"会议": -8.0, "会": -6.0, "议": -7.0}, {"会": "\x01会?\x02议"}, -20.0, {}, {}, {})
+    prepared = model.prepare_many(["召开会议"], 1.0)
+    assert prepared.bounds is None

@@ -219,7 +219,8 @@ class TextChecker:
                 scanned, attested = self.scanner.run(group)
             else:
                 scanned, attested = [()] * len(group), [b""] * len(group)
-            prepared = self.model.prepare_many(group)
+            # With the bounds of the characters ``candidates`` examines, found at once.
+            prepared = self.model.prepare_many(group, self._need(self.settings["suspect_score"]), attested)
             ruled = self.rules.match_many(group, dates[start:end])
             results += [self._check(text, dates[start + k], scanned[k], attested[k], prepared, k, ruled[k])
                         if text else [] for k, text in enumerate(group)]
@@ -356,11 +357,15 @@ class TextChecker:
         the caller has them)."""
         # A whole word taken for its homophone is reported only with confidence (flag_score):
         # below it such flags are mostly right words in an unusual place (按时保质完成).
+        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
+                                     self._floors(floor), attested, prepared, index, self._need(floor))
+
+    def _need(self, floor: float) -> float:
+        """``need_for(cost, floor)``, computed once per floor."""
         need = self._needs.get(floor)
         if need is None:
             need = self._needs[floor] = need_for(self.settings["cost"], floor)
-        return self.model.candidates(text, self.settings["cost"], floor, self.settings["flag_score"],
-                                     self._floors(floor), attested, prepared, index, need)
+        return need
 
     def _floors(self, floor: float) -> dict[str, float] | None:
         """The floor of the channels that statistical.yaml ``suspect_score_by_channel`` lowers

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from checks.text.arrays import bit_filter, bits_at, member, unique
+from checks.text.arrays import bit_filter, bits_at, member, search, unique
 from checks.text.spans import keep_disjoint
 
 MODEL_VERSION = 14
@@ -129,6 +129,9 @@ class Prepared(NamedTuple):
     reach: bytes           # 4 * l + r: the CJK ideographs right before (l) and after (r)
     #                        each character, up to 3 each (the windows a word can fill)
     starts: list[int]      # where each text starts
+    # With ``prepare_many``'s ``need``: (need, each examined character's bounds (see
+    # ``StatModel._bounds``) by its position, a byte per character: 1 where they were found).
+    bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None
 
 
 def _word_keys(words: list[str], length: int):
@@ -183,6 +186,97 @@ def _cover_index(model: StatModel) -> _CoverIndex:
             return _CoverIndex(singles, table, bits, ranks, threes, fours)
     singles, table, bits, threes, fours = build()
     return _CoverIndex(singles, table, bits, int(table.max()) + 1, threes, fours)
+
+
+class _MaskedIndex(NamedTuple):
+    """The masked index as arrays, for the bounds of ``StatModel.prepare_many`` (see
+    ``_masked_index``)."""
+
+    keys: object           # uint64 window keys (``_window_key``), sorted
+    starts: object         # uint32: where each key's completions begin (and one more: the end)
+    completions: object    # uint64: the key's index << 32 | the float32 bits of minus the log-
+    #                        probability of the word it completes; sorted (commonest first)
+    chars: object          # uint16: each completion's character (offset from U+4E00)
+
+
+def _window_key(length: int, blank: int):
+    """The high bits of a masked key of ``length`` characters whose ``blank`` (0-3) is the
+    masked one; its other characters' offsets from U+4E00 follow, 15 bits each, the first at
+    bit 30."""
+    return ((length - 2) * 4 + blank) << 45
+
+
+def _masked_index(model: StatModel) -> _MaskedIndex | None:
+    """The masked index (``StatModel.ranked``) as sorted arrays: every key of the buckets and
+    its completions, commonest first, as the buckets hold them.  None for a model whose
+    buckets it cannot hold (a model made by hand with characters other than CJK ideographs,
+    or without the log-probabilities): ``StatModel._options`` then reads the buckets.  A
+    model loaded by ``load_model`` keeps it in patrol's cache (built in about 0.3 s)."""
+    def build() -> list | None:
+        import numpy as np
+
+        blob, offsets = model.bucket_logp
+        names = [name for name in model.buckets if model.buckets[name]]
+        if any(name not in offsets for name in names):
+            return None
+        text = "".join(model.buckets[name] for name in names)
+        if not text:
+            return None
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        logp = np.concatenate([np.frombuffer(blob, dtype="<f4", count=len(model.buckets[name]),
+                                             offset=offsets[name]) for name in names])
+        heads = np.flatnonzero(codes == ord(_KEY))
+        marks = np.flatnonzero(codes == ord(_VALUE))
+        if len(heads) != len(marks) or heads[0] != 0 or not (marks > heads).all() \
+                or not (marks[:-1] < heads[1:]).all():
+            return None
+        length = marks - heads - 1
+        if ((length < 2) | (length > MAX_WORD)).any():
+            return None
+        count = np.append(heads[1:], len(codes)) - marks - 1
+        # The key's characters, four columns (past its length: the blank's code, never read).
+        at = np.minimum(heads[:, None] + 1 + np.arange(MAX_WORD), marks[:, None] - 1)
+        chars = codes[at]
+        blank = np.argmax(chars == ord("?"), axis=1)
+        if not (chars[np.arange(len(chars)), blank] == ord("?")).all():
+            return None
+        keys = ((length - 2) * 4 + blank).astype(np.uint64) << np.uint64(45)
+        for k in range(MAX_WORD - 1):                    # the known characters, in order
+            column = chars[np.arange(len(chars)), np.minimum(k + (k >= blank), MAX_WORD - 1)]
+            used = k < length - 1
+            offset = column.astype(np.int64) - CJK_FIRST
+            if ((offset[used] < 0) | (offset[used] >= CJK_SPAN)).any():
+                return None
+            keys |= np.where(used, offset, 0).astype(np.uint64) << np.uint64(30 - 15 * k)
+        order = np.argsort(keys, kind="stable")
+        keys, count, first = keys[order], count[order], marks[order] + 1
+        if len(keys) > 1 and not (keys[1:] > keys[:-1]).all():
+            return None
+        total = int(count.sum())
+        starts = np.concatenate(([0], np.cumsum(count))).astype(np.uint32)
+        source = np.arange(total) + np.repeat(first - starts[:-1], count)
+        done = codes[source].astype(np.int64) - CJK_FIRST
+        values = logp[source]
+        if total and ((done < 0) | (done >= CJK_SPAN)).any() or (values > 0).any():
+            return None
+        # Minus a log-probability (0 - lp: never -0.0) is at least 0, and the bits of a float32
+        # at least 0 grow with it: sorted keys, commonest completion first within each.
+        minus = (np.float32(0) - values).astype(np.float32)
+        completions = (np.repeat(np.arange(len(keys), dtype=np.uint64), count) << np.uint64(32)) \
+            | minus.view(np.uint32).astype(np.uint64)
+        if total > 1 and not (completions[1:] >= completions[:-1]).all():
+            return None
+        return [keys, starts, completions, done.astype("<u2")]
+
+    arrays = _cached(model.key, "masked", lambda: build() or [], ["<u8", "<u4", "<u8", "<u2"])
+    if arrays is None or len(arrays) != 4:
+        arrays = build()
+        if arrays is None:
+            return None
+    keys, starts, completions, chars = arrays
+    if len(starts) != len(keys) + 1 or len(completions) != len(chars) or int(starts[-1]) != len(chars):
+        return None
+    return _MaskedIndex(keys, starts, completions, chars)
 
 
 def _cached(key: str, name: str, build, dtypes: Sequence[str]) -> list | None:
@@ -256,6 +350,8 @@ class StatModel:
         self._near: dict[str, tuple[str, ...]] = {}       # near_readings of each reading
         self._confusion_pairs = None                      # see confusion_pairs
         self._cover_index: _CoverIndex | None = None     # see prepare_many
+        self._masked_index: _MaskedIndex | None | bool = None    # see _bounds (False: none)
+        self._char_tables: dict[str, object] = {}         # see _char_table
         self.key = ""                      # set by load_model: the data and settings it is from
 
     @property
@@ -431,11 +527,13 @@ class StatModel:
         every character that is not a CJK ideograph (never examined)."""
         return bytearray(self.prepare_many([run]).covered)
 
-    def prepare_many(self, texts: Sequence[str]) -> Prepared:
+    def prepare_many(self, texts: Sequence[str], need: float | None = None,
+                     attested: Sequence[bytes] | None = None) -> Prepared:
         """What the layer reads of texts before it examines a character (``Prepared``):
         which characters covering words hold, the two-character words that have homophone
         words (``pairs``), each character's log-probability alone and how far the ideographs
-        around it reach.
+        around it reach.  With ``need`` (``need_for``), also the bounds of the characters
+        ``candidates`` will examine (not those set in ``attested``, one per text, as it takes).
 
         The texts are looked at together, with numpy (a call has a fixed cost of some 30 µs):
         a table of pairs first, then the windows of three and four characters over what pairs
@@ -493,10 +591,116 @@ class StatModel:
         starts = list(itertools.accumulate([len(text) + 1 for text in texts[:-1]], initial=0)) if texts else []
         # An array of doubles rather than a list: made with one copy, where a list of a million
         # floats takes ten times as long; what is read of it is a few characters' values.
+        alone = index.singles[clipped]
         singles = array.array("d")
-        singles.frombytes(index.singles[clipped].tobytes())
+        singles.frombytes(alone.tobytes())
+        bounds = None
+        if need is not None:
+            examined = ~covered
+            if attested is not None:
+                marks = np.frombuffer(b"\0".join(a if len(a) == len(t) else bytes(len(t))
+                                                 for t, a in zip(texts, attested)), dtype=np.uint8)
+                examined &= marks == 0
+            bounds = self._bounds(clipped, covered, examined, before, after, alone, need)
         return Prepared(covered.view(np.uint8).tobytes(), np.flatnonzero(two >> np.uint8(1)).tolist(),
-                        singles, (before * np.uint8(4) + after).tobytes(), starts)
+                        singles, (before * np.uint8(4) + after).tobytes(), starts, bounds)
+
+    def _bounds(self, clipped, covered, examined, before, after, singles, need: float
+                ) -> tuple[float, dict[int, dict[str, float]], bytes] | None:
+        """``_options``' bounds (its common branch) of every character of ``examined`` (numpy
+        bool) that ``candidates`` examines: all windows of all characters at once, asked of the
+        masked index's arrays.  ``clipped``: the characters' offsets from U+4E00; ``covered``,
+        ``before``, ``after``, ``singles`` (float64): what ``prepare_many`` found.  None when the masked
+        index has no arrays (``_masked_index``).
+
+        For each window of ideographs around a character, the completions of the window's
+        key whose word's log-probability reaches ``need`` plus the written characters' (one
+        search within the key's completions, commonest first), those the character may have
+        been typed for (``confusion_pairs``), and the best of them by completion."""
+        import numpy as np
+
+        masked = self._masked_index
+        if masked is None:
+            masked = self._masked_index = _masked_index(self) or False
+        if masked is False:
+            return None
+        keys, key_starts, completions, chars = masked
+        n = len(clipped)
+        # Not examined: function characters, and a lone common one between covered ones.
+        examined &= ~self._char_table("skip")[clipped]
+        edge = np.ones(1, dtype=bool)
+        between = np.concatenate((edge, covered[:-1])) & np.concatenate((covered[1:], edge))
+        examined &= ~(between & self._char_table("lone")[clipped])
+        places = np.flatnonzero(examined)
+        done = examined.view(np.uint8).tobytes()
+        found: dict[int, dict[str, float]] = {}
+        if not len(places) or not len(keys):
+            return need, found, done
+        left, right = before[places], after[places]
+        at_all, key_all, written_all = [], [], []
+        for a, b in _WINDOWS:
+            at = places[(left >= -a) & (right >= b - 1)]
+            key = np.full(len(at), _window_key(b - a, -a), dtype=np.uint64)
+            written = singles[at + a]
+            shift = 30
+            for j in range(a, b):
+                if j:
+                    key |= clipped[at + j].astype(np.uint64) << np.uint64(shift)
+                    shift -= 15
+                if j > a:
+                    written = written + singles[at + j]   # in order: as ``sum`` adds them
+            at_all.append(at)
+            key_all.append(key)
+            written_all.append(written)
+        at, key, written = np.concatenate(at_all), np.concatenate(key_all), np.concatenate(written_all)
+        hit = search(keys, key)
+        hit[hit >= len(keys)] = 0
+        known = keys[hit] == key
+        at, hit, written = at[known], hit[known], written[known]
+        limit = written + need
+        # The completions whose minus log-probability is at most minus ``limit``, as float32
+        # rounded up (a few more, never fewer: each is compared exactly below).
+        bound32 = (-limit).astype(np.float32)
+        bound32 = np.where(bound32 < -limit, np.nextafter(bound32, np.float32(np.inf)), bound32)
+        bound32 = np.maximum(bound32, np.float32(0))
+        lo = key_starts[hit].astype(np.int64)
+        cut = np.searchsorted(completions, (hit.astype(np.uint64) << np.uint64(32))
+                              | bound32.view(np.uint32).astype(np.uint64), side="right")
+        count = np.maximum(cut - lo, 0)
+        total = int(count.sum())
+        if not total:
+            return need, found, done
+        row = np.repeat(np.arange(len(count)), count)
+        source = np.arange(total) + np.repeat(lo - (np.cumsum(count) - count), count)
+        logp = -(completions[source] & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32).astype(np.float64)
+        char = chars[source].astype(np.uint32)
+        keep = logp >= limit[row]
+        row, char, logp = row[keep], char[keep], logp[keep]
+        pair_keys, pair_bits = self.confusion_pairs()
+        at_row = at[row]
+        keep = member(pair_keys, (clipped[at_row].astype(np.uint32) << np.uint32(15)) | char, pair_bits)
+        gains = (logp[keep] - written[row[keep]]).tolist()
+        for place, c, gain in zip(at_row[keep].tolist(), char[keep].tolist(), gains):
+            bound = found.get(place)
+            if bound is None:
+                bound = found[place] = {}
+            c = chr(CJK_FIRST + c)
+            if gain > bound.get(c, -1e18):
+                bound[c] = gain
+        return need, found, done
+
+    def _char_table(self, name: str):
+        """numpy bool per CJK ideograph offset (and one more, for any other character): is it
+        in ``self.skip`` (``name`` "skip") or ``self.lone`` ("lone")?"""
+        table = self._char_tables.get(name)
+        if table is None:
+            import numpy as np
+
+            table = np.zeros(CJK_SPAN + 1, dtype=bool)
+            codes = [ord(c) - CJK_FIRST for c in getattr(self, name) if 0 <= ord(c) - CJK_FIRST < CJK_SPAN]
+            table[np.array(codes, dtype=np.int64)] = True
+            self._char_tables[name] = table
+        return table
 
     def _index(self) -> _CoverIndex:
         """The index of ``prepare_many`` (see ``_cover_index``), read or built on the first use."""
@@ -531,7 +735,9 @@ class StatModel:
         if prepared is None:
             prepared, index = self.prepare_many([text]), 0
         # Positions in the texts prepared together (``at``), and in ``text`` (``at - base``).
-        covered, words, singles, reach, starts = prepared
+        covered, words, singles, reach, starts, bounds = prepared
+        if bounds is not None and bounds[0] != need:
+            bounds = None
         base = starts[index]
         end = base + n
         i = covered.find(0, base, end)
@@ -546,7 +752,7 @@ class StatModel:
             for at in range(i, j):
                 k = at - base
                 if text[k] not in skip and not (attested and attested[k]):
-                    cand = best(text, k, cost, floor, need, floors, singles, at, reach[at])
+                    cand = best(text, k, cost, floor, need, floors, singles, at, reach[at], bounds)
                     if cand is not None:
                         found.append(cand)
             if found:
@@ -608,7 +814,9 @@ class StatModel:
         out += keep_disjoint(found, out[first:])
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
-                 singles: Sequence[float], at: int, reach: int) -> list[tuple[str, str]]:
+                 singles: Sequence[float], at: int, reach: int,
+                 bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None
+                 ) -> list[tuple[str, str]]:
         """The confusions of ``run[i]`` that make a dictionary word with its neighbours (the
         masked index), less those that cannot gain ``floor``, with their kinds.
 
@@ -616,7 +824,9 @@ class StatModel:
         alone), log P(W) minus the log-probabilities of the written characters under W taken
         one by one: writing those characters singly is a segmentation of the original.  Most corrections fail this bound
         and are dropped before any segmentation is scored.  ``singles``: ``Prepared``'s for
-        ``run``, where this character is at ``at``; ``reach``: ``Prepared``'s for it.
+        ``run``, where this character is at ``at``; ``reach``: ``Prepared``'s for it;
+        ``bounds``: ``Prepared``'s for ``need``, when the caller has them (``_bounds`` finds
+        them for many characters at once, as the loop below does for one).
         """
         char = run[i]
         confusable = self._confusion_sets.get(char)
@@ -640,6 +850,13 @@ class StatModel:
         if alone is None:
             self.confusion(char)
             alone = self._alone[char]
+        if alone < need and bounds is not None and bounds[2][at]:
+            bound = bounds[1].get(at)
+            if bound is None:
+                return []
+            confusion = self.confusion(char)
+            return [(c, confusion[c]) for c in sorted(bound)
+                    if bound[c] - cost.get(confusion[c], 99.0) >= floor]
         if alone < need:
             memo_ranked = self._ranked
             for a, b in windows:
@@ -690,10 +907,11 @@ class StatModel:
                 if bound[c] - cost.get(confusion[c], 99.0) >= floor]
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
-              floors: dict[str, float] | None, singles: Sequence[float], at: int, reach: int) -> Candidate | None:
+              floors: dict[str, float] | None, singles: Sequence[float], at: int, reach: int,
+              bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None) -> Candidate | None:
         """The best correction of ``run[i]`` that gains more than zero and reaches ``floor`` (its
         channel's, in ``floors``), or None."""
-        options = self._options(run, i, cost, floor, need, singles, at, reach)
+        options = self._options(run, i, cost, floor, need, singles, at, reach, bounds)
         if floors and floors.get("shape", floor) < floor:
             options = self._shape_options(run, i, cost.get("shape", 99.0), floors["shape"], options)
         if not options:
