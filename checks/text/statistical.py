@@ -625,7 +625,6 @@ class StatModel:
         if masked is False:
             return None
         keys, key_starts, completions, chars = masked
-        n = len(clipped)
         # Not examined: function characters, and a lone common one between covered ones.
         examined &= ~self._char_table("skip")[clipped]
         edge = np.ones(1, dtype=bool)
