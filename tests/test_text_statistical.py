@@ -143,19 +143,22 @@ def test_cache_of_an_older_model_version_is_removed(tmp_path, monkeypatch):
 def test_only_the_models_last_used_are_kept_in_the_cache(tmp_path):
     """Each change of the data files builds a model of its own (28 MB): the cache keeps the
     KEEP_MODELS last used, a model read counting as used."""
-    import marshal
     import os
 
     from checks.text import statistical
     version = statistical.MODEL_VERSION
-    tables = (version, "的", b"\x00\x00\x00\x00", -20.0, {}, {}, {}, {}, {}, (b"", {}))
+    tables = (version, "的", b"\x00\x00\x00\x00", -20.0, {}, {}, {}, {"的": "\x01的?\x02们"}, {},
+              (b"\x00" * 20, {"的": 0}))
     older = []
     for n in range(6):
         path = tmp_path / f"text-model-v{version}-{n:016x}.bin"
-        path.write_bytes(marshal.dumps(tables))
+        path.write_bytes(statistical._cache_bytes(tables))
         os.utime(path, (1_000_000 + n, 1_000_000 + n))   # 0 the least recently used
         older.append(path)
-    assert statistical._read_cache(older[0]) == tables     # read: now the most recently used
+    read, buckets = statistical._read_cache(older[0])       # read: now the most recently used
+    # The buckets are read apart, when first asked for.
+    assert read == tables[:7] + (None,) + tables[8:9] + (None,)
+    assert buckets() == (tables[7], tables[9])
     newest = tmp_path / f"text-model-v{version}-{99:016x}.bin"
     statistical._write_cache(newest, tables)
     kept = sorted(p.name for p in tmp_path.iterdir())
@@ -373,7 +376,8 @@ def test_the_masked_index_arrays_are_the_buckets(tmp_path, monkeypatch):
         assert found == list(model.ranked(key)), key
     (cached,) = (tmp_path / "cache").glob("text-masked-*.bin")
     size = cached.stat().st_size
-    monkeypatch.setattr(model, "buckets", {})            # read from the cache, not built
+    monkeypatch.setattr(model, "_buckets_from", None)
+    monkeypatch.setattr(model, "_buckets", {})           # read from the cache, not built
     assert all(np.array_equal(a, b) for a, b in zip(_masked_index(model), index))
     monkeypatch.undo()
     monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
@@ -457,3 +461,46 @@ def test_the_bounds_of_a_model_made_by_hand_are_found_by_its_loop():
     model = StatModel({"会议": -8.0, "会": -6.0, "议": -7.0}, {"会": "\x01会?\x02议"}, -20.0, {}, {}, {})
     prepared = model.prepare_many(["召开会议"], 1.0)
     assert prepared.bounds is None
+
+
+@pytest.mark.integration   # new Python processes
+def test_a_process_that_finds_the_index_arrays_never_reads_the_buckets(tmp_path):
+    """The buckets are most of the model's cache file: a process whose masked index's arrays
+    are in the cache checks text without reading them, with the same findings; a cache file
+    cut short is built again, and one whose buckets are damaged gives them built again."""
+    import os
+    import subprocess
+    import sys
+
+    from checks.text import statistical
+
+    code = ("import json, sys; from pathlib import Path; from checks.text import TextChecker;"
+            "c = TextChecker(data_dir=Path('patroldata/text'));"
+            "flags = c.check('各部门要落实主体则任，开展绩效平估工作，召开联席悔意。');"
+            "print(json.dumps([[f.wrong, f.suggestion] for f in flags], ensure_ascii=False));"
+            "print(c.model._buckets_from is None)")
+    env = {**os.environ, "PATROL_CACHE_DIR": str(tmp_path)}
+    root = DATA.parent.parent
+
+    def run() -> tuple[str, str]:
+        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        found, read = done.stdout.split("\n")[:2]
+        return found, read
+
+    first, read_first = run()            # builds the model and the arrays: reads its buckets
+    again, read_again = run()
+    assert "则任" in first and again == first
+    assert read_first == "True" and read_again == "False"
+    (model_file,) = tmp_path.glob(f"text-model-v{statistical.MODEL_VERSION}-*.bin")
+    data = model_file.read_bytes()
+    model_file.write_bytes(data[:len(data) - 1000])        # cut short: built again
+    assert run()[0] == first and model_file.read_bytes() == data
+    # Buckets damaged (their length kept): asked for only to build the arrays, then built again.
+    head, _ = statistical._CACHE_HEAD.unpack_from(data)
+    at = statistical._CACHE_HEAD.size + head
+    model_file.write_bytes(data[:at] + b"\xff" * (len(data) - at))
+    for arrays in tmp_path.glob("text-masked-*.bin"):
+        arrays.unlink()
+    assert run()[0] == first and model_file.read_bytes() == data

@@ -29,8 +29,9 @@ import itertools
 import marshal
 import math
 import re
+import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -38,7 +39,7 @@ from typing import NamedTuple
 from checks.text.arrays import bit_filter, bits_at, member, search, unique
 from checks.text.spans import keep_disjoint
 
-MODEL_VERSION = 14
+MODEL_VERSION = 15
 KEEP_MODELS = 4                 # cached models kept (each change of the data files makes one)
 MAX_WORD = 4                 # longest dictionary word used by the segmentation window
 MASK_MIN_FREQ = 3            # dictionary words rarer than this never suggest a correction
@@ -63,6 +64,7 @@ WORD_MARGIN = 1.0             # log-frequency ratio short of the floor at which 
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 CJK_FIRST, CJK_SPAN = 0x4E00, 0xA000 - 0x4E00    # the block of CJK_RUN
+_CACHE_HEAD = struct.Struct("<QQ")   # the model cache file's two parts' lengths (_cache_bytes)
 CACHE_LAYOUT = 3             # of the arrays derived from a model and cached (_cached)
 CONFUSION_FILTER_BITS = 25   # a 4 MB filter of the confusion pairs: 7 % of other pairs pass it
 _KEY = "\x01"                # starts a masked key inside a bucket string
@@ -311,13 +313,15 @@ class StatModel:
                  cover: dict[str, float] | set[str] | None = None,
                  alternatives: dict[str, str] | None = None,
                  bucket_logp: tuple[bytes, dict[str, int]] | None = None,
-                 ordered: bool = False) -> None:
+                 ordered: bool = False,
+                 buckets_from: Callable[[], tuple[dict[str, str], tuple[bytes, dict[str, int]]]] | None = None
+                 ) -> None:
+        """``buckets_from``: reads ``buckets`` and ``bucket_logp`` when they are first asked
+        for (then those given are not used)."""
         self.logp = logp                   # words (1-4 characters) -> log-probability
-        self.buckets = buckets             # masked-index buckets, see _bucket_of
-        # float32 log-probability of the word each completion character makes, aligned with
-        # the bucket strings (0 under the keys themselves): one blob, and each bucket's offset
-        # in it (one object to load rather than ten thousand).
-        self.bucket_logp = bucket_logp if bucket_logp is not None else (b"", {})
+        self._buckets = buckets            # see the properties buckets and bucket_logp
+        self._bucket_logp = bucket_logp if bucket_logp is not None else (b"", {})
+        self._buckets_from = buckets_from
         self.unknown_logp = unknown_logp
         self.readings = readings           # char -> toneless readings
         self.by_reading = by_reading       # toneless reading -> chars
@@ -442,10 +446,72 @@ class StatModel:
         return unique((own[keep] << np.uint32(15)) | other[keep])
 
     # --- masked index -----------------------------------------------------------------
+    @property
+    def buckets(self) -> dict[str, str]:
+        """The masked index's buckets (see ``_bucket_of``), read on the first question: a model
+        loaded from patrol's cache answers from the index's arrays (``_masked_index``), and
+        reads them only to build those."""
+        if self._buckets_from is not None:
+            self._read_buckets()
+        return self._buckets
+
+    @property
+    def bucket_logp(self) -> tuple[bytes, dict[str, int]]:
+        """float32 log-probability of the word each completion character makes, aligned with
+        the bucket strings (0 under the keys themselves): one blob, and each bucket's offset in
+        it (one object to load rather than ten thousand).  Read with the buckets."""
+        if self._buckets_from is not None:
+            self._read_buckets()
+        return self._bucket_logp
+
+    def _read_buckets(self) -> None:
+        read, self._buckets_from = self._buckets_from, None
+        self._buckets, self._bucket_logp = read()
+
+    def _index_arrays(self) -> _MaskedIndex | None:
+        """The masked index as arrays (``_masked_index``), read or built on the first use;
+        None for a model whose buckets they cannot hold."""
+        masked = self._masked_index
+        if masked is None:
+            masked = self._masked_index = _masked_index(self) or False
+        return masked or None
+
+    def _ranked_from_arrays(self, key: str) -> tuple[tuple[float, str], ...] | None:
+        """``ranked(key)`` read from the index's arrays; None when the model has none."""
+        arrays = self._index_arrays()
+        if arrays is None:
+            return None
+        blank = key.find("?")
+        if not 2 <= len(key) <= MAX_WORD or blank < 0:
+            return ()
+        code = _window_key(len(key), blank)
+        shift = 30
+        for k, char in enumerate(key):
+            if k != blank:
+                offset = ord(char) - CJK_FIRST
+                if not 0 <= offset < CJK_SPAN:
+                    return ()           # (the dictionary's words are all CJK ideographs)
+                code |= offset << shift
+                shift -= 15
+        keys, starts, completions, chars = arrays
+        import numpy as np
+
+        at = int(np.searchsorted(keys, np.uint64(code)))
+        if at >= len(keys) or int(keys[at]) != code:
+            return ()
+        lo, hi = int(starts[at]), int(starts[at + 1])
+        minus = (completions[lo:hi] & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
+        return tuple(zip((-minus.astype(np.float64)).tolist(),
+                         [chr(CJK_FIRST + c) for c in chars[lo:hi].tolist()]))
+
     def masked(self, key: str) -> frozenset[str]:
         """Characters that complete ``key`` (one ``?``) into a dictionary word."""
         found = self._masked.get(key)
         if found is not None:
+            return found
+        ranked = self._ranked_from_arrays(key)
+        if ranked is not None:
+            found = self._masked[key] = frozenset(c for _, c in ranked) if ranked else _NOTHING
             return found
         bucket = self.buckets.get(_bucket_of(key), "")
         needle = _KEY + key + _VALUE
@@ -468,6 +534,10 @@ class StatModel:
         """
         found = self._ranked.get(key)
         if found is None:
+            found = self._ranked_from_arrays(key)
+            if found is not None:
+                self._ranked[key] = found
+                return found
             name = _bucket_of(key)
             bucket = self.buckets.get(name, "")
             needle = _KEY + key + _VALUE
@@ -619,10 +689,8 @@ class StatModel:
         been typed for (``confusion_pairs``), and the best of them by completion."""
         import numpy as np
 
-        masked = self._masked_index
+        masked = self._index_arrays()
         if masked is None:
-            masked = self._masked_index = _masked_index(self) or False
-        if masked is False:
             return None
         keys, key_starts, completions, chars = masked
         # Not examined: function characters, and a lone common one between covered ones.
@@ -1072,11 +1140,24 @@ def load_model(data_dir: Path) -> StatModel:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            tables = _read_cache(cache_file)
-            if tables is None:
+            found = _read_cache(cache_file)
+            if found is None:
                 tables = _build_tables(jieba_dict_path(), data_dir, word_settings)
                 _write_cache(cache_file, tables)
-            model = _model_from_tables(tables, fuzzy, cover_min_logp)
+                model = _model_from_tables(tables, fuzzy, cover_min_logp)
+            else:
+                tables, read_buckets = found
+
+                def buckets_from() -> tuple:
+                    # A file damaged since it was mapped: built again (and written again).
+                    buckets = read_buckets()
+                    if buckets is None:
+                        built = _build_tables(jieba_dict_path(), data_dir, word_settings)
+                        _write_cache(cache_file, built)
+                        buckets = (built[7], built[9])
+                    return buckets
+
+                model = _model_from_tables(tables, fuzzy, cover_min_logp, buckets_from)
         finally:
             if was_enabled:
                 gc.enable()
@@ -1085,20 +1166,49 @@ def load_model(data_dir: Path) -> StatModel:
         return model
 
 
-def _read_cache(path: Path) -> tuple | None:
-    from common.cache import read_cached
+def _read_cache(path: Path) -> tuple[tuple, Callable[[], tuple | None]] | None:
+    """The model's tables as ``_build_tables`` gives them, but for the masked index's buckets
+    and their log-probabilities (None in their places), and a function that reads those (None
+    when they are damaged); or None when the file is not a whole model of this version.
 
-    # One read and ``loads``: ``marshal.load`` on a file object is three times slower.
-    data = read_cached(path)
-    if data is None:
+    The file is mapped, not read: the buckets are most of it (about 25 of 28 MB), and a process
+    that finds the index's arrays in the cache never reads them (``StatModel.buckets``)."""
+    from common.cache import map_cached
+
+    mapped = map_cached(path)
+    if mapped is None:
         return None
+    view = memoryview(mapped)
     try:
-        tables = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
+        head, tail = _CACHE_HEAD.unpack_from(view)
+        if _CACHE_HEAD.size + head + tail != len(view):
+            return None
+        # ``loads`` reads the mapped pages themselves: nothing is copied.
+        tables = marshal.loads(view[_CACHE_HEAD.size:_CACHE_HEAD.size + head])
+    except (ValueError, EOFError, TypeError, struct.error):
         return None
     if not isinstance(tables, tuple) or len(tables) != 10 or tables[0] != MODEL_VERSION:
         return None
-    return tables
+
+    def read_buckets() -> tuple | None:
+        try:
+            found = marshal.loads(view[_CACHE_HEAD.size + head:])
+        except (ValueError, EOFError, TypeError):
+            return None
+        if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], dict)
+                and isinstance(found[1], tuple) and len(found[1]) == 2):
+            return None
+        return found
+
+    return tables, read_buckets
+
+
+def _cache_bytes(tables: tuple) -> bytes:
+    """``_build_tables``' tables as the cache file holds them: their lengths, then the tables
+    but for the buckets and their log-probabilities, then those two (read when first asked)."""
+    head = marshal.dumps(tables[:7] + (None,) + tables[8:9] + (None,))
+    tail = marshal.dumps((tables[7], tables[9]))
+    return _CACHE_HEAD.pack(len(head), len(tail)) + head + tail
 
 
 def _write_cache(path: Path, tables: tuple) -> None:
@@ -1107,12 +1217,13 @@ def _write_cache(path: Path, tables: tuple) -> None:
     # Models of earlier versions of this code are never read again, and each change of the
     # data files makes a model of its own (28 MB): the KEEP_MODELS last used are kept.
     current = f"text-model-v{MODEL_VERSION}-"
-    write_cached(path, marshal.dumps(tables), "text-model-*", KEEP_MODELS,
+    write_cached(path, _cache_bytes(tables), "text-model-*", KEEP_MODELS,
                  stale=lambda old: not old.name.startswith(current))
 
 
 def _model_from_tables(tables: tuple, fuzzy: tuple[tuple[str, str], ...],
-                       cover_min_logp: float | None) -> StatModel:
+                       cover_min_logp: float | None,
+                       buckets_from: Callable[[], tuple] | None = None) -> StatModel:
     _, words, logp_bytes, unknown, readings, by_reading, shapes, buckets, alternatives, bucket_logp = tables
     values = array.array("f")
     values.frombytes(logp_bytes)
@@ -1130,7 +1241,7 @@ def _model_from_tables(tables: tuple, fuzzy: tuple[tuple[str, str], ...],
                 hi = mid
         cover = set(word_list[:lo])
     return StatModel(logp, buckets, unknown, readings, by_reading, shapes, fuzzy, cover, alternatives,
-                     bucket_logp, ordered=True)
+                     bucket_logp, ordered=True, buckets_from=buckets_from)
 
 
 def _build_tables(dict_path: Path, data_dir: Path, word_settings: tuple = (1.0, False, 0.0)) -> tuple:
