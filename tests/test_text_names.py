@@ -115,3 +115,30 @@ def test_the_matcher_is_kept_in_the_cache_directory(tmp_path, monkeypatch, check
     assert [(f.wrong, f.suggestion, f.start) for f in loaded.match(text)] == found
     files[0].write_bytes(b"not a pickle")           # a damaged file is built again
     assert cached_matcher(DATA, model).count == built.count
+
+
+def test_the_texts_an_automaton_can_match_are_found_at_once(checker):
+    """``check_many`` asks the names', the expressions' and the office holders' automata once
+    for all the texts of a document which of them they can find anything in: exactly those a
+    scan of each finds something in; in each of the others nothing is found."""
+    import itertools
+
+    real = Path(__file__).resolve().parent.parent / "benchmarks" / "realtext" / "texts"
+    texts = [line for path in sorted(real.rglob("*.txt"))[:25] for line in path.read_text(encoding="utf-8").splitlines()]
+    texts += ["", "热烈庆祝中华人民共和过成立75周年。", "柴政部下达专项资金。", "坚持四个全免", "扫黑险恶",
+              "国务院总理李克强", "委员长栗战书", "华人民共和国", "\n中华人民共和国\n", "𠀀国务完𠀀"]
+    joined = "\n".join(texts)
+    starts = list(itertools.accumulate([len(t) + 1 for t in texts[:-1]], initial=0))
+    holders = checker.officeholders
+    for matcher, automaton in ((checker.names, checker.names.forward),
+                               (checker.expressions, checker.expressions.forward),
+                               (holders, holders.automaton)):
+        found = matcher.matched(joined, starts)
+        assert found == {k for k, t in enumerate(texts) if any(True for _ in automaton.iter(t))}
+        assert 10 < len(found) < len(texts)
+        for k, text in enumerate(texts):
+            if k not in found:
+                flags = (holders.check(text, TODAY, checker.model.confusion) if matcher is holders
+                         else matcher.match(text))
+                assert flags == [], text
+    assert checker.check_many(texts, TODAY) == [checker.check_many([t], TODAY)[0] for t in texts]

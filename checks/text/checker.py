@@ -222,7 +222,13 @@ class TextChecker:
             # With the bounds of the characters ``candidates`` examines, found at once.
             prepared = self.model.prepare_many(group, self._need(self.settings["suspect_score"]), attested)
             ruled = self.rules.match_many(group, dates[start:end])
-            results += [self._check(text, dates[start + k], scanned[k], attested[k], prepared, k, ruled[k])
+            # The texts in which office holders, names and expressions can be found: their
+            # automata scan all the texts at once (most texts hold none).
+            joined = "\n".join(group)
+            matched = [self.officeholders.matched(joined, prepared.starts), self.names.matched(joined, prepared.starts),
+                       self.expressions.matched(joined, prepared.starts)]
+            results += [self._check(text, dates[start + k], scanned[k], attested[k], prepared, k, ruled[k],
+                                    tuple(k in found for found in matched))
                         if text else [] for k, text in enumerate(group)]
             start = end
         return results
@@ -238,20 +244,26 @@ class TextChecker:
         return self._scanner
 
     def _check(self, text: str, published: date, scanned: list[Scanned], attested: bytes,
-               prepared: Prepared, index: int, flags: list[TextFlag]) -> list[TextFlag]:
+               prepared: Prepared, index: int, flags: list[TextFlag], matched: tuple[bool, bool, bool]
+               ) -> list[TextFlag]:
         """``check`` of one of the texts ``check_many`` looks at together: what the trigram
         scan, ``StatModel.prepare_many`` (``text`` is its ``index``-th) and the data-file
-        rules (``flags``, RuleMatcher.match_many) found in it."""
+        rules (``flags``, RuleMatcher.match_many) found in it, and whether office holders,
+        names and expressions can be found in it (``matched``: their ``matched``)."""
+        holders, names, expressions = matched
         if flags:
             flags = [f for f in flags if not self._split_by_words(text, f)]
             for f in flags:
                 if f.rule.startswith("typos.tsv") and not f.suspected and f.wrong in self.official \
                         and self.rules.is_variant(f.rule):
                     to_suspected(f)         # a variant form official text still writes (成份)
-        flags += self.officeholders.check(text, published, self.model.confusion)
+        if holders:
+            flags += self.officeholders.check(text, published, self.model.confusion)
         # (Most lines have no flag: no list is built for them.)
-        flags += self.names.match(text, [(f.start, f.end) for f in flags] if flags else [], self._guarded)
-        near = self.expressions.match(text, [(f.start, f.end) for f in flags] if flags else [], self._named)
+        if names:
+            flags += self.names.match(text, [(f.start, f.end) for f in flags] if flags else [], self._guarded)
+        near = self.expressions.match(text, [(f.start, f.end) for f in flags] if flags else [],
+                                      self._named) if expressions else []
         if near:
             flags += [f for f in near if not self.official.covers(text, f.start, f.end)]
         if "《" in text:

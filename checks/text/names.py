@@ -30,7 +30,7 @@ import ahocorasick
 
 from checks.text.flags import CATEGORIES, TextFlag, make_flag
 from checks.text.rules import read_exceptions, read_table
-from checks.text.spans import SpanIndex
+from checks.text.spans import SpanIndex, texts_matched
 
 # A confusion is kept only with a character at least this common (log-probability as a
 # one-character word in jieba's counts, about 1 in 160,000): input methods offer common
@@ -137,6 +137,14 @@ class NameMatcher:
                 if text[s:s + length] in logp:
                     return True
         return False
+
+    def matched(self, joined: str, starts: list[int]) -> set[int]:
+        """The indexes of the texts (``joined`` by a line break, each starting at its entry of
+        ``starts``) for which ``match`` can find anything: those where the first scan finds a
+        variant or the rest of one.  For the others ``match`` would give nothing."""
+        if not self.count or not len(self.forward):
+            return set()
+        return texts_matched(self.forward, joined, starts)
 
     def match(self, text: str, taken: list[tuple[int, int]] = (), protected=None) -> list[TextFlag]:
         """Flags for the near misses in ``text`` that overlap no span of ``taken`` nor, when

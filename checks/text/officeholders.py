@@ -27,6 +27,7 @@ import ahocorasick
 
 from checks.text.flags import TextFlag, make_flag
 from checks.text.rules import DataFileError, read_table
+from checks.text.spans import texts_matched
 
 # Before the name in the same sentence: the mention is dated or historical.
 HISTORICAL_MARKERS = ("时任", "原", "前", "曾任", "曾担任", "历任", "生前", "已故", "故", "首任", "老")
@@ -96,6 +97,13 @@ class OfficeholderChecker:
             return []
         return [(end + 1 - len(value), end + 1) for end, (kind, value) in self.automaton.iter(text)
                 if kind == "name"]
+
+    def matched(self, joined: str, starts: list[int]) -> set[int]:
+        """The indexes of the texts (``joined`` by a line break, each starting at its entry of
+        ``starts``) that hold a title or a name: for the others ``check`` gives nothing."""
+        if not self.terms or not len(self.automaton):
+            return set()
+        return texts_matched(self.automaton, joined, starts)
 
     def check(self, text: str, published: date, confusion) -> list[TextFlag]:
         """Flags for ``text`` published on ``published``; ``confusion(char)`` gives the

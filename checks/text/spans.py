@@ -84,3 +84,16 @@ def keep_disjoint(items: Sequence[S], fixed: Sequence[S] = ()) -> list[S]:
     index = SpanIndex((k.start, k.end) for k in fixed)
     added = DisjointSpans()
     return [c for c in items if not index.overlaps(c.start, c.end) and added.add(c.start, c.end)]
+
+
+def texts_matched(automaton, joined: str, starts: Sequence[int]) -> set[int]:
+    """The indexes of the texts in which an Aho-Corasick ``automaton`` (pyahocorasick, made)
+    matches, from one scan of the texts ``joined`` by a character none of its words holds;
+    ``starts``: where each text starts in ``joined``."""
+    found: set[int] = set()
+    text, last = 0, len(starts) - 1
+    for end, _ in automaton.iter(joined):
+        while text < last and end >= starts[text + 1]:
+            text += 1
+        found.add(text)
+    return found

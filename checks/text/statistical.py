@@ -397,8 +397,8 @@ class StatModel:
         result: dict[str, str] = {}
         groups = self._groups(char)
         for kind, group in groups:
-            for other in group:
-                result[other] = kind
+            # As setting each in turn: a character of a later group takes its kind, in place.
+            result.update(dict.fromkeys(group, kind))
         result.pop(char, None)
         self._confusion[char] = result
         # An upper bound of the commonest confusion's log-probability (the groups' tops, kept
