@@ -504,3 +504,74 @@ def test_a_process_that_finds_the_index_arrays_never_reads_the_buckets(tmp_path)
     for arrays in tmp_path.glob("text-masked-*.bin"):
         arrays.unlink()
     assert run()[0] == first and model_file.read_bytes() == data
+
+
+def test_the_segmentation_of_many_windows_at_once_is_each_ones(tmp_path, monkeypatch):
+    """``segment_many`` gives each text's ``segment_logp`` exactly (the same additions in the
+    same order, column by column): on every window of seven characters of real official text,
+    on its lines whole and on odd strings; its word arrays are kept in patrol's cache."""
+    import random
+
+    monkeypatch.setenv("PATROL_CACHE_DIR", str(tmp_path / "cache"))
+    model = load_model(DATA)
+    model._words = None
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(REAL_TEXTS.rglob("*.txt"))[:12])
+    windows = [text[k:k + 7] for k in range(len(text) - 7)]
+    assert len(windows) > 50_000
+    lines = [line for line in text.splitlines() if line][:300]
+    rng = random.Random(7)
+    odd = ["", "会", "会议", "ABC会议123", "𠀀会议𠀀", "联席悔意制度\ud800会议", "\n", "中华人民共和国万岁",
+           "".join(rng.choice("的会议人民政府工作发展改革委员国务院一二三ab，。") for _ in range(40))]
+    for strings in (windows, lines, odd, odd[:1], []):
+        assert model.segment_many(strings) == [model.segment_logp(s) for s in strings]
+    (cached,) = (tmp_path / "cache").glob("text-words-*.bin")
+    size, inode = cached.stat().st_size, cached.stat().st_ino
+    model._words = None
+    assert model.segment_many(odd) == [model.segment_logp(s) for s in odd]
+    assert cached.stat().st_ino == inode                     # read, not written again
+    cached.write_bytes(cached.read_bytes()[:size // 2])
+    model._words = None
+    assert model.segment_many(odd) == [model.segment_logp(s) for s in odd]
+    assert cached.stat().st_size == size
+    model._words = None
+
+
+def test_the_segmentation_of_a_model_made_by_hand():
+    """A model not loaded from the data builds its word arrays in memory; one with a word of
+    other characters than CJK ideographs has none, and its windows are segmented one by one."""
+    from checks.text.statistical import StatModel
+
+    logp = {"会议": -8.0, "会": -6.0, "议": -7.0, "联席会议": -11.0, "检察院": -10.0}
+    model = StatModel(logp, {}, -20.0, {}, {}, {})
+    strings = ["召开联席会议", "人民检察院", "A会议", ""]
+    assert model.segment_many(strings) == [model.segment_logp(s) for s in strings]
+    other = StatModel({**logp, "A会": -9.0}, {}, -20.0, {}, {}, {})
+    assert other.segment_many(strings) is None
+
+
+def test_the_windows_a_document_asks_for_are_segmented_at_once(checker):
+    """``check_many`` finds at once the segmentation of the windows its corrections are scored
+    on (``StatModel.segmented``): the scores are those found one by one, and nearly every
+    window scored is among them."""
+    from checks.text import statistical
+
+    lines = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))[30:45]
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    lines += ["各部门要落实主体则任。", "开展绩效平估工作", "内蒙古自治区大力培育发展大数局产业。",
+              "积极推进政务公开，提高行政效律。", "认真做好疫情防控工做。", "𠀀则任𠀀", "平估"]
+    asked = []
+    segment = statistical.StatModel._segment
+
+    def counted(self, text, best, first):
+        asked.append(text)
+        return segment(self, text, best, first)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(statistical.StatModel, "_segment", counted)
+        together = checker.check_many(lines, TODAY)
+        at_once = len(asked)
+        patch.setattr(statistical.StatModel, "segmented", lambda self, *args, **kwargs: None)
+        asked.clear()
+        alone = checker.check_many(lines, TODAY)
+    assert together == alone and any(together)
+    assert len(asked) > 500 and at_once < 0.1 * len(asked), (at_once, len(asked))

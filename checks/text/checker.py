@@ -220,7 +220,10 @@ class TextChecker:
             else:
                 scanned, attested = [()] * len(group), [b""] * len(group)
             # With the bounds of the characters ``candidates`` examines, found at once.
-            prepared = self.model.prepare_many(group, self._need(self.settings["suspect_score"]), attested)
+            floor = self.settings["suspect_score"]
+            prepared = self.model.prepare_many(group, self._need(floor), attested)
+            prepared = prepared._replace(segments=self.model.segmented(
+                group, prepared, self.settings["cost"], floor, scanned, self.settings["flag_score"]))
             ruled = self.rules.match_many(group, dates[start:end])
             # The texts in which office holders, names and expressions can be found: their
             # automata scan all the texts at once (most texts hold none).
@@ -279,7 +282,7 @@ class TextChecker:
         candidates = self._kept(text, self.candidates(text, self.settings["suspect_score"], attested, prepared, index),
                                 bool(self.settings.get("suspect_score_by_channel")))
         if scanned:
-            candidates += self._kept(text, self._scanned(text, scanned, candidates), False, True)
+            candidates += self._kept(text, self._scanned(text, scanned, candidates, prepared.segments), False, True)
         if candidates:
             taken = [(f.start, f.end) for f in flags] + self._guarded(text)
             for cand in outside(candidates, taken):
@@ -317,9 +320,10 @@ class TextChecker:
             candidates = [c for c in candidates if not self._low_by_surname(text, c)]
         return candidates
 
-    def _scanned(self, text: str, scanned: list[Scanned], found: list[Candidate]) -> list[Candidate]:
+    def _scanned(self, text: str, scanned: list[Scanned], found: list[Candidate],
+                 segments: dict[str, float] | None = None) -> list[Candidate]:
         """The trigram scan's corrections of ``text`` that the word model does not rule out
-        (``ScanSettings.need``), where ``found`` has none."""
+        (``ScanSettings.need``), where ``found`` has none (``segments``: ``Prepared``'s)."""
         cost = self.settings["cost"]
         settings = self._scan
         if settings is None:
@@ -329,7 +333,7 @@ class TextChecker:
             need = settings.need(hit)
             if need is None or any(c.start <= hit.index < c.end for c in found):
                 continue                    # (the word model's correction there wins)
-            cand = self.model.correction(text, hit.index, hit.replacement, cost, need)
+            cand = self.model.correction(text, hit.index, hit.replacement, cost, need, segments)
             if cand is not None:
                 made.append(cand)
         made.sort(key=lambda c: -c.score)

@@ -134,6 +134,9 @@ class Prepared(NamedTuple):
     # With ``prepare_many``'s ``need``: (need, each examined character's bounds (see
     # ``StatModel._bounds``) by its position, a byte per character: 1 where they were found).
     bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None
+    # ``StatModel.segmented``: the best segmentation's log-probability of the windows the
+    # texts' corrections are scored on (``_gains``), found at once.
+    segments: dict[str, float] | None = None
 
 
 def _word_keys(words: list[str], length: int):
@@ -356,6 +359,7 @@ class StatModel:
         self._cover_index: _CoverIndex | None = None     # see prepare_many
         self._masked_index: _MaskedIndex | None | bool = None    # see _bounds (False: none)
         self._char_tables: dict[str, object] = {}         # see _char_table
+        self._words: dict[int, tuple] | None | bool = None  # see _word_arrays (False: none)
         self.key = ""                      # set by load_model: the data and settings it is from
 
     @property
@@ -592,6 +596,139 @@ class StatModel:
             best[end] = top
         return best[n]
 
+    def segment_many(self, texts: Sequence[str]) -> list[float] | None:
+        """``segment_logp`` of each of ``texts``, the same values found at once (numpy: a dynamic
+        program over all texts, column by column, adding in the order ``_segment`` adds); None
+        for a model whose words the arrays cannot hold (``_word_arrays``)."""
+        words = self._word_arrays()
+        if words is None:
+            return None
+        if not texts:
+            return []
+        import numpy as np
+
+        count = len(texts)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+        width = int(lengths.max())
+        codes = (np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+                 - np.uint32(CJK_FIRST))                  # below the block wrapped round: large
+        # One row per text, its characters' offsets; past its end, and for any character other
+        # than a CJK ideograph, CJK_SPAN (no word holds it; alone it is unknown).
+        grid = np.full((count, width), CJK_SPAN, dtype=np.uint32)
+        rows = np.repeat(np.arange(count), lengths)
+        grid[rows, np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)] = \
+            np.minimum(codes, np.uint32(CJK_SPAN))
+        single = self._index().singles[grid]
+        ideograph = grid < np.uint32(CJK_SPAN)
+        # The log-probability of the word of each length starting at each column (-inf: none).
+        starting: dict[int, object] = {}
+        for length, (keys, values) in words.items():
+            if width < length or not len(keys):
+                continue
+            columns = width - length + 1
+            whole = ideograph[:, :columns].copy()
+            key = grid[:, :columns].astype(np.uint64)
+            for j in range(1, length):
+                whole &= ideograph[:, j:j + columns]
+                key = (key << np.uint64(15)) | grid[:, j:j + columns]
+            row, column = np.nonzero(whole)
+            asked = key[row, column]
+            at = search(keys, asked)
+            at[at >= len(keys)] = 0
+            hit = keys[at] == asked
+            table = np.full((count, columns), -np.inf)
+            table[row[hit], column[hit]] = values[at[hit]]
+            starting[length] = table
+        best = np.zeros((count, width + 1))
+        for end in range(1, width + 1):
+            top = best[:, end - 1] + single[:, end - 1]
+            for length in range(2, MAX_WORD + 1):
+                table = starting.get(length)
+                if table is not None and end >= length:
+                    option = best[:, end - length] + table[:, end - length]
+                    top = np.where(option > top, option, top)
+            best[:, end] = top
+        return best[np.arange(count), lengths].tolist()
+
+    def _word_arrays(self) -> dict[int, tuple] | None:
+        """The dictionary's words of 2 to MAX_WORD characters as sorted keys (15 bits a
+        character, as ``_word_keys``) with their log-probabilities, by length, for
+        ``segment_many``; None when a word holds a character other than a CJK ideograph (a model
+        made by hand: those loaded hold none).  Kept in patrol's cache under the model's key."""
+        found = self._words
+        if found is None:
+            def build() -> list:
+                import numpy as np
+
+                arrays = []
+                for length in range(2, MAX_WORD + 1):
+                    words = [w for w in self.logp if len(w) == length]
+                    codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+                             - np.uint64(CJK_FIRST)).reshape(-1, length)
+                    keys = np.zeros(len(words), dtype=np.uint64)
+                    for j in range(length):
+                        keys = (keys << np.uint64(15)) | codes[:, j]
+                    order = np.argsort(keys, kind="stable")
+                    arrays += [keys[order], np.array([self.logp[w] for w in words], dtype=np.float64)[order]]
+                return arrays
+
+            if not self.key and not all(CJK_RUN.fullmatch(w) for w in self.logp):
+                found = False
+            else:
+                arrays = _cached(self.key, "words", build, ["<u8", "<f8"] * (MAX_WORD - 1)) or build()
+                found = {length: (arrays[2 * k], arrays[2 * k + 1])
+                         for k, length in enumerate(range(2, MAX_WORD + 1))}
+            self._words = found
+        return found or None
+
+    def segmented(self, texts: Sequence[str], prepared: Prepared, cost: dict[str, float], floor: float,
+                  scanned: Sequence[Sequence] = (), word_floor: float | None = None) -> dict[str, float] | None:
+        """The windows (and their corrected forms) whose segmentation ``_replaced`` will ask for
+        the ``texts`` prepared together, with its value, found at once (``segment_many``): those
+        of the characters with bounds (``prepare_many``) whose options reach ``floor`` (as
+        ``_options`` keeps them), of the trigram scan's corrections (``scanned``: a list per
+        text of ``trigrams.Scanned``) and of the two-character words with homophone words
+        (``_word_options``, at ``floor`` or ``word_floor`` if higher, as ``candidates``).  A
+        window asked for that is not here is segmented when asked (a look-alike that
+        ``_shape_options`` adds)."""
+        joined = "\n".join(texts)
+        starts = prepared.starts
+        strings: list[str] = []
+
+        def window(k: int, i: int, replacements, width: int = 1) -> None:
+            base, n = starts[k], len(texts[k])
+            lo = base + (i - WINDOW if i > WINDOW else 0)
+            hi = base + min(i + width + WINDOW, n)
+            at = base + i
+            head, tail = joined[lo:at], joined[at + width:hi]
+            strings.append(joined[lo:hi])
+            strings.extend(head + r + tail for r in replacements)
+
+        if prepared.bounds is not None:
+            for at, bound in prepared.bounds[1].items():
+                confusion = self.confusion(joined[at])
+                chars = [c for c in bound if bound[c] - cost.get(confusion[c], 99.0) >= floor]
+                if chars:
+                    k = bisect.bisect_right(starts, at) - 1
+                    window(k, at - starts[k], chars)
+        for k, hits in enumerate(scanned):
+            for hit in hits:
+                window(k, hit.index, (hit.replacement,))
+        if prepared.words and "word" in cost:
+            at_floor = floor if word_floor is None else max(floor, word_floor)
+            k = 0
+            for at in prepared.words:
+                while k + 1 < len(starts) and at >= starts[k + 1]:
+                    k += 1
+                i = at - starts[k]
+                options = self._word_options(texts[k], i, cost["word"], at_floor)
+                if options:
+                    window(k, i, options, 2)
+        if not strings:
+            return None
+        values = self.segment_many(strings)
+        return dict(zip(strings, values)) if values is not None else None
+
     def covered(self, run: str) -> bytearray:
         """1 for every character inside a dictionary word of two or more characters, and for
         every character that is not a CJK ideograph (never examined)."""
@@ -802,7 +939,7 @@ class StatModel:
         if prepared is None:
             prepared, index = self.prepare_many([text]), 0
         # Positions in the texts prepared together (``at``), and in ``text`` (``at - base``).
-        covered, words, singles, reach, starts, bounds = prepared
+        covered, words, singles, reach, starts, bounds, segments = prepared
         if bounds is not None and bounds[0] != need:
             bounds = None
         base = starts[index]
@@ -819,7 +956,7 @@ class StatModel:
             for at in range(i, j):
                 k = at - base
                 if text[k] not in skip and not (attested and attested[k]):
-                    cand = best(text, k, cost, floor, need, floors, singles, at, reach[at], bounds)
+                    cand = best(text, k, cost, floor, need, floors, singles, at, reach[at], bounds, segments)
                     if cand is not None:
                         found.append(cand)
             if found:
@@ -833,42 +970,27 @@ class StatModel:
             words = [i for i in words if not (attested[i] and attested[i + 1])]
         if words and "word" in cost:
             self._word_candidates(text, 0, words, cost["word"],
-                                  floor if word_floor is None else max(floor, word_floor), out, 0)
+                                  floor if word_floor is None else max(floor, word_floor), out, 0, segments)
         return out
 
     def _word_candidates(self, run: str, offset: int, words: list[int], cost: float, floor: float,
-                         out: list[Candidate], first: int) -> None:
+                         out: list[Candidate], first: int, segments: dict[str, float] | None = None) -> None:
         """A dictionary word written for a commoner homophone word (平谷 for 评估, 悔意 for 会议).
 
         The replacement is scored like a character's: the gain of the best segmentation of
         the characters around it, minus the cost of the confusion.  Character-level candidates
-        of the run (``out[first:]``) win where they overlap.
+        of the run (``out[first:]``) win where they overlap (``segments``: as for ``_gains``).
         """
-        alternatives = self.alternatives
-        logp = self.logp
         found: list[Candidate] = []
         for i in words:
-            written = run[i:i + 2]
-            alts = alternatives[written]         # (``words``: covering pairs that have some)
-            # Most homophone words gain about their frequency ratio; only those near the floor
-            # by it, or that make a longer word with a neighbour (联席 in 联席会议), are scored.
-            need = cost + floor - WORD_MARGIN + logp[written]
-            before, after = run[i - 1:i], run[i + 2:i + 3]
-            options = [w for w in (alts[k:k + 2] for k in range(0, len(alts), 2))
-                       if logp[w] >= need or before + w in logp or w + after in logp
-                       or before + w + after in logp or run[i - 2:i] + w in logp
-                       or w + run[i + 2:i + 4] in logp]
+            options = self._word_options(run, i, cost, floor)
             if not options:
                 continue
             lo = i - WINDOW if i > WINDOW else 0
-            window = run[lo:i + 2 + WINDOW]
-            at = i - lo
-            table = [0.0] * (len(window) + 1)
-            base = self._segment(window, table, 1)
-            head, tail = window[:at], window[at + 2:]
+            base, values = self._replaced(run[lo:i + 2 + WINDOW], i - lo, 2, options, segments)
             best_gain, best_word = 0.0, ""
-            for word in options:
-                gain = self._segment(head + word + tail, table, at + 1) - base - cost
+            for word, value in zip(options, values):
+                gain = value - base - cost
                 if gain > best_gain:
                     best_gain, best_word = gain, word
             if best_word and best_gain >= floor:
@@ -879,6 +1001,38 @@ class StatModel:
             return
         found.sort(key=lambda c: -c.score)
         out += keep_disjoint(found, out[first:])
+
+    def _word_options(self, run: str, i: int, cost: float, floor: float) -> list[str]:
+        """The homophone words of the two-character word at ``run[i]`` (one of ``Prepared``'s
+        ``words``) that ``_word_candidates`` scores."""
+        logp = self.logp
+        written = run[i:i + 2]
+        alts = self.alternatives[written]       # (``words``: covering pairs that have some)
+        # Most homophone words gain about their frequency ratio; only those near the floor by
+        # it, or that make a longer word with a neighbour (联席 in 联席会议), are scored.
+        need = cost + floor - WORD_MARGIN + logp[written]
+        before, after = run[i - 1:i], run[i + 2:i + 3]
+        return [w for w in (alts[k:k + 2] for k in range(0, len(alts), 2))
+                if logp[w] >= need or before + w in logp or w + after in logp
+                or before + w + after in logp or run[i - 2:i] + w in logp
+                or w + run[i + 2:i + 4] in logp]
+
+    def _replaced(self, window: str, at: int, width: int, replacements: Sequence[str],
+                  segments: dict[str, float] | None) -> tuple[float, list[float]]:
+        """``segment_logp`` of ``window``, and of ``window`` with its ``width`` characters at
+        ``at`` replaced by each of ``replacements``: from ``segments`` (``Prepared``'s) when it
+        holds them all, else segmented here (the replaced ones from ``at + 1`` on, what comes
+        before being the same)."""
+        head, tail = window[:at], window[at + width:]
+        if segments:
+            base = segments.get(window)
+            if base is not None:
+                found = [segments.get(head + r + tail) for r in replacements]
+                if None not in found:
+                    return base, found
+        table = [0.0] * (len(window) + 1)
+        base = self._segment(window, table, 1)
+        return base, [self._segment(head + r + tail, table, at + 1) for r in replacements]
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
                  singles: Sequence[float], at: int, reach: int,
@@ -975,7 +1129,8 @@ class StatModel:
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
               floors: dict[str, float] | None, singles: Sequence[float], at: int, reach: int,
-              bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None) -> Candidate | None:
+              bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None,
+              segments: dict[str, float] | None = None) -> Candidate | None:
         """The best correction of ``run[i]`` that gains more than zero and reaches ``floor`` (its
         channel's, in ``floors``), or None."""
         options = self._options(run, i, cost, floor, need, singles, at, reach, bounds)
@@ -984,7 +1139,7 @@ class StatModel:
         if not options:
             return None
         best: tuple[float, str, str] | None = None
-        for (char, channel), gain in zip(options, self._gains(run, i, options, cost)):
+        for (char, channel), gain in zip(options, self._gains(run, i, options, cost, segments)):
             if floors and gain < floors.get(channel, floor):
                 continue                # short of its channel's floor: never the answer
             if best is None or gain > best[0]:
@@ -994,29 +1149,26 @@ class StatModel:
         return self._candidate(run, i, *best)
 
     def correction(self, run: str, i: int, char: str, cost: dict[str, float],
-                   floor: float | None = None) -> Candidate | None:
+                   floor: float | None = None, segments: dict[str, float] | None = None) -> Candidate | None:
         """``char`` written for ``run[i]`` as a candidate, scored like ``_best`` scores one (its
         gain may be below zero), or None when ``char`` is no confusion of ``run[i]`` or its
-        gain is below ``floor``, when given."""
+        gain is below ``floor``, when given (``segments``: as for ``_gains``)."""
         channel = self.confusion(run[i]).get(char)
         if channel is None:
             return None
-        (gain,) = self._gains(run, i, [(char, channel)], cost)
+        (gain,) = self._gains(run, i, [(char, channel)], cost, segments)
         if floor is not None and gain < floor:
             return None
         return self._candidate(run, i, gain, char, channel)
 
-    def _gains(self, run: str, i: int, options: list[tuple[str, str]], cost: dict[str, float]) -> list[float]:
+    def _gains(self, run: str, i: int, options: list[tuple[str, str]], cost: dict[str, float],
+               segments: dict[str, float] | None = None) -> list[float]:
         """For each (character, channel) of ``options`` written at ``run[i]``: the gain of the best
-        segmentation of the characters around it (WINDOW each side), less the channel's cost."""
+        segmentation of the characters around it (WINDOW each side), less the channel's cost.
+        ``segments``: ``Prepared``'s, when the caller has them (the same values, found at once)."""
         lo = i - WINDOW if i > WINDOW else 0
-        window = run[lo:i + WINDOW + 1]
-        at = i - lo
-        table = [0.0] * (len(window) + 1)
-        base = self._segment(window, table, 1)
-        head, tail = window[:at], window[at + 1:]
-        return [self._segment(head + char + tail, table, at + 1) - base - cost.get(channel, 99.0)
-                for char, channel in options]
+        base, values = self._replaced(run[lo:i + WINDOW + 1], i - lo, 1, [char for char, _ in options], segments)
+        return [value - base - cost.get(channel, 99.0) for value, (_, channel) in zip(values, options)]
 
     def _candidate(self, run: str, i: int, gain: float, char: str, channel: str) -> Candidate:
         """``char`` for ``run[i]``, reported with the longest dictionary word it makes there."""
