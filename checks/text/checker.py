@@ -222,8 +222,8 @@ class TextChecker:
             # With the bounds of the characters ``candidates`` examines, found at once.
             floor = self.settings["suspect_score"]
             prepared = self.model.prepare_many(group, self._need(floor), attested)
-            prepared = prepared._replace(segments=self.model.segmented(
-                group, prepared, self.settings["cost"], floor, scanned, self.settings["flag_score"]))
+            prepared = self.model.segmented(group, prepared, self.settings["cost"], floor, scanned,
+                                            self.settings["flag_score"])
             ruled = self.rules.match_many(group, dates[start:end])
             # The texts in which office holders, names and expressions can be found: their
             # automata scan all the texts at once (most texts hold none).

@@ -137,6 +137,9 @@ class Prepared(NamedTuple):
     # ``StatModel.segmented``: the best segmentation's log-probability of the windows the
     # texts' corrections are scored on (``_gains``), found at once.
     segments: dict[str, float] | None = None
+    # ... and the homophone words ``_word_options`` gave for each two-character word, by its
+    # position, with the confusion cost and floor they were found at.
+    word_options: tuple[float, float, dict[int, list[str]]] | None = None
 
 
 def _word_keys(words: list[str], length: int):
@@ -682,9 +685,10 @@ class StatModel:
         return found or None
 
     def segmented(self, texts: Sequence[str], prepared: Prepared, cost: dict[str, float], floor: float,
-                  scanned: Sequence[Sequence] = (), word_floor: float | None = None) -> dict[str, float] | None:
-        """The windows (and their corrected forms) whose segmentation ``_replaced`` will ask for
-        the ``texts`` prepared together, with its value, found at once (``segment_many``): those
+                  scanned: Sequence[Sequence] = (), word_floor: float | None = None) -> Prepared:
+        """``prepared`` with the windows (and their corrected forms) whose segmentation
+        ``_replaced`` will ask for the ``texts`` prepared together, with its value, found at
+        once (``segment_many``), and the homophone words of its two-character words: windows
         of the characters with bounds (``prepare_many``) whose options reach ``floor`` (as
         ``_options`` keeps them), of the trigram scan's corrections (``scanned``: a list per
         text of ``trigrams.Scanned``) and of the two-character words with homophone words
@@ -714,20 +718,22 @@ class StatModel:
         for k, hits in enumerate(scanned):
             for hit in hits:
                 window(k, hit.index, (hit.replacement,))
+        word_options = None
         if prepared.words and "word" in cost:
             at_floor = floor if word_floor is None else max(floor, word_floor)
+            found: dict[int, list[str]] = {}
             k = 0
             for at in prepared.words:
                 while k + 1 < len(starts) and at >= starts[k + 1]:
                     k += 1
                 i = at - starts[k]
-                options = self._word_options(texts[k], i, cost["word"], at_floor)
+                options = found[at] = self._word_options(texts[k], i, cost["word"], at_floor)
                 if options:
                     window(k, i, options, 2)
-        if not strings:
-            return None
-        values = self.segment_many(strings)
-        return dict(zip(strings, values)) if values is not None else None
+            word_options = (cost["word"], at_floor, found)
+        values = self.segment_many(strings) if strings else None
+        return prepared._replace(segments=dict(zip(strings, values)) if values is not None else None,
+                                 word_options=word_options)
 
     def covered(self, run: str) -> bytearray:
         """1 for every character inside a dictionary word of two or more characters, and for
@@ -939,7 +945,7 @@ class StatModel:
         if prepared is None:
             prepared, index = self.prepare_many([text]), 0
         # Positions in the texts prepared together (``at``), and in ``text`` (``at - base``).
-        covered, words, singles, reach, starts, bounds, segments = prepared
+        covered, words, singles, reach, starts, bounds, segments, word_options = prepared
         if bounds is not None and bounds[0] != need:
             bounds = None
         base = starts[index]
@@ -970,20 +976,26 @@ class StatModel:
             words = [i for i in words if not (attested[i] and attested[i + 1])]
         if words and "word" in cost:
             self._word_candidates(text, 0, words, cost["word"],
-                                  floor if word_floor is None else max(floor, word_floor), out, 0, segments)
+                                  floor if word_floor is None else max(floor, word_floor), out, 0, segments,
+                                  word_options, base)
         return out
 
     def _word_candidates(self, run: str, offset: int, words: list[int], cost: float, floor: float,
-                         out: list[Candidate], first: int, segments: dict[str, float] | None = None) -> None:
+                         out: list[Candidate], first: int, segments: dict[str, float] | None = None,
+                         known: tuple[float, float, dict[int, list[str]]] | None = None, base: int = 0) -> None:
         """A dictionary word written for a commoner homophone word (平谷 for 评估, 悔意 for 会议).
 
         The replacement is scored like a character's: the gain of the best segmentation of
         the characters around it, minus the cost of the confusion.  Character-level candidates
-        of the run (``out[first:]``) win where they overlap (``segments``: as for ``_gains``).
+        of the run (``out[first:]``) win where they overlap (``segments``: as for ``_gains``;
+        ``known``: ``Prepared``'s ``word_options``, for ``run`` at ``base`` in its texts).
         """
         found: list[Candidate] = []
+        by_place = known[2] if known is not None and known[:2] == (cost, floor) else None
         for i in words:
-            options = self._word_options(run, i, cost, floor)
+            options = by_place.get(base + i) if by_place is not None else None
+            if options is None:
+                options = self._word_options(run, i, cost, floor)
             if not options:
                 continue
             lo = i - WINDOW if i > WINDOW else 0
