@@ -417,6 +417,8 @@ def test_the_bounds_of_a_document_at_once_are_each_characters_by_its_loop(checke
     examines, for all the texts at once (numpy over the masked index's arrays); each
     character's options from them are those of ``_options``' loop over its windows, on real
     official text and on lines with slips, and so are the candidates."""
+    import bisect
+
     from checks.text.statistical import need_for
 
     model = checker.model
@@ -432,7 +434,16 @@ def test_the_bounds_of_a_document_at_once_are_each_characters_by_its_loop(checke
     plain = model.prepare_many(lines)
     assert prepared.bounds is not None and prepared.bounds[0] == need and plain.bounds is None
     asked, used, found = _examined_by_hand(model, lines, prepared, cost, floor, floors, None)
-    assert len(asked) > 3000 and sum(1 for options in asked.values() if options) > 300
+    assert len(asked) > 1000 and sum(1 for options in asked.values() if options) > 300
+    # The characters passed over as quiet are those for which ``_best``, without bounds, gives
+    # nothing.
+    joined = "\n".join(lines)
+    quiet = [at for at, q in enumerate(prepared.bounds[3]) if q]
+    assert len(quiet) > 1000 and not set(quiet) & set(asked)
+    for at in quiet:
+        k = bisect.bisect_right(prepared.starts, at) - 1
+        assert model._best(lines[k], at - prepared.starts[k], cost, floor, need, floors, prepared.singles, at,
+                           prepared.reach[at]) is None, joined[at - 3:at + 4]
     # Every character examined had its bounds found with the others (but for the few whose
     # commonest confusion alone reaches ``need``: the loop's other branch).
     assert sum(used) >= 0.95 * len(used)

@@ -120,6 +120,12 @@ class _CoverIndex(NamedTuple):
     fours: object          # ... of the four-character ones
 
 
+# ``StatModel._bounds``: (need, the bounds of each examined character that has some by its
+# position, a byte per character: 1 where bounds were found, a byte per character: 1 where
+# ``_best`` can give nothing).
+Bounds = tuple[float, dict[int, dict[str, float]], bytes, bytes]
+
+
 class Prepared(NamedTuple):
     """What the statistical layer reads of texts before it examines a character
     (``StatModel.prepare_many``), for the texts joined by a line break."""
@@ -131,9 +137,8 @@ class Prepared(NamedTuple):
     reach: bytes           # 4 * l + r: the CJK ideographs right before (l) and after (r)
     #                        each character, up to 3 each (the windows a word can fill)
     starts: list[int]      # where each text starts
-    # With ``prepare_many``'s ``need``: (need, each examined character's bounds (see
-    # ``StatModel._bounds``) by its position, a byte per character: 1 where they were found).
-    bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None
+    # With ``prepare_many``'s ``need``: its examined characters' bounds (``Bounds``).
+    bounds: Bounds | None = None
     # ``StatModel.segmented``: the best segmentation's log-probability of the windows the
     # texts' corrections are scored on (``_gains``), found at once.
     segments: dict[str, float] | None = None
@@ -819,7 +824,7 @@ class StatModel:
                         singles, (before * np.uint8(4) + after).tobytes(), starts, bounds)
 
     def _bounds(self, clipped, covered, examined, before, after, singles, need: float
-                ) -> tuple[float, dict[int, dict[str, float]], bytes] | None:
+                ) -> Bounds | None:
         """``_options``' bounds (its common branch) of every character of ``examined`` (numpy
         bool) that ``candidates`` examines: all windows of all characters at once, asked of the
         masked index's arrays.  ``clipped``: the characters' offsets from U+4E00; ``covered``,
@@ -845,7 +850,7 @@ class StatModel:
         done = examined.view(np.uint8).tobytes()
         found: dict[int, dict[str, float]] = {}
         if not len(places) or not len(keys):
-            return need, found, done
+            return need, found, done, self._quiet(clipped, places, found, need)
         left, right = before[places], after[places]
         at_all, key_all, written_all = [], [], []
         for a, b in _WINDOWS:
@@ -879,7 +884,7 @@ class StatModel:
         count = np.maximum(cut - lo, 0)
         total = int(count.sum())
         if not total:
-            return need, found, done
+            return need, found, done, self._quiet(clipped, places, found, need)
         row = np.repeat(np.arange(len(count)), count)
         source = np.arange(total) + np.repeat(lo - (np.cumsum(count) - count), count)
         logp = -(completions[source] & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32).astype(np.float64)
@@ -897,7 +902,26 @@ class StatModel:
             c = chr(CJK_FIRST + c)
             if gain > bound.get(c, -1e18):
                 bound[c] = gain
-        return need, found, done
+        return need, found, done, self._quiet(clipped, places, found, need)
+
+    def _quiet(self, clipped, places, found: dict[int, dict[str, float]], need: float) -> bytes:
+        """A byte per character: 1 at those of ``places`` (numpy) for which ``_best`` gives
+        nothing, as it would find: no bounds in ``found``, a commonest confusion alone below
+        ``need`` (``_options`` reads the bounds) and no look-alike (``_shape_options``)."""
+        import numpy as np
+
+        live = np.zeros(CJK_SPAN + 1, dtype=bool)
+        alone = self._alone
+        for code in unique(clipped[places]).tolist():
+            char = chr(CJK_FIRST + code)
+            if alone.get(char) is None:
+                self.confusion(char)
+            live[code] = alone[char] >= need or bool(self._partners(char))
+        quiet = np.zeros(len(clipped), dtype=bool)
+        quiet[places] = ~live[clipped[places]]
+        if found:
+            quiet[np.fromiter(found, dtype=np.int64, count=len(found))] = False
+        return quiet.view(np.uint8).tobytes()
 
     def _char_table(self, name: str):
         """numpy bool per CJK ideograph offset (and one more, for any other character): is it
@@ -948,6 +972,7 @@ class StatModel:
         covered, words, singles, reach, starts, bounds, segments, word_options = prepared
         if bounds is not None and bounds[0] != need:
             bounds = None
+        quiet = bounds[3] if bounds is not None else b""
         base = starts[index]
         end = base + n
         i = covered.find(0, base, end)
@@ -960,6 +985,8 @@ class StatModel:
                 i = covered.find(0, j, end)
                 continue
             for at in range(i, j):
+                if quiet and quiet[at]:
+                    continue                # (``_best`` would give nothing)
                 k = at - base
                 if text[k] not in skip and not (attested and attested[k]):
                     cand = best(text, k, cost, floor, need, floors, singles, at, reach[at], bounds, segments)
@@ -1048,7 +1075,7 @@ class StatModel:
 
     def _options(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
                  singles: Sequence[float], at: int, reach: int,
-                 bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None
+                 bounds: Bounds | None = None
                  ) -> list[tuple[str, str]]:
         """The confusions of ``run[i]`` that make a dictionary word with its neighbours (the
         masked index), less those that cannot gain ``floor``, with their kinds.
@@ -1141,7 +1168,7 @@ class StatModel:
 
     def _best(self, run: str, i: int, cost: dict[str, float], floor: float, need: float,
               floors: dict[str, float] | None, singles: Sequence[float], at: int, reach: int,
-              bounds: tuple[float, dict[int, dict[str, float]], bytes] | None = None,
+              bounds: Bounds | None = None,
               segments: dict[str, float] | None = None) -> Candidate | None:
         """The best correction of ``run[i]`` that gains more than zero and reaches ``floor`` (its
         channel's, in ``floors``), or None."""
@@ -1197,11 +1224,7 @@ class StatModel:
         the dictionary directly: a character has a few, and the masked index's pruning is kept
         at the other channels' floor."""
         char = run[i]
-        partners = self._shape_partners.get(char)
-        if partners is None:
-            confusion = self.confusion(char)
-            partners = self._shape_partners[char] = tuple(
-                c for c in self.shapes.get(char, "") if confusion.get(c) == "shape")
+        partners = self._partners(char)
         if not partners:
             return options
         get = self.logp.get
@@ -1229,6 +1252,15 @@ class StatModel:
             if bound >= need:
                 extra.append((c, "shape"))
         return sorted(options + extra) if extra else options
+
+    def _partners(self, char: str) -> tuple[str, ...]:
+        """The look-alikes of ``char`` that are its confusions of kind "shape"."""
+        partners = self._shape_partners.get(char)
+        if partners is None:
+            confusion = self.confusion(char)
+            partners = self._shape_partners[char] = tuple(
+                c for c in self.shapes.get(char, "") if confusion.get(c) == "shape")
+        return partners
 
     def _word_span(self, run: str, i: int, char: str) -> tuple[int, int]:
         """The longest dictionary word that the correction creates around ``i``."""
