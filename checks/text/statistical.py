@@ -333,6 +333,7 @@ class StatModel:
         self._buckets = buckets            # see the properties buckets and bucket_logp
         self._bucket_logp = bucket_logp if bucket_logp is not None else (b"", {})
         self._buckets_from = buckets_from
+        self._reading = threading.Lock()
         self.unknown_logp = unknown_logp
         self.readings = readings           # char -> toneless readings
         self.by_reading = by_reading       # toneless reading -> chars
@@ -477,8 +478,11 @@ class StatModel:
         return self._bucket_logp
 
     def _read_buckets(self) -> None:
-        read, self._buckets_from = self._buckets_from, None
-        self._buckets, self._bucket_logp = read()
+        with self._reading:             # read once; no thread sees them half set
+            read = self._buckets_from
+            if read is not None:
+                self._buckets, self._bucket_logp = read()
+                self._buckets_from = None
 
     def _index_arrays(self) -> _MaskedIndex | None:
         """The masked index as arrays (``_masked_index``), read or built on the first use;
