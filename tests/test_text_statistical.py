@@ -586,3 +586,30 @@ def test_the_windows_a_document_asks_for_are_segmented_at_once(checker):
         alone = checker.check_many(lines, TODAY)
     assert together == alone and any(together)
     assert len(asked) > 500 and at_once < 0.1 * len(asked), (at_once, len(asked))
+
+
+def test_the_homophone_words_found_for_a_document_are_not_found_again(checker):
+    """``segmented`` keeps the homophone words it found for each two-character word
+    (``Prepared.word_options``): ``candidates`` reads them, for every word of every text, and
+    finds what it finds without them."""
+    from checks.text import statistical
+    from checks.text.statistical import need_for
+
+    model = checker.model
+    cost, floor, flag = checker.settings["cost"], checker.settings["suspect_score"], checker.settings["flag_score"]
+    lines = [line for path in sorted(REAL_TEXTS.rglob("*.txt"))[45:60]
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    lines += ["召开联席悔意", "开展绩效平谷工作，召开联席悔意"]
+    need = need_for(cost, floor)
+    plain = model.prepare_many(lines, need)
+    prepared = model.segmented(lines, plain, cost, floor, (), flag)
+    assert prepared.word_options is not None and len(prepared.word_options[2]) == len(plain.words) > 100
+
+    def never(*args):
+        raise AssertionError("found again")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(statistical.StatModel, "_word_options", never)
+        found = [model.candidates(t, cost, floor, flag, None, b"", prepared, k, need) for k, t in enumerate(lines)]
+    assert found == [model.candidates(t, cost, floor, flag, None, b"", plain, k, need) for k, t in enumerate(lines)]
+    assert any(c.channel == "word" for cands in found for c in cands)

@@ -1030,10 +1030,10 @@ class StatModel:
             if not options:
                 continue
             lo = i - WINDOW if i > WINDOW else 0
-            base, values = self._replaced(run[lo:i + 2 + WINDOW], i - lo, 2, options, segments)
+            written, values = self._replaced(run[lo:i + 2 + WINDOW], i - lo, 2, options, segments)
             best_gain, best_word = 0.0, ""
             for word, value in zip(options, values):
-                gain = value - base - cost
+                gain = value - written - cost
                 if gain > best_gain:
                     best_gain, best_word = gain, word
             if best_word and best_gain >= floor:
