@@ -20,6 +20,7 @@ from pathlib import Path
 import ahocorasick
 
 from checks.text.flags import TextFlag, make_flag
+from checks.text.spans import matches_by_text
 
 # An outdated name is still right when the text says it is the former name.
 FORMER_MARKERS_BEFORE = ("原", "前", "旧")
@@ -143,13 +144,10 @@ class RuleMatcher:
         out: list[list[TextFlag]] = [[] for _ in texts]
         if not self.count or not texts:
             return out
-        starts = list(itertools.accumulate([len(text) + 1 for text in texts], initial=0))
+        starts = list(itertools.accumulate([len(text) + 1 for text in texts[:-1]], initial=0))
         found: dict[int, list[tuple[int, tuple[Rule, ...]]]] = {}
-        k = 0
-        for end_index, group in self.automaton.iter("\n".join(texts)):
-            while end_index >= starts[k + 1]:
-                k += 1
-            found.setdefault(k, []).append((end_index + 1 - starts[k], group))
+        for k, end, group in matches_by_text(self.automaton, "\n".join(texts), starts):
+            found.setdefault(k, []).append((end, group))
         for k, ends in found.items():
             out[k] = self._flags(texts[k], ends, published[k])
         return out

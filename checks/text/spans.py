@@ -86,14 +86,17 @@ def keep_disjoint(items: Sequence[S], fixed: Sequence[S] = ()) -> list[S]:
     return [c for c in items if not index.overlaps(c.start, c.end) and added.add(c.start, c.end)]
 
 
-def texts_matched(automaton, joined: str, starts: Sequence[int]) -> set[int]:
-    """The indexes of the texts in which an Aho-Corasick ``automaton`` (pyahocorasick, made)
-    matches, from one scan of the texts ``joined`` by a character none of its words holds;
-    ``starts``: where each text starts in ``joined``."""
-    found: set[int] = set()
+def matches_by_text(automaton, joined: str, starts: Sequence[int]):
+    """(index of the text, end of the match in it, value) for each match of an Aho-Corasick
+    ``automaton`` (pyahocorasick, made) in texts ``joined`` by a character none of its words
+    holds, scanned once; ``starts``: where each text starts in ``joined``."""
     text, last = 0, len(starts) - 1
-    for end, _ in automaton.iter(joined):
+    for end, value in automaton.iter(joined):
         while text < last and end >= starts[text + 1]:
             text += 1
-        found.add(text)
-    return found
+        yield text, end + 1 - starts[text], value
+
+
+def texts_matched(automaton, joined: str, starts: Sequence[int]) -> set[int]:
+    """The indexes of the texts in which ``automaton`` matches (``matches_by_text``)."""
+    return {text for text, _, _ in matches_by_text(automaton, joined, starts)}

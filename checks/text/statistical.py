@@ -147,9 +147,9 @@ class Prepared(NamedTuple):
     word_options: tuple[float, float, dict[int, list[str]]] | None = None
 
 
-def _word_keys(words: list[str], length: int):
-    """The sorted keys of ``words`` (each ``length`` CJK ideographs): their offsets from U+4E00,
-    15 bits each, first character highest."""
+def _word_codes(words: list[str], length: int):
+    """The keys of ``words`` (each ``length`` CJK ideographs), in their order: their offsets
+    from U+4E00, 15 bits each, first character highest."""
     import numpy as np
 
     codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
@@ -157,7 +157,14 @@ def _word_keys(words: list[str], length: int):
     keys = np.zeros(len(words), dtype=np.uint64)
     for j in range(length):
         keys = (keys << np.uint64(15)) | codes[:, j]
-    return np.sort(keys)
+    return keys
+
+
+def _word_keys(words: list[str], length: int):
+    """The sorted keys of ``words`` (``_word_codes``)."""
+    import numpy as np
+
+    return np.sort(_word_codes(words, length))
 
 
 def _cover_index(model: StatModel) -> _CoverIndex:
@@ -310,6 +317,13 @@ def need_for(cost: dict[str, float], floor: float) -> float:
                        cost.get("near_homophone", 99.0), cost.get("shape", 99.0)) - 1e-9
 
 
+def _window(run: str, i: int, width: int) -> tuple[str, int]:
+    """The characters whose best segmentation scores a correction of ``run[i:i + width]``
+    (WINDOW each side, as ``run`` has them), and where the corrected ones start in it."""
+    lo = i - WINDOW if i > WINDOW else 0
+    return run[lo:i + width + WINDOW], i - lo
+
+
 def _bucket_of(key: str) -> str:
     """Masked keys are grouped by their first known character (``数?x`` -> 数, ``?据`` -> ?据)."""
     return key[:2] if key[0] == "?" else key[0]
@@ -427,6 +441,15 @@ class StatModel:
             top = max(top, value)
         self._alone[char] = top - get(char, unknown)
         return result
+
+    def _alone_of(self, char: str) -> float:
+        """The upper bound ``confusion`` keeps for ``char``: its commonest confusion's
+        log-probability alone, less its own."""
+        alone = self._alone.get(char)
+        if alone is None:
+            self.confusion(char)
+            alone = self._alone[char]
+        return alone
 
     def confusion_pairs(self):
         """Every pair (character, a character it may have been typed for) of CJK ideographs,
@@ -664,7 +687,7 @@ class StatModel:
 
     def _word_arrays(self) -> dict[int, tuple] | None:
         """The dictionary's words of 2 to MAX_WORD characters as sorted keys (15 bits a
-        character, as ``_word_keys``) with their log-probabilities, by length, for
+        character, ``_word_codes``) with their log-probabilities, by length, for
         ``segment_many``; None when a word holds a character other than a CJK ideograph (a model
         made by hand: those loaded hold none).  Kept in patrol's cache under the model's key."""
         found = self._words
@@ -675,11 +698,7 @@ class StatModel:
                 arrays = []
                 for length in range(2, MAX_WORD + 1):
                     words = [w for w in self.logp if len(w) == length]
-                    codes = (np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-                             - np.uint64(CJK_FIRST)).reshape(-1, length)
-                    keys = np.zeros(len(words), dtype=np.uint64)
-                    for j in range(length):
-                        keys = (keys << np.uint64(15)) | codes[:, j]
+                    keys = _word_codes(words, length)
                     order = np.argsort(keys, kind="stable")
                     arrays += [keys[order], np.array([self.logp[w] for w in words], dtype=np.float64)[order]]
                 return arrays
@@ -704,26 +723,22 @@ class StatModel:
         (``_word_options``, at ``floor`` or ``word_floor`` if higher, as ``candidates``).  A
         window asked for that is not here is segmented when asked (a look-alike that
         ``_shape_options`` adds)."""
-        joined = "\n".join(texts)
         starts = prepared.starts
         strings: list[str] = []
 
         def window(k: int, i: int, replacements, width: int = 1) -> None:
-            base, n = starts[k], len(texts[k])
-            lo = base + (i - WINDOW if i > WINDOW else 0)
-            hi = base + min(i + width + WINDOW, n)
-            at = base + i
-            head, tail = joined[lo:at], joined[at + width:hi]
-            strings.append(joined[lo:hi])
-            strings.extend(head + r + tail for r in replacements)
+            window, at = _window(texts[k], i, width)
+            strings.append(window)
+            strings.extend(window[:at] + r + window[at + width:] for r in replacements)
 
         if prepared.bounds is not None:
             for at, bound in prepared.bounds[1].items():
-                confusion = self.confusion(joined[at])
+                k = bisect.bisect_right(starts, at) - 1
+                i = at - starts[k]
+                confusion = self.confusion(texts[k][i])
                 chars = [c for c in bound if bound[c] - cost.get(confusion[c], 99.0) >= floor]
                 if chars:
-                    k = bisect.bisect_right(starts, at) - 1
-                    window(k, at - starts[k], chars)
+                    window(k, i, chars)
         for k, hits in enumerate(scanned):
             for hit in hits:
                 window(k, hit.index, (hit.replacement,))
@@ -915,12 +930,9 @@ class StatModel:
         import numpy as np
 
         live = np.zeros(CJK_SPAN + 1, dtype=bool)
-        alone = self._alone
         for code in unique(clipped[places]).tolist():
             char = chr(CJK_FIRST + code)
-            if alone.get(char) is None:
-                self.confusion(char)
-            live[code] = alone[char] >= need or bool(self._partners(char))
+            live[code] = self._alone_of(char) >= need or bool(self._partners(char))
         quiet = np.zeros(len(clipped), dtype=bool)
         quiet[places] = ~live[clipped[places]]
         if found:
@@ -1029,8 +1041,7 @@ class StatModel:
                 options = self._word_options(run, i, cost, floor)
             if not options:
                 continue
-            lo = i - WINDOW if i > WINDOW else 0
-            written, values = self._replaced(run[lo:i + 2 + WINDOW], i - lo, 2, options, segments)
+            written, values = self._replaced(run, i, 2, options, segments)
             best_gain, best_word = 0.0, ""
             for word, value in zip(options, values):
                 gain = value - written - cost
@@ -1060,12 +1071,13 @@ class StatModel:
                 or before + w + after in logp or run[i - 2:i] + w in logp
                 or w + run[i + 2:i + 4] in logp]
 
-    def _replaced(self, window: str, at: int, width: int, replacements: Sequence[str],
+    def _replaced(self, run: str, i: int, width: int, replacements: Sequence[str],
                   segments: dict[str, float] | None) -> tuple[float, list[float]]:
-        """``segment_logp`` of ``window``, and of ``window`` with its ``width`` characters at
-        ``at`` replaced by each of ``replacements``: from ``segments`` (``Prepared``'s) when it
-        holds them all, else segmented here (the replaced ones from ``at + 1`` on, what comes
-        before being the same)."""
+        """``segment_logp`` of the window around ``run[i:i + width]`` (``_window``), and of the
+        window with those characters replaced by each of ``replacements``: from ``segments``
+        (``Prepared``'s) when it holds them all, else segmented here (the replaced ones from
+        the replacement on, what comes before being the same)."""
+        window, at = _window(run, i, width)
         head, tail = window[:at], window[at + width:]
         if segments:
             base = segments.get(window)
@@ -1110,10 +1122,7 @@ class StatModel:
         # bound below ``need`` can.  When the character's commonest confusion standing alone
         # is below ``need`` too, only windows whose commonest word reaches it can give one,
         # and the others are passed over unread (most of them, for a common character).
-        alone = self._alone.get(char)
-        if alone is None:
-            self.confusion(char)
-            alone = self._alone[char]
+        alone = self._alone_of(char)
         if alone < need and bounds is not None and bounds[2][at]:
             bound = bounds[1].get(at)
             if bound is None:
@@ -1209,8 +1218,7 @@ class StatModel:
         """For each (character, channel) of ``options`` written at ``run[i]``: the gain of the best
         segmentation of the characters around it (WINDOW each side), less the channel's cost.
         ``segments``: ``Prepared``'s, when the caller has them (the same values, found at once)."""
-        lo = i - WINDOW if i > WINDOW else 0
-        base, values = self._replaced(run[lo:i + WINDOW + 1], i - lo, 1, [char for char, _ in options], segments)
+        base, values = self._replaced(run, i, 1, [char for char, _ in options], segments)
         return [value - base - cost.get(channel, 99.0) for value, (_, channel) in zip(values, options)]
 
     def _candidate(self, run: str, i: int, gain: float, char: str, channel: str) -> Candidate:
